@@ -1,0 +1,40 @@
+/**
+ * The closed list of outcome codes. Codes are part of the public contract: they appear in the API, the CLI's
+ * --json output and the docs (docs/codes.md, generated from CODE_DESCRIPTIONS). Never rename one.
+ */
+export const CODE_DESCRIPTIONS = {
+  VALID: 'The license is valid and not close to its expiry.',
+  EXPIRING: 'The license is valid but expires within its warn days.',
+  IN_GRACE: 'The license has expired but is inside its grace days; seats are still granted.',
+  EXPIRED: 'The license expired and its grace days are over; no seats are granted.',
+  NOT_YET_VALID: 'The license starts in the future.',
+  NO_LICENSE: 'No license is loaded.',
+  SIGNATURE_INVALID: 'The signature does not match the document: it was altered or damaged.',
+  MALFORMED: 'The text is not a well-formed Tessera document, key or code (cut short, wrong characters, bad fields).',
+  UNSUPPORTED_VERSION: 'The document uses a format version this software does not understand.',
+  CHECKSUM_MISMATCH: 'The check character of an online key or LMID does not match: a character was mistyped.',
+  UNKNOWN_KEY: 'The document was signed by a vendor key that is not in the trust bundle.',
+  KEY_REVOKED: 'The document was signed by a vendor key that has been revoked.',
+  LMID_MISMATCH: 'The license is bound to another License Manager (LMID).',
+  PRODUCT_MISMATCH: 'The license is for another product.',
+  CLOCK_TAMPERED: 'The system clock is behind a time already seen; it was set back.',
+  SUPERSEDED: 'A newer copy of this license (a higher serial) is already known.',
+  WRONG_KIND: 'The text is another kind of Tessera document (for example a request code where a license key belongs).',
+  TOO_MANY_NODES: 'Every seat of this role is taken.',
+} as const;
+
+export type Code = keyof typeof CODE_DESCRIPTIONS;
+
+export const CODES = Object.keys(CODE_DESCRIPTIONS) as Code[];
+
+/** License statuses with the names users know from License Manager. */
+export type LicenseStatus = 'NotExist' | 'Normal' | 'Expiring' | 'Grace' | 'Expired' | 'Invalid';
+
+export const STATUS_DESCRIPTIONS: Record<LicenseStatus, string> = {
+  NotExist: 'No license is loaded.',
+  Normal: 'Valid.',
+  Expiring: 'Valid, expiring within warn days.',
+  Grace: 'Expired, inside grace days: still working, renew now.',
+  Expired: 'Expired past grace: new seats are refused and leases are not renewed.',
+  Invalid: 'Not usable here: see the code (signature, binding, product, clock, ...).',
+};

@@ -1,0 +1,60 @@
+/** Field checks shared by the documents core reads. Each returns an error sentence, or null when the value is fine. */
+
+const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+export const MAX_COUNT = 1_000_000;
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function checkName(value: unknown, what: string): string | null {
+  return typeof value === 'string' && NAME.test(value)
+    ? null
+    : `${what} must be a lowercase name (letters, digits, - and _, starting with a letter, at most 32 characters).`;
+}
+
+/** A map of names to whole numbers, e.g. nodes per role { query: 3, storage: 5 }. */
+export function checkCounts(value: unknown, what: string, allowEmpty: boolean): string | null {
+  if (!isPlainObject(value)) return `${what} must be an object of names to numbers.`;
+  const entries = Object.entries(value);
+  if (!allowEmpty && entries.length === 0) return `${what} must name at least one entry.`;
+  if (entries.length > 64) return `${what} has too many entries (at most 64).`;
+  for (const [name, count] of entries) {
+    const bad = checkName(name, `${what} name "${name}"`);
+    if (bad) return bad;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
+      return `${what} "${name}" must be a whole number from 0 to ${MAX_COUNT}.`;
+    }
+  }
+  return null;
+}
+
+export function checkFeatures(value: unknown, what: string): string | null {
+  if (!Array.isArray(value)) return `${what} must be a list of names.`;
+  if (value.length > 64) return `${what} has too many entries (at most 64).`;
+  for (const feature of value) {
+    const bad = checkName(feature, `${what} entry "${String(feature)}"`);
+    if (bad) return bad;
+  }
+  return new Set(value).size === value.length ? null : `${what} lists a name twice.`;
+}
+
+export function checkText(value: unknown, what: string, max: number, required = true): string | null {
+  if (typeof value !== 'string') return `${what} must be text.`;
+  if (required && value.trim() === '') return `${what} is required.`;
+  if (value.length > max) return `${what} is too long (at most ${max} characters).`;
+  // Control characters would garble a terminal or a mail header.
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(value) ? `${what} contains control characters.` : null;
+}
+
+export function checkWholeNumber(value: unknown, what: string, min: number, max: number): string | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+    ? null
+    : `${what} must be a whole number from ${min} to ${max}.`;
+}
+
+/** A fresh copy of a counts map that checkCounts accepted (its names cannot be __proto__ and the like). */
+export function copyCounts(value: Record<string, unknown>): Record<string, number> {
+  return Object.fromEntries(Object.entries(value)) as Record<string, number>;
+}
