@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   resolve: {
@@ -6,8 +9,9 @@ export default defineConfig({
     conditions: ['@tessera/source'],
   },
   test: {
+    root,
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    reporters: ['default', './scripts/plain-summary-reporter.ts'],
+    reporters: ['default', `${root}scripts/plain-summary-reporter.ts`],
     testTimeout: 30_000,
   },
 });

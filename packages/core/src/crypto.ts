@@ -31,7 +31,8 @@ export function privateKeyFromSeed(seed: Uint8Array): KeyObject | null {
 }
 
 export function rawPublicKey(key: KeyObject): Uint8Array {
-  const der = key.type === 'private' ? createPublicKey(key).export({ format: 'der', type: 'spki' }) : key.export({ format: 'der', type: 'spki' });
+  const der =
+    key.type === 'private' ? createPublicKey(key).export({ format: 'der', type: 'spki' }) : key.export({ format: 'der', type: 'spki' });
   return new Uint8Array(der.subarray(der.length - 32));
 }
 

@@ -106,7 +106,10 @@ export function normalizeDocumentText(input: string): Result<string> {
   if (begin) {
     const end = ARMOR_END.exec(text);
     if (!end || end.index < begin.index) {
-      return fail('MALFORMED', `The ${begin[1]!.toLowerCase()} block has no END line: the copy was cut short. Copy the whole block, from BEGIN to END.`);
+      return fail(
+        'MALFORMED',
+        `The ${begin[1]!.toLowerCase()} block has no END line: the copy was cut short. Copy the whole block, from BEGIN to END.`,
+      );
     }
     text = text.slice(begin.index + begin[0].length, end.index);
   }
@@ -126,7 +129,8 @@ export function parseEnvelope(input: unknown, expected: DocumentType): Result<En
   const firstDot = text.indexOf('.');
   const head = HEAD.exec(firstDot < 0 ? text : text.slice(0, firstDot));
   if (!head) return notADocument(text, name, expected);
-  if (firstDot < 0) return fail('MALFORMED', `The ${name} is cut short: only its first ${text.length} characters are there. Copy it again, all of it.`);
+  if (firstDot < 0)
+    return fail('MALFORMED', `The ${name} is cut short: only its first ${text.length} characters are there. Copy it again, all of it.`);
   const typ = head[1] as DocumentType;
   if (!(DOCUMENT_TYPES as readonly string[]).includes(typ)) {
     return fail('MALFORMED', `This is not a ${name}: "tessera-${typ}" is not a kind of Tessera document.`);
@@ -139,7 +143,10 @@ export function parseEnvelope(input: unknown, expected: DocumentType): Result<En
     return fail('MALFORMED', `The ${name} is cut short (${text.length} of ${declared} characters). Copy it again, all of it.`);
   }
   if (text.length > declared) {
-    return fail('MALFORMED', `The ${name} has ${text.length - declared} characters more than it should (${text.length} instead of ${declared}); something else was pasted with it.`);
+    return fail(
+      'MALFORMED',
+      `The ${name} has ${text.length - declared} characters more than it should (${text.length} instead of ${declared}); something else was pasted with it.`,
+    );
   }
 
   const parts = text.slice(firstDot + 1).split('.');
@@ -168,7 +175,10 @@ export function parseEnvelope(input: unknown, expected: DocumentType): Result<En
     return fail('MALFORMED', `The ${name} has no valid format version.`);
   }
   if (fields.v !== FORMAT_VERSION) {
-    return fail('UNSUPPORTED_VERSION', `The ${name} uses format version ${fields.v}; this software reads version ${FORMAT_VERSION}. Upgrade it.`);
+    return fail(
+      'UNSUPPORTED_VERSION',
+      `The ${name} uses format version ${fields.v}; this software reads version ${FORMAT_VERSION}. Upgrade it.`,
+    );
   }
   if (typeof fields.kid !== 'string' || fields.kid.length === 0 || fields.kid.length > 128) {
     return fail('MALFORMED', `The ${name} does not name the key that signed it.`);
@@ -182,7 +192,10 @@ export function parseEnvelope(input: unknown, expected: DocumentType): Result<En
 function notADocument(text: string, name: string, expected: DocumentType): Failure {
   const compact = text.replace(/-/g, '');
   if (/^[0-9A-Za-z]{25}$/.test(compact)) {
-    return fail('WRONG_KIND', `This is an online key (5 groups of 5 characters), not a signed ${name}. An online key is loaded as it is; the License Manager then fetches the license from the License Center.`);
+    return fail(
+      'WRONG_KIND',
+      `This is an online key (5 groups of 5 characters), not a signed ${name}. An online key is loaded as it is; the License Manager then fetches the license from the License Center.`,
+    );
   }
   if (/^[0-9A-Za-z]{16}$/.test(compact)) {
     return fail('WRONG_KIND', `This is an LMID (a License Manager's identity), not a ${name}.`);

@@ -44,18 +44,30 @@ export function evaluate(license: License | null, context: EvaluationContext): E
     return invalid('PRODUCT_MISMATCH', `This license is for ${license.product}, not for ${context.product}.`);
   }
   if (license.lmid !== context.lmid) {
-    return invalid('LMID_MISMATCH', `This license is bound to License Manager ${license.lmid}, but this one is ${context.lmid}. A License Manager copied to another host gets a new LMID; ask the vendor to rebind the license.`);
+    return invalid(
+      'LMID_MISMATCH',
+      `This license is bound to License Manager ${license.lmid}, but this one is ${context.lmid}. A License Manager copied to another host gets a new LMID; ask the vendor to rebind the license.`,
+    );
   }
   const known = context.knownSerial;
   if (known && known.licenseId === license.id && license.serial < known.serial) {
-    return invalid('SUPERSEDED', `This is an older copy (serial ${license.serial}) of license ${license.id}; serial ${known.serial} is already loaded.`);
+    return invalid(
+      'SUPERSEDED',
+      `This is an older copy (serial ${license.serial}) of license ${license.id}; serial ${known.serial} is already loaded.`,
+    );
   }
   const highWater = context.highWaterTime == null ? null : toMs(context.highWaterTime);
   if (highWater !== null && now < highWater - tolerance) {
-    return invalid('CLOCK_TAMPERED', `The system clock (${new Date(now).toISOString()}) is behind a time already seen (${new Date(highWater).toISOString()}); it was set back. Correct the clock.`);
+    return invalid(
+      'CLOCK_TAMPERED',
+      `The system clock (${new Date(now).toISOString()}) is behind a time already seen (${new Date(highWater).toISOString()}); it was set back. Correct the clock.`,
+    );
   }
   if (license.issuedAtMs > now + tolerance) {
-    return invalid('CLOCK_TAMPERED', `The system clock (${new Date(now).toISOString()}) is behind the time this license was issued (${license.issuedAt}). Correct the clock.`);
+    return invalid(
+      'CLOCK_TAMPERED',
+      `The system clock (${new Date(now).toISOString()}) is behind the time this license was issued (${license.issuedAt}). Correct the clock.`,
+    );
   }
   if (now < license.startsAtMs) {
     return invalid('NOT_YET_VALID', `This license starts on ${license.startsAt}.`);
@@ -68,12 +80,22 @@ export function evaluate(license: License | null, context: EvaluationContext): E
     return verdict('Normal', 'VALID', `Valid until ${expiry} (${daysLeft} days left).`, daysLeft);
   }
   if (untilExpiry > 0) {
-    return verdict('Expiring', 'EXPIRING', `Expires on ${expiry}, in ${daysLeft} day${daysLeft === 1 ? '' : 's'}. Renew it to keep it running.`, daysLeft);
+    return verdict(
+      'Expiring',
+      'EXPIRING',
+      `Expires on ${expiry}, in ${daysLeft} day${daysLeft === 1 ? '' : 's'}. Renew it to keep it running.`,
+      daysLeft,
+    );
   }
   const graceEnd = license.expiresAtMs + license.graceDays * DAY_MS;
   if (now < graceEnd) {
     const graceLeft = Math.ceil((graceEnd - now) / DAY_MS);
-    return verdict('Grace', 'IN_GRACE', `Expired on ${expiry}. Seats keep working for ${graceLeft} more day${graceLeft === 1 ? '' : 's'} of grace, until ${isoDate(graceEnd)}; then new seats are refused. Renew now.`, daysLeft);
+    return verdict(
+      'Grace',
+      'IN_GRACE',
+      `Expired on ${expiry}. Seats keep working for ${graceLeft} more day${graceLeft === 1 ? '' : 's'} of grace, until ${isoDate(graceEnd)}; then new seats are refused. Renew now.`,
+      daysLeft,
+    );
   }
   return {
     valid: false,

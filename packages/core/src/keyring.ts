@@ -81,7 +81,8 @@ export function parseTrustBundle(text: string): Result<TrustBundle> {
   if (typeof json !== 'object' || json === null || bundle.format !== BUNDLE_FORMAT) {
     return fail('MALFORMED', `The trust bundle must be a JSON object with "format": "${BUNDLE_FORMAT}".`);
   }
-  if (bundle.v !== 1) return fail('UNSUPPORTED_VERSION', `The trust bundle has version ${String(bundle.v)}; this software reads version 1.`);
+  if (bundle.v !== 1)
+    return fail('UNSUPPORTED_VERSION', `The trust bundle has version ${String(bundle.v)}; this software reads version 1.`);
   if (!Array.isArray(bundle.keys) || bundle.keys.length === 0) return fail('MALFORMED', 'The trust bundle lists no keys.');
   const keys = new Map<string, TrustedKey>();
   for (const [index, entry] of (bundle.keys as unknown[]).entries()) {
@@ -119,7 +120,10 @@ export function verifyingKey(bundle: TrustBundle, kid: string, what: string): Re
 }
 
 function untrusted(kid: string, what: string): Failure {
-  return fail('UNKNOWN_KEY', `This ${what} was signed by a vendor key this License Manager does not trust (kid ${kid}). Check that the trust bundle in its configuration is the vendor's current one.`);
+  return fail(
+    'UNKNOWN_KEY',
+    `This ${what} was signed by a vendor key this License Manager does not trust (kid ${kid}). Check that the trust bundle in its configuration is the vendor's current one.`,
+  );
 }
 
 /**
@@ -133,7 +137,10 @@ export function openVendorDocument(input: unknown, typ: DocumentType, trust: Tru
   const key = verifyingKey(trust, envelope.value.kid, name);
   if (!key.ok) return key;
   if (!verifyEnvelope(envelope.value, key.value.publicKey)) {
-    return fail('SIGNATURE_INVALID', `This ${name} was altered or damaged: its signature does not match. Copy it again from the License Center.`);
+    return fail(
+      'SIGNATURE_INVALID',
+      `This ${name} was altered or damaged: its signature does not match. Copy it again from the License Center.`,
+    );
   }
   return envelope;
 }

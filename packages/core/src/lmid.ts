@@ -33,15 +33,24 @@ export function parseLmid(input: unknown): Result<string> {
   if (typeof input !== 'string') return fail('MALFORMED', 'The LMID must be text.');
   const read = readSymbols(input);
   if (!read.ok) {
-    return fail('MALFORMED', `"${read.badChar}" (character ${read.position}) cannot be in an LMID; an LMID uses the digits and the letters A-Z without U.`);
+    return fail(
+      'MALFORMED',
+      `"${read.badChar}" (character ${read.position}) cannot be in an LMID; an LMID uses the digits and the letters A-Z without U.`,
+    );
   }
   const { symbols } = read;
   if (symbols.length === 0) return fail('MALFORMED', 'The LMID is empty.');
   if (symbols.length !== LMID_LENGTH) {
-    return fail('MALFORMED', `An LMID has ${LMID_LENGTH} characters (four groups of four); this has ${symbols.length}. Copy it from "tessera-lm info".`);
+    return fail(
+      'MALFORMED',
+      `An LMID has ${LMID_LENGTH} characters (four groups of four); this has ${symbols.length}. Copy it from "tessera-lm info".`,
+    );
   }
   if (!isCodeword(symbols)) {
-    return fail('CHECKSUM_MISMATCH', 'This LMID has a typo: its check character does not match. Compare it with "tessera-lm info" character by character.');
+    return fail(
+      'CHECKSUM_MISMATCH',
+      'This LMID has a typo: its check character does not match. Compare it with "tessera-lm info" character by character.',
+    );
   }
   return ok(symbolsToText(symbols, 4));
 }

@@ -25,15 +25,24 @@ export function parseOnlineKey(input: unknown): Result<string> {
   }
   const read = readSymbols(input);
   if (!read.ok) {
-    return fail('MALFORMED', `"${read.badChar}" (character ${read.position}) cannot be in an online key; keys use the digits and the letters A-Z without U.`);
+    return fail(
+      'MALFORMED',
+      `"${read.badChar}" (character ${read.position}) cannot be in an online key; keys use the digits and the letters A-Z without U.`,
+    );
   }
   const { symbols } = read;
   if (symbols.length === 0) return fail('MALFORMED', 'The online key is empty: nothing was pasted.');
   if (symbols.length !== ONLINE_KEY_LENGTH) {
-    return fail('MALFORMED', `An online key has ${ONLINE_KEY_LENGTH} characters (5 groups of 5); this has ${symbols.length}. Copy it again from the License Center.`);
+    return fail(
+      'MALFORMED',
+      `An online key has ${ONLINE_KEY_LENGTH} characters (5 groups of 5); this has ${symbols.length}. Copy it again from the License Center.`,
+    );
   }
   if (!isCodeword(symbols)) {
-    return fail('CHECKSUM_MISMATCH', 'This online key has a typo: its check character does not match. Copy it again from the License Center.');
+    return fail(
+      'CHECKSUM_MISMATCH',
+      'This online key has a typo: its check character does not match. Copy it again from the License Center.',
+    );
   }
   return ok(symbolsToText(symbols, 5));
 }

@@ -95,7 +95,10 @@ export function readRequestCode(input: unknown): Result<RequestCode> {
     return fail('MALFORMED', 'The request code is damaged: the License Manager key or host digest in it is unreadable.');
   }
   if (!verifyEnvelope(envelope.value, publicKey)) {
-    return fail('SIGNATURE_INVALID', 'This request code was altered or damaged: its signature does not match. Ask for it again, copied whole.');
+    return fail(
+      'SIGNATURE_INVALID',
+      'This request code was altered or damaged: its signature does not match. Ask for it again, copied whole.',
+    );
   }
   if (envelope.value.kid !== body.lmid || deriveLmid(publicKeyRaw, hostDigest) !== body.lmid) {
     return fail('LMID_MISMATCH', 'This request code names an LMID that does not belong to the License Manager key that signed it.');
