@@ -2,7 +2,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const IO_MODULES = ['fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'child_process', 'os', 'dgram', 'dns', 'tls', 'worker_threads', 'cluster', 'readline', 'process', 'perf_hooks', 'timers'];
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'net',
+  'http',
+  'https',
+  'http2',
+  'child_process',
+  'os',
+  'dgram',
+  'dns',
+  'tls',
+  'worker_threads',
+  'cluster',
+  'readline',
+  'process',
+  'perf_hooks',
+  'timers',
+];
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'apps/*/build/**'] },
@@ -23,12 +41,22 @@ export default tseslint.config(
         'error',
         { paths: IO_MODULES.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'packages/core is pure: no I/O.' })) },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'packages/core is pure: pass configuration in.' }, { name: 'performance', message: 'packages/core is pure: pass time in.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'packages/core is pure: pass configuration in.' },
+        { name: 'performance', message: 'packages/core is pure: pass time in.' },
+      ],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'packages/core is pure: pass time in (now).' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'packages/core is pure: pass time in (now).',
+        },
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'packages/core is pure: pass time in (now).' },
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'packages/core is pure: pass randomness in.' },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'packages/core is pure: pass randomness in.',
+        },
         { selector: "CallExpression[callee.name='fetch']", message: 'packages/core is pure: no network.' },
       ],
     },
