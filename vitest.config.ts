@@ -4,10 +4,10 @@ import { defineConfig } from 'vitest/config';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
-  resolve: {
-    // Tests import workspace packages from their sources, so they never run against a stale build.
-    conditions: ['@tessera/source'],
-  },
+  // Tests import workspace packages from their sources, so they never run against a stale build. Vitest runs
+  // tests in Vite's SSR environment, which has its own resolve conditions.
+  resolve: { conditions: ['@tessera/source'] },
+  ssr: { resolve: { conditions: ['@tessera/source'], externalConditions: ['@tessera/source'] } },
   test: {
     root,
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],

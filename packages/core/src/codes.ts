@@ -21,6 +21,16 @@ export const CODE_DESCRIPTIONS = {
   SUPERSEDED: 'A newer copy of this license (a higher serial) is already known.',
   WRONG_KIND: 'The text is another kind of Tessera document (for example a request code where a license key belongs).',
   TOO_MANY_NODES: 'Every seat of this role is taken.',
+  ROLE_NOT_LICENSED: 'The license grants no seats for this node role.',
+  LEASE_NOT_FOUND: 'The seat lease is unknown or has run out; check out a seat again.',
+  NOT_ONLINE: 'The License Manager holds no online key, so there is nothing to sync.',
+  CENTER_UNREACHABLE: 'The License Center could not be reached or gave no usable answer.',
+  SYNC_REFUSED: 'The License Center refused the sync request (for example an unknown or unbound online key).',
+  BAD_REQUEST: 'The request is missing a field or has a field of the wrong form.',
+  UNAUTHORIZED: 'The call needs the admin token, and none or a wrong one was given.',
+  NOT_FOUND: 'No such resource.',
+  RATE_LIMITED: 'Too many requests; wait and try again.',
+  INTERNAL: 'An unexpected error; it was logged with the request id.',
 } as const;
 
 export type Code = keyof typeof CODE_DESCRIPTIONS;
