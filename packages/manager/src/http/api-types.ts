@@ -1,0 +1,104 @@
+/**
+ * The License Manager's HTTP API shapes, shared by the daemon, the CLI and the console page.
+ * Errors always have the shape ApiErrorBody; codes come from @tessera/core's closed list.
+ */
+import type { Code, LicenseStatus } from '@tessera/core';
+
+export type LmStatus = LicenseStatus | 'Syncing';
+
+export interface ApiErrorBody {
+  error: { code: Code; message: string; requestId: string };
+}
+
+export interface RoleUsage {
+  total: number;
+  used: number;
+  free: number;
+}
+
+/** GET /v1/info (no token needed) — what `tessera-lm info` prints. */
+export interface InfoResponse {
+  name: string;
+  version: string;
+  lmid: string;
+  status: LmStatus;
+  code: Code;
+  detail: string;
+  /** online key masked but its last group, or the license id for an offline key; null when none is loaded */
+  licenseKey: string | null;
+  licenseId: string | null;
+  serial: number | null;
+  product: string | null;
+  customer: string | null;
+  type: 'NODE' | null;
+  mode: 'online' | 'offline' | null;
+  nodes: Record<string, RoleUsage>;
+  limits: Record<string, number>;
+  features: string[];
+  startsAt: string | null;
+  expiresAt: string | null;
+  daysLeft: number | null;
+  lastSync: { at: string | null; ok: boolean | null; error: string | null } | null;
+}
+
+export interface LeaseView {
+  leaseId: string;
+  product: string;
+  role: string;
+  nodeId: string;
+  host: string | null;
+  since: string;
+  expiresAt: string;
+}
+
+/** GET /v1/usage (no token needed) — what `tessera-lm usage` prints. */
+export interface UsageResponse {
+  status: LmStatus;
+  roles: Record<string, RoleUsage>;
+  leases: LeaseView[];
+}
+
+/** POST /v1/seats/checkout body. */
+export interface CheckoutRequest {
+  product: string;
+  role: string;
+  nodeId: string;
+  host?: string;
+}
+
+/** POST /v1/seats/checkout 200 answer. */
+export interface CheckoutResponse {
+  leaseId: string;
+  expiresAt: string;
+  ttlSeconds: number;
+  /** A lease token (typ "lease") signed by this LM's key; kid is the LMID. */
+  token: string;
+  status: LmStatus;
+  code: Code;
+}
+
+/** POST /v1/seats/heartbeat 200 answer (body: { leaseId }). */
+export interface HeartbeatResponse {
+  leaseId: string;
+  expiresAt: string;
+  status: LmStatus;
+  code: Code;
+}
+
+/** POST /v1/admin/load body (admin token). 200 answer: InfoResponse. */
+export interface LoadRequest {
+  key: string;
+  force?: boolean;
+}
+
+/** POST /v1/admin/request-code body (admin token). 200 answer: { requestCode: string }. */
+export interface RequestCodeRequest {
+  name: string;
+  email: string;
+  phone?: string;
+  nodes: Record<string, number>;
+  limits?: Record<string, number>;
+  features?: string[];
+  months?: number;
+  product?: string;
+}
