@@ -1,0 +1,427 @@
+/**
+ * The License Manager's YAML configuration. Reading is split from checking: parseConfig is pure, loadConfig only adds
+ * the file read. Every problem is collected and reported at once, because fixing a config one restart at a time is
+ * what makes people give up on it.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface MailConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string | null;
+  password: string | null;
+  from: string;
+  to: string[];
+}
+
+export interface LmConfig {
+  name: string;
+  host: string;
+  port: number;
+  timeoutMs: number;
+  dataPath: string;
+  trustPath: string;
+  center: { url: string | null };
+  syncIntervalMinutes: number;
+  leaseTtlSeconds: number;
+  fingerprint: 'host' | 'installation';
+  clockToleranceMinutes: number;
+  notify: { mail: MailConfig | null };
+  log: { mode: 'console' | 'file'; path: string | null; level: LogLevel; keepDays: number };
+}
+
+export interface ConfigProblem {
+  /** The dotted path of the key, e.g. 'notify.mail.port'; '(file)' and '(yaml)' for problems with the file as a whole. */
+  key: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: LmConfig } | { ok: false; problems: ConfigProblem[] };
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+/** The keys of each section. Every key is also accepted in PascalCase (`DataPath`), the seed product's spelling. */
+const KEYS = {
+  top: [
+    'name',
+    'host',
+    'port',
+    'timeoutMs',
+    'dataPath',
+    'trust',
+    'center',
+    'syncIntervalMinutes',
+    'leaseTtlSeconds',
+    'fingerprint',
+    'clockToleranceMinutes',
+    'notify',
+    'log',
+  ],
+  center: ['url'],
+  notify: ['mail'],
+  mail: ['host', 'port', 'secure', 'user', 'password', 'from', 'to'],
+  log: ['mode', 'path', 'level', 'keepDays'],
+} as const;
+
+/** Spellings of the seed product that are not simply the PascalCase of our key. */
+const EXTRA_ALIASES = new Map([['Timeout', 'timeoutMs']]);
+
+/** Keys whose values never appear in a message. */
+const SECRET_KEYS = new Set(['notify.mail.password']);
+
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+/** One mapping of the config, with its dotted path; reads typed values and records what is wrong with them. */
+class Section {
+  constructor(
+    private readonly path: string,
+    private readonly values: Map<string, unknown>,
+    private readonly problems: ConfigProblem[],
+    /** False when the section was not a mapping: that one problem is reported, not every key it lacks. */
+    private readonly wellFormed: boolean,
+  ) {}
+
+  static read(raw: unknown, path: string, keys: readonly string[], problems: ConfigProblem[]): Section {
+    const values = new Map<string, unknown>();
+    if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+      problems.push({ key: path, message: `must be a mapping of keys (like "${keys[0]}: ...") (got ${show(raw)})` });
+      return new Section(path, values, problems, false);
+    }
+    const section = new Section(path, values, problems, true);
+    if (raw === undefined || raw === null) return section;
+    const spelledAs = new Map<string, string>();
+    for (const [written, value] of Object.entries(raw)) {
+      const key = canonicalKey(written, keys);
+      if (key === null) {
+        const suggestion = suggestKey(written, keys);
+        const hint = suggestion ? `did you mean '${suggestion}'?` : `known keys here: ${keys.join(', ')}`;
+        problems.push({ key: join(path, printable(written)), message: `is not a known key; ${hint}` });
+        continue;
+      }
+      const earlier = spelledAs.get(key);
+      if (earlier !== undefined) {
+        problems.push({ key: join(path, key), message: `is given twice, as '${earlier}' and '${written}'; keep one` });
+        continue;
+      }
+      spelledAs.set(key, written);
+      // An empty value (`port:`) means "not set", so the default applies.
+      if (value !== null) values.set(key, value);
+    }
+    return section;
+  }
+
+  child(key: string, keys: readonly string[]): Section {
+    return Section.read(this.values.get(key), join(this.path, key), keys, this.problems);
+  }
+
+  has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  /** The value as written, or undefined when not set. */
+  raw(key: string): unknown {
+    return this.values.get(key);
+  }
+
+  /** Records that a required key is missing. */
+  require(key: string, sentence: string): void {
+    if (this.wellFormed) this.fail(key, `is required: ${sentence}`);
+  }
+
+  fail(key: string, message: string): void {
+    this.problems.push({ key: join(this.path, key), message });
+  }
+
+  private got(key: string): string {
+    return SECRET_KEYS.has(join(this.path, key)) ? '(hidden)' : show(this.values.get(key));
+  }
+
+  /** Non-empty text; `required` is the sentence shown when it is missing, otherwise `fallback` applies. */
+  text(key: string, fallback: string | null, required?: string): string | null {
+    const value = this.values.get(key);
+    if (value === undefined) {
+      if (required !== undefined) this.require(key, required);
+      return fallback;
+    }
+    if (typeof value === 'string') {
+      if (value.trim() !== '') return value;
+      this.fail(key, 'is empty; give a value or leave the key out');
+      return fallback;
+    }
+    const quote = typeof value === 'number' || typeof value === 'boolean' ? '; put it in quotes' : '';
+    this.fail(key, `must be text${quote} (got ${this.got(key)})`);
+    return fallback;
+  }
+
+  whole(key: string, min: number, max: number, fallback: number): number {
+    const value = this.values.get(key);
+    if (value === undefined) return fallback;
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+    const unquote = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? '; write it without quotes' : '';
+    this.fail(key, `must be a whole number from ${min} to ${max}${unquote} (got ${this.got(key)})`);
+    return fallback;
+  }
+
+  flag(key: string, fallback: boolean): boolean {
+    const value = this.values.get(key);
+    if (value === undefined) return fallback;
+    if (typeof value === 'boolean') return value;
+    this.fail(key, `must be true or false (got ${this.got(key)})`);
+    return fallback;
+  }
+
+  /** One of a few words, in any letter case. */
+  choice<T extends string>(key: string, options: readonly T[], fallback: T): T {
+    const value = this.values.get(key);
+    if (value === undefined) return fallback;
+    const match = typeof value === 'string' ? options.find((option) => option === value.trim().toLowerCase()) : undefined;
+    if (match !== undefined) return match;
+    this.fail(key, `must be one of ${options.join(', ')} (got ${this.got(key)})`);
+    return fallback;
+  }
+
+  /** A file system path, made absolute against the config file's folder. */
+  filePath(key: string, baseDir: string, required?: string): string | null {
+    const value = this.text(key, null, required);
+    if (value === null) return null;
+    if (value.startsWith('~')) {
+      this.fail(key, `cannot start with "~" (it is not expanded); write the full path (got ${this.got(key)})`);
+      return null;
+    }
+    return isAbsolute(value) ? resolve(value) : resolve(baseDir, value);
+  }
+}
+
+/** Parses and checks config text; relative paths resolve against `baseDir`. Never throws. */
+export function parseConfig(yamlText: string, baseDir: string): ConfigResult {
+  const problems: ConfigProblem[] = [];
+  const raw = readYaml(yamlText, problems);
+  if (raw === undefined) return { ok: false, problems };
+
+  const top = Section.read(raw, '', KEYS.top, problems);
+  const dataPath = top.filePath('dataPath', baseDir, 'the folder where the License Manager keeps its state, e.g. /var/lib/tessera-lm');
+  const trustPath = top.filePath('trust', baseDir, "the vendor's trust bundle (a .json file that came with the product)");
+  const config: LmConfig = {
+    name: top.text('name', 'tessera-lm') ?? 'tessera-lm',
+    host: checkHost(top, 'host', top.text('host', '0.0.0.0') ?? '0.0.0.0', '0.0.0.0'),
+    port: top.whole('port', 0, 65535, 9119),
+    timeoutMs: top.whole('timeoutMs', 1, 600_000, 5000),
+    dataPath: dataPath ?? '',
+    trustPath: trustPath ?? '',
+    center: { url: readCenterUrl(top.child('center', KEYS.center)) },
+    syncIntervalMinutes: top.whole('syncIntervalMinutes', 1, 1440, 60),
+    leaseTtlSeconds: top.whole('leaseTtlSeconds', 5, 86_400, 60),
+    fingerprint: top.choice('fingerprint', ['host', 'installation'] as const, 'host'),
+    clockToleranceMinutes: top.whole('clockToleranceMinutes', 1, 1440, 10),
+    notify: { mail: readMail(top.child('notify', KEYS.notify)) },
+    log: readLog(top.child('log', KEYS.log), baseDir),
+  };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+/** Reads and checks a config file. A missing or unreadable file is one problem with key '(file)'. Never throws. */
+export function loadConfig(file: string): ConfigResult {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return { ok: false, problems: [{ key: '(file)', message: describeReadError(path, error) }] };
+  }
+  return parseConfig(text.replace(/^\uFEFF/, ''), dirname(path));
+}
+
+/** The problems as text for a person: a heading naming the file, then one indented line per problem. */
+export function formatProblems(file: string, problems: ConfigProblem[]): string {
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  const lines = problems.map((problem) => `  ${problem.key}: ${problem.message}`);
+  return [`The configuration ${file} has ${count}:`, ...lines].join('\n');
+}
+
+/** The top-level value, or undefined after recording why there is none. */
+function readYaml(text: string, problems: ConfigProblem[]): unknown {
+  try {
+    // logLevel 'error': odd keys become problems below, not process warnings.
+    const doc = parseDocument(text, { logLevel: 'error' });
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        // Only the position and the parser's sentence: the source line could hold the mail password.
+        const at = error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : '';
+        const sentence =
+          error.code === 'MULTIPLE_DOCS'
+            ? "the file holds more than one YAML document (a second '---'); keep one"
+            : (error.message.split(' at line ')[0] ?? error.message);
+        problems.push({ key: '(yaml)', message: `${at}${sentence}` });
+      }
+      return undefined;
+    }
+    const raw: unknown = doc.toJS();
+    if (raw === null || raw === undefined) {
+      problems.push({ key: '(yaml)', message: "the configuration is empty; it needs at least 'dataPath' and 'trust'" });
+      return undefined;
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      problems.push({ key: '(yaml)', message: `the top level must be a mapping of keys like "dataPath: ..." (got ${show(raw)})` });
+      return undefined;
+    }
+    return raw;
+  } catch (error) {
+    // toJS throws on unresolved or excessive aliases.
+    problems.push({ key: '(yaml)', message: `cannot read the YAML: ${error instanceof Error ? error.message : String(error)}` });
+    return undefined;
+  }
+}
+
+/** A host name or IP address alone; one colon means "host:port" (an IPv6 address has at least two). */
+function checkHost(section: Section, key: string, host: string, example: string): string {
+  if (/[\s/]/.test(host) || host.split(':').length === 2) {
+    section.fail(key, `must be only a host name or IP address, like ${example}; the port goes in 'port' (got ${show(host)})`);
+  }
+  return host;
+}
+
+function readCenterUrl(center: Section): string | null {
+  const text = center.text('url', null);
+  if (text === null) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    center.fail('url', `must be a URL like https://license.example.com (got ${show(text)})`);
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    center.fail('url', `must start with https:// or http:// (got ${show(text)})`);
+  } else if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    center.fail('url', `must be the License Center's base address, without a query, fragment or user (got ${show(text)})`);
+  }
+  return text.replace(/\/+$/, '');
+}
+
+function readMail(notify: Section): MailConfig | null {
+  if (!notify.has('mail')) return null;
+  const mail = notify.child('mail', KEYS.mail);
+  const host = checkHost(
+    mail,
+    'host',
+    mail.text('host', '', 'the SMTP server that sends the notification mails') ?? '',
+    'smtp.example.com',
+  );
+  const user = mail.text('user', null);
+  const password = mail.text('password', null);
+  if (password !== null && user === null) mail.fail('password', "is set but 'user' is not; set both or neither");
+  const from = mail.text('from', null);
+  if (from !== null && !EMAIL.test(/<([^<>]*)>\s*$/.exec(from)?.[1] ?? from)) {
+    mail.fail('from', `must be a mail address like lm@example.com or "License Manager <lm@example.com>" (got ${show(from)})`);
+  }
+  return {
+    host,
+    port: mail.whole('port', 1, 65535, 587),
+    secure: mail.flag('secure', false),
+    user,
+    password,
+    // Only a sender someone wrote is checked; the default borrows the SMTP server's domain.
+    from: from ?? `tessera-lm@${host || 'localhost'}`,
+    to: readRecipients(mail),
+  };
+}
+
+function readRecipients(mail: Section): string[] {
+  const raw = mail.raw('to');
+  if (raw === undefined) {
+    mail.require('to', 'a list of at least one mail address that receives the notifications');
+    return [];
+  }
+  // A single address is accepted as a list of one.
+  const list: unknown[] = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) mail.fail('to', 'must list at least one mail address (got an empty list)');
+  const bad = list.filter((entry) => typeof entry !== 'string' || !EMAIL.test(entry.trim()));
+  if (bad.length > 0) {
+    mail.fail('to', `must list mail addresses like ops@example.com; not addresses: ${bad.map(show).join(', ')}`);
+  }
+  return list.filter((entry): entry is string => typeof entry === 'string').map((entry) => entry.trim());
+}
+
+function readLog(log: Section, baseDir: string): LmConfig['log'] {
+  const mode = log.choice('mode', ['console', 'file'] as const, 'console');
+  const required = mode === 'file' ? 'the folder for the log files when mode is file, e.g. /var/log/tessera-lm' : undefined;
+  return {
+    mode,
+    path: log.filePath('path', baseDir, required),
+    level: log.choice('level', LOG_LEVELS, 'info'),
+    keepDays: log.whole('keepDays', 1, 3650, 7),
+  };
+}
+
+function canonicalKey(written: string, keys: readonly string[]): string | null {
+  for (const key of keys) {
+    if (written === key || written === pascal(key)) return key;
+  }
+  const alias = EXTRA_ALIASES.get(written);
+  return alias !== undefined && keys.includes(alias) ? alias : null;
+}
+
+/** The closest known key within two edits (ignoring letter case), or one the written key starts with or shortens. */
+function suggestKey(written: string, keys: readonly string[]): string | null {
+  const lower = written.toLowerCase();
+  let best: { key: string; distance: number } | null = null;
+  const candidates = [...keys.map((key) => [key, key] as const), ...[...EXTRA_ALIASES].filter(([, key]) => keys.includes(key))];
+  for (const [spelling, key] of candidates) {
+    const other = spelling.toLowerCase();
+    const distance = levenshtein(lower, other);
+    // A two-letter key is two edits from any other two-letter word, so the distance must stay below the length.
+    const close = distance <= 2 && distance < other.length;
+    // trustPath → trust, leaseTtl → leaseTtlSeconds.
+    const affix = Math.min(lower.length, other.length) >= 4 && (lower.startsWith(other) || other.startsWith(lower));
+    if ((close || affix) && (best === null || distance < best.distance)) best = { key, distance };
+  }
+  return best?.key ?? null;
+}
+
+function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+function pascal(key: string): string {
+  return key.charAt(0).toUpperCase() + key.slice(1);
+}
+
+/** A key as written, quoted when it would break the one-line report. */
+function printable(key: string): string {
+  // eslint-disable-next-line no-control-regex
+  return key.length > 60 || /[\u0000-\u001f\u007f"]/.test(key) ? show(key) : key;
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+/** A value as it appears in a message: text quoted and cut short, collections by kind. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
+  if (value !== null && typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+function describeReadError(path: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return `cannot read ${path}: there is no such file; check the path, or pass another file with --config`;
+  if (code === 'EISDIR') return `cannot read ${path}: it is a folder, not a config file`;
+  if (code === 'EACCES' || code === 'EPERM') return `cannot read ${path}: permission denied; check the file's owner and mode`;
+  return `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`;
+}
