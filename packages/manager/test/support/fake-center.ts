@@ -1,0 +1,149 @@
+/**
+ * A fake License Center for tests: the real sync protocol (docs/sync-protocol.md) over real HTTP on 127.0.0.1,
+ * with licenses held in memory. It checks requests with readSyncRequest, as LC must, and signs real licenses and
+ * time tokens with its vendor key.
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify from 'fastify';
+import type { FastifyReply } from 'fastify';
+import {
+  deriveLmid,
+  fingerprintDigest,
+  generateEd25519,
+  generateSigningKey,
+  issueLicense,
+  parseOnlineKey,
+  rawPublicKey,
+  serializeTrustBundle,
+} from '@tessera/core';
+import type { Code, KeyObject, LicenseInput, SigningKey } from '@tessera/core';
+import { makeTimeToken, readSyncRequest, SYNC_PATH } from '../../src/sync/protocol.js';
+import type { SyncRequest } from '../../src/sync/protocol.js';
+
+export interface FakeCenter {
+  url: string;
+  vendor: SigningKey;
+  trustBundleJson: string;
+  /** Every request that passed readSyncRequest, in order. */
+  requests: SyncRequest[];
+  /** Registers or replaces what an online key yields, signed with the serial given. An lmid of '' means "not bound yet". */
+  addLicense(onlineKey: string, input: LicenseInput): void;
+  /** Applies a change (binding included: give an lmid) and raises the serial by 1; returns the new serial. */
+  update(onlineKey: string, change: Partial<LicenseInput>): number;
+  /** When down, every sync answers 503. */
+  setDown(down: boolean): void;
+  close(): Promise<void>;
+}
+
+interface Entry {
+  input: LicenseInput;
+  /** The signed license, or null while it is bound to no LMID. */
+  text: string | null;
+}
+
+const TIME_TOKEN_REUSE_MS = 60_000;
+const STATUS_OF: Partial<Record<Code, number>> = { SIGNATURE_INVALID: 401, LMID_MISMATCH: 401 };
+
+/** A fresh License Manager identity, as the LM derives it, for tests. */
+export function makeTestLm(fingerprint = `machine:${randomBytes(8).toString('hex')}`) {
+  const privateKey: KeyObject = generateEd25519().privateKey;
+  const lmPublicKeyRaw = rawPublicKey(privateKey);
+  const hostDigest = fingerprintDigest(fingerprint);
+  return { privateKey, lmPublicKeyRaw, hostDigest, lmid: deriveLmid(lmPublicKeyRaw, hostDigest) };
+}
+
+export async function startFakeCenter(options: { vendor?: SigningKey; now?: () => number } = {}): Promise<FakeCenter> {
+  const vendor = options.vendor ?? generateSigningKey();
+  const now = options.now ?? (() => Date.now());
+  const licenses = new Map<string, Entry>();
+  const requests: SyncRequest[] = [];
+  let down = false;
+  let timeToken: { text: string; at: number } | null = null;
+
+  const canonical = (onlineKey: string): string => {
+    const key = parseOnlineKey(onlineKey);
+    if (!key.ok) throw new Error(`fake center: ${key.detail}`);
+    return key.value;
+  };
+  const sign = (input: LicenseInput): Entry => {
+    if (input.lmid === '') return { input, text: null };
+    const text = issueLicense(input, vendor);
+    if (!text.ok) throw new Error(`fake center: ${text.detail}`);
+    return { input, text: text.value };
+  };
+  // One token serves every answer for up to 60 s, so an unchanged answer costs no signature.
+  const currentTimeToken = (): string => {
+    const at = now();
+    if (!timeToken || at - timeToken.at >= TIME_TOKEN_REUSE_MS || at < timeToken.at) {
+      timeToken = { text: makeTimeToken(at, vendor), at };
+    }
+    return timeToken.text;
+  };
+  const refuse = (reply: FastifyReply, status: number, code: Code, message: string) =>
+    reply.code(status).send({ error: { code, message, requestId: reply.request.id } });
+
+  const app = Fastify({ bodyLimit: 64 * 1024, genReqId: () => `req_${randomBytes(8).toString('hex')}` });
+  app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) =>
+    (error.statusCode ?? 500) < 500
+      ? refuse(reply, 400, 'BAD_REQUEST', `The body must be JSON { "request": "<sync request>" }: ${error.message}`)
+      : refuse(reply, 500, 'INTERNAL', 'An unexpected error; it was logged with the request id.'),
+  );
+  app.post(SYNC_PATH, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    if (down) return refuse(reply, 503, 'INTERNAL', 'The License Center is down for maintenance.');
+    const body = request.body as { request?: unknown } | null;
+    if (typeof body?.request !== 'string')
+      return refuse(reply, 400, 'BAD_REQUEST', 'The body must be JSON { "request": "<sync request>" }.');
+    const verdict = readSyncRequest(body.request);
+    if (!verdict.ok) return refuse(reply, STATUS_OF[verdict.code] ?? 400, verdict.code, verdict.detail);
+    const sync = verdict.value;
+    requests.push(sync);
+    const entry = licenses.get(sync.onlineKey);
+    if (!entry) return refuse(reply, 404, 'NOT_FOUND', 'No license has this online key. Check the key in the License Center.');
+    if (entry.text === null) {
+      return refuse(
+        reply,
+        409,
+        'SYNC_REFUSED',
+        `License ${entry.input.id} is not bound yet: bind LMID ${sync.lmid} in the License Center first.`,
+      );
+    }
+    if (entry.input.lmid !== sync.lmid) {
+      return refuse(
+        reply,
+        409,
+        'LMID_MISMATCH',
+        `License ${entry.input.id} is bound to another License Manager (${entry.input.lmid}), not ${sync.lmid}: was the License Manager copied to another host?`,
+      );
+    }
+    const time = currentTimeToken();
+    const { known } = sync;
+    if (known && known.licenseId === entry.input.id && known.serial === entry.input.serial) return { changed: false, time };
+    return { changed: true, license: entry.text, time };
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake center: no TCP address');
+
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    vendor,
+    trustBundleJson: serializeTrustBundle([{ kid: vendor.kid, state: 'active', publicKeyRaw: vendor.publicKeyRaw }]),
+    requests,
+    addLicense(onlineKey, input) {
+      licenses.set(canonical(onlineKey), sign(input));
+    },
+    update(onlineKey, change) {
+      const key = canonical(onlineKey);
+      const entry = licenses.get(key);
+      if (!entry) throw new Error('fake center: update of an online key that was never added');
+      const serial = entry.input.serial + 1;
+      licenses.set(key, sign({ ...entry.input, ...change, serial }));
+      return serial;
+    },
+    setDown(value) {
+      down = value;
+    },
+    close: () => app.close(),
+  };
+}
