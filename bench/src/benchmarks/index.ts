@@ -1,0 +1,8 @@
+/**
+ * The registry of benchmarks, in the order `npm run bench` runs them. To add one, write a module exporting a
+ * Benchmark (see lib/types.ts) and list it here; `npm run bench -- <name>` runs only the named ones.
+ */
+import type { Benchmark } from '../lib/types.js';
+import { offlineKey } from './offline-key.js';
+
+export const BENCHMARKS: readonly Benchmark[] = [offlineKey];
