@@ -19,10 +19,12 @@ export type SymbolsResult = { ok: true; symbols: number[] } | { ok: false; badCh
  */
 export function readSymbols(text: string): SymbolsResult {
   const symbols: number[] = [];
-  for (const ch of text.toUpperCase()) {
-    if (ch === '-' || ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') continue;
+  for (const raw of text) {
+    if (raw === '-' || raw === ' ' || raw === '\t' || raw === '\n' || raw === '\r') continue;
+    // ASCII only: full Unicode upper-casing would read the dotless ı as I (and so 1) and ß as SS.
+    const ch = raw >= 'a' && raw <= 'z' ? String.fromCharCode(raw.charCodeAt(0) - 32) : raw;
     const value = VALUE_OF.get(ch);
-    if (value === undefined) return { ok: false, badChar: ch, position: symbols.length + 1 };
+    if (value === undefined) return { ok: false, badChar: raw, position: symbols.length + 1 };
     symbols.push(value);
   }
   return { ok: true, symbols };

@@ -94,7 +94,7 @@ describe('errors a person can act on', () => {
     );
     const result = parseEnvelope(relabelled, 'sync');
     expect(result).toMatchObject({ ok: false, code: 'MALFORMED' });
-    expect(!result.ok && result.detail).toMatch(/label says sync but its contents say lease/);
+    expect(!result.ok && result.detail).toMatch(/label says sync but its contents say "lease"/);
   });
 
   it('refuses non-text, empty, oversized and garbled input without throwing', () => {

@@ -10,6 +10,7 @@
 import { decodeBase64Url, encodeBase64Url } from './base64url.js';
 import { ed25519Sign, ed25519Verify } from './crypto.js';
 import type { KeyObject } from './crypto.js';
+import { describeValue } from './fields.js';
 import { fail, ok } from './result.js';
 import type { Failure, Result } from './result.js';
 
@@ -60,7 +61,7 @@ const RESERVED_FIELDS = ['v', 'kid', 'typ'];
 const SIGNATURE_CHARS = 86; // 64 bytes in unpadded base64url
 const MAX_TEXT = 64 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const HEAD = /^tessera-([a-z]+):([0-9]{1,6})$/;
+const HEAD = /^tessera-([a-z]+):([1-9][0-9]{0,5})$/; // no leading zeros: one document, one text
 const NOISE = /\s|\u200b|\u200c|\u200d|\u2060|\ufeff/g; // whitespace and the zero-width characters web pages add
 const ARMOR_BEGIN = /-----BEGIN ([A-Z ]+)-----/;
 const ARMOR_END = /-----END ([A-Z ]+)-----/;
@@ -184,7 +185,7 @@ export function parseEnvelope(input: unknown, expected: DocumentType): Result<En
     return fail('MALFORMED', `The ${name} does not name the key that signed it.`);
   }
   if (fields.typ !== typ) {
-    return fail('MALFORMED', `The ${name} is inconsistent: its label says ${typ} but its contents say ${String(fields.typ)}.`);
+    return fail('MALFORMED', `The ${name} is inconsistent: its label says ${typ} but its contents say ${describeValue(fields.typ)}.`);
   }
   return ok({ typ, kid: fields.kid, v: fields.v, payload: fields, payloadBytes, signature, text });
 }

@@ -1,5 +1,15 @@
 /** Field checks shared by the documents core reads. Each returns an error sentence, or null when the value is fine. */
 
+/**
+ * A short, safe rendering of an untrusted JSON value for a message. Never String(value): an object such as
+ * {"toString": 1} makes String() throw.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return JSON.stringify(value);
+  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : typeof value;
+}
+
 const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 export const MAX_COUNT = 1_000_000;
 
@@ -33,7 +43,7 @@ export function checkFeatures(value: unknown, what: string): string | null {
   if (!Array.isArray(value)) return `${what} must be a list of names.`;
   if (value.length > 64) return `${what} has too many entries (at most 64).`;
   for (const feature of value) {
-    const bad = checkName(feature, `${what} entry "${String(feature)}"`);
+    const bad = checkName(feature, `${what} entry ${describeValue(feature)}`);
     if (bad) return bad;
   }
   return new Set(value).size === value.length ? null : `${what} lists a name twice.`;

@@ -73,7 +73,7 @@ describe('trust bundle', () => {
     ['not JSON', '{', /not valid JSON/],
     ['another format', JSON.stringify({ format: 'x', v: 1, keys: [] }), /"format": "tessera-trust-bundle"/],
     ['no keys', JSON.stringify({ format: 'tessera-trust-bundle', v: 1, keys: [] }), /lists no keys/],
-    ['a bad state', good.replace('"active"', '"maybe"'), /state maybe; it must be active, retired or revoked/],
+    ['a bad state', good.replace('"active"', '"maybe"'), /state "maybe"; it must be active, retired or revoked/],
     ['another algorithm', good.replace('"Ed25519"', '"RSA"'), /only Ed25519/],
     ['a short public key', good.replace(/"publicKey": "[^"]+"/, '"publicKey": "AAAA"'), /no valid Ed25519 public key/],
     [

@@ -9,6 +9,7 @@ import { generateEd25519, privateKeyFromSeed, publicKeyFromRaw, rawPublicKey, ra
 import type { KeyObject } from './crypto.js';
 import { DOCUMENT_NAMES, parseEnvelope, verifyEnvelope } from './envelope.js';
 import type { DocumentType, Envelope, Signer } from './envelope.js';
+import { describeValue } from './fields.js';
 import { fail, ok } from './result.js';
 import type { Failure, Result } from './result.js';
 
@@ -82,7 +83,7 @@ export function parseTrustBundle(text: string): Result<TrustBundle> {
     return fail('MALFORMED', `The trust bundle must be a JSON object with "format": "${BUNDLE_FORMAT}".`);
   }
   if (bundle.v !== 1)
-    return fail('UNSUPPORTED_VERSION', `The trust bundle has version ${String(bundle.v)}; this software reads version 1.`);
+    return fail('UNSUPPORTED_VERSION', `The trust bundle has version ${describeValue(bundle.v)}; this software reads version 1.`);
   if (!Array.isArray(bundle.keys) || bundle.keys.length === 0) return fail('MALFORMED', 'The trust bundle lists no keys.');
   const keys = new Map<string, TrustedKey>();
   for (const [index, entry] of (bundle.keys as unknown[]).entries()) {
@@ -99,9 +100,9 @@ function readEntry(entry: unknown, index: number): Result<TrustedKey> {
   if (typeof entry !== 'object' || entry === null) return fail('MALFORMED', `${where} is not an object.`);
   const e = entry as Record<string, unknown>;
   if (typeof e.kid !== 'string' || !KID.test(e.kid)) return fail('MALFORMED', `${where} has no valid kid.`);
-  if (e.alg !== 'Ed25519') return fail('MALFORMED', `${where} (${e.kid}) has alg ${String(e.alg)}; only Ed25519 is supported.`);
+  if (e.alg !== 'Ed25519') return fail('MALFORMED', `${where} (${e.kid}) has alg ${describeValue(e.alg)}; only Ed25519 is supported.`);
   if (!KEY_STATES.includes(e.state as VendorKeyState)) {
-    return fail('MALFORMED', `${where} (${e.kid}) has state ${String(e.state)}; it must be active, retired or revoked.`);
+    return fail('MALFORMED', `${where} (${e.kid}) has state ${describeValue(e.state)}; it must be active, retired or revoked.`);
   }
   const raw = typeof e.publicKey === 'string' ? decodeBase64Url(e.publicKey) : null;
   const publicKey = raw ? publicKeyFromRaw(raw) : null;

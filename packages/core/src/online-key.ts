@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { bytesToSymbols, checkSymbol, isCodeword, readSymbols, symbolsToText } from './base32.js';
+import { LMID_LENGTH } from './lmid.js';
 import { fail, ok } from './result.js';
 import type { Result } from './result.js';
 
@@ -32,6 +33,12 @@ export function parseOnlineKey(input: unknown): Result<string> {
   }
   const { symbols } = read;
   if (symbols.length === 0) return fail('MALFORMED', 'The online key is empty: nothing was pasted.');
+  if (symbols.length === LMID_LENGTH && isCodeword(symbols)) {
+    return fail(
+      'WRONG_KIND',
+      "This is an LMID (a License Manager's identity), not a license key. Paste the key the License Center shows for your license.",
+    );
+  }
   if (symbols.length !== ONLINE_KEY_LENGTH) {
     return fail(
       'MALFORMED',
