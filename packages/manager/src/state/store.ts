@@ -92,7 +92,9 @@ export class StateStore {
       deleteLease: db.prepare('DELETE FROM leases WHERE id = ?'),
       deleteExpired: db.prepare('DELETE FROM leases WHERE expires_at <= ?'),
       getHighWater: db.prepare('SELECT high_water FROM clock WHERE id = 1'),
-      putHighWater: db.prepare('INSERT INTO clock (id, high_water) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET high_water = excluded.high_water'),
+      putHighWater: db.prepare(
+        'INSERT INTO clock (id, high_water) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET high_water = excluded.high_water',
+      ),
       addEvent: db.prepare('INSERT INTO events (at, kind, code, detail) VALUES (?, ?, ?, ?)'),
       recentEvents: db.prepare('SELECT id, at, kind, code, detail FROM events ORDER BY id DESC LIMIT ?'),
       pruneEvents: db.prepare('DELETE FROM events WHERE at < ?'),

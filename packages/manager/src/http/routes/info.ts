@@ -1,0 +1,56 @@
+/** Read-only routes: health, version, info, usage, metrics, the console page, and the license for the SDK. */
+import { encodeBase64Url } from '@tessera/core';
+import type { FastifyInstance } from 'fastify';
+import { infoView, usageView } from '../../services/index.js';
+import type { LmServices } from '../../services/index.js';
+import { renderMetrics } from '../metrics.js';
+import { renderConsolePage } from '../console-page.js';
+import { LM_VERSION } from '../../version.js';
+
+export function infoRoutes(app: FastifyInstance, services: LmServices): void {
+  app.get('/health', async () => ({ status: 'ok', licenseStatus: services.license.verdict().status }));
+  app.get('/version', async () => ({ version: LM_VERSION }));
+  app.get('/v1/info', async () => infoView(services));
+  app.get('/v1/usage', async () => usageView(services));
+
+  // What the SDK needs to check a seat's token itself: the signed license and this LM's public identity.
+  app.get('/v1/license', async () => {
+    const verdict = services.license.verdict();
+    return {
+      lmid: services.identity.lmid,
+      lmPublicKey: encodeBase64Url(services.identity.publicKeyRaw),
+      hostDigest: encodeBase64Url(services.identity.hostDigest),
+      status: verdict.status,
+      code: verdict.code,
+      detail: verdict.detail,
+      license: services.license.current?.key ?? null,
+    };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const verdict = services.license.verdict();
+    const roles = Object.fromEntries(Object.entries(services.seats.usage()).map(([role, u]) => [role, { total: u.total, used: u.used }]));
+    const stored = services.license.storedLicense;
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return renderMetrics({
+      status: verdict.status,
+      daysLeft: verdict.daysLeft,
+      roles,
+      refusals: Object.fromEntries(services.counters.refusals),
+      syncFailures: services.counters.syncFailures,
+      syncSuccesses: services.counters.syncSuccesses,
+      lastSyncAt: stored?.lastSyncAt ?? null,
+      leasesActive: services.seats.activeCount,
+      up: services.startedAt,
+    });
+  });
+
+  app.get('/', async (_request, reply) => {
+    reply.type('text/html; charset=utf-8');
+    reply.header(
+      'content-security-policy',
+      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'",
+    );
+    return renderConsolePage(infoView(services), usageView(services), { requestCodeEnabled: services.requestCodeEnabled });
+  });
+}

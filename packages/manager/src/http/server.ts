@@ -1,0 +1,33 @@
+/** The LM's Fastify app: routes → services. Built once per daemon. */
+import { randomBytes } from 'node:crypto';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { LmServices } from '../services/index.js';
+import { installErrorHandling } from './errors.js';
+import { adminRoutes } from './routes/admin.js';
+import { infoRoutes } from './routes/info.js';
+import { seatRoutes } from './routes/seats.js';
+
+export function buildServer(services: LmServices, options: { logger: Logger; timeoutMs: number; now: () => number }): FastifyInstance {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the app's type the default one routes are written for.
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // A log line per seat request would be most of the work on the heartbeat path; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    requestIdHeader: false,
+    bodyLimit: 128 * 1024,
+    connectionTimeout: options.timeoutMs,
+    requestTimeout: options.timeoutMs,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+  infoRoutes(app, services);
+  seatRoutes(app, services);
+  adminRoutes(app, services, options.now);
+  return app;
+}

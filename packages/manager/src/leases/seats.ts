@@ -1,0 +1,230 @@
+/**
+ * Node seats: a seat per (product, role, nodeId), held while the node heartbeats and freed when it releases or
+ * its lease runs out. Leases live in memory for speed and are written through to SQLite on every change, so a
+ * restart (or kill -9) keeps them. A node that checks out again gets its own seat back: a restarted node is
+ * never counted twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { sealEnvelope } from '@tessera/core';
+import type { Code } from '@tessera/core';
+import type { Clock } from '../clock.js';
+import type { LmIdentity } from '../identity.js';
+import type { StateStore, StoredLease } from '../state/store.js';
+import type { LicenseService, Verdict } from '../services/license.js';
+import type { RoleUsage } from '../http/api-types.js';
+
+export interface CheckoutInput {
+  product: string;
+  role: string;
+  nodeId: string;
+  host?: string | undefined;
+}
+
+export type SeatOutcome<T> = ({ ok: true } & T) | { ok: false; code: Code; detail: string };
+
+export interface SeatsOptions {
+  store: StateStore;
+  license: LicenseService;
+  identity: LmIdentity;
+  clock: Clock;
+  ttlMs: number;
+  onRefusal?: (code: Code, input: { role?: string }) => void;
+}
+
+const keyOf = (product: string, role: string, nodeId: string) => `${product}\u0000${role}\u0000${nodeId}`;
+
+export class Seats {
+  private readonly byId = new Map<string, StoredLease>();
+  private readonly byNode = new Map<string, string>();
+  private readonly byRole = new Map<string, Set<string>>();
+
+  constructor(private readonly options: SeatsOptions) {
+    const now = options.clock.now();
+    options.store.deleteExpiredLeases(now);
+    for (const lease of options.store.listLeases()) this.index(lease);
+  }
+
+  checkout(input: CheckoutInput): SeatOutcome<{ lease: StoredLease; token: string; verdict: Verdict }> {
+    const verdict = this.options.license.verdict();
+    const license = this.options.license.current;
+    const refused = this.refusal(verdict, input.product);
+    if (refused) return this.refuse(refused.code, refused.detail, input.role);
+    const limit = license!.nodes[input.role];
+    if (limit === undefined) {
+      const roles = Object.keys(license!.nodes).join(', ');
+      return this.refuse('ROLE_NOT_LICENSED', `The license grants no "${input.role}" nodes; it grants: ${roles}.`, input.role);
+    }
+    const now = this.options.clock.now();
+    const existingId = this.byNode.get(keyOf(input.product, input.role, input.nodeId));
+    const existing = existingId ? this.byId.get(existingId) : undefined;
+    if (existing && existing.expiresAt > now) {
+      const lease = { ...existing, host: input.host ?? existing.host, expiresAt: now + this.options.ttlMs };
+      this.options.store.putLease(lease);
+      this.index(lease);
+      return { ok: true, lease, token: this.token(lease, now), verdict };
+    }
+    if (this.taken(input.role, now) >= limit) {
+      return this.refuse(
+        'TOO_MANY_NODES',
+        `All ${limit} "${input.role}" seats are taken. Stop another ${input.role} node or add nodes to the license.`,
+        input.role,
+      );
+    }
+    const lease: StoredLease = {
+      id: `lse_${randomBytes(12).toString('base64url')}`,
+      product: input.product,
+      role: input.role,
+      nodeId: input.nodeId,
+      host: input.host ?? null,
+      since: now,
+      expiresAt: now + this.options.ttlMs,
+    };
+    this.options.store.transaction(() => {
+      if (existing) this.options.store.deleteLease(existing.id);
+      this.options.store.putLease(lease);
+    });
+    if (existing) this.unindex(existing);
+    this.index(lease);
+    return { ok: true, lease, token: this.token(lease, now), verdict };
+  }
+
+  /** Renews a lease; refused (and not renewed) when the license no longer grants seats. */
+  heartbeat(leaseId: string): SeatOutcome<{ lease: StoredLease; verdict: Verdict }> {
+    const now = this.options.clock.now();
+    const lease = this.byId.get(leaseId);
+    if (!lease || lease.expiresAt <= now) {
+      if (lease) this.drop(lease);
+      return this.refuse('LEASE_NOT_FOUND', 'This seat lease is unknown or has run out. Check out a seat again.', lease?.role);
+    }
+    const verdict = this.options.license.verdict();
+    const refused = this.refusal(verdict, lease.product);
+    if (refused) return this.refuse(refused.code, refused.detail, lease.role);
+    lease.expiresAt = now + this.options.ttlMs;
+    this.options.store.renewLease(lease.id, lease.expiresAt);
+    return { ok: true, lease, verdict };
+  }
+
+  release(leaseId: string): boolean {
+    const lease = this.byId.get(leaseId);
+    if (!lease) return false;
+    this.drop(lease);
+    return true;
+  }
+
+  /** Frees every lease whose time ran out (killed nodes); run periodically. */
+  sweep(): number {
+    const now = this.options.clock.now();
+    let freed = 0;
+    for (const lease of this.byId.values()) {
+      if (lease.expiresAt <= now) {
+        this.unindex(lease);
+        freed++;
+      }
+    }
+    if (freed > 0) this.options.store.deleteExpiredLeases(now);
+    return freed;
+  }
+
+  usage(): Record<string, RoleUsage> {
+    const license = this.options.license.current;
+    const now = this.options.clock.now();
+    const roles: Record<string, RoleUsage> = {};
+    for (const [role, total] of Object.entries(license?.nodes ?? {})) {
+      const used = this.usedNow(role, now);
+      roles[role] = { total, used, free: Math.max(0, total - used) };
+    }
+    return roles;
+  }
+
+  usedCounts(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.usage()).map(([role, u]) => [role, u.used]));
+  }
+
+  leases(): StoredLease[] {
+    const now = this.options.clock.now();
+    return [...this.byId.values()].filter((lease) => lease.expiresAt > now);
+  }
+
+  get activeCount(): number {
+    return this.byId.size;
+  }
+
+  private refusal(verdict: Verdict, product: string): { code: Code; detail: string } | null {
+    if (!verdict.valid) {
+      const detail =
+        verdict.status === 'NotExist' || verdict.status === 'Syncing'
+          ? `No license is in force (${verdict.status}). ${verdict.detail}`
+          : verdict.detail;
+      return { code: verdict.code, detail };
+    }
+    const license = this.options.license.current!;
+    if (product !== license.product) {
+      return { code: 'PRODUCT_MISMATCH', detail: `This License Manager holds a license for ${license.product}, not for ${product}.` };
+    }
+    return null;
+  }
+
+  /** Seats held in a role, in O(1); only at the limit are the role's run-out leases swept and recounted. */
+  private taken(role: string, now: number): number {
+    const ids = this.byRole.get(role);
+    if (!ids) return 0;
+    const limit = this.options.license.current?.nodes[role] ?? 0;
+    if (ids.size < limit) return ids.size;
+    for (const id of ids) {
+      const lease = this.byId.get(id)!;
+      if (lease.expiresAt <= now) this.drop(lease);
+    }
+    return ids.size;
+  }
+
+  private usedNow(role: string, now: number): number {
+    let used = 0;
+    for (const id of this.byRole.get(role) ?? []) if (this.byId.get(id)!.expiresAt > now) used++;
+    return used;
+  }
+
+  private token(lease: StoredLease, now: number): string {
+    const license = this.options.license.current!;
+    const { lmid, privateKey } = this.options.identity;
+    return sealEnvelope(
+      'lease',
+      { kid: lmid, privateKey },
+      {
+        leaseId: lease.id,
+        lmid,
+        product: lease.product,
+        role: lease.role,
+        nodeId: lease.nodeId,
+        licenseId: license.id,
+        serial: license.serial,
+        issuedAt: new Date(now).toISOString(),
+        expiresAt: new Date(lease.expiresAt).toISOString(),
+      },
+    );
+  }
+
+  private refuse(code: Code, detail: string, role: string | undefined): { ok: false; code: Code; detail: string } {
+    this.options.onRefusal?.(code, { role });
+    return { ok: false, code, detail };
+  }
+
+  private index(lease: StoredLease): void {
+    this.byId.set(lease.id, lease);
+    this.byNode.set(keyOf(lease.product, lease.role, lease.nodeId), lease.id);
+    let ids = this.byRole.get(lease.role);
+    if (!ids) this.byRole.set(lease.role, (ids = new Set()));
+    ids.add(lease.id);
+  }
+
+  private unindex(lease: StoredLease): void {
+    this.byId.delete(lease.id);
+    if (this.byNode.get(keyOf(lease.product, lease.role, lease.nodeId)) === lease.id)
+      this.byNode.delete(keyOf(lease.product, lease.role, lease.nodeId));
+    this.byRole.get(lease.role)?.delete(lease.id);
+  }
+
+  private drop(lease: StoredLease): void {
+    this.options.store.deleteLease(lease.id);
+    this.unindex(lease);
+  }
+}
