@@ -1,4 +1,5 @@
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /**
  * Strict base64url decode: no padding, only the url alphabet, and canonical (the unused low bits of the last
@@ -6,10 +7,11 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
  * otherwise a flipped padding bit would yield a "different" key that still verifies.
  */
 export function decodeBase64Url(text: string): Uint8Array | null {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return null;
-  const bytes = Buffer.from(text, 'base64url');
-  if (bytes.toString('base64url') !== text) return null;
-  return bytes;
+  const tail = text.length % 4;
+  if (tail === 1 || !BASE64URL.test(text)) return null;
+  // With 2 (or 3) characters in the last group, the last one carries 4 (or 2) unused bits.
+  if (tail !== 0 && ALPHABET.indexOf(text[text.length - 1]!) & (tail === 2 ? 0b1111 : 0b11)) return null;
+  return Buffer.from(text, 'base64url');
 }
 
 export function encodeBase64Url(bytes: Uint8Array): string {

@@ -63,6 +63,7 @@ const MAX_TEXT = 64 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const HEAD = /^tessera-([a-z]+):([1-9][0-9]{0,5})$/; // no leading zeros: one document, one text
 const NOISE = /\s|\u200b|\u200c|\u200d|\u2060|\ufeff/g; // whitespace and the zero-width characters web pages add
+const HAS_NOISE = /\s|\u200b|\u200c|\u200d|\u2060|\ufeff/;
 const ARMOR_BEGIN = /-----BEGIN ([A-Z ]+)-----/;
 const ARMOR_END = /-----END ([A-Z ]+)-----/;
 
@@ -103,7 +104,8 @@ export function armor(text: string): string {
  */
 export function normalizeDocumentText(input: string): Result<string> {
   let text = input;
-  const begin = ARMOR_BEGIN.exec(text);
+  // includes() first: on the hot path (a clean one-line key) neither regex needs to run.
+  const begin = text.includes('-----BEGIN') ? ARMOR_BEGIN.exec(text) : null;
   if (begin) {
     const end = ARMOR_END.exec(text);
     if (!end || end.index < begin.index) {
@@ -114,7 +116,7 @@ export function normalizeDocumentText(input: string): Result<string> {
     }
     text = text.slice(begin.index + begin[0].length, end.index);
   }
-  return ok(text.replace(NOISE, ''));
+  return ok(HAS_NOISE.test(text) ? text.replace(NOISE, '') : text);
 }
 
 /** Parses and structurally checks a document of the `expected` kind. Never throws. */
@@ -150,9 +152,12 @@ export function parseEnvelope(input: unknown, expected: DocumentType): Result<En
     );
   }
 
-  const parts = text.slice(firstDot + 1).split('.');
-  if (parts.length !== 2) return fail('MALFORMED', `The ${name} is damaged: it should have exactly three parts separated by dots.`);
-  const [payloadText, signatureText] = parts as [string, string];
+  const secondDot = text.indexOf('.', firstDot + 1);
+  if (secondDot < 0 || text.indexOf('.', secondDot + 1) >= 0) {
+    return fail('MALFORMED', `The ${name} is damaged: it should have exactly three parts separated by dots.`);
+  }
+  const payloadText = text.slice(firstDot + 1, secondDot);
+  const signatureText = text.slice(secondDot + 1);
   if (signatureText.length !== SIGNATURE_CHARS) {
     return fail('MALFORMED', `The ${name} is damaged: its signature has ${signatureText.length} characters instead of ${SIGNATURE_CHARS}.`);
   }

@@ -75,7 +75,7 @@ export function evaluate(license: License | null, context: EvaluationContext): E
 
   const untilExpiry = license.expiresAtMs - now;
   const daysLeft = untilExpiry > 0 ? Math.ceil(untilExpiry / DAY_MS) : -Math.floor(-untilExpiry / DAY_MS);
-  const expiry = isoDate(license.expiresAtMs);
+  const expiry = license.expiresAt.slice(0, 10); // the signed ISO text already holds the date
   if (untilExpiry > license.warnDays * DAY_MS) {
     return verdict('Normal', 'VALID', `Valid until ${expiry} (${daysLeft} days left).`, daysLeft);
   }
@@ -114,8 +114,9 @@ export function evaluationOfFailure(failure: Failure): Evaluation {
 /** Reads, verifies and evaluates an offline key in one call. */
 export function checkLicenseKey(input: unknown, trust: TrustBundle, context: EvaluationContext): Evaluation & { license: License | null } {
   const read = readLicense(input, trust);
-  if (!read.ok) return { ...evaluationOfFailure(read), license: null };
-  return { ...evaluate(read.value, context), license: read.value };
+  const verdict = read.ok ? evaluate(read.value, context) : evaluationOfFailure(read);
+  const license = read.ok ? read.value : null;
+  return { valid: verdict.valid, status: verdict.status, code: verdict.code, detail: verdict.detail, daysLeft: verdict.daysLeft, license };
 }
 
 function verdict(status: LicenseStatus, code: Code, detail: string, daysLeft: number | null): Evaluation {

@@ -17,10 +17,17 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+export function isName(value: unknown): value is string {
+  return typeof value === 'string' && NAME.test(value);
+}
+
 export function checkName(value: unknown, what: string): string | null {
-  return typeof value === 'string' && NAME.test(value)
-    ? null
-    : `${what} must be a lowercase name (letters, digits, - and _, starting with a letter, at most 32 characters).`;
+  return isName(value) ? null : nameProblem(what);
+}
+
+// Messages are only built on failure: a valid document is read on hot paths.
+function nameProblem(what: string): string {
+  return `${what} must be a lowercase name (letters, digits, - and _, starting with a letter, at most 32 characters).`;
 }
 
 /** A map of names to whole numbers, e.g. nodes per role { query: 3, storage: 5 }. */
@@ -30,8 +37,7 @@ export function checkCounts(value: unknown, what: string, allowEmpty: boolean): 
   if (!allowEmpty && entries.length === 0) return `${what} must name at least one entry.`;
   if (entries.length > 64) return `${what} has too many entries (at most 64).`;
   for (const [name, count] of entries) {
-    const bad = checkName(name, `${what} name "${name}"`);
-    if (bad) return bad;
+    if (!isName(name)) return nameProblem(`${what} name ${describeValue(name)}`);
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
       return `${what} "${name}" must be a whole number from 0 to ${MAX_COUNT}.`;
     }
@@ -43,8 +49,7 @@ export function checkFeatures(value: unknown, what: string): string | null {
   if (!Array.isArray(value)) return `${what} must be a list of names.`;
   if (value.length > 64) return `${what} has too many entries (at most 64).`;
   for (const feature of value) {
-    const bad = checkName(feature, `${what} entry ${describeValue(feature)}`);
-    if (bad) return bad;
+    if (!isName(feature)) return nameProblem(`${what} entry ${describeValue(feature)}`);
   }
   return new Set(value).size === value.length ? null : `${what} lists a name twice.`;
 }
@@ -62,9 +67,4 @@ export function checkWholeNumber(value: unknown, what: string, min: number, max:
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
     ? null
     : `${what} must be a whole number from ${min} to ${max}.`;
-}
-
-/** A fresh copy of a counts map that checkCounts accepted (its names cannot be __proto__ and the like). */
-export function copyCounts(value: Record<string, unknown>): Record<string, number> {
-  return Object.fromEntries(Object.entries(value)) as Record<string, number>;
 }

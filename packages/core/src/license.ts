@@ -4,7 +4,7 @@
  */
 import { sealEnvelope } from './envelope.js';
 import type { Signer } from './envelope.js';
-import { checkCounts, checkFeatures, checkName, checkText, checkWholeNumber, copyCounts, isPlainObject } from './fields.js';
+import { checkCounts, checkFeatures, checkName, checkText, checkWholeNumber, isPlainObject } from './fields.js';
 import { openVendorDocument } from './keyring.js';
 import type { TrustBundle } from './keyring.js';
 import { parseLmid } from './lmid.js';
@@ -88,7 +88,30 @@ export function readLicense(input: unknown, trust: TrustBundle): Result<License>
   if (!envelope.ok) return envelope;
   const fields = readLicenseFields(envelope.value.payload);
   if (!fields.ok) return fields;
-  return ok({ ...fields.value.document, ...fields.value.times, kid: envelope.value.kid, key: envelope.value.text });
+  const { document: d, times } = fields.value;
+  // Spelled out rather than spread: spreading two objects costs more here than the rest of the parse.
+  return ok({
+    id: d.id,
+    serial: d.serial,
+    product: d.product,
+    customer: d.customer,
+    type: d.type,
+    nodes: d.nodes,
+    limits: d.limits,
+    features: d.features,
+    issuedAt: d.issuedAt,
+    startsAt: d.startsAt,
+    expiresAt: d.expiresAt,
+    warnDays: d.warnDays,
+    graceDays: d.graceDays,
+    mode: d.mode,
+    lmid: d.lmid,
+    kid: envelope.value.kid,
+    key: envelope.value.text,
+    issuedAtMs: times.issuedAtMs,
+    startsAtMs: times.startsAtMs,
+    expiresAtMs: times.expiresAtMs,
+  });
 }
 
 interface CheckedLicense {
@@ -130,9 +153,9 @@ function readLicenseFields(p: Record<string, unknown>): Result<CheckedLicense> {
       product: p.product as string,
       customer: { id: customer.id, name: customer.name },
       type: 'NODE',
-      nodes: copyCounts(p.nodes as Record<string, unknown>),
-      limits: copyCounts(p.limits as Record<string, unknown>),
-      features: [...(p.features as string[])],
+      nodes: p.nodes as Record<string, number>,
+      limits: p.limits as Record<string, number>,
+      features: p.features as string[],
       issuedAt: p.issuedAt as string,
       startsAt: p.startsAt as string,
       expiresAt: p.expiresAt as string,

@@ -7,7 +7,7 @@ import { decodeBase64Url, encodeBase64Url } from './base64url.js';
 import { publicKeyFromRaw, rawPublicKey } from './crypto.js';
 import type { KeyObject } from './crypto.js';
 import { parseEnvelope, sealEnvelope, verifyEnvelope } from './envelope.js';
-import { checkCounts, checkFeatures, checkName, checkText, checkWholeNumber, copyCounts, isPlainObject } from './fields.js';
+import { checkCounts, checkFeatures, checkName, checkText, checkWholeNumber, isPlainObject } from './fields.js';
 import { deriveLmid } from './lmid.js';
 import { fail, ok } from './result.js';
 import type { Result } from './result.js';
@@ -141,9 +141,9 @@ function readRequestFields(p: Record<string, unknown>): Result<RequestCodeBody> 
     },
     contact: { name: contact.name as string, email: contact.email as string, phone: contact.phone as string },
     product: p.product as string | null,
-    nodes: copyCounts(p.nodes as Record<string, unknown>),
-    limits: copyCounts(p.limits as Record<string, unknown>),
-    features: [...(p.features as string[])],
+    nodes: p.nodes as Record<string, number>,
+    limits: p.limits as Record<string, number>,
+    features: p.features as string[],
     months: p.months as number,
     createdAt: p.createdAt as string,
   });
