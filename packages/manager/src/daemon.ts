@@ -18,7 +18,7 @@ import { Seats } from './leases/seats.js';
 import { Notifier } from './notify/mailer.js';
 import type { NotificationKind } from './notify/mailer.js';
 import { buildServer } from './http/server.js';
-import { countRefusal } from './services/index.js';
+import { RefusalCounter } from './http/metrics.js';
 import type { LmServices } from './services/index.js';
 import { LicenseService } from './services/license.js';
 import { openStateDb } from './state/db.js';
@@ -83,7 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     ...(options.mailAllowPlaintext ? { allowPlaintext: true } : {}),
   });
-  const counters = { refusals: new Map<string, number>(), syncFailures: 0, syncSuccesses: 0 };
+  const counters = { refusals: new RefusalCounter(), syncFailures: 0, syncSuccesses: 0 };
   const onEvent = (kind: string, code: Code | null, detail: string) => {
     store.addEvent(clock.now(), kind, code, detail);
     if (kind === 'sync.failed') counters.syncFailures++;
@@ -109,7 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clock,
     ttlMs: config.leaseTtlSeconds * 1000,
     onRefusal: (code, { role }) => {
-      countRefusal(counters, code);
+      counters.refusals.count(code);
       if (code === 'TOO_MANY_NODES' && role) {
         const total = license.current?.nodes[role] ?? 0;
         void notifier.notify({

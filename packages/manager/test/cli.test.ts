@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRequestCode } from '@tessera/core';
@@ -26,6 +28,12 @@ afterAll(async () => {
 const run = (...args: string[]) => cli(['--addr', lm.addr, '--config', config, ...args]);
 
 describe('tessera-lm CLI', () => {
+  it('is reachable as npx tessera-lm from the repository root (the bin link, executable)', () => {
+    const bin = fileURLToPath(new URL('../../../node_modules/.bin/tessera-lm', import.meta.url));
+    const run = spawnSync(bin, ['version'], { encoding: 'utf8' });
+    expect([run.status, run.stdout]).toEqual([0, 'tessera-lm 0.1.0\n']);
+  });
+
   it('prints its version', () => {
     expect(cli(['version'])).toMatchObject({ status: 0, stdout: 'tessera-lm 0.1.0\n' });
     expect(JSON.parse(cli(['--json', 'version']).stdout)).toEqual({ version: '0.1.0' });

@@ -1,5 +1,5 @@
 /** The services the HTTP layer and the daemon share, built once at start-up. */
-import type { Code } from '@tessera/core';
+import type { RefusalCounter } from '../http/metrics.js';
 import type { LmIdentity } from '../identity.js';
 import type { Seats } from '../leases/seats.js';
 import type { LicenseService } from './license.js';
@@ -7,7 +7,7 @@ import type { InfoResponse, UsageResponse } from '../http/api-types.js';
 import { LM_VERSION } from '../version.js';
 
 export interface LmCounters {
-  refusals: Map<string, number>;
+  refusals: RefusalCounter;
   syncFailures: number;
   syncSuccesses: number;
 }
@@ -22,10 +22,6 @@ export interface LmServices {
   counters: LmCounters;
   startedAt: number;
   requestCodeEnabled: boolean;
-}
-
-export function countRefusal(counters: LmCounters, code: Code): void {
-  counters.refusals.set(code, (counters.refusals.get(code) ?? 0) + 1);
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());

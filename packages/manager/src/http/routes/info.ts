@@ -36,7 +36,7 @@ export function infoRoutes(app: FastifyInstance, services: LmServices): void {
       status: verdict.status,
       daysLeft: verdict.daysLeft,
       roles,
-      refusals: Object.fromEntries(services.counters.refusals),
+      refusals: services.counters.refusals.snapshot(),
       syncFailures: services.counters.syncFailures,
       syncSuccesses: services.counters.syncSuccesses,
       lastSyncAt: stored?.lastSyncAt ?? null,
