@@ -40,3 +40,5 @@ export type { Contact, HostSummary, LmSigner, RequestCode, RequestCodeBody, Requ
 export { checkLicenseKey, DEFAULT_CLOCK_TOLERANCE_MS, evaluate, evaluationOfFailure } from './evaluate.js';
 export type { Evaluation, EvaluationContext } from './evaluate.js';
 export { DAY_MS, parseIsoTime } from './time.js';
+export { buildSyncRequest, makeTimeToken, readSyncRequest, SYNC_PATH, SYNC_REQUEST_MSG, TIME_MSG } from './sync-protocol.js';
+export type { SyncRequest, SyncRequestInput } from './sync-protocol.js';

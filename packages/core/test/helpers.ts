@@ -21,7 +21,8 @@ export function trustFor(keys: { key: SigningKey; state: VendorKeyState }[]): Tr
 export function makeLm(fingerprint = 'host-a') {
   const { privateKey, publicKey } = generateEd25519();
   const hostDigest = fingerprintDigest(fingerprint);
-  return { privateKey, publicKey, hostDigest, lmid: deriveLmid(rawPublicKey(publicKey), hostDigest) };
+  const lmPublicKeyRaw = rawPublicKey(publicKey);
+  return { privateKey, publicKey, lmPublicKeyRaw, hostDigest, lmid: deriveLmid(lmPublicKeyRaw, hostDigest) };
 }
 
 export const NOW = Date.parse('2026-11-24T12:00:00Z');

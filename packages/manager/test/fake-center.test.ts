@@ -1,8 +1,8 @@
 /** The fake LC answers as docs/sync-protocol.md says LC must: statuses, error bodies, time token reuse. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateOnlineKey, openVendorDocument, parseTrustBundle, sealEnvelope } from '@tessera/core';
-import { buildSyncRequest } from '../src/sync/protocol.js';
-import type { SyncRequestInput } from '../src/sync/protocol.js';
+import { buildSyncRequest } from '@tessera/core';
+import type { SyncRequestInput } from '@tessera/core';
 import { makeTestLm, startFakeCenter } from './support/fake-center.js';
 import type { FakeCenter } from './support/fake-center.js';
 

@@ -9,8 +9,8 @@ import { makeTestLm, startFakeCenter } from '../../test/support/fake-center.js';
 import type { FakeCenter } from '../../test/support/fake-center.js';
 import { CenterClient } from './client.js';
 import type { SyncOutcome } from './client.js';
-import { makeTimeToken } from './protocol.js';
-import type { SyncRequestInput } from './protocol.js';
+import { makeTimeToken } from '@tessera/core';
+import type { SyncRequestInput } from '@tessera/core';
 
 const lm = makeTestLm('machine:client-test');
 const onlineKey = generateOnlineKey();

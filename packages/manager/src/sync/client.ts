@@ -4,8 +4,8 @@
  */
 import { fail, maskOnlineKey, openVendorDocument, parseIsoTime, readLicense } from '@tessera/core';
 import type { Code, KeyObject, License, TrustBundle } from '@tessera/core';
-import { buildSyncRequest, SYNC_PATH, TIME_MSG } from './protocol.js';
-import type { SyncRequestInput } from './protocol.js';
+import { buildSyncRequest, SYNC_PATH, TIME_MSG } from '@tessera/core';
+import type { SyncRequestInput } from '@tessera/core';
 
 export type SyncOutcome =
   | { ok: true; changed: true; license: License; lcTime: number }

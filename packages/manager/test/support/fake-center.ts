@@ -17,8 +17,8 @@ import {
   serializeTrustBundle,
 } from '@tessera/core';
 import type { Code, KeyObject, LicenseInput, SigningKey } from '@tessera/core';
-import { makeTimeToken, readSyncRequest, SYNC_PATH } from '../../src/sync/protocol.js';
-import type { SyncRequest } from '../../src/sync/protocol.js';
+import { makeTimeToken, readSyncRequest, SYNC_PATH } from '@tessera/core';
+import type { SyncRequest } from '@tessera/core';
 
 export interface FakeCenter {
   url: string;

@@ -7,20 +7,15 @@
  * not change sends the same bytes again, so LC verifies the signature once and answers later copies from a cache
  * keyed by the request text's SHA-256.
  */
-import {
-  decodeBase64Url,
-  deriveLmid,
-  encodeBase64Url,
-  fail,
-  ok,
-  parseEnvelope,
-  parseOnlineKey,
-  publicKeyFromRaw,
-  rawPublicKey,
-  sealEnvelope,
-  verifyEnvelope,
-} from '@tessera/core';
-import type { KeyObject, Result, Signer } from '@tessera/core';
+import { decodeBase64Url, encodeBase64Url } from './base64url.js';
+import { publicKeyFromRaw, rawPublicKey } from './crypto.js';
+import type { KeyObject } from './crypto.js';
+import { parseEnvelope, sealEnvelope, verifyEnvelope } from './envelope.js';
+import type { Signer } from './envelope.js';
+import { deriveLmid } from './lmid.js';
+import { parseOnlineKey } from './online-key.js';
+import { fail, ok } from './result.js';
+import type { Result } from './result.js';
 
 export const SYNC_PATH = '/v1/lm/sync';
 export const SYNC_REQUEST_MSG = 'sync-request';

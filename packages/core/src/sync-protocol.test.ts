@@ -10,12 +10,12 @@ import {
   parseTrustBundle,
   sealEnvelope,
   serializeTrustBundle,
-} from '@tessera/core';
-import { makeTestLm } from '../../test/support/fake-center.js';
-import { buildSyncRequest, makeTimeToken, readSyncRequest } from './protocol.js';
-import type { SyncRequestInput } from './protocol.js';
+} from './index.js';
+import { makeLm } from '../test/helpers.js';
+import { buildSyncRequest, makeTimeToken, readSyncRequest } from './sync-protocol.js';
+import type { SyncRequestInput } from './sync-protocol.js';
 
-const lm = makeTestLm('machine:protocol-test');
+const lm = makeLm('machine:protocol-test');
 const onlineKey = generateOnlineKey();
 
 function input(change: Partial<SyncRequestInput> = {}): SyncRequestInput {
@@ -83,7 +83,7 @@ describe('sync request', () => {
   });
 
   it('refuses an LMID that does not derive from the key inside (LMID_MISMATCH)', () => {
-    const other = makeTestLm();
+    const other = makeLm();
     // Signed by our key, claiming the other LM's LMID (as kid too).
     const claimsOther = sealEnvelope('sync', { kid: other.lmid, privateKey: lm.privateKey }, body({ lmid: other.lmid }));
     expect(readSyncRequest(claimsOther)).toMatchObject({ ok: false, code: 'LMID_MISMATCH' });
@@ -100,7 +100,7 @@ describe('sync request', () => {
   });
 
   it('refuses a signature by another key than the one inside (SIGNATURE_INVALID)', () => {
-    const thief = makeTestLm();
+    const thief = makeLm();
     const forged = sealEnvelope('sync', { kid: lm.lmid, privateKey: thief.privateKey }, body());
     expect(readSyncRequest(forged)).toMatchObject({ ok: false, code: 'SIGNATURE_INVALID' });
   });
@@ -138,8 +138,8 @@ describe('sync request', () => {
   });
 
   it('will not build a request that LC would refuse', () => {
-    expect(() => buildSyncRequest(input({ lmid: makeTestLm().lmid }), lm.privateKey)).toThrow(/does not derive/);
-    expect(() => buildSyncRequest(input(), makeTestLm().privateKey)).toThrow(/does not match/);
+    expect(() => buildSyncRequest(input({ lmid: makeLm().lmid }), lm.privateKey)).toThrow(/does not derive/);
+    expect(() => buildSyncRequest(input(), makeLm().privateKey)).toThrow(/does not match/);
     expect(() => buildSyncRequest(input({ usage: { query: 1.5 } }), lm.privateKey)).toThrow(/usage/);
   });
 
