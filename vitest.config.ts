@@ -13,6 +13,6 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     reporters: ['default', `${root}scripts/plain-summary-reporter.ts`],
     testTimeout: 30_000,
-    globalSetup: [`${root}scripts/vitest-global-setup.ts`],
+    globalSetup: [`${root}scripts/vitest-global-setup.ts`, `${root}scripts/postgres-global-setup.ts`],
   },
 });

@@ -1,0 +1,46 @@
+/**
+ * One database handle for the License Center: embedded SQLite under the data directory by default, PostgreSQL
+ * when DATABASE_URL is a postgres:// URL. Many LC processes may share one PostgreSQL database.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Where the data is, for messages: a file path or the URL without its password. */
+  location: string;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns bigint (int8) as text by default; every bigint here is an epoch-ms time or a count that
+// fits in a double, so read them as numbers.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export function openDatabase(options: { databaseUrl: string | null; dataDir: string; poolSize?: number }): DatabaseHandle {
+  const url = options.databaseUrl;
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), close: () => db.destroy() };
+  }
+  if (url && !url.startsWith('sqlite:')) {
+    throw new Error(`DATABASE_URL must be a postgres:// URL (or unset for the embedded SQLite database); got "${url.split(':')[0]}:...".`);
+  }
+  const file = url ? url.slice('sqlite:'.length) : join(options.dataDir, 'tessera.db');
+  if (!url) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const sqlite = new Sqlite(file);
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: a committed change survives a power cut as well as kill -9; LC writes are people's actions, not a hot path.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+}

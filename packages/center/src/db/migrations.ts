@@ -1,0 +1,207 @@
+/**
+ * Migrations, the same for SQLite and PostgreSQL (Kysely's schema builder plus the one type that differs:
+ * an auto-increment key). They run on start and with `tessera-center migrate`; Kysely's migrator takes a lock,
+ * so several instances starting together migrate once.
+ */
+import { Migrator, sql } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from './connect.js';
+
+function initial(dialect: Dialect): Migration {
+  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
+  return {
+    async up(db: Kysely<unknown>) {
+      const time = 'bigint';
+      await db.schema
+        .createTable('products')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('slug', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('limits', 'text', (c) => c.notNull())
+        .addColumn('features', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('customers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.references('customers.id'))
+        .addColumn('email', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text')
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('activated_at', time)
+        .execute();
+      await db.schema.createIndex('users_customer').on('users').column('customer_id').execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('expires_at', time, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.references('users.id'))
+        .addColumn('customer_id', 'text', (c) => c.references('customers.id'))
+        .addColumn('email', 'text')
+        .addColumn('label', 'text')
+        .addColumn('expires_at', time)
+        .addColumn('used_at', time)
+        .addColumn('created_at', time, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('throttle')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('window_start', time, (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('contracts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('product_id', 'text', (c) => c.notNull().references('products.id'))
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('term', 'text', (c) => c.notNull())
+        .addColumn('auto_renew', 'integer', (c) => c.notNull())
+        .addColumn('quantities', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text')
+        .addColumn('starts_at', time, (c) => c.notNull())
+        .addColumn('ends_at', time, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('contracts_customer').on('contracts').column('customer_id').execute();
+      await db.schema
+        .createTable('licenses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('contract_id', 'text', (c) => c.references('contracts.id'))
+        .addColumn('product_id', 'text', (c) => c.notNull().references('products.id'))
+        .addColumn('serial', 'integer', (c) => c.notNull())
+        .addColumn('nodes', 'text', (c) => c.notNull())
+        .addColumn('limits', 'text', (c) => c.notNull())
+        .addColumn('features', 'text', (c) => c.notNull())
+        .addColumn('starts_at', time, (c) => c.notNull())
+        .addColumn('expires_at', time, (c) => c.notNull())
+        .addColumn('warn_days', 'integer', (c) => c.notNull())
+        .addColumn('grace_days', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('lmid', 'text')
+        .addColumn('online_key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('signed_text', 'text')
+        .addColumn('signed_serial', 'integer')
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .execute();
+      // A customer's license list is the portal's home page: one index serves it.
+      await db.schema.createIndex('licenses_customer').on('licenses').columns(['customer_id', 'created_at']).execute();
+      await db.schema.createIndex('licenses_lmid').on('licenses').column('lmid').execute();
+      await db.schema
+        .createTable('license_changes')
+        .addColumn('id', serial, (c) => c.primaryKey().$call((col) => (dialect === 'sqlite' ? col.autoIncrement() : col)))
+        .addColumn('license_id', 'text', (c) => c.notNull().references('licenses.id'))
+        .addColumn('at', time, (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('serial', 'integer', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('license_changes_license').on('license_changes').columns(['license_id', 'id']).execute();
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('private_key_enc', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('retired_at', time)
+        .execute();
+      await db.schema
+        .createTable('usage_reports')
+        .addColumn('license_id', 'text', (c) => c.primaryKey().references('licenses.id'))
+        .addColumn('lmid', 'text', (c) => c.notNull())
+        .addColumn('usage', 'text', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('lm_version', 'text', (c) => c.notNull())
+        .addColumn('reported_at', time, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('lm_sightings')
+        .addColumn('lmid', 'text', (c) => c.notNull())
+        .addColumn('hostname', 'text', (c) => c.notNull())
+        .addColumn('first_seen', time, (c) => c.notNull())
+        .addColumn('last_seen', time, (c) => c.notNull())
+        .addPrimaryKeyConstraint('lm_sightings_pk', ['lmid', 'hostname'])
+        .execute();
+      await db.schema
+        .createTable('mail_outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('to_address', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('claimed_by', 'text')
+        .addColumn('claimed_until', time)
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('sent_at', time)
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema.createIndex('mail_outbox_pending').on('mail_outbox').columns(['status', 'created_at']).execute();
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('seq', serial, (c) => c.primaryKey().$call((col) => (dialect === 'sqlite' ? col.autoIncrement() : col)))
+        .addColumn('at', time, (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('audit_head')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await sql`insert into audit_head (id, seq, hash) values (1, 0, ${'0'.repeat(64)})`.execute(db);
+      await db.schema
+        .createTable('jobs')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('claimed_by', 'text')
+        .addColumn('claimed_until', time)
+        .addColumn('last_run_at', time)
+        .execute();
+    },
+  };
+}
+
+export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => ({ '0001_initial': initial(dialect) }) };
+  return new Migrator({ db, provider });
+}
+
+/** Brings the schema up to date; the error names the migration that failed. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  const { error, results } = await migrator(db, dialect).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${failed} failed: ${(error as Error).message}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
