@@ -130,6 +130,8 @@ function initial(dialect: Dialect): Migration {
         .addColumn('created_at', time, (c) => c.notNull())
         .addColumn('retired_at', time)
         .execute();
+      // The database itself allows one active signing key, whatever several instances do at once.
+      await sql`create unique index signing_keys_one_active on signing_keys (state) where state = 'active'`.execute(db);
       await db.schema
         .createTable('usage_reports')
         .addColumn('license_id', 'text', (c) => c.primaryKey().references('licenses.id'))
@@ -173,6 +175,7 @@ function initial(dialect: Dialect): Migration {
         .addColumn('prev_hash', 'text', (c) => c.notNull())
         .addColumn('hash', 'text', (c) => c.notNull())
         .execute();
+      await db.schema.createIndex('audit_events_subject').on('audit_events').columns(['subject', 'seq']).execute();
       await db.schema
         .createTable('audit_head')
         .addColumn('id', 'integer', (c) => c.primaryKey())

@@ -1,0 +1,144 @@
+/**
+ * License Center configuration: command-line flags and environment variables. The only place that reads
+ * process.env. Every problem is reported at once, with the flag or variable it came from.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string | null;
+  password: string | null;
+}
+
+export interface CenterConfig {
+  dataDir: string;
+  /** null: the embedded SQLite database in dataDir. */
+  databaseUrl: string | null;
+  host: string;
+  port: number;
+  /** The address customers and LMs reach, for links in mails. */
+  publicUrl: string;
+  masterKey: Uint8Array;
+  masterKeySource: 'environment' | 'file';
+  smtp: SmtpSettings | null;
+  mailFrom: string;
+  /** How many times staff may rebind a license to another LMID in a year. */
+  rebindsPerYear: number;
+  instanceId: string;
+}
+
+export interface CenterFlags {
+  data?: string;
+  host?: string;
+  port?: string;
+}
+
+export type ConfigResult = { ok: true; config: CenterConfig } | { ok: false; problems: string[] };
+
+const MASTER_KEY_FILE = 'master.key';
+
+export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const problems: string[] = [];
+  const dataDir = resolve(flags.data ?? env.TESSERA_DATA ?? './data');
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^(postgres(ql)?:\/\/|sqlite:)/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// URL, or unset for the embedded SQLite database.');
+  }
+  const host = flags.host ?? env.TESSERA_HOST ?? '127.0.0.1';
+  const portText = flags.port ?? env.PORT ?? '8080';
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65535) problems.push(`--port must be a port number from 0 to 65535 (got "${portText}").`);
+  const publicUrl = (env.TESSERA_PUBLIC_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s]+$/.test(publicUrl)) problems.push('TESSERA_PUBLIC_URL must be an http(s) URL.');
+  const smtp = readSmtp(env.SMTP_URL, problems);
+  const rebinds = Number(env.TESSERA_REBINDS_PER_YEAR ?? '3');
+  if (!Number.isInteger(rebinds) || rebinds < 0 || rebinds > 100)
+    problems.push('TESSERA_REBINDS_PER_YEAR must be a whole number from 0 to 100.');
+
+  let masterKey: Uint8Array | null = null;
+  let masterKeySource: CenterConfig['masterKeySource'] = 'file';
+  if (env.TESSERA_MASTER_KEY) {
+    masterKeySource = 'environment';
+    const key = Buffer.from(env.TESSERA_MASTER_KEY.trim(), 'base64url');
+    if (key.length !== 32)
+      problems.push(
+        'TESSERA_MASTER_KEY must be 32 random bytes in base64url (43 characters); make one with: openssl rand -base64 32 | tr "+/" "-_" | tr -d "="',
+      );
+    else masterKey = key;
+  }
+  if (problems.length) return { ok: false, problems };
+  if (!masterKey) {
+    const loaded = masterKeyFromFile(dataDir);
+    if (typeof loaded === 'string') return { ok: false, problems: [loaded] };
+    masterKey = loaded;
+  }
+  return {
+    ok: true,
+    config: {
+      dataDir,
+      databaseUrl,
+      host,
+      port,
+      publicUrl,
+      masterKey,
+      masterKeySource,
+      smtp,
+      mailFrom: env.MAIL_FROM ?? `Tessera License Center <licensing@${new URL(publicUrl).hostname}>`,
+      rebindsPerYear: rebinds,
+      instanceId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    },
+  };
+}
+
+/** smtp://user:password@host:587 or smtps://host:465; unset means mails go to the outbox folder. */
+function readSmtp(url: string | undefined, problems: string[]): SmtpSettings | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw new Error('protocol');
+    const secure = parsed.protocol === 'smtps:';
+    return {
+      host: parsed.hostname,
+      port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+      secure,
+      user: parsed.username ? decodeURIComponent(parsed.username) : null,
+      password: parsed.password ? decodeURIComponent(parsed.password) : null,
+    };
+  } catch {
+    // The URL may hold a password: never echo it.
+    problems.push('SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465.');
+    return null;
+  }
+}
+
+/**
+ * Without TESSERA_MASTER_KEY the first start makes a key file in the data directory (mode 0600) so the
+ * quickstart needs nothing set up. Production should pass the key in the environment, kept apart from the
+ * database it protects.
+ */
+function masterKeyFromFile(dataDir: string): Uint8Array | string {
+  const file = join(dataDir, MASTER_KEY_FILE);
+  try {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+    return key.length === 32
+      ? key
+      : `${file} does not hold a 32-byte key; restore it from a backup (the signing keys cannot be opened without it).`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code}.`;
+  }
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const key = randomBytes(32);
+    writeFileSync(file, key.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch (error) {
+    // Another instance may have just created it.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return masterKeyFromFile(dataDir);
+    return `Cannot create ${file}: ${(error as NodeJS.ErrnoException).code}.`;
+  }
+}

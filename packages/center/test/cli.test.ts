@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTrustBundle } from '@tessera/core';
+import { createTestDatabase, DIALECTS } from './support/databases.js';
+import type { TestDatabase } from './support/databases.js';
+
+const BIN = fileURLToPath(new URL('../../../node_modules/.bin/tessera-center', import.meta.url));
+
+describe.each(DIALECTS)('tessera-center on %s', (dialect) => {
+  let target: TestDatabase;
+  const run = (...args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, TESSERA_MASTER_KEY: '' };
+    delete env.DATABASE_URL;
+    if (target.databaseUrl) env.DATABASE_URL = target.databaseUrl;
+    const result = spawnSync(BIN, ['--data', target.dataDir, ...args], { encoding: 'utf8', env, timeout: 30_000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  beforeAll(async () => {
+    target = await createTestDatabase(dialect);
+  });
+  afterAll(async () => {
+    await target.drop();
+  });
+
+  it('migrate applies the schema once', () => {
+    expect(run('migrate')).toMatchObject({ status: 0, stdout: expect.stringMatching(/^Applied: 0001_initial/) });
+    expect(run('migrate')).toMatchObject({ status: 0, stdout: expect.stringMatching(/up to date/) });
+  });
+
+  it('makes a master key file (0600) and one signing key on first use, and prints the trust bundle', () => {
+    const list = run('--json', 'keys', 'list');
+    expect(list.status).toBe(0);
+    const keys = JSON.parse(list.stdout);
+    expect(keys).toHaveLength(1);
+    expect(keys[0].state).toBe('active');
+    const keyFile = join(target.dataDir, 'master.key');
+    expect(existsSync(keyFile)).toBe(true);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const bundle = parseTrustBundle(run('trust-bundle').stdout);
+    expect(bundle.ok && [...bundle.value.keys.keys()]).toEqual([keys[0].kid]);
+  });
+
+  it('rotates: a new active key, the old one retired and still in the trust bundle', () => {
+    const before = JSON.parse(run('--json', 'keys', 'list').stdout);
+    expect(run('keys', 'rotate')).toMatchObject({ status: 0, stdout: expect.stringMatching(/New active key k/) });
+    const after = JSON.parse(run('--json', 'keys', 'list').stdout);
+    expect(after.map((k: any) => k.state).sort()).toEqual(['active', 'retired']);
+    expect(after.find((k: any) => k.state === 'retired').kid).toBe(before[0].kid);
+    const bundle = parseTrustBundle(run('trust-bundle').stdout);
+    expect(bundle.ok && bundle.value.keys.size).toBe(2);
+  });
+
+  it('audit verify reports an intact chain', () => {
+    expect(run('audit', 'verify')).toMatchObject({ status: 0, stdout: expect.stringMatching(/intact/) });
+  });
+
+  it('lists configuration problems with exit code 5', () => {
+    const result = spawnSync(BIN, ['--data', target.dataDir, 'migrate'], {
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: 'mysql://x', SMTP_URL: 'nonsense' },
+    });
+    expect(result.status).toBe(5);
+    expect(result.stderr).toMatch(/DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(result.stderr).toMatch(/SMTP_URL must look like/);
+  });
+});
