@@ -3,6 +3,9 @@
  * Benchmark (see lib/types.ts) and list it here; `npm run bench -- <name>` runs only the named ones.
  */
 import type { Benchmark } from '../lib/types.js';
+import { lmLeasesMemory } from './lm-leases-memory.js';
+import { lmRestart } from './lm-restart.js';
+import { lmSeats } from './lm-seats.js';
 import { offlineKey } from './offline-key.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineKey];
+export const BENCHMARKS: readonly Benchmark[] = [offlineKey, lmSeats, lmLeasesMemory, lmRestart];
