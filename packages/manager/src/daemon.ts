@@ -34,7 +34,7 @@ export interface DaemonOptions {
   /** Lets tests use a plaintext SMTP receiver. */
   mailAllowPlaintext?: boolean;
   /** Timer periods, shortened by tests. */
-  timers?: { sweepMs?: number; watchMs?: number };
+  timers?: { sweepMs?: number; watchMs?: number; renewalFlushMs?: number };
 }
 
 export interface Daemon {
@@ -146,6 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const timers: NodeJS.Timeout[] = [];
   const sweepMs = options.timers?.sweepMs ?? Math.max(1000, Math.min(15_000, (config.leaseTtlSeconds * 1000) / 4));
   timers.push(setInterval(() => seats.sweep(), sweepMs).unref());
+  timers.push(setInterval(() => seats.flushRenewals(), options.timers?.renewalFlushMs ?? 1000).unref());
   const watch = () => watchStatus(license, notifier);
   timers.push(setInterval(watch, options.timers?.watchMs ?? 60_000).unref());
   timers.push(setInterval(() => store.pruneEvents(clock.now() - EVENT_KEEP_MS), 86_400_000).unref());
@@ -175,6 +176,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       for (const timer of timers) clearInterval(timer);
       if (syncTimer) clearTimeout(syncTimer);
       await app.close();
+      seats.flush();
       notifier.close();
       store.close();
       ownLogger?.close();

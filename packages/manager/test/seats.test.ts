@@ -86,6 +86,17 @@ describe('with a license for 2 query nodes', () => {
     expect((await checkout('q3')).status).toBe(200);
   });
 
+  it('keeps a renewal across a restart: renewals are written in batches, and on shutdown', async () => {
+    const lease = await checkout('q1');
+    world.clock.advance(20_000);
+    expect((await heartbeat(lease.body.leaseId)).status).toBe(200);
+    await lm.close();
+    world.clock.advance(20_000); // 40 s after checkout (TTL 30 s), 20 s after the renewal
+    lm = await start(world, { timers: { sweepMs: 60_000 } });
+    expect((await heartbeat(lease.body.leaseId)).status).toBe(200);
+    expect((await call(lm, 'GET', '/v1/usage')).body.leases.map((l: any) => l.leaseId)).toEqual([lease.body.leaseId]);
+  });
+
   it('frees run-out seats at the limit even before the sweep runs', async () => {
     await checkout('q1');
     await checkout('q2');

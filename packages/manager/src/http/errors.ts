@@ -53,7 +53,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       // Fastify's own client errors: unparsable JSON, body too large, wrong content type.
       return reply.status(status).send({ error: { code: 'BAD_REQUEST', message: error.message, requestId: request.id } });
     }
-    request.log.error({ err: error }, 'unexpected error');
+    request.log.error({ err: error, requestId: request.id }, 'unexpected error');
     return reply.status(500).send({
       error: { code: 'INTERNAL', message: `Unexpected error; it was logged with request id ${request.id}.`, requestId: request.id },
     });

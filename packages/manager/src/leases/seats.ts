@@ -1,15 +1,18 @@
 /**
  * Node seats: a seat per (product, role, nodeId), held while the node heartbeats and freed when it releases or
- * its lease runs out. Leases live in memory for speed and are written through to SQLite on every change, so a
- * restart (or kill -9) keeps them. A node that checks out again gets its own seat back: a restarted node is
- * never counted twice.
+ * its lease runs out. A node that checks out again gets its own seat back: a restarted node is never counted
+ * twice. Leases live in memory for speed. A checkout is answered only after it is committed to SQLite (grouped
+ * with the checkouts of the same moment), so a restart or kill -9 keeps every lease that was granted. Renewals
+ * are kept in memory and written once a second: a kill -9 loses at most that second of renewals, which can only
+ * make a lease look shorter, never keep a dead node's seat.
  */
-import { randomBytes } from 'node:crypto';
 import { sealEnvelope } from '@tessera/core';
 import type { Code } from '@tessera/core';
 import type { Clock } from '../clock.js';
 import type { LmIdentity } from '../identity.js';
 import type { StateStore, StoredLease } from '../state/store.js';
+import { WriteQueue } from '../state/write-queue.js';
+import { randomId } from '../ids.js';
 import type { LicenseService, Verdict } from '../services/license.js';
 import type { RoleUsage } from '../http/api-types.js';
 
@@ -21,6 +24,9 @@ export interface CheckoutInput {
 }
 
 export type SeatOutcome<T> = ({ ok: true } & T) | { ok: false; code: Code; detail: string };
+
+/** Renewals not yet written: flushRenewals() writes them in one transaction. */
+type DirtyLeases = Set<StoredLease>;
 
 export interface SeatsOptions {
   store: StateStore;
@@ -37,14 +43,18 @@ export class Seats {
   private readonly byId = new Map<string, StoredLease>();
   private readonly byNode = new Map<string, string>();
   private readonly byRole = new Map<string, Set<string>>();
+  private readonly writes: WriteQueue;
+  private dirty: DirtyLeases = new Set();
 
   constructor(private readonly options: SeatsOptions) {
+    this.writes = new WriteQueue(options.store);
     const now = options.clock.now();
     options.store.deleteExpiredLeases(now);
     for (const lease of options.store.listLeases()) this.index(lease);
   }
 
-  checkout(input: CheckoutInput): SeatOutcome<{ lease: StoredLease; token: string; verdict: Verdict }> {
+  /** Grants or refuses a seat; a granted seat is answered after `committed` resolves. */
+  checkout(input: CheckoutInput): SeatOutcome<{ lease: StoredLease; token: string; verdict: Verdict; committed: Promise<void> }> {
     const verdict = this.options.license.verdict();
     const license = this.options.license.current;
     const refused = this.refusal(verdict, input.product);
@@ -59,9 +69,10 @@ export class Seats {
     const existing = existingId ? this.byId.get(existingId) : undefined;
     if (existing && existing.expiresAt > now) {
       const lease = { ...existing, host: input.host ?? existing.host, expiresAt: now + this.options.ttlMs };
-      this.options.store.putLease(lease);
+      this.dirty.delete(existing);
       this.index(lease);
-      return { ok: true, lease, token: this.token(lease, now), verdict };
+      const committed = this.writes.enqueue(() => this.options.store.putLease(lease));
+      return { ok: true, lease, token: this.token(lease, now), verdict, committed };
     }
     if (this.taken(input.role, now) >= limit) {
       return this.refuse(
@@ -71,7 +82,7 @@ export class Seats {
       );
     }
     const lease: StoredLease = {
-      id: `lse_${randomBytes(12).toString('base64url')}`,
+      id: randomId('lse_'),
       product: input.product,
       role: input.role,
       nodeId: input.nodeId,
@@ -79,13 +90,19 @@ export class Seats {
       since: now,
       expiresAt: now + this.options.ttlMs,
     };
-    this.options.store.transaction(() => {
-      if (existing) this.options.store.deleteLease(existing.id);
-      this.options.store.putLease(lease);
-    });
     if (existing) this.unindex(existing);
     this.index(lease);
-    return { ok: true, lease, token: this.token(lease, now), verdict };
+    const committed = this.writes
+      .enqueue(() => {
+        if (existing) this.options.store.deleteLease(existing.id);
+        this.options.store.putLease(lease);
+      })
+      .catch((error: unknown) => {
+        // Not on disk, so not granted: take it back before the caller answers.
+        this.unindex(lease);
+        throw error;
+      });
+    return { ok: true, lease, token: this.token(lease, now), verdict, committed };
   }
 
   /** Renews a lease; refused (and not renewed) when the license no longer grants seats. */
@@ -100,8 +117,24 @@ export class Seats {
     const refused = this.refusal(verdict, lease.product);
     if (refused) return this.refuse(refused.code, refused.detail, lease.role);
     lease.expiresAt = now + this.options.ttlMs;
-    this.options.store.renewLease(lease.id, lease.expiresAt);
+    this.dirty.add(lease);
     return { ok: true, lease, verdict };
+  }
+
+  /** Writes the renewals made since the last call, in one transaction; run every second and on shutdown. */
+  flushRenewals(): void {
+    if (this.dirty.size === 0) return;
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    this.options.store.transaction(() => {
+      for (const lease of dirty) if (this.byId.get(lease.id) === lease) this.options.store.renewLease(lease.id, lease.expiresAt);
+    });
+  }
+
+  /** Commits queued checkouts and pending renewals now (shutdown). */
+  flush(): void {
+    this.writes.flush();
+    this.flushRenewals();
   }
 
   release(leaseId: string): boolean {
@@ -118,6 +151,7 @@ export class Seats {
     for (const lease of this.byId.values()) {
       if (lease.expiresAt <= now) {
         this.unindex(lease);
+        this.dirty.delete(lease);
         freed++;
       }
     }
@@ -225,6 +259,7 @@ export class Seats {
 
   private drop(lease: StoredLease): void {
     this.options.store.deleteLease(lease.id);
+    this.dirty.delete(lease);
     this.unindex(lease);
   }
 }

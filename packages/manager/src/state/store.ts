@@ -72,7 +72,11 @@ export class StateStore {
     markNotified: Statement<[string, number]>;
   };
 
+  /** One transaction wrapper, made once: better-sqlite3 builds a new one on every db.transaction() call. */
+  private readonly inTransaction: (work: () => unknown) => unknown;
+
   constructor(readonly db: SqliteDatabase) {
+    this.inTransaction = db.transaction((work: () => unknown) => work());
     this.statements = {
       getLicense: db.prepare('SELECT * FROM license WHERE id = 1'),
       putLicense: db.prepare(
@@ -206,7 +210,7 @@ export class StateStore {
   }
 
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    return this.inTransaction(work) as T;
   }
 
   close(): void {

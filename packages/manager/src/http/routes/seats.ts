@@ -33,6 +33,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices): void {
     async (request): Promise<CheckoutResponse> => {
       const outcome = services.seats.checkout(request.body);
       if (!outcome.ok) throw new ApiError(outcome.code, statusFor(outcome.code), outcome.detail);
+      await outcome.committed;
       return {
         leaseId: outcome.lease.id,
         expiresAt: new Date(outcome.lease.expiresAt).toISOString(),
