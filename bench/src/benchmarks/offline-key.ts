@@ -19,7 +19,7 @@ import {
   serializeTrustBundle,
 } from '@tessera/core';
 import type { EvaluationContext } from '@tessera/core';
-import { interleave } from '../lib/measure.js';
+import { interleave, median } from '../lib/measure.js';
 import type { Benchmark, BenchResult, RunOptions } from '../lib/types.js';
 
 const GOAL_RATIO = 0.9;
@@ -93,8 +93,10 @@ export const offlineKey: Benchmark = {
       if (checkLicenseKey(keyText, trust, context).status !== 'Normal') subjectFailures++;
     };
 
-    // 7 rounds of 0.8 s rather than 5 of 1 s: on a shared VM the median of more, shorter rounds is steadier.
-    const plan = options.quick ? { warmupMs: 200, rounds: 3, roundMs: 200 } : { warmupMs: 1000, rounds: 7, roundMs: 800 };
+    // Many short alternating rounds, and the ratio taken per round (each pair ran within a fraction of a second, so
+    // the host's noise, which on this VM moves the raw verify itself between ~100 and ~170 us, hits both alike);
+    // the median of those paired ratios is the figure. Medians of each side alone are shown for scale.
+    const plan = options.quick ? { warmupMs: 200, rounds: 5, roundMs: 100 } : { warmupMs: 1000, rounds: 61, roundMs: 120 };
     const measured = interleave(
       [
         { label: BASELINE, fn: baseline },
@@ -119,14 +121,16 @@ export const offlineKey: Benchmark = {
 
     const baselineOps = measured.medians[BASELINE]!;
     const subjectOps = measured.medians[SUBJECT]!;
-    const ratio = subjectOps / baselineOps;
-    const met = ratio >= GOAL_RATIO;
     const perRound = measured.rounds.map((round, i) => ({
       round: i + 1,
       baselineOpsPerSec: Math.round(round[BASELINE]!),
       subjectOpsPerSec: Math.round(round[SUBJECT]!),
       ratio: round[SUBJECT]! / round[BASELINE]!,
     }));
+    const ratios = perRound.map((r) => r.ratio).sort((a, b) => a - b);
+    const ratio = median(ratios);
+    const quartiles: [number, number] = [ratios[Math.floor(ratios.length / 4)]!, ratios[Math.floor((3 * ratios.length) / 4)]!];
+    const met = ratio >= GOAL_RATIO;
 
     return {
       name: 'offline-key',
@@ -136,11 +140,11 @@ export const offlineKey: Benchmark = {
         {
           measure: 'ratio subject/baseline',
           value: ratio.toFixed(3),
-          note: `per round: ${perRound.map((r) => r.ratio.toFixed(3)).join(' ')}`,
+          note: `median of ${perRound.length} paired rounds; quartiles ${quartiles[0].toFixed(3)} to ${quartiles[1].toFixed(3)}`,
         },
         {
           measure: 'overhead per key (subject - baseline)',
-          value: `${(1e6 / subjectOps - 1e6 / baselineOps).toFixed(1)} us`,
+          value: `${((1e6 / baselineOps) * (1 / ratio - 1)).toFixed(1)} us`,
           note: `goal allows ${((1e6 / baselineOps) * (1 / GOAL_RATIO - 1)).toFixed(1)} us`,
         },
         { measure: PARSE, opsPerSec: steps.medians[PARSE]!, note: `${(1e6 / steps.medians[PARSE]!).toFixed(1)} us/op` },

@@ -4,12 +4,17 @@
  */
 export const CROCKFORD_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-const VALUE_OF = new Map<string, number>();
-for (let i = 0; i < CROCKFORD_ALPHABET.length; i++) VALUE_OF.set(CROCKFORD_ALPHABET[i]!, i);
-// Crockford's forgiving reads: O is zero, I and L are one.
-VALUE_OF.set('O', 0);
-VALUE_OF.set('I', 1);
-VALUE_OF.set('L', 1);
+// Symbol value by ASCII code, -1 where none; lower case reads as upper case (ASCII only: full Unicode
+// upper-casing would read the dotless ı as I, and so 1). Crockford's forgiving reads: O is zero, I and L are one.
+const VALUE_OF = new Int8Array(128).fill(-1);
+const setValue = (ch: string, value: number) => {
+  VALUE_OF[ch.charCodeAt(0)] = value;
+  VALUE_OF[ch.toLowerCase().charCodeAt(0)] = value;
+};
+for (let i = 0; i < CROCKFORD_ALPHABET.length; i++) setValue(CROCKFORD_ALPHABET[i]!, i);
+setValue('O', 0);
+setValue('I', 1);
+setValue('L', 1);
 
 export type SymbolsResult = { ok: true; symbols: number[] } | { ok: false; badChar: string; position: number };
 
@@ -21,10 +26,9 @@ export function readSymbols(text: string): SymbolsResult {
   const symbols: number[] = [];
   for (const raw of text) {
     if (raw === '-' || raw === ' ' || raw === '\t' || raw === '\n' || raw === '\r') continue;
-    // ASCII only: full Unicode upper-casing would read the dotless ı as I (and so 1) and ß as SS.
-    const ch = raw >= 'a' && raw <= 'z' ? String.fromCharCode(raw.charCodeAt(0) - 32) : raw;
-    const value = VALUE_OF.get(ch);
-    if (value === undefined) return { ok: false, badChar: raw, position: symbols.length + 1 };
+    const code = raw.charCodeAt(0);
+    const value = code < 128 && raw.length === 1 ? VALUE_OF[code]! : -1;
+    if (value < 0) return { ok: false, badChar: raw, position: symbols.length + 1 };
     symbols.push(value);
   }
   return { ok: true, symbols };
