@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,29 @@ describe.each(DIALECTS)('tessera-center on %s', (dialect) => {
 
   it('audit verify reports an intact chain', () => {
     expect(run('audit', 'verify')).toMatchObject({ status: 0, stdout: expect.stringMatching(/intact/) });
+  });
+
+  it('serve starts the HTTP API, answers /health, and stops on SIGTERM', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, TESSERA_MASTER_KEY: '' };
+    delete env.DATABASE_URL;
+    if (target.databaseUrl) env.DATABASE_URL = target.databaseUrl;
+    const child = spawn(BIN, ['--data', target.dataDir, 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`no serving line: ${err}`)), 15_000);
+      child.stderr!.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+        const match = /serving on (http:\/\/[\d.]+:\d+)/.exec(err);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+    });
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok', database: dialect });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 
   it('lists configuration problems with exit code 5', () => {

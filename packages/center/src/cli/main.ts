@@ -8,6 +8,7 @@ import { CliError, EXIT } from './context.js';
 import { migrateCommand } from './commands/migrate.js';
 import { keysCommand, trustBundleCommand } from './commands/keys.js';
 import { auditCommand } from './commands/audit.js';
+import { serveCommand } from './commands/serve.js';
 
 const program = new Command('tessera-center')
   .description('Tessera License Center')
@@ -16,6 +17,7 @@ const program = new Command('tessera-center')
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
+serveCommand(program);
 migrateCommand(program);
 keysCommand(program);
 trustBundleCommand(program);

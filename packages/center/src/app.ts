@@ -1,0 +1,105 @@
+/**
+ * Builds the License Center once: database (migrated), services, HTTP server, background jobs. Used by
+ * `tessera-center serve`, the tests and the benchmarks.
+ */
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import type { CenterConfig } from './config.js';
+import { systemClock } from './clock.js';
+import type { Clock } from './clock.js';
+import { openDatabase } from './db/connect.js';
+import type { Dialect } from './db/connect.js';
+import { migrateToLatest } from './db/migrations.js';
+import { AuditLog } from './services/audit.js';
+import { JobClaims } from './services/jobs.js';
+import { Licenses } from './services/licenses.js';
+import { MailOutbox } from './services/mail.js';
+import { SigningKeys } from './services/signing-keys.js';
+import { SyncService } from './services/sync.js';
+import { buildServer } from './http/server.js';
+
+export interface CenterServices {
+  dialect: Dialect;
+  keys: SigningKeys;
+  audit: AuditLog;
+  licenses: Licenses;
+  sync: SyncService;
+  mail: MailOutbox;
+  jobs: JobClaims;
+}
+
+export interface Center {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly services: CenterServices;
+  close(): Promise<void>;
+}
+
+/** Secrets never reach the log: these fields are redacted wherever they appear. */
+const REDACT = ['password', 'token', 'key', 'onlineKey', 'authorization', 'cookie', 'request', 'license'].flatMap((k) => [
+  k,
+  `*.${k}`,
+  `req.headers.${k}`,
+]);
+
+export async function startCenter(
+  config: CenterConfig,
+  options: { clock?: Clock; logger?: Logger; listen?: boolean } = {},
+): Promise<Center> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: 'info', redact: { paths: REDACT, censor: '[redacted]' } });
+  const handle = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onPoolError: (error) => logger.warn({ err: error }, 'database connection closed by the server; reconnecting'),
+  });
+  await migrateToLatest(handle.db as never, handle.dialect);
+  const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock });
+  await keys.ensureActive();
+  const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock });
+  const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: config.masterKey, clock });
+  const services: CenterServices = {
+    dialect: handle.dialect,
+    keys,
+    audit,
+    licenses,
+    sync: new SyncService({ db: handle.db, licenses, keys, clock }),
+    mail: new MailOutbox({
+      db: handle.db,
+      settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
+      clock,
+      instanceId: config.instanceId,
+      logger,
+    }),
+    jobs: new JobClaims({ db: handle.db, instanceId: config.instanceId, clock }),
+  };
+  const app = buildServer(services, logger);
+  const timers: NodeJS.Timeout[] = [];
+  if (options.listen !== false) {
+    await app.listen({ host: config.host, port: config.port });
+    // Mail goes out from whichever instance holds the claim; the outbox itself keeps two from sending one mail.
+    timers.push(
+      setInterval(async () => {
+        if (await services.jobs.claim('mail-delivery', 30_000)) {
+          await services.mail.deliver();
+          await services.jobs.done('mail-delivery');
+        }
+      }, 5_000).unref(),
+    );
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    app,
+    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    services,
+    async close() {
+      for (const timer of timers) clearInterval(timer);
+      await app.close();
+      services.mail.close();
+      await handle.close();
+    },
+  };
+}
