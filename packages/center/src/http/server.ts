@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { installErrorHandling } from './errors.js';
+import { installErrorHandling } from '@tessera/http';
 import { healthRoutes } from './routes/health.js';
 import { lmSyncRoutes } from './routes/lm-sync.js';
 import type { CenterServices } from '../app.js';

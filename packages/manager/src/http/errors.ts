@@ -1,16 +1,7 @@
-/** One error type for the HTTP layer, and one handler that writes { error: { code, message, requestId } }. */
+/** The LM's mapping of refusal codes to HTTP statuses; the error type and handler are shared (@tessera/http). */
 import type { Code } from '@tessera/core';
-import type { FastifyError, FastifyInstance } from 'fastify';
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: Code,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError, installErrorHandling } from '@tessera/http';
 
 /** HTTP status for a refusal code. */
 export function statusFor(code: Code): number {
@@ -38,29 +29,4 @@ export function statusFor(code: Code): number {
       // The license does not allow it (expired, invalid, wrong product, ...).
       return 403;
   }
-}
-
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-    if (error instanceof ApiError) {
-      return reply.status(error.status).send({ error: { code: error.code, message: error.message, requestId: request.id } });
-    }
-    if ((error as FastifyError).validation) {
-      return reply.status(400).send({ error: { code: 'BAD_REQUEST', message: `Bad request: ${error.message}.`, requestId: request.id } });
-    }
-    const status = (error as FastifyError).statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      // Fastify's own client errors: unparsable JSON, body too large, wrong content type.
-      return reply.status(status).send({ error: { code: 'BAD_REQUEST', message: error.message, requestId: request.id } });
-    }
-    request.log.error({ err: error, requestId: request.id }, 'unexpected error');
-    return reply.status(500).send({
-      error: { code: 'INTERNAL', message: `Unexpected error; it was logged with request id ${request.id}.`, requestId: request.id },
-    });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({
-      error: { code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url.split('?')[0]} here.`, requestId: request.id },
-    });
-  });
 }

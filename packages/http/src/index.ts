@@ -1,4 +1,4 @@
-/** One error shape for the License Center: { error: { code, message, requestId } }, codes from core's list. */
+/** One error type and one error shape for every Tessera HTTP service: { error: { code, message, requestId } }, codes from core. */
 import type { Code } from '@tessera/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
