@@ -5,7 +5,7 @@
  */
 import { sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { armor, deriveLmid, encodeBase64Url, FORMAT_VERSION } from '@tessera/core';
+import { armor, deriveLmid, encodeBase64Url, FORMAT_VERSION, frameDocument } from '@tessera/core';
 import type { Code } from '@tessera/core';
 import type { Corpus, Doc, SignedDoc } from './corpus.js';
 import type { Rng } from './prng.js';
@@ -50,11 +50,7 @@ export function split(line: string): Parts {
 
 /** A document line with a correct length prefix, as sealEnvelope writes it. */
 export function assemble(typ: string, payload: string, signature: string): string {
-  const rest = `${payload}.${signature}`;
-  const label = `tessera-${typ}:`;
-  let digits = 1;
-  while (String(label.length + digits + 1 + rest.length).length !== digits) digits++;
-  return `${label}${label.length + digits + 1 + rest.length}.${rest}`;
+  return frameDocument(typ, payload, signature);
 }
 
 function payloadObject(line: string): Record<string, unknown> {

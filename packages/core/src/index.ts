@@ -14,6 +14,7 @@ export {
   DOCUMENT_NAMES,
   DOCUMENT_TYPES,
   FORMAT_VERSION,
+  frameDocument,
   normalizeDocumentText,
   parseEnvelope,
   sealEnvelope,

@@ -7,6 +7,7 @@ import {
   deriveLmid,
   encodeBase64Url,
   fingerprintDigest,
+  frameDocument,
   issueLicense,
   parseLmid,
   parseTrustBundle,
@@ -20,11 +21,7 @@ import { makeLm, makeWorld, unwrap } from './helpers.js';
 const { vendor, trust, input } = makeWorld();
 
 function line(typ: string, payload: object, signature = 'A'.repeat(86)): string {
-  const rest = `${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${signature}`;
-  const label = `tessera-${typ}:`;
-  let digits = 1;
-  while (String(label.length + digits + 1 + rest.length).length !== digits) digits++;
-  return `${label}${label.length + digits + 1 + rest.length}.${rest}`;
+  return frameDocument(typ, Buffer.from(JSON.stringify(payload)).toString('base64url'), signature);
 }
 
 describe('fuzz findings', () => {

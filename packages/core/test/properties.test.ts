@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createRequestCode,
+  frameDocument,
   generateOnlineKey,
   generateSigningKey,
   issueLicense,
@@ -47,12 +48,7 @@ const requestCode = unwrap(
 
 /** Rebuilds a document line around new payload bytes, fixing the length so only the signature can object. */
 function withPayload(text: string, payload: Buffer, typ = text.slice(8, text.indexOf(':'))): string {
-  const signature = text.slice(text.lastIndexOf('.') + 1);
-  const rest = `${payload.toString('base64url')}.${signature}`;
-  const label = `tessera-${typ}:`;
-  let digits = 1;
-  while (String(label.length + digits + 1 + rest.length).length !== digits) digits++;
-  return `${label}${label.length + digits + 1 + rest.length}.${rest}`;
+  return frameDocument(typ, payload.toString('base64url'), text.slice(text.lastIndexOf('.') + 1));
 }
 const payloadOf = (text: string) => Buffer.from(text.split('.')[1]!, 'base64url');
 const signatureOf = (text: string) => text.slice(text.lastIndexOf('.') + 1);
