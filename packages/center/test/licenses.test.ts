@@ -156,7 +156,7 @@ describe.each(DIALECTS)('licenses on %s', (dialect) => {
     expect(await refused({ customerId: 'cus_nope' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
   });
 
-  it('binds an LMID once: the check character is validated, a second bind by the customer is refused, the vendor rebinds', async () => {
+  it('binds an LMID once: the check character is validated, a second bind is refused (customer and staff alike), the vendor rebinds', async () => {
     const license = await sell();
     const lmid = newLmid();
     expect(await licenses.bindLmid(license.id, mistyped(lmid), { customerId }, 'usr_c')).toMatchObject({
@@ -174,12 +174,81 @@ describe.each(DIALECTS)('licenses on %s', (dialect) => {
     const second = await licenses.bindLmid(license.id, other, { customerId }, 'usr_c');
     expect(second).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
     expect(!second.ok && second.detail).toContain(`already bound to License Manager ${lmid}; ask the vendor to rebind`);
-    expect(unwrap(await licenses.bindLmid(license.id, other, { customerId: null }, STAFF))).toMatchObject({ lmid: other, serial: 3 });
+    // One way to rebind: bindLmid refuses staff too, and points to rebind() (a reason, a yearly limit).
+    const staffBind = await licenses.bindLmid(license.id, other, { customerId: null }, STAFF);
+    expect(staffBind).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    expect(!staffBind.ok && staffBind.detail).toContain('rebind it with a reason instead');
+    expect(unwrap(await licenses.rebind(license.id, other, 'Host replaced (ticket 42)', STAFF, { rebindsPerYear: 3 }))).toMatchObject({
+      lmid: other,
+      serial: 3,
+    });
     expect(await changes(license.id)).toEqual([
       { kind: 'created', serial: 1, actor: STAFF },
       { kind: 'bound', serial: 2, actor: 'usr_c' },
       { kind: 'rebound', serial: 3, actor: STAFF },
     ]);
+  });
+
+  it('rebind: staff only, a reason of at most 500 characters, raises the serial, audited with the reason', async () => {
+    const license = await sell();
+    const first = newLmid();
+    const rules = { rebindsPerYear: 3 };
+    // Unbound: there is nothing to rebind.
+    expect(await licenses.rebind(license.id, first, 'new host', STAFF, rules)).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    unwrap(await licenses.bindLmid(license.id, first, { customerId }, 'usr_c'));
+    const second = newLmid();
+    for (const reason of ['', '   ', 'x'.repeat(501)]) {
+      const refused = await licenses.rebind(license.id, second, reason, STAFF, rules);
+      expect(refused).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    }
+    expect(await licenses.rebind(license.id, mistyped(second), 'new host', STAFF, rules)).toMatchObject({
+      ok: false,
+      code: 'CHECKSUM_MISMATCH',
+    });
+    expect(await licenses.rebind('lic_nope', second, 'new host', STAFF, rules)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(await changes(license.id)).toHaveLength(2);
+
+    clock.at += 1000;
+    const rebound = unwrap(await licenses.rebind(license.id, second, '  Disk died; ticket 7781  ', STAFF, rules));
+    expect(rebound).toMatchObject({ lmid: second, serial: 3 });
+    // The same LMID again is no change and does not count.
+    expect(unwrap(await licenses.rebind(license.id, second, 'again', STAFF, rules)).serial).toBe(3);
+    const events = await audit.list({ subject: license.id });
+    const event = events.find((e) => e.action === 'license.rebound');
+    expect(event?.actor).toBe(STAFF);
+    expect(event?.data).toMatchObject({ serial: 3, lmid: second, previous: first, reason: 'Disk died; ticket 7781' });
+    // The signed license follows: the offline key now names the new LMID.
+    const read = unwrap(readLicense(unwrap(await licenses.key(license.id, { customerId })).key, trust));
+    expect(read).toMatchObject({ lmid: second, serial: 3 });
+  });
+
+  it('rebind: at most N in any 365 days; the N+1th is refused with a sentence naming the limit and the date of the next', async () => {
+    const license = await sell();
+    unwrap(await licenses.bindLmid(license.id, newLmid(), { customerId }, 'usr_c'));
+    const rules = { rebindsPerYear: 2 };
+    const start = clock.at;
+    unwrap(await licenses.rebind(license.id, newLmid(), 'host 1 replaced', STAFF, rules));
+    clock.at = start + 100 * DAY;
+    unwrap(await licenses.rebind(license.id, newLmid(), 'host 2 replaced', STAFF, rules));
+    clock.at = start + 200 * DAY;
+    const refused = await licenses.rebind(license.id, newLmid(), 'host 3 replaced', STAFF, rules);
+    expect(refused).toMatchObject({ ok: false, code: 'RATE_LIMITED' });
+    const sentence = !refused.ok ? refused.detail : '';
+    expect(sentence).toContain('at most 2 rebinds in 365 days');
+    expect(sentence).toContain(`The next rebind is possible from ${new Date(start + 365 * DAY).toISOString()}`);
+    expect(unwrap(await licenses.get(license.id, { customerId: null })).serial).toBe(4);
+    // Just before a year after the first: still refused; a year after it: allowed again.
+    clock.at = start + 365 * DAY - 1;
+    expect(await licenses.rebind(license.id, newLmid(), 'host 3 replaced', STAFF, rules)).toMatchObject({
+      ok: false,
+      code: 'RATE_LIMITED',
+    });
+    clock.at = start + 365 * DAY;
+    expect(unwrap(await licenses.rebind(license.id, newLmid(), 'host 3 replaced', STAFF, rules)).serial).toBe(5);
+    // A limit of 0 turns rebinding off.
+    const off = await licenses.rebind(license.id, newLmid(), 'host 4', STAFF, { rebindsPerYear: 0 });
+    expect(!off.ok && off.detail).toContain('Rebinding is turned off');
+    clock.at = T0;
   });
 
   it("another customer's scope sees no license: NOT_FOUND for get, bind, mode and key alike", async () => {

@@ -107,8 +107,8 @@ function initial(dialect: Dialect): Migration {
         .addColumn('created_at', time, (c) => c.notNull())
         .addColumn('updated_at', time, (c) => c.notNull())
         .execute();
-      // A customer's license list is the portal's home page: one index serves it.
-      await db.schema.createIndex('licenses_customer').on('licenses').columns(['customer_id', 'created_at']).execute();
+      // A customer's license list is the portal's home page: one index serves it, keyset-paged on (created_at, id).
+      await db.schema.createIndex('licenses_customer').on('licenses').columns(['customer_id', 'created_at', 'id']).execute();
       await db.schema.createIndex('licenses_lmid').on('licenses').column('lmid').execute();
       await db.schema
         .createTable('license_changes')

@@ -6,44 +6,29 @@
  */
 import { PostgresAdapter } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { fail, issueLicense, maskOnlineKey, ok, parseLmid } from '@tessera/core';
+import { fail, ok, parseLmid } from '@tessera/core';
 import type { Result } from '@tessera/core';
 import type { Database, LicensesTable } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { AuditLog } from './audit.js';
+import {
+  addMonths,
+  contentProblem,
+  countsProblem,
+  MAX_COUNT,
+  NAME,
+  namesProblem,
+  productNames,
+  rebindLimitProblem,
+  rebindReasonProblem,
+  REBIND_WINDOW_MS,
+  textProblem,
+} from './license-rules.js';
+import { signLicenseRow } from './license-signing.js';
+import { licenseViewOf } from './license-views.js';
+import type { LicenseView, ProductView } from './license-views.js';
 import { onlineKeyFor, onlineKeyHash } from './online-keys.js';
 import type { SigningKeys } from './signing-keys.js';
-
-export interface ProductView {
-  id: string;
-  slug: string;
-  name: string;
-  roles: string[];
-  limits: string[];
-  features: string[];
-  createdAt: number;
-}
-
-export interface LicenseView {
-  id: string;
-  customerId: string;
-  productId: string;
-  serial: number;
-  nodes: Record<string, number>;
-  limits: Record<string, number>;
-  features: string[];
-  startsAt: number;
-  expiresAt: number;
-  warnDays: number;
-  graceDays: number;
-  status: 'active' | 'suspended' | 'ended';
-  mode: 'online' | 'offline';
-  lmid: string | null;
-  /** The online key with every group but the last hidden; key() gives it in full. */
-  onlineKeyMasked: string;
-  createdAt: number;
-  updatedAt: number;
-}
 
 export interface LicenseInputOfStaff {
   customerId: string;
@@ -56,13 +41,28 @@ export interface LicenseInputOfStaff {
   mode?: 'online' | 'offline';
 }
 
+/** An offline license for one LMID (see issueOffline). */
+export interface OfflineIssue {
+  /** Update this license instead of creating one. */
+  licenseId?: string;
+  customerId: string;
+  productId: string;
+  lmid: string;
+  nodes: Record<string, number>;
+  limits: Record<string, number>;
+  features: string[];
+  startsAt: number;
+  expiresAt: number;
+}
+
 export type Scope = { customerId: string | null };
 
 type LicenseRow = Selectable<LicensesTable>;
 type Change = { kind: string; set: Partial<LicenseRow>; detail: Record<string, unknown> };
 
-const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
-const MAX_COUNT = 1_000_000;
+export { addMonths };
+export type { LicenseView, ProductView };
+
 const DEFAULT_WARN_DAYS = 30;
 const DEFAULT_GRACE_DAYS = 14;
 
@@ -139,66 +139,99 @@ export class Licenses {
 
   /** Staff's sales flow: a license of a product's roles, limits and features for a term; serial 1, no LMID yet. */
   async createLicense(input: LicenseInputOfStaff, actor: string): Promise<Result<LicenseView>> {
-    const product = await this.db.selectFrom('products').selectAll().where('id', '=', input.productId).executeTakeFirst();
-    if (!product) return fail('NOT_FOUND', `There is no product ${input.productId}.`);
-    const customer = await this.db.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
-    if (!customer) return fail('NOT_FOUND', `There is no customer ${input.customerId}.`);
-    const roles = JSON.parse(product.roles) as string[];
-    const limits = input.limits ?? {};
-    const features = input.features ?? [];
-    const problem =
-      countsProblem(input.nodes, 'nodes', roles, `roles of ${product.slug}`, true) ??
-      countsProblem(limits, 'limits', JSON.parse(product.limits) as string[], `limits of ${product.slug}`, false) ??
-      featuresProblem(features, JSON.parse(product.features) as string[], product.slug) ??
-      termProblem(input.startsAt, input.expiresAt) ??
-      (input.mode === undefined || input.mode === 'online' || input.mode === 'offline' ? null : 'mode must be online or offline.');
-    if (problem) return fail('BAD_REQUEST', problem);
-    const now = this.clock.now();
-    const id = newId('lic_');
-    const row: LicenseRow = {
-      id,
-      customer_id: input.customerId,
-      contract_id: null,
-      product_id: input.productId,
-      serial: 1,
-      nodes: JSON.stringify(input.nodes),
-      limits: JSON.stringify(limits),
-      features: JSON.stringify(features),
-      starts_at: input.startsAt,
-      expires_at: input.expiresAt,
-      warn_days: DEFAULT_WARN_DAYS,
-      grace_days: DEFAULT_GRACE_DAYS,
-      status: 'active',
-      mode: input.mode ?? 'offline',
-      lmid: null,
-      online_key_hash: onlineKeyHash(onlineKeyFor(this.masterKey, id)),
-      signed_text: null,
-      signed_serial: null,
-      created_at: now,
-      updated_at: now,
-    };
-    const detail = { product: product.slug, nodes: input.nodes, limits, features, startsAt: input.startsAt, expiresAt: input.expiresAt };
-    await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('licenses').values(row).execute();
-      await this.record(trx, row, 'created', actor, detail);
-    });
-    return ok(this.viewOf(row));
+    if (input.mode !== undefined && input.mode !== 'online' && input.mode !== 'offline')
+      return fail('BAD_REQUEST', 'mode must be online or offline.');
+    return this.insert({ ...input, mode: input.mode ?? 'offline', lmid: null }, actor, 'created');
   }
 
-  /** Binds the license to an LMID. Customers bind once; only the vendor (scope without a customer) rebinds. */
+  /**
+   * Staff's offline issue for one License Manager (a request code): a new license bound to the LMID, or, with
+   * licenseId, new content and term for a license that is unbound or already bound to it. Rebinding is rebind()'s.
+   */
+  async issueOffline(input: OfflineIssue, actor: string, kind: string): Promise<Result<LicenseView>> {
+    const parsed = parseLmid(input.lmid);
+    if (!parsed.ok) return parsed;
+    const lmid = parsed.value;
+    if (input.licenseId === undefined) return this.insert({ ...input, mode: 'offline', lmid }, actor, kind);
+    return this.change(input.licenseId, { customerId: input.customerId }, actor, async (row, trx) => {
+      if (row.product_id !== input.productId)
+        return fail('BAD_REQUEST', `License ${row.id} is for another product than ${input.productId}.`);
+      if (row.lmid !== null && row.lmid !== lmid) {
+        return fail(
+          'BAD_REQUEST',
+          `License ${row.id} is bound to License Manager ${row.lmid}, not ${lmid}: rebind it first (staff, with a reason), or issue a new license.`,
+        );
+      }
+      const product = await trx.selectFrom('products').selectAll().where('id', '=', row.product_id).executeTakeFirstOrThrow();
+      const problem = contentProblem(productNames(product), { ...input, startsAt: row.starts_at });
+      if (problem) return fail('BAD_REQUEST', problem);
+      const set = {
+        nodes: JSON.stringify(input.nodes),
+        limits: JSON.stringify(input.limits),
+        features: JSON.stringify(input.features),
+        expires_at: input.expiresAt,
+        mode: 'offline' as const,
+        lmid,
+      };
+      const detail = {
+        licenseId: row.id,
+        lmid,
+        nodes: input.nodes,
+        limits: input.limits,
+        features: input.features,
+        expiresAt: input.expiresAt,
+      };
+      return ok({ kind, set, detail });
+    });
+  }
+
+  /** Binds the license to an LMID once. Moving it to another LMID is a staff rebind(), with a reason and a yearly limit. */
   async bindLmid(licenseId: string, lmid: string, scope: Scope, actor: string): Promise<Result<LicenseView>> {
     const parsed = parseLmid(lmid);
     if (!parsed.ok) return parsed;
     return this.change(licenseId, scope, actor, (row) => {
       if (row.lmid === parsed.value) return ok(null);
-      if (row.lmid !== null && scope.customerId !== null) {
-        return fail(
-          'BAD_REQUEST',
-          `License ${row.id} is already bound to License Manager ${row.lmid}; ask the vendor to rebind it to ${parsed.value}.`,
-        );
+      if (row.lmid !== null) {
+        const how = scope.customerId === null ? 'rebind it with a reason instead' : `ask the vendor to rebind it to ${parsed.value}`;
+        return fail('BAD_REQUEST', `License ${row.id} is already bound to License Manager ${row.lmid}; ${how}.`);
       }
-      const kind = row.lmid === null ? 'bound' : 'rebound';
-      return ok({ kind, set: { lmid: parsed.value }, detail: { lmid: parsed.value, previous: row.lmid } });
+      return ok({ kind: 'bound', set: { lmid: parsed.value }, detail: { lmid: parsed.value, previous: null } });
+    });
+  }
+
+  /** Staff moves a bound license to another LMID (a host replaced): with a reason, at most rebindsPerYear in any 365 days. */
+  async rebind(
+    licenseId: string,
+    newLmid: string,
+    reason: string,
+    actor: string,
+    rules: { rebindsPerYear: number },
+  ): Promise<Result<LicenseView>> {
+    const reasonProblem = rebindReasonProblem(reason);
+    if (reasonProblem) return fail('BAD_REQUEST', reasonProblem);
+    const parsed = parseLmid(newLmid);
+    if (!parsed.ok) return parsed;
+    const lmid = parsed.value;
+    return this.change(licenseId, { customerId: null }, actor, async (row, trx) => {
+      if (row.lmid === null) return fail('BAD_REQUEST', `License ${row.id} is not bound to a License Manager yet: bind it instead.`);
+      if (row.lmid === lmid) return ok(null);
+      const since = this.clock.now() - REBIND_WINDOW_MS;
+      // Counted under the license's row lock (PostgreSQL) or SQLite's write lock: two rebinds at once cannot both pass.
+      const recent = await trx
+        .selectFrom('license_changes')
+        .select('at')
+        .where('license_id', '=', row.id)
+        .where('kind', '=', 'rebound')
+        .where('at', '>', since)
+        .orderBy('at')
+        .execute();
+      const limited = rebindLimitProblem(
+        row.id,
+        recent.map((r) => r.at),
+        rules.rebindsPerYear,
+      );
+      if (limited) return fail('RATE_LIMITED', limited);
+      return ok({ kind: 'rebound', set: { lmid }, detail: { lmid, previous: row.lmid, reason: reason.trim() } });
     });
   }
 
@@ -258,43 +291,61 @@ export class Licenses {
 
   /** As signedText, for a row the caller has already read (the sync path reads it once). */
   async signedTextOf(row: LicenseRow): Promise<string | null> {
-    if (row.signed_serial === row.serial && row.signed_text !== null) return row.signed_text;
-    if (row.lmid === null) return null;
-    const meta = await this.db
-      .selectFrom(['customers', 'products'])
-      .select(['customers.name as customerName', 'products.slug as product'])
-      .where('customers.id', '=', row.customer_id)
-      .where('products.id', '=', row.product_id)
-      .executeTakeFirstOrThrow();
-    const signed = issueLicense(
-      {
-        id: row.id,
-        serial: row.serial,
-        product: meta.product,
-        customer: { id: row.customer_id, name: meta.customerName },
-        nodes: JSON.parse(row.nodes) as Record<string, number>,
-        limits: JSON.parse(row.limits) as Record<string, number>,
-        features: JSON.parse(row.features) as string[],
-        // The time of the change that made this serial: another instance signing the same serial writes the same text.
-        issuedAt: new Date(row.updated_at).toISOString(),
-        startsAt: new Date(row.starts_at).toISOString(),
-        expiresAt: new Date(row.expires_at).toISOString(),
-        warnDays: row.warn_days,
-        graceDays: row.grace_days,
-        mode: row.mode,
-        lmid: row.lmid,
-      },
-      await this.keys.active(),
-    );
-    if (!signed.ok) throw new Error(`License ${row.id} serial ${row.serial} cannot be signed: ${signed.detail}`);
-    // Only for the serial that was read: a change committed meanwhile keeps its own (newer) text.
-    await this.db
-      .updateTable('licenses')
-      .set({ signed_text: signed.value, signed_serial: row.serial })
-      .where('id', '=', row.id)
-      .where('serial', '=', row.serial)
-      .execute();
-    return signed.value;
+    return signLicenseRow(this.db, this.keys, row);
+  }
+
+  /** A new license at serial 1, recorded as `kind`; one transaction. */
+  private async insert(
+    input: LicenseInputOfStaff & { mode: 'online' | 'offline'; lmid: string | null },
+    actor: string,
+    kind: string,
+  ): Promise<Result<LicenseView>> {
+    const product = await this.db.selectFrom('products').selectAll().where('id', '=', input.productId).executeTakeFirst();
+    if (!product) return fail('NOT_FOUND', `There is no product ${input.productId}.`);
+    const customer = await this.db.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
+    if (!customer) return fail('NOT_FOUND', `There is no customer ${input.customerId}.`);
+    const limits = input.limits ?? {};
+    const features = input.features ?? [];
+    const problem = contentProblem(productNames(product), { ...input, limits, features });
+    if (problem) return fail('BAD_REQUEST', problem);
+    const now = this.clock.now();
+    const id = newId('lic_');
+    const row: LicenseRow = {
+      id,
+      customer_id: input.customerId,
+      contract_id: null,
+      product_id: input.productId,
+      serial: 1,
+      nodes: JSON.stringify(input.nodes),
+      limits: JSON.stringify(limits),
+      features: JSON.stringify(features),
+      starts_at: input.startsAt,
+      expires_at: input.expiresAt,
+      warn_days: DEFAULT_WARN_DAYS,
+      grace_days: DEFAULT_GRACE_DAYS,
+      status: 'active',
+      mode: input.mode,
+      lmid: input.lmid,
+      online_key_hash: onlineKeyHash(onlineKeyFor(this.masterKey, id)),
+      signed_text: null,
+      signed_serial: null,
+      created_at: now,
+      updated_at: now,
+    };
+    const detail = {
+      ...(input.lmid === null ? {} : { licenseId: id, lmid: input.lmid }),
+      product: product.slug,
+      nodes: input.nodes,
+      limits,
+      features,
+      startsAt: input.startsAt,
+      expiresAt: input.expiresAt,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('licenses').values(row).execute();
+      await this.record(trx, row, kind, actor, detail);
+    });
+    return ok(this.viewOf(row));
   }
 
   /** Reads the license (locked on PostgreSQL), applies one change, raises the serial, records it; one transaction. */
@@ -339,86 +390,10 @@ export class Licenses {
   }
 
   private viewOf(row: LicenseRow): LicenseView {
-    return {
-      id: row.id,
-      customerId: row.customer_id,
-      productId: row.product_id,
-      serial: row.serial,
-      nodes: JSON.parse(row.nodes) as Record<string, number>,
-      limits: JSON.parse(row.limits) as Record<string, number>,
-      features: JSON.parse(row.features) as string[],
-      startsAt: row.starts_at,
-      expiresAt: row.expires_at,
-      warnDays: row.warn_days,
-      graceDays: row.grace_days,
-      status: row.status,
-      mode: row.mode,
-      lmid: row.lmid,
-      onlineKeyMasked: maskOnlineKey(onlineKeyFor(this.masterKey, row.id)),
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+    return licenseViewOf(row, this.masterKey);
   }
 }
 
 function notFound(licenseId: string) {
   return fail('NOT_FOUND', `There is no license ${licenseId}.`);
-}
-
-/** Calendar months in UTC, clamped to the month's last day (Jan 31 + 1 month = Feb 28/29). */
-export function addMonths(at: number, months: number): number {
-  const date = new Date(at);
-  const day = date.getUTCDate();
-  date.setUTCDate(1);
-  date.setUTCMonth(date.getUTCMonth() + months);
-  const last = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
-  date.setUTCDate(Math.min(day, last));
-  return date.getTime();
-}
-
-function textProblem(value: unknown, what: string): string | null {
-  if (typeof value !== 'string' || value.trim() === '') return `${what} is required.`;
-  // eslint-disable-next-line no-control-regex
-  if (value.length > 200 || /[\u0000-\u001f\u007f]/.test(value))
-    return `${what} must be at most 200 characters, without control characters.`;
-  return null;
-}
-
-function namesProblem(value: unknown, what: string, required: boolean): string | null {
-  if (!Array.isArray(value) || value.length > 64) return `${what} must be a list of at most 64 names.`;
-  if (required && value.length === 0) return `${what} must name at least one.`;
-  for (const name of value) {
-    if (typeof name !== 'string' || !NAME.test(name))
-      return `${what}: "${String(name)}" is not a name (a lower-case letter, then letters, digits, - or _).`;
-  }
-  return new Set(value).size === value.length ? null : `${what} lists a name twice.`;
-}
-
-function countsProblem(value: unknown, what: string, allowed: string[], allowedWhat: string, required: boolean): string | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${what} must be an object of names to numbers.`;
-  const entries = Object.entries(value);
-  if (required && entries.length === 0) return `${what} must name at least one role.`;
-  for (const [name, count] of entries) {
-    if (!allowed.includes(name)) return `${what}: "${name}" is not one of the ${allowedWhat} (${allowed.join(', ') || 'none'}).`;
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
-      return `${what}: "${name}" must be a whole number from 0 to ${MAX_COUNT}.`;
-    }
-  }
-  return null;
-}
-
-function featuresProblem(value: unknown, allowed: string[], product: string): string | null {
-  if (!Array.isArray(value)) return 'features must be a list of names.';
-  for (const feature of value) {
-    if (typeof feature !== 'string' || !allowed.includes(feature)) {
-      return `features: "${String(feature)}" is not a feature of ${product} (${allowed.join(', ') || 'none'}).`;
-    }
-  }
-  return new Set(value).size === value.length ? null : 'features lists a name twice.';
-}
-
-function termProblem(startsAt: unknown, expiresAt: unknown): string | null {
-  if (!Number.isSafeInteger(startsAt) || !Number.isSafeInteger(expiresAt))
-    return 'startsAt and expiresAt must be times in epoch milliseconds.';
-  return (expiresAt as number) > (startsAt as number) ? null : 'expiresAt must be after startsAt.';
 }
