@@ -12,6 +12,7 @@ import type { Clock } from './clock.js';
 import { openDatabase } from './db/connect.js';
 import type { Dialect } from './db/connect.js';
 import { migrateToLatest } from './db/migrations.js';
+import { Accounts } from './services/accounts.js';
 import { AuditLog } from './services/audit.js';
 import { JobClaims } from './services/jobs.js';
 import { Licenses } from './services/licenses.js';
@@ -28,6 +29,7 @@ export interface CenterServices {
   sync: SyncService;
   mail: MailOutbox;
   jobs: JobClaims;
+  accounts: Accounts;
 }
 
 export interface Center {
@@ -38,11 +40,21 @@ export interface Center {
 }
 
 /** Secrets never reach the log: these fields are redacted wherever they appear. */
-const REDACT = ['password', 'token', 'key', 'onlineKey', 'authorization', 'cookie', 'request', 'license'].flatMap((k) => [
-  k,
-  `*.${k}`,
-  `req.headers.${k}`,
-]);
+const REDACT = [
+  'password',
+  'token',
+  'key',
+  'onlineKey',
+  'authorization',
+  'cookie',
+  'request',
+  'license',
+  'csrfToken',
+  'apiToken',
+  'loginLink',
+]
+  .flatMap((k) => [k, `*.${k}`, `req.headers.${k}`])
+  .concat('req.headers["x-csrf-token"]');
 
 export async function startCenter(
   config: CenterConfig,
@@ -60,20 +72,22 @@ export async function startCenter(
   await keys.ensureActive();
   const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock });
   const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: config.masterKey, clock });
+  const mail = new MailOutbox({
+    db: handle.db,
+    settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
+    clock,
+    instanceId: config.instanceId,
+    logger,
+  });
   const services: CenterServices = {
     dialect: handle.dialect,
     keys,
     audit,
     licenses,
     sync: new SyncService({ db: handle.db, licenses, keys, clock }),
-    mail: new MailOutbox({
-      db: handle.db,
-      settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
-      clock,
-      instanceId: config.instanceId,
-      logger,
-    }),
+    mail,
     jobs: new JobClaims({ db: handle.db, instanceId: config.instanceId, clock }),
+    accounts: new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl }),
   };
   const app = buildServer(services, logger);
   const timers: NodeJS.Timeout[] = [];

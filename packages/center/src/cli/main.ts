@@ -9,6 +9,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { keysCommand, trustBundleCommand } from './commands/keys.js';
 import { auditCommand } from './commands/audit.js';
 import { serveCommand } from './commands/serve.js';
+import { staffCommand } from './commands/staff.js';
 
 const program = new Command('tessera-center')
   .description('Tessera License Center')
@@ -22,6 +23,7 @@ migrateCommand(program);
 keysCommand(program);
 trustBundleCommand(program);
 auditCommand(program);
+staffCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,9 +1,12 @@
 /** The License Center's Fastify app: routes → services → db. Built once per process. */
 import { randomBytes } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandling } from '@tessera/http';
+import { installAuth } from './auth.js';
+import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { lmSyncRoutes } from './routes/lm-sync.js';
 import type { CenterServices } from '../app.js';
@@ -22,7 +25,10 @@ export function buildServer(services: CenterServices, logger: Logger): FastifyIn
     done();
   });
   installErrorHandling(app);
+  app.register(cookie);
+  installAuth(app, services.accounts);
   healthRoutes(app, services);
+  authRoutes(app, services);
   lmSyncRoutes(app, services);
   return app;
 }
