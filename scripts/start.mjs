@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// npm start. The License Center (issue "License Center") is not built yet, so this runs what exists, the core,
-// on a real example, and says plainly what is still to come.
+// npm start. The License Center has no portal yet (and its license API is still being built), so this runs the
+// core on a real example and says plainly what exists and what is still to come.
 import { existsSync } from 'node:fs';
 
 const core = new URL('../packages/core/dist/index.js', import.meta.url);
@@ -57,9 +57,13 @@ const verdict = (text) => {
 
 console.log(`Tessera: open, self-hostable software licensing.
 
-Built so far: @tessera/core, the signed-document heart every other part uses. Not built yet: the License
-Center (service and portal), the License Manager daemon and CLI, the SDK and the example products; each
-arrives with its own issue. Until then "npm start" shows the core working on a real example:
+Built so far:
+  - @tessera/core, the signed-document heart every other part uses;
+  - the License Manager: npx tessera-lm (serve, info, load, sync, usage, request-code; see the README);
+  - the License Center's service without its customer/staff license API yet: npx tessera-center
+    (serve, migrate, keys, trust-bundle, staff create, audit verify).
+Not built yet: the License Center's license API and portal, the SDK and the example products. Until the
+portal exists, "npm start" shows the core working on a real example:
 
   vendor signing key   ${vendor.kid} (made now, in memory)
   License Manager      LMID ${lmid}
