@@ -1,37 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSyncRequest, deriveLmid, fingerprintDigest, generateEd25519, maskOnlineKey, rawPublicKey } from '@tessera/core';
+import { buildSyncRequest, maskOnlineKey } from '@tessera/core';
 import { CompiledQuery } from 'kysely';
-import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrations.js';
 import { newId } from '../src/ids.js';
-import { AuditLog } from '../src/services/audit.js';
 import { cardsQuery, LicenseQueries } from '../src/services/license-queries.js';
 import type { LicenseCard } from '../src/services/license-queries.js';
-import { Licenses } from '../src/services/licenses.js';
+import type { Licenses } from '../src/services/licenses.js';
 import type { LicenseView } from '../src/services/licenses.js';
 import { onlineKeyFor } from '../src/services/online-keys.js';
-import { SigningKeys } from '../src/services/signing-keys.js';
+import type { SigningKeys } from '../src/services/signing-keys.js';
 import { SyncService } from '../src/services/sync.js';
-import { createTestDatabase, DIALECTS } from './support/databases.js';
+import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
-
-const T0 = Date.parse('2026-11-24T12:00:00Z');
-const DAY = 86_400_000;
-const STAFF = 'usr_staff';
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; code: string; detail: string }): T {
-  if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
-  return result.value;
-}
-
-function makeLm() {
-  const privateKey = generateEd25519().privateKey;
-  const lmPublicKeyRaw = rawPublicKey(privateKey);
-  const hostDigest = fingerprintDigest(`machine:${randomBytes(8).toString('hex')}`);
-  return { privateKey, lmPublicKeyRaw, hostDigest, lmid: deriveLmid(lmPublicKeyRaw, hostDigest) };
-}
+import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 
 describe.each(DIALECTS)('license queries on %s', (dialect) => {
   let target: TestDatabase;
@@ -46,12 +28,9 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
   let otherCustomerId: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(dialect);
-    handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
-    await migrateToLatest(handle.db as never, dialect);
-    keys = new SigningKeys({ db: handle.db, masterKey, clock });
-    const audit = new AuditLog({ db: handle.db, dialect, clock });
-    licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
+    const opened = await openLicensing(dialect, clock, masterKey);
+    ({ target, handle, licenses } = opened);
+    keys = opened.keys;
     queries = new LicenseQueries({ db: handle.db, clock, masterKey });
     productId = unwrap(
       await licenses.createProduct(

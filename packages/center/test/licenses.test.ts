@@ -2,26 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveLmid, fingerprintDigest, generateEd25519, parseOnlineKey, parseTrustBundle, rawPublicKey, readLicense } from '@tessera/core';
 import type { TrustBundle } from '@tessera/core';
-import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrations.js';
 import { newId } from '../src/ids.js';
-import { AuditLog } from '../src/services/audit.js';
-import { addMonths, Licenses } from '../src/services/licenses.js';
-import type { LicenseView } from '../src/services/licenses.js';
+import type { AuditLog } from '../src/services/audit.js';
+import { addMonths } from '../src/services/licenses.js';
+import type { LicenseView, Licenses } from '../src/services/licenses.js';
 import { onlineKeyFor, onlineKeyHash } from '../src/services/online-keys.js';
-import { SigningKeys } from '../src/services/signing-keys.js';
-import { createTestDatabase, DIALECTS } from './support/databases.js';
+import type { SigningKeys } from '../src/services/signing-keys.js';
+import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
-
-const T0 = Date.parse('2026-11-24T12:00:00Z');
-const DAY = 86_400_000;
-const STAFF = 'usr_staff';
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; code: string; detail: string }): T {
-  if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
-  return result.value;
-}
+import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 
 function newLmid(): string {
   return deriveLmid(rawPublicKey(generateEd25519().publicKey), fingerprintDigest(`machine:${randomBytes(8).toString('hex')}`));
@@ -72,12 +62,10 @@ describe.each(DIALECTS)('licenses on %s', (dialect) => {
   let otherCustomerId: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(dialect);
-    handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
-    await migrateToLatest(handle.db as never, dialect);
-    keys = new SigningKeys({ db: handle.db, masterKey, clock });
-    audit = new AuditLog({ db: handle.db, dialect, clock });
-    licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
+    const opened = await openLicensing(dialect, clock, masterKey);
+    ({ target, handle, licenses } = opened);
+    keys = opened.keys;
+    audit = opened.audit;
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
     productId = unwrap(
       await licenses.createProduct(

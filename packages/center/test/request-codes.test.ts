@@ -1,39 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkLicenseKey,
-  createRequestCode,
-  deriveLmid,
-  fingerprintDigest,
-  generateEd25519,
-  parseTrustBundle,
-  rawPublicKey,
-  readLicense,
-} from '@tessera/core';
+import { checkLicenseKey, createRequestCode, parseTrustBundle, readLicense } from '@tessera/core';
 import type { RequestCodeInput, TrustBundle } from '@tessera/core';
-import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrations.js';
-import { AuditLog } from '../src/services/audit.js';
-import { Licenses } from '../src/services/licenses.js';
+import type { AuditLog } from '../src/services/audit.js';
+import type { Licenses } from '../src/services/licenses.js';
 import { RequestCodes } from '../src/services/request-codes.js';
-import { SigningKeys } from '../src/services/signing-keys.js';
-import { createTestDatabase, DIALECTS } from './support/databases.js';
+import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
-
-const T0 = Date.parse('2026-11-24T12:00:00Z');
-const STAFF = 'usr_staff';
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; code: string; detail: string }): T {
-  if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
-  return result.value;
-}
-
-function makeLm() {
-  const privateKey = generateEd25519().privateKey;
-  const hostDigest = fingerprintDigest(`machine:${randomBytes(8).toString('hex')}`);
-  return { privateKey, hostDigest, lmid: deriveLmid(rawPublicKey(privateKey), hostDigest) };
-}
+import { makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 
 const asked: RequestCodeInput = {
   contact: { name: 'Ann Operator', email: 'ann@acme.example', phone: '+1 555 0100' },
@@ -70,12 +45,10 @@ describe.each(DIALECTS)('request codes on %s', (dialect) => {
   let otherCustomerId: string;
 
   beforeAll(async () => {
-    target = await createTestDatabase(dialect);
-    handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
-    await migrateToLatest(handle.db as never, dialect);
-    const keys = new SigningKeys({ db: handle.db, masterKey, clock });
-    audit = new AuditLog({ db: handle.db, dialect, clock });
-    licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
+    const opened = await openLicensing(dialect, clock, masterKey);
+    ({ target, handle, licenses } = opened);
+    const keys = opened.keys;
+    audit = opened.audit;
     codes = new RequestCodes({ db: handle.db, licenses, clock });
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
     productId = unwrap(

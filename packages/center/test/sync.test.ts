@@ -9,48 +9,26 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildSyncRequest,
-  deriveLmid,
   encodeBase64Url,
-  fingerprintDigest,
-  generateEd25519,
   generateOnlineKey,
   openVendorDocument,
   parseTrustBundle,
-  rawPublicKey,
   readLicense,
   sealEnvelope,
   SYNC_PATH,
 } from '@tessera/core';
-import type { KeyObject, SyncRequestInput, TrustBundle } from '@tessera/core';
+import type { SyncRequestInput, TrustBundle } from '@tessera/core';
 import { ManualClock, startDaemon } from '@tessera/manager';
 import type { Daemon, LmConfig } from '@tessera/manager';
-import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrations.js';
-import { AuditLog } from '../src/services/audit.js';
-import { Licenses } from '../src/services/licenses.js';
+import type { Licenses } from '../src/services/licenses.js';
 import type { LicenseView } from '../src/services/licenses.js';
-import { SigningKeys } from '../src/services/signing-keys.js';
+import type { SigningKeys } from '../src/services/signing-keys.js';
 import { SyncService } from '../src/services/sync.js';
-import { createTestDatabase, DIALECTS } from './support/databases.js';
+import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
+import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 
-const T0 = Date.parse('2026-11-24T12:00:00Z');
-const DAY = 86_400_000;
-const STAFF = 'usr_staff';
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; code: string; detail: string }): T {
-  if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
-  return result.value;
-}
-
-/** A License Manager identity as the LM derives it. */
-function makeLm(fingerprint = `machine:${randomBytes(8).toString('hex')}`) {
-  const privateKey: KeyObject = generateEd25519().privateKey;
-  const lmPublicKeyRaw = rawPublicKey(privateKey);
-  const hostDigest = fingerprintDigest(fingerprint);
-  return { privateKey, lmPublicKeyRaw, hostDigest, lmid: deriveLmid(lmPublicKeyRaw, hostDigest) };
-}
 type Lm = ReturnType<typeof makeLm>;
 
 function request(lm: Lm, onlineKey: string, change: Partial<SyncRequestInput> = {}): { request: string } {
@@ -81,12 +59,9 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   const masterKey = randomBytes(32);
 
   beforeAll(async () => {
-    target = await createTestDatabase(dialect);
-    handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
-    await migrateToLatest(handle.db as never, dialect);
-    keys = new SigningKeys({ db: handle.db, masterKey, clock });
-    const audit = new AuditLog({ db: handle.db, dialect, clock });
-    licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
+    const opened = await openLicensing(dialect, clock, masterKey);
+    ({ target, handle, licenses } = opened);
+    keys = opened.keys;
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
     productId = unwrap(
       await licenses.createProduct(

@@ -1,0 +1,62 @@
+/**
+ * What the LC license tests share: fixed times, the staff actor, unwrap, an LM identity, and a migrated
+ * database (on the given dialect) with the licensing services built on it.
+ */
+import { randomBytes } from 'node:crypto';
+import { deriveLmid, fingerprintDigest, generateEd25519, rawPublicKey } from '@tessera/core';
+import type { KeyObject } from '@tessera/core';
+import { openDatabase } from '../../src/db/connect.js';
+import type { DatabaseHandle, Dialect } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrations.js';
+import { AuditLog } from '../../src/services/audit.js';
+import { Licenses } from '../../src/services/licenses.js';
+import { SigningKeys } from '../../src/services/signing-keys.js';
+import { createTestDatabase } from './databases.js';
+import type { TestDatabase } from './databases.js';
+
+export const T0 = Date.parse('2026-11-24T12:00:00Z');
+export const DAY = 86_400_000;
+export const STAFF = 'usr_staff';
+
+export function unwrap<T>(result: { ok: true; value: T } | { ok: false; code: string; detail: string }): T {
+  if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
+  return result.value;
+}
+
+/** A License Manager identity as the LM derives it. */
+export function makeLm(fingerprint = `machine:${randomBytes(8).toString('hex')}`) {
+  const privateKey: KeyObject = generateEd25519().privateKey;
+  const lmPublicKeyRaw = rawPublicKey(privateKey);
+  const hostDigest = fingerprintDigest(fingerprint);
+  return { privateKey, lmPublicKeyRaw, hostDigest, lmid: deriveLmid(lmPublicKeyRaw, hostDigest) };
+}
+
+export interface Licensing {
+  target: TestDatabase;
+  handle: DatabaseHandle;
+  keys: SigningKeys;
+  audit: AuditLog;
+  licenses: Licenses;
+  close(): Promise<void>;
+}
+
+/** A fresh, migrated database on `dialect` with signing keys, the audit log and the licenses service. */
+export async function openLicensing(dialect: Dialect, clock: { now(): number }, masterKey: Uint8Array): Promise<Licensing> {
+  const target = await createTestDatabase(dialect);
+  const handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
+  await migrateToLatest(handle.db as never, dialect);
+  const keys = new SigningKeys({ db: handle.db, masterKey, clock });
+  const audit = new AuditLog({ db: handle.db, dialect, clock });
+  const licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
+  return {
+    target,
+    handle,
+    keys,
+    audit,
+    licenses,
+    async close() {
+      await handle.close();
+      await target.drop();
+    },
+  };
+}
