@@ -19,9 +19,18 @@ import { Licenses } from './services/licenses.js';
 import { MailOutbox } from './services/mail.js';
 import { SigningKeys } from './services/signing-keys.js';
 import { SyncService } from './services/sync.js';
+import { LicenseQueries } from './services/license-queries.js';
+import { RequestCodes } from './services/request-codes.js';
 import { buildServer } from './http/server.js';
+import { WindowLimiter } from './http/rate-limit.js';
+import type { Kysely } from 'kysely';
+import type { Database } from './db/schema.js';
 
 export interface CenterServices {
+  config: CenterConfig;
+  clock: Clock;
+  /** For services that route modules build on the same database (they must not keep state of their own). */
+  db: Kysely<Database>;
   dialect: Dialect;
   keys: SigningKeys;
   audit: AuditLog;
@@ -30,6 +39,10 @@ export interface CenterServices {
   mail: MailOutbox;
   jobs: JobClaims;
   accounts: Accounts;
+  licenseQueries: LicenseQueries;
+  requestCodes: RequestCodes;
+  /** Per-process request budgets (see http/rate-limit.ts). */
+  limiters: { syncPerAddress: WindowLimiter; keyReads: WindowLimiter };
 }
 
 export interface Center {
@@ -79,17 +92,26 @@ export async function startCenter(
     instanceId: config.instanceId,
     logger,
   });
+  const now = () => clock.now();
+  const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, now);
+  const syncPerKey = minute(config.limits.syncPerKey);
   const services: CenterServices = {
+    config,
+    clock,
+    db: handle.db,
     dialect: handle.dialect,
     keys,
     audit,
     licenses,
-    sync: new SyncService({ db: handle.db, licenses, keys, clock }),
+    sync: new SyncService({ db: handle.db, licenses, keys, clock, limitKey: (key) => syncPerKey.take(key) }),
     mail,
     jobs: new JobClaims({ db: handle.db, instanceId: config.instanceId, clock }),
     accounts: new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl }),
+    licenseQueries: new LicenseQueries({ db: handle.db, clock, masterKey: config.masterKey }),
+    requestCodes: new RequestCodes({ db: handle.db, licenses, clock }),
+    limiters: { syncPerAddress: minute(config.limits.syncPerAddress), keyReads: minute(config.limits.keyReadsPerUser) },
   };
-  const app = buildServer(services, logger);
+  const app = await buildServer(services, logger);
   const timers: NodeJS.Timeout[] = [];
   if (options.listen !== false) {
     await app.listen({ host: config.host, port: config.port });

@@ -30,6 +30,10 @@ export interface CenterConfig {
   /** How many times staff may rebind a license to another LMID in a year. */
   rebindsPerYear: number;
   instanceId: string;
+  /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of the proxies whose X-Forwarded-For is believed. */
+  trustProxy: boolean | number | string[];
+  /** Requests a minute: LM syncs per client address and per online key, key reads per user. */
+  limits: { syncPerAddress: number; syncPerKey: number; keyReadsPerUser: number };
 }
 
 export interface CenterFlags {
@@ -59,6 +63,13 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
   const rebinds = Number(env.TESSERA_REBINDS_PER_YEAR ?? '3');
   if (!Number.isInteger(rebinds) || rebinds < 0 || rebinds > 100)
     problems.push('TESSERA_REBINDS_PER_YEAR must be a whole number from 0 to 100.');
+
+  const trustProxy = readTrustProxy(env.TESSERA_TRUST_PROXY, problems);
+  const limits = {
+    syncPerAddress: readPerMinute(env, 'TESSERA_SYNC_PER_ADDRESS', 600, problems),
+    syncPerKey: readPerMinute(env, 'TESSERA_SYNC_PER_KEY', 30, problems),
+    keyReadsPerUser: readPerMinute(env, 'TESSERA_KEY_READS_PER_USER', 30, problems),
+  };
 
   let masterKey: Uint8Array | null = null;
   let masterKeySource: CenterConfig['masterKeySource'] = 'file';
@@ -91,8 +102,34 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       mailFrom: env.MAIL_FROM ?? `Tessera License Center <licensing@${new URL(publicUrl).hostname}>`,
       rebindsPerYear: rebinds,
       instanceId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      trustProxy,
+      limits,
     },
   };
+}
+
+/**
+ * Behind a reverse proxy the client address (for throttling and the log) is in X-Forwarded-For; it is believed
+ * only from the proxies named here. Unset: not at all.
+ */
+function readTrustProxy(value: string | undefined, problems: string[]): CenterConfig['trustProxy'] {
+  const text = value?.trim();
+  if (!text || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  const entries = text.split(',').map((e) => e.trim());
+  if (entries.every((e) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(e))) return entries;
+  problems.push('TESSERA_TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses or CIDRs (10.0.0.0/8,::1).');
+  return false;
+}
+
+function readPerMinute(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (/^\d{1,9}$/.test(text) && value >= 1) return value;
+  problems.push(`${name} must be a whole number of requests a minute, at least 1 (got "${text}").`);
+  return fallback;
 }
 
 /** smtp://user:password@host:587 or smtps://host:465; unset means mails go to the outbox folder. */

@@ -6,12 +6,19 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandling } from '@tessera/http';
 import { installAuth } from './auth.js';
+import { installOpenApi, openApiRoutes } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { licenseRoutes } from './routes/licenses.js';
 import { lmSyncRoutes } from './routes/lm-sync.js';
+import { staffAdminRoutes } from './routes/staff-admin.js';
+import { staffCustomerRoutes } from './routes/staff-customers.js';
+import { staffLicenseRoutes } from './routes/staff-licenses.js';
 import type { CenterServices } from '../app.js';
 
-export function buildServer(services: CenterServices, logger: Logger): FastifyInstance {
+export const API_VERSION = '0.1.0';
+
+export async function buildServer(services: CenterServices, logger: Logger): Promise<FastifyInstance> {
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
   const app = Fastify({
@@ -19,16 +26,26 @@ export function buildServer(services: CenterServices, logger: Logger): FastifyIn
     genReqId: () => `req_${prefix}${(++counter).toString(36)}`,
     requestIdHeader: false,
     bodyLimit: 256 * 1024,
+    // Fastify takes a hop count too (see its trustProxy docs), though its types leave numbers out.
+    trustProxy: services.config.trustProxy as boolean | string[],
+    // A body member the schema does not name is an error (additionalProperties: false), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
   installErrorHandling(app);
+  await installOpenApi(app, API_VERSION);
   app.register(cookie);
   installAuth(app, services.accounts);
   healthRoutes(app, services);
   authRoutes(app, services);
   lmSyncRoutes(app, services);
+  licenseRoutes(app, services);
+  staffLicenseRoutes(app, services);
+  staffCustomerRoutes(app, services);
+  staffAdminRoutes(app, services);
+  openApiRoutes(app);
   return app;
 }

@@ -19,6 +19,8 @@ import type { SigningKeys } from './signing-keys.js';
 export interface SyncAnswer {
   status: number;
   body: unknown;
+  /** Seconds, with 429. */
+  retryAfter?: number;
 }
 
 export interface SyncStats {
@@ -57,7 +59,18 @@ export class SyncService {
   private readonly sightingsWritten = new Map<string, number>();
   private readonly counters: SyncStats = { verified: 0, cacheHits: 0, timeTokens: 0, supersededByLm: 0 };
 
-  constructor(options: { db: Kysely<Database>; licenses: Licenses; keys: SigningKeys; clock: { now(): number }; cacheSize?: number }) {
+  /** Per online key budget: the seconds to wait when over it, else 0 (see http/rate-limit.ts). */
+  private readonly limitKey: (onlineKey: string) => number;
+
+  constructor(options: {
+    db: Kysely<Database>;
+    licenses: Licenses;
+    keys: SigningKeys;
+    clock: { now(): number };
+    cacheSize?: number;
+    limitKey?: (onlineKey: string) => number;
+  }) {
+    this.limitKey = options.limitKey ?? (() => 0);
     this.db = options.db;
     this.licenses = options.licenses;
     this.keys = options.keys;
@@ -73,6 +86,8 @@ export class SyncService {
     const verdict = this.verdictOf(text);
     if (!verdict.ok) return refuse(STATUS_OF[verdict.code] ?? 400, verdict.code, verdict.detail);
     const request = verdict.value;
+    const wait = this.limitKey(request.onlineKey);
+    if (wait > 0) return { ...refuse(429, 'RATE_LIMITED', `Too many syncs with this online key; wait ${wait} s.`), retryAfter: wait };
 
     const row = await this.db
       .selectFrom('licenses')

@@ -1,0 +1,215 @@
+/**
+ * Staff's license work (/v1/staff/licenses, /v1/staff/request-codes, /v1/staff/clones): the sales flow's
+ * licenses, renew and expand, bind and rebind, mode, and offline keys issued from a License Manager's request code.
+ * Roles: sales and admin sell (create, renew, expand, issue); support and admin move bindings (rebind).
+ * Anyone else, customers included, gets 404 as for a route that does not exist.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { CenterServices } from '../../app.js';
+import type { IssueFromRequestCode } from '../../services/request-codes.js';
+import { requireStaff } from '../auth.js';
+import { enforce } from '../rate-limit.js';
+import { body, counts, id, millis, names, object, params, text, valueOf } from '../route-kit.js';
+import { LMID_FIELD, MODE_FIELD } from './licenses.js';
+
+const TAGS = ['licenses (staff)'];
+const SELL = ['admin', 'sales'] as const;
+const MOVE = ['admin', 'support'] as const;
+const LICENSE = { params: params({ licenseId: 'lic_' }) };
+const REQUEST_CODE = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 65_536,
+  description: 'The text `tessera-lm request-code` printed.',
+} as const;
+
+type LicenseParams = { Params: { licenseId: string } };
+type CreateBody = {
+  customerId: string;
+  productId: string;
+  nodes: Record<string, number>;
+  limits?: Record<string, number>;
+  features?: string[];
+  startsAt: number;
+  expiresAt: number;
+  mode?: 'online' | 'offline';
+};
+
+export function staffLicenseRoutes(app: FastifyInstance, services: CenterServices): void {
+  const { licenses, licenseQueries, requestCodes, sync, limiters, config } = services;
+
+  app.post<{ Body: CreateBody }>(
+    '/v1/staff/licenses',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Create a license of a product for a customer (serial 1, no LMID yet). Roles: admin, sales.',
+        ...body(
+          {
+            customerId: id('cus_'),
+            productId: id('prd_'),
+            nodes: counts('Seats per role of the product, e.g. { "query": 2, "storage": 3 }.'),
+            limits: counts('Named limits of the product.'),
+            features: names('Features of the product.'),
+            startsAt: millis('Start, epoch milliseconds.'),
+            expiresAt: millis('Expiry, epoch milliseconds.'),
+            mode: MODE_FIELD,
+          },
+          ['customerId', 'productId', 'nodes', 'startsAt', 'expiresAt'],
+        ),
+      },
+    },
+    async (request, reply) => {
+      const staff = requireStaff(request, SELL);
+      const license = valueOf(await licenses.createLicense(request.body, staff.userId));
+      reply.status(201);
+      return license;
+    },
+  );
+
+  app.get<LicenseParams>(
+    '/v1/staff/licenses/:licenseId',
+    { schema: { tags: TAGS, summary: "Any license's details page, as its customer sees it.", ...LICENSE } },
+    async (request) => {
+      requireStaff(request);
+      return valueOf(await licenseQueries.details(request.params.licenseId, { customerId: null }));
+    },
+  );
+
+  app.post<LicenseParams & { Body: { lmid: string } }>(
+    '/v1/staff/licenses/:licenseId/bind',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Bind an unbound license to an LMID (as the customer would).',
+        ...LICENSE,
+        ...body({ lmid: LMID_FIELD }),
+      },
+    },
+    async (request) => {
+      const staff = requireStaff(request);
+      return valueOf(await licenses.bindLmid(request.params.licenseId, request.body.lmid, { customerId: null }, staff.userId));
+    },
+  );
+
+  app.post<LicenseParams & { Body: { lmid: string; reason: string } }>(
+    '/v1/staff/licenses/:licenseId/rebind',
+    {
+      schema: {
+        tags: TAGS,
+        summary: `Move a bound license to another LMID (a replaced host), with a reason; limited per license per year. Roles: admin, support.`,
+        ...LICENSE,
+        ...body({ lmid: LMID_FIELD, reason: text(500) }),
+      },
+    },
+    async (request) => {
+      const staff = requireStaff(request, MOVE);
+      const { lmid, reason } = request.body;
+      return valueOf(
+        await licenses.rebind(request.params.licenseId, lmid, reason, staff.userId, { rebindsPerYear: config.rebindsPerYear }),
+      );
+    },
+  );
+
+  app.put<LicenseParams & { Body: { mode: 'online' | 'offline' } }>(
+    '/v1/staff/licenses/:licenseId/mode',
+    { schema: { tags: TAGS, summary: 'Switch the license between online and offline.', ...LICENSE, ...body({ mode: MODE_FIELD }) } },
+    async (request) => {
+      const staff = requireStaff(request);
+      return valueOf(await licenses.setMode(request.params.licenseId, request.body.mode, { customerId: null }, staff.userId));
+    },
+  );
+
+  app.post<LicenseParams & { Body: { months: 1 | 12 } }>(
+    '/v1/staff/licenses/:licenseId/renew',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Extend the term by 1 month or 1 year from the current expiry; the serial rises. Roles: admin, sales.',
+        ...LICENSE,
+        ...body({ months: { type: 'integer', enum: [1, 12] } }),
+      },
+    },
+    async (request) => {
+      const staff = requireStaff(request, SELL);
+      return valueOf(await licenses.renew(request.params.licenseId, request.body.months, staff.userId));
+    },
+  );
+
+  app.post<LicenseParams & { Body: { nodes: Record<string, number> } }>(
+    '/v1/staff/licenses/:licenseId/expand',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Add seats per role; the serial rises. Roles: admin, sales.',
+        ...LICENSE,
+        ...body({ nodes: counts('Seats to add per role, e.g. { "query": 2 }.') }),
+      },
+    },
+    async (request) => {
+      const staff = requireStaff(request, SELL);
+      return valueOf(await licenses.expand(request.params.licenseId, request.body.nodes, staff.userId));
+    },
+  );
+
+  app.post<{ Body: { requestCode: string } }>(
+    '/v1/staff/request-codes/preview',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'What a pasted request code asks for: the verified LMID, contact, host and quantities. Nothing is stored.',
+        ...body({ requestCode: REQUEST_CODE }),
+      },
+    },
+    async (request, reply) => {
+      const staff = requireStaff(request);
+      enforce(limiters.keyReads, staff.userId, reply, 'request-code checks');
+      return valueOf(requestCodes.preview(request.body.requestCode));
+    },
+  );
+
+  app.post<{ Body: IssueFromRequestCode & { requestCode: string } }>(
+    '/v1/staff/request-codes/issue',
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          "Issue an offline key for the code's LMID: a new license, or new content for licenseId. The code's quantities unless adjusted. Roles: admin, sales.",
+        ...body(
+          {
+            requestCode: REQUEST_CODE,
+            customerId: id('cus_'),
+            productId: id('prd_'),
+            licenseId: id('lic_'),
+            adjust: object(
+              {
+                nodes: counts('Seats per role instead of the code’s.'),
+                limits: counts('Limits instead of the code’s.'),
+                features: names('Features instead of the code’s.'),
+                months: { type: 'integer', minimum: 1, maximum: 120 },
+              },
+              [],
+            ),
+          },
+          ['requestCode', 'customerId', 'productId'],
+        ),
+      },
+    },
+    async (request, reply) => {
+      const staff = requireStaff(request, SELL);
+      enforce(limiters.keyReads, staff.userId, reply, 'key issues');
+      const { requestCode, ...input } = request.body;
+      reply.status(201).header('cache-control', 'no-store');
+      return valueOf(await requestCodes.issue(requestCode, input, staff.userId));
+    },
+  );
+
+  app.get(
+    '/v1/staff/clones',
+    { schema: { tags: TAGS, summary: 'LMIDs seen syncing from more than one host: likely copied License Managers.' } },
+    async (request) => {
+      requireStaff(request);
+      return { items: await sync.likelyClones() };
+    },
+  );
+}
