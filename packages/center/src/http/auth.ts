@@ -18,6 +18,7 @@ declare module 'fastify' {
 
 export const SESSION_COOKIE = 'tessera_session';
 export const CSRF_HEADER = 'x-csrf-token';
+const STAFF_PREFIX = '/v1/staff/';
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const csrfTokens = new WeakMap<FastifyRequest, string>();
 
@@ -41,6 +42,11 @@ export function installAuth(app: FastifyInstance, accounts: Accounts): void {
       csrfTokens.set(request, found.csrfToken);
     }
     request.principal = found.principal;
+  });
+  // Staff routes are settled before their body is validated: no login is 401, a customer gets the same 404 as for
+  // a route that does not exist, whatever they send. Each route still checks its staff roles.
+  app.addHook('preValidation', async (request) => {
+    if (request.url.startsWith(STAFF_PREFIX) && requireUser(request).role === 'customer') throw hidden(request);
   });
 }
 

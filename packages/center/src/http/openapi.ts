@@ -39,7 +39,27 @@ const SECURITY_SCHEMES = {
 
 const HIDDEN = new Set(['/openapi.json', '/docs']);
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  schema: Record<string, unknown> | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route as registered (HEAD twins left out), so a test can hold each one to having a schema. */
+    routeTable: RouteEntry[];
+  }
+}
+
 export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  const table: RouteEntry[] = [];
+  app.decorate('routeTable', table);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') table.push({ method, url: route.url, schema: route.schema as Record<string, unknown> | undefined });
+    }
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
