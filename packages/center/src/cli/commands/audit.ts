@@ -15,7 +15,7 @@ export function auditCommand(program: Command): void {
         const result = await new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock }).verify();
         if (!result.ok)
           throw new CliError(`The audit chain is broken at event ${result.brokenAt} (of ${result.events}): ${result.reason}`, EXIT.FAILED);
-        process.stdout.write(`The audit chain is intact: ${result.events} events.\n`);
+        process.stdout.write(`The audit chain is intact: ${result.events} event${result.events === 1 ? '' : 's'}.\n`);
       } finally {
         await handle.close();
       }

@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
+import { AuditLog } from '../../services/audit.js';
 import { SigningKeys } from '../../services/signing-keys.js';
 import type { SigningKeyInfo } from '../../services/signing-keys.js';
 import { openContext } from '../context.js';
 import type { CenterFlags } from '../../config.js';
 
-async function withKeys<T>(command: Command, work: (keys: SigningKeys) => Promise<T>): Promise<T> {
+async function withKeys<T>(command: Command, work: (keys: SigningKeys, audit: AuditLog) => Promise<T>): Promise<T> {
   const { config, handle } = await openContext(command.optsWithGlobals<CenterFlags>());
   try {
     const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock: systemClock });
     await keys.ensureActive();
-    return await work(keys);
+    return await work(keys, new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock }));
   } finally {
     await handle.close();
   }
@@ -35,7 +36,12 @@ export function keysCommand(program: Command): void {
     .command('rotate')
     .description('make a new active key; the old one is retired (what it signed stays valid). Give LMs the new trust bundle.')
     .action(async (_options: object, command: Command) => {
-      const key = await withKeys(command, (k) => k.rotate());
+      const key = await withKeys(command, async (k, audit) => {
+        const created = await k.rotate();
+        // The same event as POST /v1/staff/keys/rotate; the actor is whoever holds the server's shell.
+        await audit.append({ actor: 'cli', action: 'signing_key.rotated', subject: created.kid, data: { kid: created.kid } });
+        return created;
+      });
       process.stdout.write(
         `New active key ${key.kid}. Hand License Managers the new trust bundle (tessera-center trust-bundle) before anything is signed with it reaches them.\n`,
       );
