@@ -1,90 +1,32 @@
 #!/usr/bin/env node
-// npm start. The License Center has no portal yet (and its license API is still being built), so this runs the
-// core on a real example and says plainly what exists and what is still to come.
+// npm start: the License Center on the embedded SQLite database in ./data, with a first admin's login link.
+// TESSERA_DATA, PORT, DATABASE_URL and the other variables of docs/license-center.md apply as to `tessera-center serve`.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const core = new URL('../packages/core/dist/index.js', import.meta.url);
-if (!existsSync(core)) {
-  console.error('The core is not built yet. Run "npm install" (it builds), or "npm run build".');
+const root = fileURLToPath(new URL('..', import.meta.url));
+if (!existsSync(new URL('../packages/center/dist/cli/main.js', import.meta.url))) {
+  console.error('The License Center is not built yet. Run "npm install" (it builds), or "npm run build".');
   process.exit(1);
 }
-const {
-  armor,
-  checkLicenseKey,
-  deriveLmid,
-  fingerprintDigest,
-  generateEd25519,
-  generateOnlineKey,
-  generateSigningKey,
-  issueLicense,
-  parseTrustBundle,
-  rawPublicKey,
-  serializeTrustBundle,
-} = await import(core.href);
-
-const now = Date.now();
-const day = 86_400_000;
-const vendor = generateSigningKey();
-const trust = parseTrustBundle(serializeTrustBundle([{ kid: vendor.kid, state: 'active', publicKeyRaw: vendor.publicKeyRaw }]));
-const lm = generateEd25519();
-const lmid = deriveLmid(rawPublicKey(lm.publicKey), fingerprintDigest('example-host'));
-const license = issueLicense(
-  {
-    id: 'lic_example',
-    serial: 1,
-    product: 'graphdb',
-    customer: { id: 'cus_example', name: 'Example Customer' },
-    nodes: { query: 3, storage: 5 },
-    limits: {},
-    features: [],
-    issuedAt: new Date(now).toISOString(),
-    startsAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + 365 * day).toISOString(),
-    mode: 'offline',
-    lmid,
-  },
-  vendor,
+const admin = process.env.TESSERA_FIRST_ADMIN ?? 'admin@localhost.example';
+console.log(`Tessera: starting the License Center (data in ./data; the License Manager is "npx tessera-lm", see the README).`);
+const child = spawn(
+  process.execPath,
+  [
+    'packages/center/bin/tessera-center.js',
+    '--data',
+    process.env.TESSERA_DATA ?? 'data',
+    'serve',
+    '--port',
+    process.env.PORT ?? '8080',
+    '--first-admin',
+    admin,
+  ],
+  { cwd: root, stdio: 'inherit' },
 );
-if (!trust.ok || !license.ok) {
-  console.error('The example could not be built:', trust.ok ? license.detail : trust.detail);
-  process.exit(1);
-}
-const context = { now, lmid, product: 'graphdb' };
-const verdict = (text) => {
-  const v = checkLicenseKey(text, trust.value, context);
-  return `${v.status} (${v.code}): ${v.detail}`;
-};
-
-console.log(`Tessera: open, self-hostable software licensing.
-
-Built so far:
-  - @tessera/core, the signed-document heart every other part uses;
-  - the License Manager: npx tessera-lm (serve, info, load, sync, usage, request-code; see the README);
-  - the License Center's service without its customer/staff license API yet: npx tessera-center
-    (serve, migrate, keys, trust-bundle, staff create, audit verify).
-Not built yet: the License Center's license API and portal, the SDK and the example products. Until the
-portal exists, "npm start" shows the core working on a real example:
-
-  vendor signing key   ${vendor.kid} (made now, in memory)
-  License Manager      LMID ${lmid}
-  online key (sample)  ${generateOnlineKey()}
-
-Offline license key for that LMID (graphdb, query 3, storage 5, one year):
-
-${armor(license.value)}
-
-Verdicts:
-  as issued                 ${verdict(license.value)}
-  cut short                 ${verdict(license.value.slice(0, 212))}
-  one character changed     ${verdict(license.value.slice(0, 100) + (license.value[100] === 'A' ? 'B' : 'A') + license.value.slice(101))}
-  on another LM             ${(() => {
-    const v = checkLicenseKey(license.value, trust.value, { ...context, lmid: 'QPDH-7K2M-W8RT-0C4Z' });
-    return `${v.status} (${v.code})`;
-  })()}
-  in 360 days               ${(() => {
-    const v = checkLicenseKey(license.value, trust.value, { ...context, now: now + 360 * day });
-    return `${v.status} (${v.code}): ${v.detail}`;
-  })()}
-
-Next: "npm test" runs the whole suite; "npm run bench" measures; docs/formats.md and docs/codes.md describe
-the formats and outcome codes.`);
+// Ctrl-C reaches the child through the terminal's process group; a SIGTERM to npm is passed on.
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+process.on('SIGINT', () => {});
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

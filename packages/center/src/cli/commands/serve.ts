@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadCenterConfig } from '../../config.js';
 import type { CenterFlags } from '../../config.js';
 import { startCenter } from '../../app.js';
+import type { Center } from '../../app.js';
 import { CliError, EXIT } from '../context.js';
 
 export function serveCommand(program: Command): void {
@@ -10,22 +11,61 @@ export function serveCommand(program: Command): void {
     .description('run the License Center (HTTP API); migrates the database first')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '8080')
-    .action(async (options: { host: string; port: string }, command: Command) => {
+    .option(
+      '--first-admin <email>',
+      'make sure an admin with this email exists (made on the first start) and print a one-time login link for it; for the quickstart',
+    )
+    .action(async (options: { host: string; port: string; firstAdmin?: string }, command: Command) => {
       const globals = command.optsWithGlobals<CenterFlags>();
       const loaded = loadCenterConfig({ ...globals, host: options.host, port: options.port });
       if (!loaded.ok)
         throw new CliError(`The configuration has problems:\n${loaded.problems.map((p) => `  ${p}`).join('\n')}`, EXIT.CONFIG);
-      let center;
+      let center: Center;
       try {
         center = await startCenter(loaded.config);
       } catch (error) {
         throw new CliError(`Cannot start: ${(error as Error).message}`, EXIT.CONFIG);
       }
       process.stderr.write(`tessera-center serving on ${center.url} (${center.services.dialect})\n`);
+      if (options.firstAdmin !== undefined) {
+        try {
+          process.stdout.write(welcome(center, await firstAdminLink(center, options.firstAdmin)));
+        } catch (error) {
+          await center.close();
+          throw error;
+        }
+      }
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
       });
       await center.close();
     });
+}
+
+/** The admin's login link: a new account on the first start, a fresh link for the same admin on every later one. */
+async function firstAdminLink(center: Center, email: string): Promise<string> {
+  const { accounts, db } = center.services;
+  const address = email.trim().toLowerCase();
+  const existing = await db.selectFrom('users').select(['id', 'role', 'status']).where('email', '=', address).executeTakeFirst();
+  if (existing && (existing.role !== 'admin' || existing.status !== 'active'))
+    throw new CliError(`${address} has an account that is not an active admin; pick another --first-admin email.`, EXIT.USAGE);
+  const link = existing ? await accounts.issueLoginLink(existing.id, 'cli') : await accounts.createStaff(address, 'admin', 'cli');
+  if (!link.ok) throw new CliError(link.detail, EXIT.USAGE);
+  return link.value.loginLink;
+}
+
+function welcome(center: Center, loginLink: string): string {
+  const token = new URL(loginLink).searchParams.get('token');
+  return `
+License Center: ${center.url}   (${center.services.dialect === 'sqlite' ? 'SQLite in the data folder' : 'PostgreSQL'})
+API reference:  ${center.url}/docs   (OpenAPI 3.1: ${center.url}/openapi.json)
+
+First admin login link (works once, for 1 hour; a new one is printed on every start):
+  ${loginLink}
+The web portal is not built yet; until it is, trade the link for a session with:
+  curl -si -X POST ${center.url}/v1/auth/login-link -H 'content-type: application/json' -d '{"token":"${token}"}'
+and use the tessera_session cookie and csrfToken it answers, or make an API token: POST /v1/auth/tokens.
+Stop with Ctrl-C.
+`;
 }

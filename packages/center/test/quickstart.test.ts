@@ -1,0 +1,103 @@
+/**
+ * `npm start` (scripts/start.mjs) as a user runs it: the License Center on SQLite with a first admin's one-time
+ * login link that really logs in; a second start prints a new link for the same admin and the old one is spent.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  token: string;
+  stdout: string;
+}
+
+function start(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TESSERA_DATA: dataDir, PORT: '0', ...extra };
+  const child = spawn(process.execPath, ['scripts/start.mjs'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`no login link within 20 s:\n${stdout}\n${stderr}`)), 20_000);
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const url = /License Center: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+      const token = /\/login-link\?token=([A-Za-z0-9_-]+)/.exec(stdout)?.[1];
+      if (url && token && stdout.includes('Stop with Ctrl-C.')) {
+        clearTimeout(timer);
+        resolve({ child, url, token, stdout });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}:\n${stdout}\n${stderr}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+const useLink = (url: string, token: string) =>
+  fetch(`${url}/v1/auth/login-link`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+
+describe('npm start', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-start-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts the License Center on SQLite and prints a first admin login link that logs in; a restart prints a fresh one', async () => {
+    const first = await start(dataDir);
+    expect(first.stdout).toMatch(/SQLite in the data folder/);
+    expect(first.stdout).toContain(`${first.url}/docs`);
+    expect((await fetch(`${first.url}/health`)).status).toBe(200);
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await start(dataDir);
+    try {
+      expect(second.token).not.toBe(first.token);
+      const login = await useLink(second.url, second.token);
+      expect(login.status).toBe(200);
+      expect(await login.json()).toMatchObject({ user: { email: 'admin@localhost.example', role: 'admin' } });
+      // A login link works once.
+      expect((await useLink(second.url, second.token)).status).toBe(400);
+    } finally {
+      expect(await stop(second.child)).toBe(0);
+    }
+  });
+
+  it('refuses a --first-admin email that belongs to an account that is not an admin', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'tessera-start-'));
+    try {
+      const child = spawn(
+        process.execPath,
+        ['packages/center/bin/tessera-center.js', '--data', other, 'staff', 'create', '--email', 'ops@vendor.example', '--role', 'support'],
+        {
+          cwd: ROOT,
+          stdio: 'ignore',
+        },
+      );
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+      const refused = spawn(process.execPath, ['scripts/start.mjs'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, TESSERA_DATA: other, PORT: '0', TESSERA_FIRST_ADMIN: 'ops@vendor.example' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      refused.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      expect(await new Promise((resolve) => refused.on('exit', resolve))).toBe(2);
+      expect(stderr).toMatch(/ops@vendor\.example has an account that is not an active admin/);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
