@@ -109,6 +109,9 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     const online = await customer.get(`/v1/licenses/${license.id}/key`);
     expect(online.body).toMatchObject({ mode: 'online', key: expect.stringMatching(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){4}$/) });
     const logged = tc.log.join('');
+    // The request id of the answer is on the request's log lines.
+    const requestId = online.headers.get('x-request-id')!;
+    expect(tc.log.filter((line) => line.includes(`"reqId":"${requestId}"`)).length).toBeGreaterThanOrEqual(2);
     expect(logged).not.toContain(key.body.key.slice(20, 80));
     expect(logged).not.toContain(online.body.key);
     const events = await tc.center.services.audit.list({ subject: license.id });
