@@ -8,6 +8,8 @@ import { DAY_MS } from '@tessera/core';
 export const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 export const MAX_COUNT = 1_000_000;
 export const MAX_REASON_CHARS = 500;
+export const DEFAULT_WARN_DAYS = 30;
+export const DEFAULT_GRACE_DAYS = 14;
 
 /** What a card and the details page show: the stored status, or for an active license its place on the term. */
 export type LicenseState = 'active' | 'expiring' | 'grace' | 'expired' | 'suspended' | 'ended';
@@ -76,6 +78,19 @@ export function rebindReasonProblem(reason: unknown): string | null {
   if (typeof reason !== 'string' || reason.trim() === '')
     return 'A rebind needs a reason (for example the ticket and what happened to the old host).';
   return reason.length > MAX_REASON_CHARS ? `The rebind reason must be at most ${MAX_REASON_CHARS} characters.` : null;
+}
+
+/** A new product's slug, name and name lists. */
+export function productProblem(input: { slug: unknown; name: unknown; roles: unknown; limits: unknown; features: unknown }): string | null {
+  return (
+    (typeof input.slug === 'string' && NAME.test(input.slug)
+      ? null
+      : 'The product slug must be a name: a lower-case letter, then letters, digits, - or _ (at most 32).') ??
+    textProblem(input.name, 'The product name') ??
+    namesProblem(input.roles, 'roles', true) ??
+    namesProblem(input.limits, 'limits', false) ??
+    namesProblem(input.features, 'features', false)
+  );
 }
 
 export function textProblem(value: unknown, what: string): string | null {

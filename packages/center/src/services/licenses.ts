@@ -15,10 +15,11 @@ import {
   addMonths,
   contentProblem,
   countsProblem,
+  DEFAULT_GRACE_DAYS,
+  DEFAULT_WARN_DAYS,
   MAX_COUNT,
-  NAME,
-  namesProblem,
   productNames,
+  productProblem,
   rebindLimitProblem,
   rebindReasonProblem,
   REBIND_WINDOW_MS,
@@ -39,6 +40,8 @@ export interface LicenseInputOfStaff {
   startsAt: number;
   expiresAt: number;
   mode?: 'online' | 'offline';
+  /** The contract (contracts.ts) the license was sold under. */
+  contractId?: string;
 }
 
 /** An offline license for one LMID (see issueOffline). */
@@ -63,9 +66,6 @@ type Change = { kind: string; set: Partial<LicenseRow>; detail: Record<string, u
 export { addMonths };
 export type { LicenseView, ProductView };
 
-const DEFAULT_WARN_DAYS = 30;
-const DEFAULT_GRACE_DAYS = 14;
-
 export class Licenses {
   private readonly db: Kysely<Database>;
   private readonly keys: SigningKeys;
@@ -87,12 +87,7 @@ export class Licenses {
     input: { slug: string; name: string; roles: string[]; limits: string[]; features: string[] },
     actor: string,
   ): Promise<Result<ProductView>> {
-    const problem =
-      (NAME.test(input.slug) ? null : 'The product slug must be a name: a lower-case letter, then letters, digits, - or _ (at most 32).') ??
-      textProblem(input.name, 'The product name') ??
-      namesProblem(input.roles, 'roles', true) ??
-      namesProblem(input.limits, 'limits', false) ??
-      namesProblem(input.features, 'features', false);
+    const problem = productProblem(input);
     if (problem) return fail('BAD_REQUEST', problem);
     const product: ProductView = {
       id: newId('prd_'),
@@ -137,11 +132,11 @@ export class Licenses {
     return ok(customer);
   }
 
-  /** Staff's sales flow: a license of a product's roles, limits and features for a term; serial 1, no LMID yet. */
-  async createLicense(input: LicenseInputOfStaff, actor: string): Promise<Result<LicenseView>> {
+  /** Staff's sales flow: a product's roles, limits and features for a term; serial 1, no LMID; in `trx` when given. */
+  async createLicense(input: LicenseInputOfStaff, actor: string, trx?: Transaction<Database>): Promise<Result<LicenseView>> {
     if (input.mode !== undefined && input.mode !== 'online' && input.mode !== 'offline')
       return fail('BAD_REQUEST', 'mode must be online or offline.');
-    return this.insert({ ...input, mode: input.mode ?? 'offline', lmid: null }, actor, 'created');
+    return this.insert({ ...input, mode: input.mode ?? 'offline', lmid: null }, actor, 'created', trx);
   }
 
   /**
@@ -294,15 +289,17 @@ export class Licenses {
     return signLicenseRow(this.db, this.keys, row);
   }
 
-  /** A new license at serial 1, recorded as `kind`; one transaction. */
+  /** A new license at serial 1, recorded as `kind`; one transaction (the caller's, when given). */
   private async insert(
     input: LicenseInputOfStaff & { mode: 'online' | 'offline'; lmid: string | null },
     actor: string,
     kind: string,
+    outer?: Transaction<Database>,
   ): Promise<Result<LicenseView>> {
-    const product = await this.db.selectFrom('products').selectAll().where('id', '=', input.productId).executeTakeFirst();
+    const db = outer ?? this.db;
+    const product = await db.selectFrom('products').selectAll().where('id', '=', input.productId).executeTakeFirst();
     if (!product) return fail('NOT_FOUND', `There is no product ${input.productId}.`);
-    const customer = await this.db.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
+    const customer = await db.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
     if (!customer) return fail('NOT_FOUND', `There is no customer ${input.customerId}.`);
     const limits = input.limits ?? {};
     const features = input.features ?? [];
@@ -313,7 +310,7 @@ export class Licenses {
     const row: LicenseRow = {
       id,
       customer_id: input.customerId,
-      contract_id: null,
+      contract_id: input.contractId ?? null,
       product_id: input.productId,
       serial: 1,
       nodes: JSON.stringify(input.nodes),
@@ -334,6 +331,7 @@ export class Licenses {
     };
     const detail = {
       ...(input.lmid === null ? {} : { licenseId: id, lmid: input.lmid }),
+      ...(input.contractId === undefined ? {} : { contractId: input.contractId }),
       product: product.slug,
       nodes: input.nodes,
       limits,
@@ -341,10 +339,11 @@ export class Licenses {
       startsAt: input.startsAt,
       expiresAt: input.expiresAt,
     };
-    await this.db.transaction().execute(async (trx) => {
+    const write = async (trx: Transaction<Database>) => {
       await trx.insertInto('licenses').values(row).execute();
       await this.record(trx, row, kind, actor, detail);
-    });
+    };
+    await (outer ? write(outer) : this.db.transaction().execute(write));
     return ok(this.viewOf(row));
   }
 
