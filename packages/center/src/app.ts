@@ -14,6 +14,8 @@ import type { Dialect } from './db/connect.js';
 import { migrateToLatest } from './db/migrations.js';
 import { Accounts } from './services/accounts.js';
 import { AuditLog } from './services/audit.js';
+import { Contracts } from './services/contracts.js';
+import { Customers } from './services/customers.js';
 import { JobClaims } from './services/jobs.js';
 import { Licenses } from './services/licenses.js';
 import { MailOutbox } from './services/mail.js';
@@ -41,6 +43,8 @@ export interface CenterServices {
   accounts: Accounts;
   licenseQueries: LicenseQueries;
   requestCodes: RequestCodes;
+  contracts: Contracts;
+  customers: Customers;
   /** Per-process request budgets (see http/rate-limit.ts). */
   limiters: { syncPerAddress: WindowLimiter; keyReads: WindowLimiter };
 }
@@ -92,6 +96,7 @@ export async function startCenter(
     instanceId: config.instanceId,
     logger,
   });
+  const contracts = new Contracts({ db: handle.db, licenses, audit, clock });
   const now = () => clock.now();
   const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, now);
   const syncPerKey = minute(config.limits.syncPerKey);
@@ -109,6 +114,8 @@ export async function startCenter(
     accounts: new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl }),
     licenseQueries: new LicenseQueries({ db: handle.db, clock, masterKey: config.masterKey }),
     requestCodes: new RequestCodes({ db: handle.db, licenses, clock }),
+    contracts,
+    customers: new Customers({ db: handle.db, contracts }),
     limiters: { syncPerAddress: minute(config.limits.syncPerAddress), keyReads: minute(config.limits.keyReadsPerUser) },
   };
   const app = await buildServer(services, logger);

@@ -2,7 +2,8 @@
  * Accounts: customers invited by a setup link, registering and activating by mail; staff created with a role and
  * a one-time login link; login with throttling per account and per address; password reset; API tokens for
  * automation. Every link and token is a secret of which only the SHA-256 is stored, and every one-time link is
- * used once (a conditional update, so two instances cannot both use it).
+ * used once (a conditional update, so two instances cannot both use it). Staff accounts once created (the list,
+ * roles, disabling, revoking tokens) are `staff`, in staff-users.ts.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
@@ -11,12 +12,15 @@ import type { Database, UsersTable } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { AuditLog } from './audit.js';
 import type { MailOutbox } from './mail.js';
+import { textProblem } from './license-rules.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { API_TOKEN_PREFIX, consumeOneTimeToken, issueOneTimeToken, newSecret, secretHash, Sessions, STAFF_ROLES } from './sessions.js';
 import type { Principal, Session, StaffRole } from './sessions.js';
+import { StaffUsers } from './staff-users.js';
 import { Throttle } from './throttle.js';
 
 export type { Principal, Session, StaffRole } from './sessions.js';
+export type { ApiTokenView, StaffUserView } from './staff-users.js';
 
 export interface UserView {
   id: string;
@@ -42,6 +46,7 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{1,60}$/;
 export class Accounts {
   readonly sessions: Sessions;
   readonly throttle: Throttle;
+  readonly staff: StaffUsers;
   private readonly db: Kysely<Database>;
   private readonly mail: MailOutbox;
   private readonly audit: AuditLog;
@@ -56,6 +61,7 @@ export class Accounts {
     this.publicUrl = options.publicUrl.replace(/\/+$/, '');
     this.sessions = new Sessions({ db: options.db, clock: options.clock });
     this.throttle = new Throttle({ db: options.db, clock: options.clock });
+    this.staff = new StaffUsers({ db: options.db, audit: options.audit, clock: options.clock });
   }
 
   /** Mails a setup link (valid 7 days) with which someone at the customer registers an account. */
@@ -242,6 +248,8 @@ export class Accounts {
     const address = normalEmail(email);
     if (!address) return fail('BAD_REQUEST', 'The email must be an address like name@example.com.');
     if (!STAFF_ROLES.includes(role)) return fail('BAD_REQUEST', `The role must be one of ${STAFF_ROLES.join(', ')}.`);
+    const nameProblem = options.name === undefined ? null : textProblem(options.name, 'The name');
+    if (nameProblem) return fail('BAD_REQUEST', nameProblem);
     return this.db.transaction().execute(async (trx) => {
       if (await trx.selectFrom('users').select('id').where('email', '=', address).executeTakeFirst())
         return fail('BAD_REQUEST', `An account with the email ${address} exists already.`);
@@ -253,7 +261,7 @@ export class Accounts {
           id: userId,
           customer_id: null,
           email: address,
-          name: options.name ?? address,
+          name: options.name?.trim() ?? address,
           password_hash: null,
           role,
           status: 'active',
