@@ -12,8 +12,10 @@ import { healthRoutes } from './routes/health.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { lmSyncRoutes } from './routes/lm-sync.js';
 import { staffAdminRoutes } from './routes/staff-admin.js';
+import { staffContractRoutes } from './routes/staff-contracts.js';
 import { staffCustomerRoutes } from './routes/staff-customers.js';
 import { staffLicenseRoutes } from './routes/staff-licenses.js';
+import { staffUserRoutes } from './routes/staff-users.js';
 import type { CenterServices } from '../app.js';
 
 export const API_VERSION = '0.1.0';
@@ -45,6 +47,8 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
   licenseRoutes(app, services);
   staffLicenseRoutes(app, services);
   staffCustomerRoutes(app, services);
+  staffContractRoutes(app, services);
+  staffUserRoutes(app, services);
   staffAdminRoutes(app, services);
   openApiRoutes(app);
   return app;

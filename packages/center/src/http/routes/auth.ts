@@ -1,30 +1,23 @@
 /**
  * /v1/auth: registration from a setup link, activation, login and logout (session cookie + CSRF token), password
- * reset, staff login links, API tokens. Passwords, tokens and cookies travel only in bodies and headers, never in
- * URLs, so they never reach the request log.
+ * reset, staff login links, API tokens (made, listed, revoked by their own staff member). Passwords, tokens and
+ * cookies travel only in bodies and headers, never in URLs, so they never reach the request log.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '@tessera/http';
-import type { Code, Result } from '@tessera/core';
+import type { Result } from '@tessera/core';
 import type { CenterServices } from '../../app.js';
 import type { LoggedIn } from '../../services/accounts.js';
 import { clearSessionCookie, csrfTokenOf, requireStaff, requireUser, sessionIdOf, setSessionCookie } from '../auth.js';
+import { body, params, text, valueOf } from '../route-kit.js';
 
 /** Link-based and password routes share one budget per address: 30 attempts in 15 minutes. */
 const ADDRESS_BUDGET = { max: 30, windowMs: 15 * 60_000 };
-const STATUS: Partial<Record<Code, number>> = { BAD_REQUEST: 400, UNAUTHORIZED: 401, NOT_FOUND: 404, RATE_LIMITED: 429 };
 
-const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
-const body = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({
-  body: { type: 'object', additionalProperties: false, required, properties },
-});
+const TAGS = ['accounts'];
+const TOKEN_TAGS = ['API tokens (staff)'];
 const TOKEN = text(200);
 const PASSWORD = { type: 'string', maxLength: 200 } as const;
-
-function valueOf<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw new ApiError(result.code, STATUS[result.code] ?? 400, result.detail);
-}
 
 export function authRoutes(app: FastifyInstance, services: CenterServices): void {
   const { accounts } = services;
@@ -42,7 +35,13 @@ export function authRoutes(app: FastifyInstance, services: CenterServices): void
 
   app.post<{ Body: { token: string; name: string; email?: string; password: string } }>(
     '/v1/auth/register',
-    { schema: body({ token: TOKEN, name: text(200), email: text(320), password: PASSWORD }, ['token', 'name', 'password']) },
+    {
+      schema: {
+        tags: TAGS,
+        summary: "Register a customer's account from a setup link's token; an activation link is mailed.",
+        ...body({ token: TOKEN, name: text(200), email: text(320), password: PASSWORD }, ['token', 'name', 'password']),
+      },
+    },
     async (request, reply) => {
       await limitAddress(request);
       const { token, ...input } = request.body;
@@ -52,23 +51,37 @@ export function authRoutes(app: FastifyInstance, services: CenterServices): void
     },
   );
 
-  app.post<{ Body: { token: string } }>('/v1/auth/activate', { schema: body({ token: TOKEN }) }, async (request) => {
-    await limitAddress(request);
-    return { ...valueOf(await accounts.activate(request.body.token)), status: 'active' };
-  });
+  app.post<{ Body: { token: string } }>(
+    '/v1/auth/activate',
+    { schema: { tags: TAGS, summary: "Activate an account with the activation link's token.", ...body({ token: TOKEN }) } },
+    async (request) => {
+      await limitAddress(request);
+      return { ...valueOf(await accounts.activate(request.body.token)), status: 'active' };
+    },
+  );
 
   app.post<{ Body: { email: string; password: string } }>(
     '/v1/auth/login',
-    { schema: body({ email: text(320), password: PASSWORD }) },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Log in with email and password: a session cookie, and the CSRF token writes must send.',
+        ...body({ email: text(320), password: PASSWORD }),
+      },
+    },
     async (request, reply) => loggedIn(await accounts.login(request.body.email, request.body.password, request.ip), reply),
   );
 
-  app.post<{ Body: { token: string } }>('/v1/auth/login-link', { schema: body({ token: TOKEN }) }, async (request, reply) => {
-    await limitAddress(request);
-    return loggedIn(await accounts.useLoginLink(request.body.token), reply);
-  });
+  app.post<{ Body: { token: string } }>(
+    '/v1/auth/login-link',
+    { schema: { tags: TAGS, summary: "Log in with a staff one-time login link's token.", ...body({ token: TOKEN }) } },
+    async (request, reply) => {
+      await limitAddress(request);
+      return loggedIn(await accounts.useLoginLink(request.body.token), reply);
+    },
+  );
 
-  app.post('/v1/auth/logout', { schema: {} }, async (request, reply) => {
+  app.post('/v1/auth/logout', { schema: { tags: TAGS, summary: 'End the session and clear its cookie.' } }, async (request, reply) => {
     const sessionId = sessionIdOf(request);
     // Only a session whose CSRF check passed (a principal set) is ended; a stale cookie is just cleared.
     if (sessionId && request.principal?.via === 'session') await accounts.logout(sessionId);
@@ -76,16 +89,26 @@ export function authRoutes(app: FastifyInstance, services: CenterServices): void
     return { loggedOut: true };
   });
 
-  app.post<{ Body: { email: string } }>('/v1/auth/reset-request', { schema: body({ email: text(320) }) }, async (request) => {
-    await limitAddress(request);
-    valueOf(await accounts.requestReset(request.body.email));
-    // The same answer whether or not the account exists.
-    return { message: 'If an account has this email, a reset link is on its way.' };
-  });
+  app.post<{ Body: { email: string } }>(
+    '/v1/auth/reset-request',
+    { schema: { tags: TAGS, summary: 'Mail a password reset link (valid 1 hour) if the account exists.', ...body({ email: text(320) }) } },
+    async (request) => {
+      await limitAddress(request);
+      valueOf(await accounts.requestReset(request.body.email));
+      // The same answer whether or not the account exists.
+      return { message: 'If an account has this email, a reset link is on its way.' };
+    },
+  );
 
   app.post<{ Body: { token: string; password: string } }>(
     '/v1/auth/reset',
-    { schema: body({ token: TOKEN, password: PASSWORD }) },
+    {
+      schema: {
+        tags: TAGS,
+        summary: "Set a new password with a reset link's token; every session of the account ends.",
+        ...body({ token: TOKEN, password: PASSWORD }),
+      },
+    },
     async (request) => {
       await limitAddress(request);
       valueOf(await accounts.resetPassword(request.body.token, request.body.password));
@@ -93,16 +116,50 @@ export function authRoutes(app: FastifyInstance, services: CenterServices): void
     },
   );
 
-  app.get('/v1/auth/me', { schema: {} }, async (request, reply) => {
-    const principal = requireUser(request);
-    reply.header('cache-control', 'no-store');
-    return { user: valueOf(await accounts.user(principal.userId)), via: principal.via, csrfToken: csrfTokenOf(request) };
-  });
+  app.get(
+    '/v1/auth/me',
+    { schema: { tags: TAGS, summary: 'Who is calling, and the CSRF token of the session.' } },
+    async (request, reply) => {
+      const principal = requireUser(request);
+      reply.header('cache-control', 'no-store');
+      return { user: valueOf(await accounts.user(principal.userId)), via: principal.via, csrfToken: csrfTokenOf(request) };
+    },
+  );
 
-  app.post<{ Body: { label: string } }>('/v1/auth/tokens', { schema: body({ label: text(100) }) }, async (request, reply) => {
-    const staff = requireStaff(request);
-    const { token } = valueOf(await accounts.createApiToken(staff.userId, request.body.label));
-    reply.status(201).header('cache-control', 'no-store');
-    return { token, message: 'Keep this token now: it is shown only once.' };
-  });
+  app.post<{ Body: { label: string } }>(
+    '/v1/auth/tokens',
+    {
+      schema: { tags: TOKEN_TAGS, summary: 'Make an API token for automation; shown only now. Staff only.', ...body({ label: text(100) }) },
+    },
+    async (request, reply) => {
+      const staff = requireStaff(request);
+      const { token } = valueOf(await accounts.createApiToken(staff.userId, request.body.label));
+      reply.status(201).header('cache-control', 'no-store');
+      return { token, message: 'Keep this token now: it is shown only once.' };
+    },
+  );
+
+  app.get(
+    '/v1/auth/tokens',
+    { schema: { tags: TOKEN_TAGS, summary: 'My API tokens that still work (id, label, creation time; never the token). Staff only.' } },
+    async (request) => {
+      const staff = requireStaff(request);
+      return { items: await accounts.staff.listTokens(staff.userId) };
+    },
+  );
+
+  app.delete<{ Params: { tokenId: string } }>(
+    '/v1/auth/tokens/:tokenId',
+    {
+      schema: {
+        tags: TOKEN_TAGS,
+        summary: 'Revoke one of my API tokens: it stops working at once. Staff only.',
+        params: params({ tokenId: 'tok_' }),
+      },
+    },
+    async (request) => {
+      const staff = requireStaff(request);
+      return valueOf(await accounts.staff.revokeToken(staff.userId, request.params.tokenId));
+    },
+  );
 }

@@ -1,21 +1,38 @@
 /**
  * Staff's catalogue and customers (/v1/staff/products, /v1/staff/customers): products with the roles, limits
- * and features they offer; customers, their license cards, and the setup-link invitation that lets a customer's
- * first user register. Roles: admin defines products; admin and sales manage customers.
+ * and features they offer; customers (a page, a name search, one with its users, contracts and license count),
+ * their license cards, and the setup-link invitation that lets a customer's first user register. Roles: admin
+ * defines products; admin and sales manage customers; every staff role reads.
  */
 import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../app.js';
 import { requireStaff } from '../auth.js';
-import { body, names, PAGE_QUERY, params, text, valueOf } from '../route-kit.js';
+import { body, names, object, PAGE_QUERY, params, text, valueOf } from '../route-kit.js';
 
 const TAGS = ['customers (staff)'];
 const SELL = ['admin', 'sales'] as const;
 const CUSTOMER = { params: params({ customerId: 'cus_' }) };
+const CUSTOMERS_QUERY = object(
+  {
+    ...PAGE_QUERY.properties,
+    q: { type: 'string', minLength: 1, maxLength: 200, description: 'Only customers whose name contains this text (any letter case).' },
+  },
+  [],
+);
 
 type CustomerParams = { Params: { customerId: string } };
 
 export function staffCustomerRoutes(app: FastifyInstance, services: CenterServices): void {
-  const { licenses, licenseQueries, accounts } = services;
+  const { licenses, licenseQueries, accounts, customers } = services;
+
+  app.get(
+    '/v1/staff/products',
+    { schema: { tags: TAGS, summary: 'Every product with its node roles, limits and features, by slug.' } },
+    async (request) => {
+      requireStaff(request);
+      return { items: await customers.listProducts() };
+    },
+  );
 
   app.post<{ Body: { slug: string; name: string; roles: string[]; limits?: string[]; features?: string[] } }>(
     '/v1/staff/products',
@@ -52,6 +69,24 @@ export function staffCustomerRoutes(app: FastifyInstance, services: CenterServic
       const customer = valueOf(await licenses.createCustomer(request.body, staff.userId));
       reply.status(201);
       return customer;
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number; cursor?: string; q?: string } }>(
+    '/v1/staff/customers',
+    { schema: { tags: TAGS, summary: 'Customers, newest first (keyset pages); q finds them by name.', querystring: CUSTOMERS_QUERY } },
+    async (request) => {
+      requireStaff(request);
+      return valueOf(await customers.list(request.query));
+    },
+  );
+
+  app.get<CustomerParams>(
+    '/v1/staff/customers/:customerId',
+    { schema: { tags: TAGS, summary: 'One customer: its users (no secrets), newest contracts and license count.', ...CUSTOMER } },
+    async (request) => {
+      requireStaff(request);
+      return valueOf(await customers.get(request.params.customerId));
     },
   );
 
