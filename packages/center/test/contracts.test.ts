@@ -12,8 +12,10 @@ import type { AuditLog } from '../src/services/audit.js';
 import { Contracts } from '../src/services/contracts.js';
 import type { ContractInput } from '../src/services/contracts.js';
 import { Customers } from '../src/services/customers.js';
+import type { CustomerSummary } from '../src/services/customers.js';
 import { addMonths } from '../src/services/licenses.js';
 import type { Licenses } from '../src/services/licenses.js';
+import type { Page } from '../src/services/pages.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';
@@ -232,7 +234,7 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = unwrap(await customers.list({ limit: 3, ...(cursor ? { cursor } : {}) }));
+      const page: Page<CustomerSummary> = unwrap(await customers.list({ limit: 3, ...(cursor ? { cursor } : {}) }));
       seen.push(...page.items.map((c) => c.id));
       cursor = page.nextCursor;
     } while (cursor);
