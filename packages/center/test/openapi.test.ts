@@ -1,0 +1,80 @@
+/**
+ * The API description: /openapi.json is a valid OpenAPI 3.1 document naming every route the server has, each
+ * with a schema, a tag and a summary; /docs is a self-contained page listing them all.
+ */
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCenter } from './support/http.js';
+import type { TestCenter } from './support/http.js';
+
+const HIDDEN = new Set(['/openapi.json', '/docs']);
+/** Fastify's /:param to OpenAPI's /{param}. */
+const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
+
+describe('the API description', () => {
+  let tc: TestCenter;
+  let doc: any;
+
+  beforeAll(async () => {
+    tc = await startTestCenter('sqlite');
+    const response = await fetch(`${tc.center.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    doc = await response.json();
+  });
+  afterAll(async () => {
+    await tc?.close();
+  });
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('describes every route the server has, each with a tag, a summary and the common error shape', () => {
+    const routes = tc.center.app.routeTable.filter((r) => !HIDDEN.has(r.url));
+    expect(routes.length).toBeGreaterThan(30);
+    const missing = routes.filter((r) => !doc.paths[openApiPath(r.url)]?.[r.method.toLowerCase()]);
+    expect(missing).toEqual([]);
+    for (const route of routes) {
+      const operation = doc.paths[openApiPath(route.url)][route.method.toLowerCase()];
+      expect({ route: `${route.method} ${route.url}`, tagged: operation.tags?.length > 0, summary: typeof operation.summary }).toEqual({
+        route: `${route.method} ${route.url}`,
+        tagged: true,
+        summary: 'string',
+      });
+      expect(operation.responses['4XX'].content['application/json'].schema.properties.error.required).toEqual([
+        'code',
+        'message',
+        'requestId',
+      ]);
+    }
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item as object).map((m) => `${m} ${path}`));
+    expect(documented.length).toBe(routes.length);
+  });
+
+  it('states every body, param and query: writes refuse unknown members, ids have their pattern', () => {
+    for (const route of tc.center.app.routeTable.filter((r) => !HIDDEN.has(r.url))) {
+      const schema = route.schema ?? {};
+      const name = `${route.method} ${route.url}`;
+      if (route.url.includes(':')) expect({ name, params: Boolean(schema.params) }).toEqual({ name, params: true });
+      const body = schema.body as { additionalProperties?: boolean } | undefined;
+      // The sync body is the LM's: the protocol lets later LMs add members.
+      if (body && route.url !== '/v1/lm/sync') expect({ name, strict: body.additionalProperties }).toEqual({ name, strict: false });
+    }
+    const bind = doc.paths['/v1/licenses/{licenseId}/bind'].post;
+    expect(bind.parameters).toContainEqual(expect.objectContaining({ name: 'licenseId', in: 'path', required: true }));
+    expect(bind.security).toEqual([{ session: [] }, { apiToken: [] }]);
+    expect(doc.paths['/v1/lm/sync'].post.security).toEqual([]);
+  });
+
+  it('serves /docs as one page with every operation, no scripts and a strict content policy', async () => {
+    const response = await fetch(`${tc.center.url}/docs`);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    const html = await response.text();
+    expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/i);
+    for (const path of Object.keys(doc.paths)) expect(html).toContain(`${path}</h3>`);
+  });
+});
