@@ -124,11 +124,14 @@ export async function startCenter(
     await app.listen({ host: config.host, port: config.port });
     // Mail goes out from whichever instance holds the claim; the outbox itself keeps two from sending one mail.
     timers.push(
-      setInterval(async () => {
-        if (await services.jobs.claim('mail-delivery', 30_000)) {
-          await services.mail.deliver();
-          await services.jobs.done('mail-delivery');
-        }
+      setInterval(() => {
+        // A database outage must not end the process (an unhandled rejection would): log, and try again next tick.
+        void (async () => {
+          if (await services.jobs.claim('mail-delivery', 30_000)) {
+            await services.mail.deliver();
+            await services.jobs.done('mail-delivery');
+          }
+        })().catch((error: unknown) => logger.warn({ err: error }, 'mail delivery job failed; retrying in 5 s'));
       }, 5_000).unref(),
     );
   }
