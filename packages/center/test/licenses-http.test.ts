@@ -176,6 +176,53 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     expect(details.body.history.map((h: { kind: string }) => h.kind)).toEqual(['rebound', 'bound', 'expanded', 'renewed', 'created']);
   });
 
+  it('staff suspend a license with a reason (no key, no sync) and resume it', async () => {
+    const license = await createLicense({ mode: 'online' });
+    const lm = makeLm();
+    await customer.post(`/v1/licenses/${license.id}/bind`, { lmid: lm.lmid });
+    const onlineKey = (await customer.get(`/v1/licenses/${license.id}/key`)).body.key as string;
+    const syncStatus = async () => {
+      const request = buildSyncRequest(
+        {
+          onlineKey,
+          lmid: lm.lmid,
+          lmPublicKeyRaw: lm.lmPublicKeyRaw,
+          hostDigest: lm.hostDigest,
+          known: null,
+          usage: {},
+          lmVersion: '0.1.0',
+          host: { hostname: 'h', os: 'linux' },
+        },
+        lm.privateKey,
+      );
+      return (
+        await fetch(`${tc.center.url}/v1/lm/sync`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ request }),
+        })
+      ).status;
+    };
+    expect(await syncStatus()).toBe(200);
+    expect((await sales.post(`/v1/staff/licenses/${license.id}/suspend`, { reason: '  ' })).body.error.message).toMatch(
+      /A suspension needs a reason/,
+    );
+    expect((await support.post(`/v1/staff/licenses/${license.id}/suspend`, { reason: 'overdue' })).status).toBe(404);
+    expect((await sales.post(`/v1/staff/licenses/${license.id}/suspend`, { reason: 'invoice 1042 overdue' })).body.status).toBe(
+      'suspended',
+    );
+    expect((await customer.get(`/v1/licenses/${license.id}`)).body.basic.status).toBe('suspended');
+    const key = await customer.get(`/v1/licenses/${license.id}/key`);
+    expect(key.status).toBe(400);
+    expect(key.body.error.message).toMatch(/is suspended; contact the vendor/);
+    expect(await syncStatus()).toBe(404);
+    expect((await sales.post(`/v1/staff/licenses/${license.id}/resume`, { reason: 'paid' })).body.status).toBe('active');
+    expect((await customer.get(`/v1/licenses/${license.id}/key`)).body.key).toBe(onlineKey);
+    expect(await syncStatus()).toBe(200);
+    const history = (await sales.get(`/v1/staff/licenses/${license.id}`)).body.history.map((h: { kind: string }) => h.kind);
+    expect(history.slice(0, 2)).toEqual(['resumed', 'suspended']);
+  });
+
   it('staff issue an offline key from a pasted request code; a tampered code is refused and nothing is issued', async () => {
     const lm = makeLm();
     const code = createRequestCode(

@@ -3,7 +3,8 @@
  * rebind reasons, and the state a customer sees (active, expiring, grace, expired) at a moment. Each problem is
  * a sentence a person can act on, or null.
  */
-import { DAY_MS } from '@tessera/core';
+import { DAY_MS, fail, ok } from '@tessera/core';
+import type { Result } from '@tessera/core';
 
 export const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 export const MAX_COUNT = 1_000_000;
@@ -75,9 +76,28 @@ export function rebindLimitProblem(licenseId: string, recent: number[], perYear:
 }
 
 export function rebindReasonProblem(reason: unknown): string | null {
-  if (typeof reason !== 'string' || reason.trim() === '')
-    return 'A rebind needs a reason (for example the ticket and what happened to the old host).';
-  return reason.length > MAX_REASON_CHARS ? `The rebind reason must be at most ${MAX_REASON_CHARS} characters.` : null;
+  return reasonProblem(reason, 'rebind', 'the ticket and what happened to the old host');
+}
+
+/** Staff changes that need a reason on record: rebind, suspension, resumption. */
+export function reasonProblem(reason: unknown, what: string, example: string): string | null {
+  if (typeof reason !== 'string' || reason.trim() === '') return `A ${what} needs a reason (for example ${example}).`;
+  return reason.length > MAX_REASON_CHARS ? `The ${what} reason must be at most ${MAX_REASON_CHARS} characters.` : null;
+}
+
+/** A license's seats after an expansion: `add` names roles of the product, at least one seat each, within MAX_COUNT. */
+export function expandedNodes(
+  nodes: Record<string, number>,
+  add: Record<string, number>,
+  product: { slug: string; roles: string },
+): Result<Record<string, number>> {
+  const problem = countsProblem(add, 'nodes to add', JSON.parse(product.roles) as string[], `roles of ${product.slug}`, true);
+  if (problem) return fail('BAD_REQUEST', problem);
+  if (Object.values(add).some((n) => n < 1)) return fail('BAD_REQUEST', 'An expansion adds at least one node to each role it names.');
+  const sum = { ...nodes };
+  for (const [role, count] of Object.entries(add)) sum[role] = (sum[role] ?? 0) + count;
+  if (Object.values(sum).some((n) => n > MAX_COUNT)) return fail('BAD_REQUEST', `A role can have at most ${MAX_COUNT} nodes.`);
+  return ok(sum);
 }
 
 /** A new product's slug, name and name lists. */

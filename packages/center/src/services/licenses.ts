@@ -14,13 +14,13 @@ import type { AuditLog } from './audit.js';
 import {
   addMonths,
   contentProblem,
-  countsProblem,
   DEFAULT_GRACE_DAYS,
   DEFAULT_WARN_DAYS,
-  MAX_COUNT,
+  expandedNodes,
   productNames,
   productProblem,
   rebindLimitProblem,
+  reasonProblem,
   rebindReasonProblem,
   REBIND_WINDOW_MS,
   textProblem,
@@ -250,14 +250,25 @@ export class Licenses {
   async expand(licenseId: string, addNodes: Record<string, number>, actor: string): Promise<Result<LicenseView>> {
     return this.change(licenseId, { customerId: null }, actor, async (row, trx) => {
       const product = await trx.selectFrom('products').select(['slug', 'roles']).where('id', '=', row.product_id).executeTakeFirstOrThrow();
-      const problem = countsProblem(addNodes, 'nodes to add', JSON.parse(product.roles) as string[], `roles of ${product.slug}`, true);
-      if (problem) return fail('BAD_REQUEST', problem);
-      if (Object.values(addNodes).some((n) => n < 1))
-        return fail('BAD_REQUEST', 'An expansion adds at least one node to each role it names.');
-      const nodes = JSON.parse(row.nodes) as Record<string, number>;
-      for (const [role, count] of Object.entries(addNodes)) nodes[role] = (nodes[role] ?? 0) + count;
-      if (Object.values(nodes).some((n) => n > MAX_COUNT)) return fail('BAD_REQUEST', `A role can have at most ${MAX_COUNT} nodes.`);
-      return ok({ kind: 'expanded', set: { nodes: JSON.stringify(nodes) }, detail: { added: addNodes, nodes } });
+      const nodes = expandedNodes(JSON.parse(row.nodes) as Record<string, number>, addNodes, product);
+      return nodes.ok
+        ? ok({ kind: 'expanded', set: { nodes: JSON.stringify(nodes.value) }, detail: { added: addNodes, nodes: nodes.value } })
+        : nodes;
+    });
+  }
+
+  /**
+   * Staff suspend a license (payment overdue, a dispute) or resume it. A suspended license's online key stops
+   * syncing and no key is handed out; an offline key already copied works until it expires, as it must offline.
+   */
+  async setStatus(licenseId: string, status: 'active' | 'suspended', reason: string, actor: string): Promise<Result<LicenseView>> {
+    const problem = reasonProblem(reason, status === 'active' ? 'resumption' : 'suspension', 'the ticket and what was agreed');
+    if (problem) return fail('BAD_REQUEST', problem);
+    return this.change(licenseId, { customerId: null }, actor, (row) => {
+      if (row.status === status) return ok(null);
+      if (row.status === 'ended') return fail('BAD_REQUEST', `License ${row.id} has ended; issue a new license instead.`);
+      const kind = status === 'active' ? 'resumed' : 'suspended';
+      return ok({ kind, set: { status }, detail: { status, previous: row.status, reason: reason.trim() } });
     });
   }
 
@@ -270,6 +281,7 @@ export class Licenses {
   async key(licenseId: string, scope: Scope): Promise<Result<{ mode: 'online' | 'offline'; key: string }>> {
     const row = await this.find(this.db, licenseId, scope, false);
     if (!row) return notFound(licenseId);
+    if (row.status !== 'active') return fail('BAD_REQUEST', `License ${row.id} is ${row.status}; contact the vendor to have it resumed.`);
     if (row.mode === 'online') return ok({ mode: 'online', key: onlineKeyFor(this.masterKey, row.id) });
     if (row.lmid === null) {
       return fail('BAD_REQUEST', `License ${row.id} is not bound to a License Manager yet: bind its LMID first to get an offline key.`);

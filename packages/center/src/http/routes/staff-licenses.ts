@@ -152,6 +152,30 @@ export function staffLicenseRoutes(app: FastifyInstance, services: CenterService
     },
   );
 
+  for (const [action, status] of [
+    ['suspend', 'suspended'],
+    ['resume', 'active'],
+  ] as const) {
+    app.post<LicenseParams & { Body: { reason: string } }>(
+      `/v1/staff/licenses/:licenseId/${action}`,
+      {
+        schema: {
+          tags: TAGS,
+          summary:
+            status === 'suspended'
+              ? 'Suspend a license, with a reason: its online key stops syncing and no key is handed out (an offline key already copied works until it expires). Roles: admin, sales.'
+              : 'Resume a suspended license, with a reason. Roles: admin, sales.',
+          ...LICENSE,
+          ...body({ reason: text(500) }),
+        },
+      },
+      async (request) => {
+        const staff = requireStaff(request, SELL);
+        return valueOf(await licenses.setStatus(request.params.licenseId, status, request.body.reason, staff.userId));
+      },
+    );
+  }
+
   app.post<{ Body: { requestCode: string } }>(
     '/v1/staff/request-codes/preview',
     {
