@@ -52,7 +52,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       .orderBy('created_at', 'desc')
       .execute();
     for (const mail of mails) {
-      const match = new RegExp(`${URL_BASE}/${path}\\?token=([A-Za-z0-9_-]+)`).exec(mail.text);
+      const match = new RegExp(`${URL_BASE}/${path}#token=([A-Za-z0-9_-]+)`).exec(mail.text);
       if (match) return match[1]!;
     }
     throw new Error(`no ${path} mail to ${to}`);
@@ -129,7 +129,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     const login = await accounts.login('grace@example.com', PASSWORD, '10.0.0.2');
     const staff = await accounts.createStaff('ops@example.com', 'admin', 'cli', { apiToken: true });
     if (!login.ok || !staff.ok) throw new Error('setup failed');
-    const loginToken = new URL(staff.value.loginLink).searchParams.get('token')!;
+    const loginToken = new URL(staff.value.loginLink).hash.slice('#token='.length);
     const stored = await storedText();
     for (const secret of [setup, activation, login.value.session.id, staff.value.apiToken!, loginToken, PASSWORD, 'wrong-Password-1']) {
       expect(secret.length).toBeGreaterThan(10);
@@ -232,9 +232,9 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
   it('creates staff with a one-time login link and an API token that authenticates as a bearer', async () => {
     const created = await accounts.createStaff('Sales@Example.com', 'sales', 'cli', { apiToken: true });
     if (!created.ok) throw new Error(created.detail);
-    expect(created.value.loginLink).toMatch(new RegExp(`^${URL_BASE}/login-link\\?token=[A-Za-z0-9_-]{43}$`));
+    expect(created.value.loginLink).toMatch(new RegExp(`^${URL_BASE}/login-link#token=[A-Za-z0-9_-]{43}$`));
     expect(created.value.apiToken).toMatch(/^tsk_[A-Za-z0-9_-]{43}$/);
-    const token = new URL(created.value.loginLink).searchParams.get('token')!;
+    const token = new URL(created.value.loginLink).hash.slice('#token='.length);
     const session = await accounts.useLoginLink(token);
     if (!session.ok) throw new Error(session.detail);
     expect(session.value.user).toMatchObject({ email: 'sales@example.com', role: 'sales', customerId: null });

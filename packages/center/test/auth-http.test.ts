@@ -79,7 +79,7 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
       inbox.push({ to: /^To: (.*)$/m.exec(raw)![1]!.trim(), text });
     }
     for (const mail of [...inbox].reverse()) {
-      const match = new RegExp(`/${path}\\?token=([A-Za-z0-9_-]+)`).exec(mail.text);
+      const match = new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`).exec(mail.text);
       if (mail.to === to && match) return match[1]!;
     }
     throw new Error(`no ${path} mail to ${to}`);
@@ -216,7 +216,7 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
     expect(cli.stdout).toMatch(/^Created admin usr_\w+ \(ops@example.com\)\./);
-    const loginToken = /\/login-link\?token=([A-Za-z0-9_-]{43})/.exec(cli.stdout)![1]!;
+    const loginToken = /\/login-link#token=([A-Za-z0-9_-]{43})/.exec(cli.stdout)![1]!;
     const cliApiToken = /^\s+(tsk_[A-Za-z0-9_-]{43})$/m.exec(cli.stdout)![1]!;
     // The CLI refuses a role that does not exist.
     const bad = spawnSync(

@@ -58,7 +58,7 @@ describe.runIf(DIALECTS.includes('postgres'))('two tessera-center processes on o
     staffB = new Client(b.url, token);
     db = new pg.Client({ connectionString: target.databaseUrl! });
     await db.connect();
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await killAll();
@@ -127,7 +127,7 @@ describe.runIf(DIALECTS.includes('postgres'))('two tessera-center processes on o
     expect((await browserA.get('/v1/auth/me')).status).toBe(401);
     expect((await browserB.post('/v1/auth/login', { email, password: PASSWORD })).status).toBe(200);
     Object.assign(shared, { lmid: bound.body.lmid, browserB });
-  }, 60_000);
+  }, 120_000);
 
   it('sends every queued mail exactly once although both instances run the delivery job', async () => {
     const invited = Array.from({ length: 10 }, (_, i) => `user${i}@acme.example`);
@@ -151,7 +151,7 @@ describe.runIf(DIALECTS.includes('postgres'))('two tessera-center processes on o
     const outbox = await db.query<{ status: string; n: string }>('select status, count(*) as n from mail_outbox group by status');
     // Everything queued so far (invitations, activations) was sent, each mail once.
     expect(outbox.rows.map((r) => [r.status, Number(r.n)])).toEqual([['sent', receiver.received.length]]);
-  }, 60_000);
+  }, 120_000);
 
   it('shares the signing key: one trust bundle, and what one instance signs verifies with the other’s bundle', async () => {
     const [trustA, trustB] = [await trustOf(a), await trustOf(b)];
@@ -216,7 +216,7 @@ describe.each(DIALECTS)('kill -9 of tessera-center during writes on %s', (dialec
       expect(license.status).toBe(201);
       tallies.set(license.body.id, { attempted: 0, renews: 0, expands: 0, serial: 1, expiresAt: expiryAfter(0) });
     }
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await killAll();

@@ -30,7 +30,7 @@ function start(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Started>
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const url = /License Center: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
-      const token = /\/login-link\?token=([A-Za-z0-9_-]+)/.exec(stdout)?.[1];
+      const token = /\/login-link#token=([A-Za-z0-9_-]+)/.exec(stdout)?.[1];
       if (url && token && stdout.includes('Stop with Ctrl-C.')) {
         clearTimeout(timer);
         resolve({ child, url, token, stdout });

@@ -11,7 +11,7 @@ import { Client, startTestCenter } from './support/http.js';
 import type { Answer, TestCenter } from './support/http.js';
 
 const NOBODY = { userId: 'usr_00000000000000000000' };
-const tokenOf = (link: string) => /\?token=([A-Za-z0-9_-]+)$/.exec(link)![1]!;
+const tokenOf = (link: string) => /#token=([A-Za-z0-9_-]+)$/.exec(link)![1]!;
 
 /** The common error shape, with the request id also in the header. */
 function expectError(answer: Answer, status: number, code: string, message?: RegExp): void {

@@ -120,7 +120,8 @@ export async function issueOneTimeToken(
       created_at: now,
     })
     .execute();
-  return { id, link: `${publicUrl}/${LINK_PATH[kind]}?token=${secret}` };
+  // In the fragment: a browser never sends it, so the secret stays out of server and proxy logs and Referer headers.
+  return { id, link: `${publicUrl}/${LINK_PATH[kind]}#token=${secret}` };
 }
 
 /** Marks a one-time token used, once: the update's condition decides between two concurrent uses. */

@@ -127,7 +127,7 @@ export async function startTestCenter(
       inbox.push({ to: /^To: (.*)$/m.exec(raw)![1]!.trim(), text });
     }
     for (const mail of [...inbox].reverse()) {
-      const match = new RegExp(`/${path}\\?token=([A-Za-z0-9_-]+)`).exec(mail.text);
+      const match = new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`).exec(mail.text);
       if (mail.to === to && match) return match[1]!;
     }
     throw new Error(`no ${path} mail to ${to}`);

@@ -121,7 +121,7 @@ export function runCli(dataDir: string, env: LcEnv, args: string[]): Promise<Cli
 }
 
 /** Polls `check` until it gives a value (not undefined, null or false); fails naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -175,7 +175,7 @@ export class SmtpReceiver {
   /** The token of the newest mail to `to` with a link to `path` (setup, activate, …), or undefined. */
   linkFor(to: string, path: string): string | undefined {
     for (const mail of [...this.received].reverse()) {
-      const match = new RegExp(`/${path}\\?token=([A-Za-z0-9_-]+)`).exec(mail.text);
+      const match = new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`).exec(mail.text);
       if (mail.to.includes(to) && match) return match[1]!;
     }
     return undefined;

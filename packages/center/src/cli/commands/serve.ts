@@ -56,7 +56,7 @@ async function firstAdminLink(center: Center, email: string): Promise<string> {
 }
 
 function welcome(center: Center, loginLink: string): string {
-  const token = new URL(loginLink).searchParams.get('token');
+  const token = new URL(loginLink).hash.replace(/^#token=/, '');
   return `
 License Center: ${center.url}   (${center.services.dialect === 'sqlite' ? 'SQLite in the data folder' : 'PostgreSQL'})
 API reference:  ${center.url}/docs   (OpenAPI 3.1: ${center.url}/openapi.json)
