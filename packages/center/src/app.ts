@@ -23,6 +23,7 @@ import { SigningKeys } from './services/signing-keys.js';
 import { SyncService } from './services/sync.js';
 import { LicenseQueries } from './services/license-queries.js';
 import { RequestCodes } from './services/request-codes.js';
+import { RenewalRequests } from './services/renewal-requests.js';
 import { buildServer } from './http/server.js';
 import { WindowLimiter } from './http/rate-limit.js';
 import type { Kysely } from 'kysely';
@@ -43,6 +44,7 @@ export interface CenterServices {
   accounts: Accounts;
   licenseQueries: LicenseQueries;
   requestCodes: RequestCodes;
+  renewalRequests: RenewalRequests;
   contracts: Contracts;
   customers: Customers;
   /** Per-process request budgets (see http/rate-limit.ts). */
@@ -114,6 +116,7 @@ export async function startCenter(
     accounts: new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl }),
     licenseQueries: new LicenseQueries({ db: handle.db, clock, masterKey: config.masterKey }),
     requestCodes: new RequestCodes({ db: handle.db, licenses, clock }),
+    renewalRequests: new RenewalRequests({ db: handle.db, audit, mail, clock, publicUrl: config.publicUrl }),
     contracts,
     customers: new Customers({ db: handle.db, contracts }),
     limiters: { syncPerAddress: minute(config.limits.syncPerAddress), keyReads: minute(config.limits.keyReadsPerUser) },

@@ -223,6 +223,33 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     expect(history.slice(0, 2)).toEqual(['resumed', 'suspended']);
   });
 
+  it("a customer's RENEW reaches the sales staff once a day by mail and in their list, until they renew", async () => {
+    const license = await createLicense();
+    const mailsToSales = async () =>
+      (await tc.center.services.db.selectFrom('mail_outbox').select('subject').where('to_address', '=', 'sales@vendor.example').execute())
+        .map((m) => m.subject)
+        .filter((subject) => subject.startsWith('Renewal requested'));
+    const before = (await mailsToSales()).length;
+    const asked = await customer.post(`/v1/licenses/${license.id}/renewal-request`, { months: 12 });
+    expect(asked.status).toBe(202);
+    expect(asked.body.message).toMatch(/sales team/);
+    expect((await customer.post(`/v1/licenses/${license.id}/renewal-request`, { months: 12 })).body.message).toMatch(/asked already today/);
+    expect((await customer.post(`/v1/licenses/${license.id}/renewal-request`, { months: 6 })).status).toBe(400);
+    const subjects = await mailsToSales();
+    expect(subjects.length).toBe(before + 1);
+    expect(subjects.at(-1)).toMatch(/^Renewal requested: Customer of ops@acme\.example, Graph DB \(1 year\)$/);
+    const open = await support.get('/v1/staff/renewal-requests');
+    expect(open.body.items).toContainEqual(
+      expect.objectContaining({ licenseId: license.id, months: 12, customer: { id: customerId, name: 'Customer of ops@acme.example' } }),
+    );
+    const details = (await customer.get(`/v1/licenses/${license.id}`)).body;
+    expect(details.basic.serial).toBe(1);
+    expect(details.history[0]).toMatchObject({ kind: 'renewal_requested', detail: { months: 12 } });
+    await sales.post(`/v1/staff/licenses/${license.id}/renew`, { months: 12 });
+    const after = await support.get('/v1/staff/renewal-requests');
+    expect(after.body.items.map((r: { licenseId: string }) => r.licenseId)).not.toContain(license.id);
+  });
+
   it('staff issue an offline key from a pasted request code; a tampered code is refused and nothing is issued', async () => {
     const lm = makeLm();
     const code = createRequestCode(

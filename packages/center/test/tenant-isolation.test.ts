@@ -17,6 +17,7 @@ const NOWHERE = { licenseId: 'lic_00000000000000000000', customerId: 'cus_000000
 const BODIES: Record<string, (ids: { lmid: string }) => unknown> = {
   'POST /v1/licenses/:licenseId/bind': ({ lmid }) => ({ lmid }),
   'PUT /v1/licenses/:licenseId/mode': () => ({ mode: 'online' }),
+  'POST /v1/licenses/:licenseId/renewal-request': () => ({ months: 12 }),
 };
 
 const isCustomerRoute = (url: string) => url.startsWith('/v1/') && !/^\/v1\/(staff|auth|lm)\//.test(url) && url !== '/v1/trust-bundle';

@@ -194,8 +194,18 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/** Indexes for staff's lists: open renewal requests (by kind and time) and a contract's licenses. */
+const listIndexes: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createIndex('license_changes_kind').on('license_changes').columns(['kind', 'at']).execute();
+    await db.schema.createIndex('licenses_contract').on('licenses').column('contract_id').execute();
+  },
+};
+
 export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
-  const provider: MigrationProvider = { getMigrations: async () => ({ '0001_initial': initial(dialect) }) };
+  const provider: MigrationProvider = {
+    getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_list_indexes': listIndexes }),
+  };
   return new Migrator({ db, provider });
 }
 

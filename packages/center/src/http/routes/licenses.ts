@@ -23,7 +23,7 @@ export const MODE_FIELD = { type: 'string', enum: ['online', 'offline'] } as con
 type LicenseParams = { Params: { licenseId: string } };
 
 export function licenseRoutes(app: FastifyInstance, services: CenterServices): void {
-  const { licenses, licenseQueries, limiters } = services;
+  const { licenses, licenseQueries, limiters, renewalRequests } = services;
 
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/v1/licenses',
@@ -94,6 +94,31 @@ export function licenseRoutes(app: FastifyInstance, services: CenterServices): v
       return valueOf(
         await licenses.setMode(request.params.licenseId, request.body.mode, { customerId: principal.customerId }, principal.userId),
       );
+    },
+  );
+
+  app.post<LicenseParams & { Body: { months: 1 | 12 } }>(
+    '/v1/licenses/:licenseId/renewal-request',
+    {
+      schema: {
+        tags: TAGS,
+        summary: "RENEW: ask the vendor's sales staff to renew the license by 1 month or 1 year; they are mailed and renew it.",
+        description: 'Answers 202. Asking again within a day changes nothing and mails nobody.',
+        ...LICENSE,
+        ...body({ months: { type: 'integer', enum: [1, 12] } }),
+      },
+    },
+    async (request, reply) => {
+      const principal = requireCustomer(request);
+      const { repeated } = valueOf(
+        await renewalRequests.request(request.params.licenseId, request.body.months, principal.customerId, principal.userId),
+      );
+      reply.status(202);
+      return {
+        message: repeated
+          ? 'You asked already today; the vendor has your request.'
+          : 'Your request is with the vendor’s sales team; the license shows the new expiry once they renew it.',
+      };
     },
   );
 }

@@ -36,7 +36,7 @@ type CreateBody = {
 };
 
 export function staffLicenseRoutes(app: FastifyInstance, services: CenterServices): void {
-  const { licenses, licenseQueries, requestCodes, sync, limiters, config } = services;
+  const { licenses, licenseQueries, requestCodes, sync, limiters, config, renewalRequests } = services;
 
   app.post<{ Body: CreateBody }>(
     '/v1/staff/licenses',
@@ -234,6 +234,15 @@ export function staffLicenseRoutes(app: FastifyInstance, services: CenterService
     async (request) => {
       requireStaff(request);
       return { items: await sync.likelyClones() };
+    },
+  );
+
+  app.get(
+    '/v1/staff/renewal-requests',
+    { schema: { tags: TAGS, summary: "Customers' RENEW requests of the last 90 days not yet followed by a renewal, oldest first." } },
+    async (request) => {
+      requireStaff(request);
+      return { items: await renewalRequests.open() };
     },
   );
 }
