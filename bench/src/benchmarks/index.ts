@@ -3,9 +3,11 @@
  * Benchmark (see lib/types.ts) and list it here; `npm run bench -- <name>` runs only the named ones.
  */
 import type { Benchmark } from '../lib/types.js';
+import { lcLicenseList } from './lc-license-list.js';
+import { lcSync } from './lc-sync.js';
 import { lmLeasesMemory } from './lm-leases-memory.js';
 import { lmRestart } from './lm-restart.js';
 import { lmSeats } from './lm-seats.js';
 import { offlineKey } from './offline-key.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineKey, lmSeats, lmLeasesMemory, lmRestart];
+export const BENCHMARKS: readonly Benchmark[] = [offlineKey, lmSeats, lmLeasesMemory, lmRestart, lcSync, lcLicenseList];

@@ -64,6 +64,8 @@ export interface ServerProcess {
 export interface SpawnOptions {
   /** Pin the child to this CPU (taskset). */
   cpu?: number | null | undefined;
+  /** Extra environment variables for the child (added to this process's environment). */
+  env?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -75,7 +77,8 @@ export function spawnServer(label: string, args: readonly string[], ready: RegEx
   const command = pinned ? 'taskset' : process.execPath;
   const argv = pinned ? ['-c', String(options.cpu), process.execPath, ...args] : [...args];
   const spawnedAt = nowMs();
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = options.env ? { ...process.env, ...options.env } : process.env;
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
   adopt(child);
   let tail = '';
   let stderr = '';

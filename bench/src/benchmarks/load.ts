@@ -28,7 +28,7 @@ export interface LoadRun {
    * CPU used during the run, in cores (1 = one core busy all the time): this process, the server if given, and
    * everything else on the machine (other processes, hypervisor steal), which disturbs the figures when high.
    */
-  readonly cpu: { loadGenerator: number; server: number | null; others: number | null };
+  readonly cpu: { loadGenerator: number; server: number | null; others: number | null; database?: number | null };
 }
 
 export type LoadOptions = Omit<autocannon.Options, 'url'> & {
@@ -36,6 +36,11 @@ export type LoadOptions = Omit<autocannon.Options, 'url'> & {
   url: string;
   /** The server's pid, to report how busy it was. */
   serverPid?: number;
+  /**
+   * CPU seconds used so far by processes that work for the server (a database server), read before and after the
+   * run: reported as cpu.database and not counted as the rest of the machine.
+   */
+  databaseCpuSeconds?: () => number | null;
 };
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -46,7 +51,8 @@ function percentile(sorted: Float64Array, p: number): number {
 /** One autocannon run in this process, against a server in another. */
 export function load(options: LoadOptions): Promise<LoadRun> {
   const times: number[] = [];
-  const { serverPid, ...cannon } = options;
+  const { serverPid, databaseCpuSeconds, ...cannon } = options;
+  const databaseCpu = databaseCpuSeconds?.() ?? null;
   const startedAt = nowMs();
   const ownCpu = process.cpuUsage();
   const serverCpu = serverPid === undefined ? null : procCpuSeconds(serverPid);
@@ -58,7 +64,9 @@ export function load(options: LoadOptions): Promise<LoadRun> {
         return;
       }
       const wallSeconds = (nowMs() - startedAt) / 1000;
-      const others = meter.stop(serverPid === undefined ? [] : [serverPid], serverCpu ?? 0);
+      const databaseAfter = databaseCpu === null ? null : databaseCpuSeconds!();
+      const databaseUsed = databaseAfter === null || databaseCpu === null ? null : databaseAfter - databaseCpu;
+      const others = meter.stop(serverPid === undefined ? [] : [serverPid], serverCpu ?? 0, databaseUsed ?? 0);
       const own = process.cpuUsage(ownCpu);
       let server: number | null = null;
       try {
@@ -66,7 +74,12 @@ export function load(options: LoadOptions): Promise<LoadRun> {
       } catch {
         server = null; // the server is gone; the caller reports that
       }
-      const cpu = { loadGenerator: (own.user + own.system) / 1e6 / wallSeconds, server, others };
+      const cpu = {
+        loadGenerator: (own.user + own.system) / 1e6 / wallSeconds,
+        server,
+        others,
+        ...(databaseCpuSeconds ? { database: databaseUsed === null ? null : databaseUsed / wallSeconds } : {}),
+      };
       const sorted = Float64Array.from(times).sort();
       const mean = times.reduce((sum, t) => sum + t, 0) / Math.max(1, times.length);
       const statusCodes: Record<string, number> = {};

@@ -37,12 +37,16 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** CPU time (user + system, seconds) a process has used so far, from /proc/<pid>/stat (Linux). */
-export function procCpuSeconds(pid: number): number {
+/**
+ * CPU time (user + system, seconds) a process has used so far, from /proc/<pid>/stat (Linux); with
+ * `reapedChildren`, plus what its children that have exited and been waited for used (cutime, cstime).
+ */
+export function procCpuSeconds(pid: number, reapedChildren = false): number {
   // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond(); // utime, stime (fields 14 and 15)
+  const children = reapedChildren ? Number(fields[13]) + Number(fields[14]) : 0; // cutime, cstime (fields 16 and 17)
+  return (Number(fields[11]) + Number(fields[12]) + children) / ticksPerSecond(); // utime, stime (fields 14 and 15)
 }
 
 /** CPU seconds all CPUs of the machine have been busy (or stolen by the hypervisor) so far, from /proc/stat. */
@@ -63,12 +67,13 @@ export const BUSY_MACHINE_CORES = 0.25;
  * Measures how busy the rest of the machine is during a measurement: the machine's busy CPU minus what this
  * process and the given children used, in cores. null where /proc is not there.
  */
-export function otherLoadMeter(): { stop(pids: readonly number[], childCpuAtStart?: number): number | null } {
+export function otherLoadMeter(): { stop(pids: readonly number[], childCpuAtStart?: number, alsoExcluded?: number): number | null } {
   const startedAt = nowMs();
   const machine = machineBusySeconds();
   const own = process.cpuUsage();
   return {
-    stop(pids, childCpuAtStart = 0) {
+    // alsoExcluded: CPU seconds of further processes that work for the server (its database), not counted as others.
+    stop(pids, childCpuAtStart = 0, alsoExcluded = 0) {
       const after = machineBusySeconds();
       if (machine === null || after === null) return null;
       const wall = (nowMs() - startedAt) / 1000;
@@ -81,7 +86,7 @@ export function otherLoadMeter(): { stop(pids: readonly number[], childCpuAtStar
           return null; // a child is gone: its CPU cannot be told apart
         }
       }
-      const others = after - machine - (ownUsage.user + ownUsage.system) / 1e6 - children;
+      const others = after - machine - (ownUsage.user + ownUsage.system) / 1e6 - children - alsoExcluded;
       return Math.max(0, others / wall);
     },
   };

@@ -1,0 +1,280 @@
+/**
+ * Shared by the lc-* benchmarks (not a benchmark itself): the built License Center binary
+ * (packages/center/bin/tessera-center.js serve) as a child process on SQLite or PostgreSQL, the License Center's own
+ * services opened in this process on the same database to set data up before the child starts, an LM identity and
+ * its signed sync requests, and measured autocannon runs that wait for a quiet machine and repeat a disturbed run.
+ *
+ * The services are imported from packages/center/src (run by tsx, as the benchmarks are): the package exports
+ * only its public entry point, and setting data up with the License Center's own code keeps the rows exactly as it
+ * writes them (hashes, signatures, ids). What is measured is the child, the compiled binary.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type autocannon from 'autocannon';
+import { buildSyncRequest, deriveLmid, fingerprintDigest, generateEd25519, rawPublicKey } from '@tessera/core';
+import type { KeyObject } from '@tessera/core';
+import { openDatabase } from '../../../packages/center/src/db/connect.js';
+import type { DatabaseHandle, Dialect } from '../../../packages/center/src/db/connect.js';
+import { migrateToLatest } from '../../../packages/center/src/db/migrations.js';
+import { AuditLog } from '../../../packages/center/src/services/audit.js';
+import { Licenses } from '../../../packages/center/src/services/licenses.js';
+import { Sessions } from '../../../packages/center/src/services/sessions.js';
+import { SigningKeys } from '../../../packages/center/src/services/signing-keys.js';
+import { formatNumber } from '../lib/report.js';
+import { BUSY_MACHINE_CORES, describeAnswers, load, spawnServer, waitForQuiet } from './lm-harness.js';
+import type { LoadOptions, LoadRun, ServerProcess, SpawnOptions } from './lm-harness.js';
+import type { PostgresCluster } from './postgres-cluster.js';
+
+export type { Dialect };
+
+export const CENTER_BIN = fileURLToPath(new URL('../../../packages/center/bin/tessera-center.js', import.meta.url));
+
+/** The most TESSERA_SYNC_PER_* accepts (requests a minute): the limiter still runs, it just never says no. */
+export const UNLIMITED_PER_MINUTE = '999999999';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The License Center
+
+export interface CenterWorld {
+  readonly dialect: Dialect;
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly masterKey: Uint8Array;
+  /** null: the embedded SQLite database in dataDir. */
+  readonly databaseUrl: string | null;
+  /** The child's environment: database, master key, sync budgets. */
+  readonly env: Readonly<Record<string, string>>;
+  cleanup(): void;
+}
+
+/** A temporary data folder and a master key; PostgreSQL when a cluster is given. */
+export function makeCenterWorld(postgres: PostgresCluster | null): CenterWorld {
+  const dir = mkdtempSync(join(os.tmpdir(), 'tessera-bench-lc-'));
+  const masterKey = randomBytes(32);
+  const databaseUrl = postgres?.databaseUrl ?? null;
+  const env: Record<string, string> = {
+    TESSERA_MASTER_KEY: masterKey.toString('base64url'),
+    TESSERA_SYNC_PER_ADDRESS: UNLIMITED_PER_MINUTE,
+    TESSERA_SYNC_PER_KEY: UNLIMITED_PER_MINUTE,
+    // Unset variables of the caller's shell must not reach the child: an SMTP_URL would send mail.
+    DATABASE_URL: databaseUrl ?? '',
+    SMTP_URL: '',
+  };
+  return {
+    dialect: databaseUrl ? 'postgres' : 'sqlite',
+    dir,
+    dataDir: join(dir, 'data'),
+    masterKey,
+    databaseUrl,
+    env,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface CenterProcess extends ServerProcess {
+  readonly dialect: string;
+}
+
+/** Starts `tessera-center serve --data DIR --host 127.0.0.1 --port 0` (it migrates first) and waits until it serves. */
+export async function startCenterProcess(world: CenterWorld, options: SpawnOptions = {}): Promise<CenterProcess> {
+  const server = await spawnServer(
+    'tessera-center',
+    [CENTER_BIN, 'serve', '--data', world.dataDir, '--host', '127.0.0.1', '--port', '0'],
+    /tessera-center serving on (http:\/\/[\d.]+:\d+) \((\w+)\)/,
+    { ...options, env: { ...world.env, ...options.env } },
+  );
+  if (server.ready[2] !== world.dialect) {
+    await server.stop();
+    throw new Error(`tessera-center serves on ${server.ready[2]}, not ${world.dialect}`);
+  }
+  return { ...server, dialect: server.ready[2]! };
+}
+
+/** The License Center's services in this process, on the world's database (migrated), for setting data up. */
+export interface CenterServicesInProcess {
+  readonly handle: DatabaseHandle;
+  readonly keys: SigningKeys;
+  readonly licenses: Licenses;
+  readonly sessions: Sessions;
+  close(): Promise<void>;
+}
+
+export async function openCenterServices(world: CenterWorld): Promise<CenterServicesInProcess> {
+  const handle = openDatabase({ databaseUrl: world.databaseUrl, dataDir: world.dataDir });
+  try {
+    await migrateToLatest(handle.db as never, handle.dialect);
+    const clock = { now: () => Date.now() };
+    const keys = new SigningKeys({ db: handle.db, masterKey: world.masterKey, clock });
+    await keys.ensureActive();
+    const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock });
+    const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: world.masterKey, clock });
+    const sessions = new Sessions({ db: handle.db, clock });
+    return { handle, keys, licenses, sessions, close: () => handle.close() };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+export function unwrap<T>(result: { ok: true; value: T } | { ok: false; code: string; detail: string }, what: string): T {
+  if (!result.ok) throw new Error(`${what}: ${result.code}: ${result.detail}`);
+  return result.value;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A License Manager's side of a sync
+
+export interface LmIdentity {
+  readonly privateKey: KeyObject;
+  readonly lmPublicKeyRaw: Uint8Array;
+  readonly hostDigest: Uint8Array;
+  readonly lmid: string;
+}
+
+/** An LM identity as the License Manager derives it (its Ed25519 key and a host fingerprint). */
+export function makeLm(fingerprint = `machine:${randomBytes(8).toString('hex')}`): LmIdentity {
+  const privateKey = generateEd25519().privateKey;
+  const lmPublicKeyRaw = rawPublicKey(privateKey);
+  const hostDigest = fingerprintDigest(fingerprint);
+  return { privateKey, lmPublicKeyRaw, hostDigest, lmid: deriveLmid(lmPublicKeyRaw, hostDigest) };
+}
+
+/** The JSON body of POST /v1/lm/sync, signed by `lm`, as a real LM sends it (same state, same bytes). */
+export function syncBody(lm: LmIdentity, onlineKey: string, known: { licenseId: string; serial: number } | null): string {
+  const request = buildSyncRequest(
+    {
+      onlineKey,
+      lmid: lm.lmid,
+      lmPublicKeyRaw: lm.lmPublicKeyRaw,
+      hostDigest: lm.hostDigest,
+      known,
+      usage: { query: 1, storage: 2 },
+      lmVersion: '0.1.0',
+      host: { hostname: 'bench-host', os: 'linux x64' },
+    },
+    lm.privateKey,
+  );
+  return JSON.stringify({ request });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Measured runs
+
+export interface RunPlan {
+  readonly warmupSec: number;
+  readonly durationSec: number;
+  /** Runs disturbed by other processes are repeated up to this many times in all. */
+  readonly attempts: number;
+  readonly quietWaitMs: number;
+}
+
+function seconds(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds (got ${raw})`);
+  return value;
+}
+
+/** BENCH_HTTP_SECONDS and BENCH_HTTP_WARMUP_SECONDS as for lm-seats; --quick: 1 s warm-up, 2 s measured, no waiting. */
+export function runPlan(quick: boolean, defaults: { warmupSec: number; durationSec: number }): RunPlan {
+  if (quick) return { warmupSec: 1, durationSec: 2, attempts: 1, quietWaitMs: 0 };
+  return {
+    warmupSec: seconds('BENCH_HTTP_WARMUP_SECONDS', defaults.warmupSec),
+    durationSec: seconds('BENCH_HTTP_SECONDS', defaults.durationSec),
+    attempts: 3,
+    quietWaitMs: 60_000,
+  };
+}
+
+export interface Measured {
+  readonly run: LoadRun;
+  readonly warmup: LoadRun;
+  readonly attempts: readonly LoadRun[];
+  /** Every run, warm-ups included, answered 2xx only. */
+  readonly clean: boolean;
+}
+
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+
+/**
+ * A warm-up and a measured autocannon run against `server`, after waiting for the rest of the machine to be quiet;
+ * repeated (up to plan.attempts) when other processes disturbed it anyway, keeping the least disturbed run. A run
+ * with non-2xx answers or errors is never traded for a clean one.
+ */
+export async function measureLoad(
+  key: string,
+  server: ServerProcess,
+  plan: RunPlan,
+  options: Omit<LoadOptions, 'url' | 'title' | 'duration' | 'serverPid'>,
+): Promise<Measured> {
+  const base = { url: server.url, serverPid: server.pid, ...options };
+  const tried: { run: LoadRun; warmup: LoadRun }[] = [];
+  for (let attempt = 1; attempt <= plan.attempts; attempt++) {
+    const quiet = plan.quietWaitMs > 0 ? await waitForQuiet(plan.quietWaitMs) : true;
+    console.error(
+      `  ${key}: ${plan.warmupSec} s warm-up, ${plan.durationSec} s measured, ${options.connections ?? 10} connections${quiet ? '' : ' (the machine is busy)'}`,
+    );
+    const warmup = await load({ ...base, title: `${key} warm-up`, duration: plan.warmupSec });
+    const run = await load({ ...base, title: key, duration: plan.durationSec });
+    if (!server.alive()) throw new Error(`${server.label} died during ${key}: ${server.output()}`);
+    const cores = (value: number | null | undefined) => (value === undefined ? '' : (value?.toFixed(2) ?? '?'));
+    const db = run.cpu.database === undefined ? '' : `, database ${cores(run.cpu.database)}`;
+    console.error(
+      `    ${formatNumber(run.requestsPerSec)} req/s, p50 ${ms(run.latencyMs.p50)}, p99 ${ms(run.latencyMs.p99)}, ${describeAnswers(run)}; ` +
+        `cpu cores: server ${cores(run.cpu.server)}${db}, load generator ${cores(run.cpu.loadGenerator)}, others ${cores(run.cpu.others)}`,
+    );
+    tried.push({ run, warmup });
+    if ((run.cpu.others ?? 0) <= BUSY_MACHINE_CORES) break;
+  }
+  const unclean = tried.find((t) => !t.run.clean || !t.warmup.clean);
+  const kept = unclean ?? tried.reduce((best, t) => ((t.run.cpu.others ?? 0) < (best.run.cpu.others ?? 0) ? t : best));
+  return { ...kept, attempts: tried.map((t) => t.run), clean: tried.every((t) => t.run.clean && t.warmup.clean) };
+}
+
+/** The same request list for every connection, each connection starting at another place in it. */
+export function rotatingRequests(
+  requests: readonly autocannon.Request[],
+  connections: number,
+): Pick<LoadOptions, 'requests' | 'setupClient'> {
+  let client = 0;
+  const step = Math.max(1, Math.floor(requests.length / connections));
+  return {
+    requests: [...requests],
+    setupClient: (c) => {
+      const offset = (client++ * step) % requests.length;
+      c.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
+    },
+  };
+}
+
+/** What the JSON keeps of a run. */
+export function runSummary(run: LoadRun) {
+  return {
+    requestsPerSec: Math.round(run.requestsPerSec),
+    responses: run.responses,
+    ok2xx: run.ok2xx,
+    non2xx: run.non2xx,
+    errors: run.errors,
+    timeouts: run.timeouts,
+    statusCodes: run.statusCodes,
+    clean: run.clean,
+    seconds: run.seconds,
+    connections: run.connections,
+    latencyMs: run.latencyMs,
+    cpuCores: run.cpu,
+    autocannon: run.autocannon,
+  };
+}
+
+export function measuredSummary(measured: Measured) {
+  return { ...runSummary(measured.run), warmup: runSummary(measured.warmup), attempts: measured.attempts.map(runSummary) };
+}
+
+/** "p50 0.41 ms, p99 1.20 ms" */
+export function latencyNote(run: LoadRun): string {
+  return `p50 ${ms(run.latencyMs.p50)}, p99 ${ms(run.latencyMs.p99)}`;
+}
