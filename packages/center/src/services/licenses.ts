@@ -73,6 +73,7 @@ export class Licenses {
   private readonly masterKey: Uint8Array;
   private readonly clock: { now(): number };
   private readonly postgres: boolean;
+  private readonly listeners: ((licenseId: string) => void)[] = [];
 
   constructor(options: { db: Kysely<Database>; keys: SigningKeys; audit: AuditLog; masterKey: Uint8Array; clock: { now(): number } }) {
     this.db = options.db;
@@ -366,7 +367,7 @@ export class Licenses {
     actor: string,
     decide: (row: LicenseRow, trx: Transaction<Database>) => Result<Change | null> | Promise<Result<Change | null>>,
   ): Promise<Result<LicenseView>> {
-    return this.db.transaction().execute(async (trx) => {
+    const changed = await this.db.transaction().execute(async (trx) => {
       const row = await this.find(trx, licenseId, scope, true);
       if (!row) return notFound(licenseId);
       const decided = await decide(row, trx);
@@ -382,6 +383,14 @@ export class Licenses {
       await this.record(trx, updated, kind, actor, detail);
       return ok(this.viewOf(updated));
     });
+    // After the commit: in-process copies (the sync path's) drop the license; other instances' expire in seconds.
+    if (changed.ok) for (const listener of this.listeners) listener(licenseId);
+    return changed;
+  }
+
+  /** Calls `listener` with a license's id after every committed change of it made through this instance. */
+  onChange(listener: (licenseId: string) => void): void {
+    this.listeners.push(listener);
   }
 
   private async find(db: Kysely<Database>, licenseId: string, scope: Scope, lock: boolean): Promise<LicenseRow | undefined> {

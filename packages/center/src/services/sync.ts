@@ -8,7 +8,7 @@
  * serial) and no writes (usage only when it changed, last-seen and sightings at most every few minutes).
  */
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { makeTimeToken, readSyncRequest } from '@tessera/core';
 import type { Code, Result, SyncRequest } from '@tessera/core';
 import type { Database } from '../db/schema.js';
@@ -58,6 +58,16 @@ export class SyncService {
   /** When this process last wrote a sighting of (lmid, hostname), so repeated syncs do not write. */
   private readonly sightingsWritten = new Map<string, number>();
   private readonly counters: SyncStats = { verified: 0, cacheHits: 0, timeTokens: 0, supersededByLm: 0 };
+  /**
+   * License rows by online key hash, kept ROW_TTL_MS (monotonic time): the sync-protocol document allows an
+   * in-process copy that every change invalidates. Changes made here drop the row at once (Licenses.onChange);
+   * changes made by another instance on the same database are seen within ROW_TTL_MS.
+   */
+  private readonly rows = new Map<string, { row: SyncRow; at: number }>();
+  private readonly hashOfLicense = new Map<string, string>();
+  private readonly monotonic: () => number;
+  /** The row lookup, compiled once: building and compiling it per request cost more than running it. */
+  private readonly rowQuery: CompiledQuery<SyncRow>;
 
   /** Per online key budget: the seconds to wait when over it, else 0 (see http/rate-limit.ts). */
   private readonly limitKey: (onlineKey: string) => number;
@@ -69,9 +79,14 @@ export class SyncService {
     clock: { now(): number };
     cacheSize?: number;
     limitKey?: (onlineKey: string) => number;
+    /** Monotonic milliseconds for the row copies' lifetime (tests move it). */
+    monotonic?: () => number;
   }) {
+    this.monotonic = options.monotonic ?? (() => performance.now());
     this.limitKey = options.limitKey ?? (() => 0);
     this.db = options.db;
+    this.rowQuery = rowQueryOf(options.db);
+    options.licenses.onChange((licenseId) => this.forget(licenseId));
     this.licenses = options.licenses;
     this.keys = options.keys;
     this.clock = options.clock;
@@ -89,24 +104,7 @@ export class SyncService {
     const wait = this.limitKey(request.onlineKey);
     if (wait > 0) return { ...refuse(429, 'RATE_LIMITED', `Too many syncs with this online key; wait ${wait} s.`), retryAfter: wait };
 
-    const row = await this.db
-      .selectFrom('licenses')
-      .leftJoin('usage_reports', 'usage_reports.license_id', 'licenses.id')
-      .select([
-        'licenses.id',
-        'licenses.serial',
-        'licenses.status',
-        'licenses.lmid',
-        'licenses.signed_text',
-        'licenses.signed_serial',
-        'usage_reports.lmid as reportedLmid',
-        'usage_reports.usage as reportedUsage',
-        'usage_reports.host as reportedHost',
-        'usage_reports.lm_version as reportedVersion',
-        'usage_reports.reported_at as reportedAt',
-      ])
-      .where('licenses.online_key_hash', '=', onlineKeyHash(request.onlineKey))
-      .executeTakeFirst();
+    const row = await this.licenseRow(derivedOf(request).keyHash);
     // An unknown, withdrawn or ended license answers alike, so the answer tells nothing about keys that once existed.
     if (!row || row.status !== 'active') {
       return refuse(404, 'NOT_FOUND', 'No license has this online key. Check the key the License Center shows for your license.');
@@ -130,6 +128,8 @@ export class SyncService {
     const license = row.signed_serial === row.serial && row.signed_text !== null ? row.signed_text : await this.licenses.signedText(row.id);
     // Unbound or gone between the two reads: answer as the first read would have, had it seen the change.
     if (license === null) return refuse(409, 'SYNC_REFUSED', `License ${row.id} changed during the sync; sync again.`);
+    // The row was read before the text was signed and stored: read it again next time, with the text.
+    if (row.signed_serial !== row.serial) this.forget(row.id);
     return { status: 200, body: { changed: true, license, time } };
   }
 
@@ -155,6 +155,33 @@ export class SyncService {
 
   stats(): SyncStats {
     return { ...this.counters };
+  }
+
+  /** Drops the in-process copy of a license (after a change). */
+  forget(licenseId: string): void {
+    const hash = this.hashOfLicense.get(licenseId);
+    if (hash === undefined) return;
+    this.rows.delete(hash);
+    this.hashOfLicense.delete(licenseId);
+  }
+
+  private async licenseRow(hash: string): Promise<SyncRow | undefined> {
+    const now = this.monotonic();
+    const cached = this.rows.get(hash);
+    if (cached && now - cached.at < ROW_TTL_MS) return cached.row;
+    const { rows } = await this.db.executeQuery<SyncRow>({ ...this.rowQuery, parameters: [hash] });
+    const row = rows[0];
+    if (cached) this.rows.delete(hash);
+    if (row) {
+      this.rows.set(hash, { row, at: now });
+      this.hashOfLicense.set(row.id, hash);
+      if (this.rows.size > this.cacheSize) {
+        const [oldest, entry] = this.rows.entries().next().value!;
+        this.rows.delete(oldest);
+        this.hashOfLicense.delete(entry.row.id);
+      }
+    }
+    return row;
   }
 
   private verdictOf(text: string): Result<SyncRequest> {
@@ -205,12 +232,7 @@ export class SyncService {
     },
   ): Promise<void> {
     const now = this.clock.now();
-    const report = {
-      lmid: request.lmid,
-      usage: JSON.stringify(sortedUsage(request.usage)),
-      host: JSON.stringify({ hostname: request.host.hostname, os: request.host.os }),
-      lm_version: request.lmVersion,
-    };
+    const { report } = derivedOf(request);
     const same =
       row.reportedLmid === report.lmid &&
       row.reportedUsage === report.usage &&
@@ -222,6 +244,14 @@ export class SyncService {
         .values({ license_id: row.id, ...report, reported_at: now })
         .onConflict((oc) => oc.column('license_id').doUpdateSet({ ...report, reported_at: now }))
         .execute();
+      // The cached copy (when this row is it) now matches what is stored.
+      Object.assign(row, {
+        reportedLmid: report.lmid,
+        reportedUsage: report.usage,
+        reportedHost: report.host,
+        reportedVersion: report.lm_version,
+        reportedAt: now,
+      });
     }
     const sighting = `${request.lmid}\n${request.host.hostname}`;
     const written = this.sightingsWritten.get(sighting);
@@ -237,6 +267,67 @@ export class SyncService {
   }
 }
 
+type Report = { lmid: string; usage: string; host: string; lm_version: string };
+/**
+ * What is derived from a request (the stored form of its report, its online key's hash), made once per request
+ * object: verdicts are cached, so once per LM state rather than once per sync.
+ */
+const derived = new WeakMap<SyncRequest, { report: Report; keyHash: string }>();
+
+function derivedOf(request: SyncRequest): { report: Report; keyHash: string } {
+  let value = derived.get(request);
+  if (!value) {
+    value = {
+      report: {
+        lmid: request.lmid,
+        usage: JSON.stringify(sortedUsage(request.usage)),
+        host: JSON.stringify({ hostname: request.host.hostname, os: request.host.os }),
+        lm_version: request.lmVersion,
+      },
+      keyHash: onlineKeyHash(request.onlineKey),
+    };
+    derived.set(request, value);
+  }
+  return value;
+}
+
 function sortedUsage(usage: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(usage).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+const ROW_TTL_MS = 2_000;
+
+type SyncRow = {
+  id: string;
+  serial: number;
+  status: 'active' | 'suspended' | 'ended';
+  lmid: string | null;
+  signed_text: string | null;
+  signed_serial: number | null;
+  reportedLmid: string | null;
+  reportedUsage: string | null;
+  reportedHost: string | null;
+  reportedVersion: string | null;
+  reportedAt: number | null;
+};
+
+function rowQueryOf(db: Kysely<Database>): CompiledQuery<SyncRow> {
+  return db
+    .selectFrom('licenses')
+    .leftJoin('usage_reports', 'usage_reports.license_id', 'licenses.id')
+    .select([
+      'licenses.id',
+      'licenses.serial',
+      'licenses.status',
+      'licenses.lmid',
+      'licenses.signed_text',
+      'licenses.signed_serial',
+      'usage_reports.lmid as reportedLmid',
+      'usage_reports.usage as reportedUsage',
+      'usage_reports.host as reportedHost',
+      'usage_reports.lm_version as reportedVersion',
+      'usage_reports.reported_at as reportedAt',
+    ])
+    .where('licenses.online_key_hash', '=', '')
+    .compile() as CompiledQuery<SyncRow>;
 }

@@ -18,7 +18,9 @@ const SCHEMA = {
 
 export function lmSyncRoutes(app: FastifyInstance, services: CenterServices): void {
   const { sync, limiters } = services;
-  app.post(SYNC_PATH, { schema: SCHEMA }, async (request, reply) => {
+  // Thousands of LMs sync every few minutes: their requests are not logged one by one (the request id is still
+  // in every answer and in any warning or error logged for it); /metrics-style counters are in sync.stats().
+  app.post(SYNC_PATH, { schema: SCHEMA, logLevel: 'warn' }, async (request, reply) => {
     enforce(limiters.syncPerAddress, request.ip, reply, 'syncs from this address');
     const answer = await sync.handle(request.body);
     reply.status(answer.status).header('cache-control', 'no-store');
