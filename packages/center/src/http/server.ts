@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { SYNC_PATH } from '@tessera/core';
 import { installErrorHandling } from '@tessera/http';
 import { installAuth } from './auth.js';
 import { installOpenApi, openApiRoutes } from './openapi.js';
@@ -23,9 +24,15 @@ export const API_VERSION = '0.1.0';
 export async function buildServer(services: CenterServices, logger: Logger): Promise<FastifyInstance> {
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
+  const syncLog = logger.child({ route: SYNC_PATH }, { level: 'warn' }) as FastifyBaseLogger;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: () => `req_${prefix}${(++counter).toString(36)}`,
+    // LM syncs log without a child logger of their own (they are not logged one by one, and making one per request
+    // cost more than the sync's own work); their errors name the request id themselves. Every other request's
+    // log lines carry its id.
+    childLoggerFactory: (logger, bindings, options, rawRequest) =>
+      rawRequest.url?.startsWith(SYNC_PATH) ? syncLog : logger.child(bindings, options),
     requestIdHeader: false,
     bodyLimit: 256 * 1024,
     // Fastify takes a hop count too (see its trustProxy docs), though its types leave numbers out.
