@@ -34,6 +34,8 @@ export interface CenterConfig {
   trustProxy: boolean | number | string[];
   /** Requests a minute: LM syncs per client address and per online key, key reads per user. */
   limits: { syncPerAddress: number; syncPerKey: number; keyReadsPerUser: number };
+  /** The built portal (apps/portal/dist) to serve; null: the one next to this package in the repository. */
+  portalDir: string | null;
 }
 
 export interface CenterFlags {
@@ -104,6 +106,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       instanceId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       trustProxy,
       limits,
+      portalDir: env.TESSERA_PORTAL_DIR?.trim() ? resolve(env.TESSERA_PORTAL_DIR.trim()) : null,
     },
   };
 }

@@ -125,6 +125,6 @@ describe.each(DIALECTS)('tessera-center serve on %s', (dialect) => {
     expect(response.status).toBe(400);
     const body = (await response.json()) as any;
     expect(body.error).toMatchObject({ code: expect.stringMatching(/MALFORMED|BAD_REQUEST/), requestId: expect.stringMatching(/^req_/) });
-    expect((await fetch(`${center.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${center.url}/v1/nope`)).status).toBe(404);
   });
 });

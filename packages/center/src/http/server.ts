@@ -8,6 +8,7 @@ import { SYNC_PATH } from '@tessera/core';
 import { installErrorHandling } from '@tessera/http';
 import { installAuth } from './auth.js';
 import { installOpenApi, openApiRoutes } from './openapi.js';
+import { loadPortal, portalRoutes } from './portal.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { licenseRoutes } from './routes/licenses.js';
@@ -58,5 +59,7 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
   staffUserRoutes(app, services);
   staffAdminRoutes(app, services);
   openApiRoutes(app);
+  // The web UI, at the same origin as the API: any other GET that is not an API path is the app's.
+  portalRoutes(app, loadPortal(services.config.portalDir), app.log);
   return app;
 }
