@@ -1,0 +1,164 @@
+/**
+ * The portal: the session, the layout and the route table. Public pages (login, the mailed links' pages) work
+ * without a session; the others ask for a login and come back afterwards. A customer's home is the licenses list;
+ * staff have their own section under /staff.
+ */
+import { Fragment, useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
+import { messageOf } from './api';
+import type { User } from './api';
+import { ErrorNotice, Loading, PageTitle } from './components/page';
+import { BindWizardPage } from './pages/bind-wizard';
+import { LicenseDetailsPage } from './pages/license-details';
+import { LicensesPage } from './pages/licenses';
+import { LoginLinkPage, LoginPage } from './pages/login';
+import { ForgotPage, ResetPage } from './pages/password-reset';
+import { ActivatePage, SetupPage } from './pages/register';
+import { StaffHomePage } from './pages/staff';
+import { Link, navigate, useLinkVisit, useLocation } from './router';
+import { SessionProvider, useSession } from './session';
+
+type Access = 'public' | 'anonymous' | 'customer' | 'staff';
+
+interface Route {
+  pattern: RegExp;
+  access: Access;
+  render(params: string[]): ReactNode;
+}
+
+/** First match wins. 'anonymous' pages send a logged-in user home; 'public' ones (mailed links) work either way. */
+const ROUTES: Route[] = [
+  { pattern: /^\/login$/, access: 'anonymous', render: () => <LoginPage /> },
+  { pattern: /^\/forgot$/, access: 'anonymous', render: () => <ForgotPage /> },
+  { pattern: /^\/setup$/, access: 'public', render: () => <SetupPage /> },
+  { pattern: /^\/activate$/, access: 'public', render: () => <ActivatePage /> },
+  { pattern: /^\/reset$/, access: 'public', render: () => <ResetPage /> },
+  { pattern: /^\/login-link$/, access: 'public', render: () => <LoginLinkPage /> },
+  { pattern: /^\/(?:licenses)?$/, access: 'customer', render: () => <LicensesPage /> },
+  { pattern: /^\/licenses\/(lic_[A-Za-z0-9]+)$/, access: 'customer', render: ([id]) => <LicenseDetailsPage key={id} licenseId={id!} /> },
+  { pattern: /^\/licenses\/(lic_[A-Za-z0-9]+)\/bind$/, access: 'customer', render: ([id]) => <BindWizardPage key={id} licenseId={id!} /> },
+  { pattern: /^\/staff(?:\/.*)?$/, access: 'staff', render: () => <StaffHomePage /> },
+];
+
+export function App() {
+  return (
+    <SessionProvider>
+      <Shell />
+    </SessionProvider>
+  );
+}
+
+function homeOf(user: User): string {
+  return user.role === 'customer' ? '/' : '/staff';
+}
+
+function Shell() {
+  const { state, reload } = useSession();
+  const { path, key } = useLocation();
+  const visit = useLinkVisit();
+  const user = state.status === 'user' ? state.user : null;
+  const match = ROUTES.map((route) => ({ route, found: route.pattern.exec(path) })).find((m) => m.found);
+  const access = match?.route.access ?? 'public';
+
+  // Where the page is not for this visitor: to the login (and back afterwards), or to their own home.
+  const redirect =
+    state.status === 'anonymous' && (access === 'customer' || access === 'staff')
+      ? `/login?next=${encodeURIComponent(key)}`
+      : user && access === 'anonymous'
+        ? homeOf(user)
+        : user && access === 'customer' && user.role !== 'customer'
+          ? homeOf(user)
+          : null;
+  useEffect(() => {
+    if (redirect) navigate(redirect, { replace: true });
+  }, [redirect]);
+
+  let page: ReactNode;
+  if (state.status === 'loading' && access !== 'public') page = <Loading what="your session" />;
+  else if (state.status === 'unreachable' && access !== 'public')
+    page = (
+      <section className="narrow">
+        <PageTitle title="The License Center cannot be reached" />
+        <ErrorNotice message={state.message} />
+        <button type="button" onClick={reload}>
+          Try again
+        </button>
+      </section>
+    );
+  else if (redirect) page = null;
+  else if (!match) page = <NotFoundPage />;
+  else if (access === 'staff' && user?.role === 'customer') page = <NotFoundPage />;
+  else page = match.route.render(match.found!.slice(1));
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header user={user} />
+      <main id="main" tabIndex={-1}>
+        <Fragment key={visit}>{page}</Fragment>
+      </main>
+      <footer className="footer">
+        <span>Tessera License Center</span> · <a href="/docs">API reference</a>
+      </footer>
+    </>
+  );
+}
+
+function Header({ user }: { user: User | null }) {
+  const { logout } = useSession();
+  const [error, setError] = useState<string | null>(null);
+  const leave = async () => {
+    setError(null);
+    try {
+      await logout();
+      navigate('/login', { replace: true, notice: 'You are logged out.' });
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  };
+  return (
+    <header className="topbar">
+      <Link to={user ? homeOf(user) : '/login'} className="brand">
+        Tessera <span>License Center</span>
+      </Link>
+      {user ? (
+        <nav aria-label="Main">
+          <ul>
+            {user.role === 'customer' ? (
+              <li>
+                <Link to="/">Licenses</Link>
+              </li>
+            ) : (
+              <li>
+                <Link to="/staff">Staff</Link>
+              </li>
+            )}
+            <li className="who" title={user.email}>
+              {user.name}
+            </li>
+            <li>
+              <button type="button" className="link" onClick={leave}>
+                Log out
+              </button>
+            </li>
+          </ul>
+          <ErrorNotice message={error} />
+        </nav>
+      ) : null}
+    </header>
+  );
+}
+
+function NotFoundPage() {
+  return (
+    <section className="narrow">
+      <PageTitle title="Page not found" />
+      <p>There is no page at this address.</p>
+      <p>
+        <Link to="/">Go to the start page</Link>
+      </p>
+    </section>
+  );
+}
