@@ -1,0 +1,65 @@
+/**
+ * What the portal's browser tests need before they start: a current build of apps/portal (built again when a
+ * source is newer than it), and Debian's Chromium, installed with apt-get when it is missing, so a fresh
+ * machine needs nothing done by hand. Tests get the browser's path with inject('chromiumPath').
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    chromiumPath: string;
+  }
+}
+
+const PORTAL = fileURLToPath(new URL('../apps/portal/', import.meta.url));
+const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+
+export function findChromium(): string | null {
+  const given = process.env.CHROMIUM_PATH;
+  if (given) return existsSync(given) ? given : null;
+  return CANDIDATES.find((path) => existsSync(path)) ?? null;
+}
+
+function installChromium(): string {
+  process.stderr.write('[tests] Chromium not found: installing the Debian package "chromium" (apt-get update && apt-get install)...\n');
+  if (userInfo().uid !== 0)
+    throw new Error(
+      'Chromium is missing and installing it needs root: apt-get install chromium, or set CHROMIUM_PATH to a Chromium binary.',
+    );
+  execFileSync('apt-get', ['update'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-liberation'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  const path = findChromium();
+  if (!path) throw new Error('apt-get installed chromium but no /usr/bin/chromium was found.');
+  return path;
+}
+
+function newestChange(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestChange(join(path, name))));
+}
+
+/** Builds the portal when dist is missing or older than its sources, so the tests never drive a stale page. */
+export function buildPortalIfStale(): void {
+  const built = join(PORTAL, 'dist', 'index.html');
+  const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((name) => join(PORTAL, name));
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newestChange))) return;
+  process.stderr.write('[tests] building the portal (apps/portal)...\n');
+  const vite = join(createRequire(join(PORTAL, 'package.json')).resolve('vite/package.json'), '..', 'bin', 'vite.js');
+  execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: PORTAL, stdio: 'inherit' });
+}
+
+export default function setup(project: TestProject): void {
+  buildPortalIfStale();
+  const chromium = findChromium() ?? installChromium();
+  project.provide('chromiumPath', chromium);
+}
