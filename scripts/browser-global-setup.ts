@@ -20,10 +20,16 @@ declare module 'vitest' {
 const PORTAL = fileURLToPath(new URL('../apps/portal/', import.meta.url));
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
-export function findChromium(): string | null {
-  const given = process.env.CHROMIUM_PATH;
-  if (given) return existsSync(given) ? given : null;
+function findChromium(): string | null {
   return CANDIDATES.find((path) => existsSync(path)) ?? null;
+}
+
+/** CHROMIUM_PATH names another Chromium to drive; it must exist (nothing is installed in its place). */
+function givenChromium(): string | null {
+  const given = process.env.CHROMIUM_PATH?.trim();
+  if (!given) return null;
+  if (!existsSync(given)) throw new Error(`CHROMIUM_PATH names ${given}, which does not exist.`);
+  return given;
 }
 
 function installChromium(): string {
@@ -49,7 +55,7 @@ function newestChange(path: string): number {
 }
 
 /** Builds the portal when dist is missing or older than its sources, so the tests never drive a stale page. */
-export function buildPortalIfStale(): void {
+function buildPortalIfStale(): void {
   const built = join(PORTAL, 'dist', 'index.html');
   const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((name) => join(PORTAL, name));
   if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newestChange))) return;
@@ -60,6 +66,6 @@ export function buildPortalIfStale(): void {
 
 export default function setup(project: TestProject): void {
   buildPortalIfStale();
-  const chromium = findChromium() ?? installChromium();
+  const chromium = givenChromium() ?? findChromium() ?? installChromium();
   project.provide('chromiumPath', chromium);
 }

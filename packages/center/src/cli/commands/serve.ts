@@ -63,7 +63,7 @@ API reference:  ${center.url}/docs   (OpenAPI 3.1: ${center.url}/openapi.json)
 
 First admin login link (works once, for 1 hour; a new one is printed on every start):
   ${loginLink}
-The web portal is not built yet; until it is, trade the link for a session with:
+Open it in a browser to log in to the portal (its staff pages are still to come), or trade it for a session with:
   curl -si -X POST ${center.url}/v1/auth/login-link -H 'content-type: application/json' -d '{"token":"${token}"}'
 and use the tessera_session cookie and csrfToken it answers, or make an API token: POST /v1/auth/tokens.
 Stop with Ctrl-C.
