@@ -36,6 +36,30 @@ export interface CenterConfig {
   limits: { syncPerAddress: number; syncPerKey: number; keyReadsPerUser: number };
   /** The built portal (apps/portal/dist) to serve; null: the one next to this package in the repository. */
   portalDir: string | null;
+  aws: AwsMarketplaceConfig;
+}
+
+/** How one AWS Marketplace product code becomes an LC product's license. */
+export interface MarketplaceProduct {
+  /** The LC product: its slug (graphdb) or id (prd_…). */
+  product: string;
+  /** Contract dimension → node role, e.g. { "query_nodes": "query" }. */
+  dimensions: Record<string, string>;
+  /** null: inferred from the entitlement's expiry (up to 45 days: 1m, else 1y). */
+  term: '1m' | '1y' | null;
+}
+
+/** AWS Marketplace SaaS contracts (services/marketplace.ts). */
+export interface AwsMarketplaceConfig {
+  region: string;
+  /** null: AWS's own endpoints. Both APIs are called at this URL when set (a test server, a VPC endpoint). */
+  endpoint: string | null;
+  /** By AWS product code. Empty: marketplace registration answers that no product is configured. */
+  products: Record<string, MarketplaceProduct>;
+  /** SNS signing certificates are fetched only from URLs matching this. */
+  certUrlPattern: RegExp;
+  /** Notifications are accepted only from topics matching this (AWS Marketplace's own by default). */
+  topicPattern: RegExp;
 }
 
 export interface CenterFlags {
@@ -73,6 +97,8 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
     keyReadsPerUser: readPerMinute(env, 'TESSERA_KEY_READS_PER_USER', 30, problems),
   };
 
+  const aws = readAwsMarketplace(env, problems);
+
   let masterKey: Uint8Array | null = null;
   let masterKeySource: CenterConfig['masterKeySource'] = 'file';
   if (env.TESSERA_MASTER_KEY) {
@@ -107,6 +133,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       trustProxy,
       limits,
       portalDir: env.TESSERA_PORTAL_DIR?.trim() ? resolve(env.TESSERA_PORTAL_DIR.trim()) : null,
+      aws,
     },
   };
 }
@@ -124,6 +151,73 @@ function readTrustProxy(value: string | undefined, problems: string[]): CenterCo
   if (entries.every((e) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(e))) return entries;
   problems.push('TESSERA_TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses or CIDRs (10.0.0.0/8,::1).');
   return false;
+}
+
+const DEFAULT_CERT_URL_PATTERN = '^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/';
+const DEFAULT_TOPIC_PATTERN = '^arn:aws:sns:us-east-1:287250355862:aws-mp-(entitlement|subscription)-notification-';
+
+/** Region, endpoint and product mapping of AWS Marketplace; credentials come from the AWS SDK's own chain (AWS_* variables, profiles, roles). */
+function readAwsMarketplace(env: NodeJS.ProcessEnv, problems: string[]): AwsMarketplaceConfig {
+  // The Entitlement Service is only in us-east-1.
+  const region = env.TESSERA_AWS_REGION?.trim() || 'us-east-1';
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    problems.push(`TESSERA_AWS_REGION must be an AWS region such as us-east-1 (got "${region}").`);
+  const endpoint = env.TESSERA_AWS_ENDPOINT?.trim().replace(/\/+$/, '') || null;
+  if (endpoint !== null && !/^https?:\/\/[^\s/]+$/.test(endpoint))
+    problems.push('TESSERA_AWS_ENDPOINT must be an http(s) URL without a path, e.g. https://vpce-example.amazonaws.com.');
+  const pattern = (name: string, fallback: string): RegExp => {
+    const text = env[name]?.trim() || fallback;
+    try {
+      return new RegExp(text);
+    } catch {
+      problems.push(`${name} must be a regular expression (got "${text}").`);
+      return new RegExp(fallback);
+    }
+  };
+  return {
+    region,
+    endpoint,
+    products: readMarketplaceProducts(env.TESSERA_AWS_MARKETPLACE_PRODUCTS, problems),
+    certUrlPattern: pattern('TESSERA_SNS_CERT_URL_PATTERN', DEFAULT_CERT_URL_PATTERN),
+    topicPattern: pattern('TESSERA_SNS_TOPIC_PATTERN', DEFAULT_TOPIC_PATTERN),
+  };
+}
+
+/** {"<product code>": {"product": "graphdb", "dimensions": {"query_nodes": "query"}, "term": "1y"}, ...} */
+function readMarketplaceProducts(text: string | undefined, problems: string[]): Record<string, MarketplaceProduct> {
+  const name = 'TESSERA_AWS_MARKETPLACE_PRODUCTS';
+  if (!text?.trim()) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    problems.push(`${name} must be JSON: {"<product code>": {"product": "graphdb", "dimensions": {"query_nodes": "query"}}}.`);
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`${name} must be a JSON object of AWS product codes.`);
+    return {};
+  }
+  const products: Record<string, MarketplaceProduct> = {};
+  for (const [code, entry] of Object.entries(parsed as Record<string, unknown>)) {
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const dimensions = e.dimensions as Record<string, unknown> | undefined;
+    const term = e.term ?? null;
+    if (!/^[A-Za-z0-9]{1,255}$/.test(code)) problems.push(`${name}: "${code}" is not an AWS product code.`);
+    else if (typeof e.product !== 'string' || e.product.trim() === '')
+      problems.push(`${name}: ${code} needs "product" (an LC product slug or id).`);
+    else if (
+      typeof dimensions !== 'object' ||
+      dimensions === null ||
+      Object.keys(dimensions).length === 0 ||
+      Object.values(dimensions).some((role) => typeof role !== 'string')
+    )
+      problems.push(`${name}: ${code} needs "dimensions", an object of contract dimension names to node roles.`);
+    else if (term !== null && term !== '1m' && term !== '1y')
+      problems.push(`${name}: ${code} has "term" ${String(term)}; use "1m", "1y" or leave it out.`);
+    else products[code] = { product: e.product.trim(), dimensions: dimensions as Record<string, string>, term };
+  }
+  return products;
 }
 
 function readPerMinute(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {

@@ -202,9 +202,36 @@ const listIndexes: Migration = {
   },
 };
 
+/**
+ * AWS Marketplace: buyers (a customer identifier, linked to one LC customer), one marketplace contract per buyer and
+ * product code, and the SNS messages already applied, so a message delivered again changes nothing.
+ */
+const marketplace: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('marketplace_buyers')
+      .addColumn('customer_identifier', 'text', (c) => c.primaryKey())
+      .addColumn('aws_account_id', 'text')
+      .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('contracts_external').on('contracts').columns(['source', 'external_id']).unique().execute();
+    await db.schema
+      .createTable('marketplace_messages')
+      .addColumn('message_id', 'text', (c) => c.primaryKey())
+      .addColumn('topic_arn', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('action', 'text')
+      .addColumn('external_id', 'text')
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('applied_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
   const provider: MigrationProvider = {
-    getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_list_indexes': listIndexes }),
+    getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_list_indexes': listIndexes, '0003_marketplace': marketplace }),
   };
   return new Migrator({ db, provider });
 }

@@ -46,7 +46,7 @@ export interface SessionsTable {
 export interface TokensTable {
   id: string; // tok_
   hash: string;
-  kind: 'setup' | 'activation' | 'reset' | 'login' | 'api';
+  kind: 'setup' | 'activation' | 'reset' | 'login' | 'api' | 'marketplace';
   user_id: string | null;
   customer_id: string | null;
   email: string | null;
@@ -179,6 +179,25 @@ export interface JobsTable {
   last_run_at: Millis | null;
 }
 
+/** An AWS Marketplace buyer (ResolveCustomer's customer identifier) and the LC customer it became. */
+export interface MarketplaceBuyersTable {
+  customer_identifier: string;
+  aws_account_id: string | null;
+  customer_id: string;
+  created_at: Millis;
+}
+
+/** SNS messages already applied (by MessageId), written in the transaction of their change. */
+export interface MarketplaceMessagesTable {
+  message_id: string;
+  topic_arn: string;
+  type: string;
+  action: string | null;
+  external_id: string | null; // the contract's, when the message named one
+  outcome: string; // applied, unchanged, ignored, confirmed
+  applied_at: Millis;
+}
+
 export interface Database {
   products: ProductsTable;
   customers: CustomersTable;
@@ -196,6 +215,8 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
   jobs: JobsTable;
+  marketplace_buyers: MarketplaceBuyersTable;
+  marketplace_messages: MarketplaceMessagesTable;
 }
 
 export type { ColumnType };

@@ -2,9 +2,10 @@
  * Contracts: how a license was bought. This is the sales side: staff sell a customer quantities of a product's
  * node roles for a term of one month or one year, and the contract and the license it grants are created in one
  * transaction, each with its audit event, so there is never a contract without its license or the reverse.
- * Renewals, auto-renew runs and marketplace contracts are not here yet.
+ * AWS Marketplace contracts (services/marketplace.ts) are made here too, with their source, external id and the
+ * end AWS states, inside the marketplace's own transaction. Renewals and auto-renew runs are not here yet.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
 import type { Failure, Result } from '@tessera/core';
 import type { ContractsTable, Database } from '../db/schema.js';
@@ -29,6 +30,14 @@ export interface ContractInput {
   limits?: Record<string, number>;
   features?: string[];
   mode?: 'online' | 'offline';
+}
+
+/** What only the marketplace sets: where the contract came from, its id there, and the end the marketplace states. */
+export interface ContractOrigin {
+  source: 'marketplace';
+  /** The buyer's customer identifier and the product code: one contract per pair. */
+  externalId: string;
+  endsAt: number;
 }
 
 export interface ContractView {
@@ -73,14 +82,20 @@ export class Contracts {
   }
 
   /** A sales contract and its license (nodes = quantities, expiring when the term ends); one transaction. */
-  async create(input: ContractInput, actor: string): Promise<Result<{ contract: ContractView; license: LicenseView }>> {
+  async create(
+    input: ContractInput,
+    actor: string,
+    origin?: ContractOrigin,
+    outer?: Transaction<Database>,
+  ): Promise<Result<{ contract: ContractView; license: LicenseView }>> {
     if (input.term !== '1m' && input.term !== '1y') return fail('BAD_REQUEST', 'term must be 1m (one month) or 1y (one year).');
     if (typeof input.autoRenew !== 'boolean') return fail('BAD_REQUEST', 'autoRenew must be true or false.');
     if (input.startsAt !== undefined && (!Number.isSafeInteger(input.startsAt) || input.startsAt < 0))
       return fail('BAD_REQUEST', 'startsAt must be a time in epoch milliseconds.');
-    const product = await this.db.selectFrom('products').selectAll().where('id', '=', input.productId).executeTakeFirst();
+    const db = outer ?? this.db;
+    const product = await db.selectFrom('products').selectAll().where('id', '=', input.productId).executeTakeFirst();
     if (!product) return fail('NOT_FOUND', `There is no product ${input.productId}.`);
-    const customer = await this.db.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
+    const customer = await db.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
     if (!customer) return fail('NOT_FOUND', `There is no customer ${input.customerId}.`);
     const names = productNames(product);
     const quantitiesProblem = countsProblem(input.quantities, 'quantities', names.roles, `roles of ${names.slug}`, true);
@@ -89,7 +104,7 @@ export class Contracts {
       return fail('BAD_REQUEST', 'quantities must sell at least one node of some role.');
     const now = this.clock.now();
     const startsAt = input.startsAt ?? now;
-    const endsAt = addMonths(startsAt, TERM_MONTHS[input.term]);
+    const endsAt = origin?.endsAt ?? addMonths(startsAt, TERM_MONTHS[input.term]);
     if (endsAt <= now) {
       return fail(
         'BAD_REQUEST',
@@ -105,62 +120,86 @@ export class Contracts {
       id: newId('ctr_'),
       customer_id: input.customerId,
       product_id: input.productId,
-      source: 'sales',
+      source: origin?.source ?? 'sales',
       term: input.term,
       auto_renew: input.autoRenew ? 1 : 0,
       quantities: JSON.stringify(input.quantities),
-      external_id: null,
+      external_id: origin?.externalId ?? null,
       starts_at: startsAt,
       ends_at: endsAt,
       status: 'active',
       created_at: now,
     };
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        await trx.insertInto('contracts').values(row).execute();
-        const license = await this.licenses.createLicense(
-          {
-            customerId: input.customerId,
-            productId: input.productId,
-            nodes: input.quantities,
-            limits,
-            features,
-            startsAt,
-            expiresAt: endsAt,
-            ...(input.mode === undefined ? {} : { mode: input.mode }),
-            contractId: row.id,
-          },
+    const write = async (trx: Transaction<Database>) => {
+      await trx.insertInto('contracts').values(row).execute();
+      const license = await this.licenses.createLicense(
+        {
+          customerId: input.customerId,
+          productId: input.productId,
+          nodes: input.quantities,
+          limits,
+          features,
+          startsAt,
+          expiresAt: endsAt,
+          ...(input.mode === undefined ? {} : { mode: input.mode }),
+          contractId: row.id,
+        },
+        actor,
+        trx,
+      );
+      if (!license.ok) throw new Refusal(license);
+      const contract = viewOf(row, [license.value.id]);
+      // Last in the transaction: the audit head stays locked until the commit.
+      await this.audit.append(
+        {
           actor,
-          trx,
-        );
-        if (!license.ok) throw new Refusal(license);
-        const contract = viewOf(row, [license.value.id]);
-        // Last in the transaction: the audit head stays locked until the commit.
-        await this.audit.append(
-          {
-            actor,
-            action: 'contract.created',
-            subject: row.id,
-            data: {
-              customerId: contract.customerId,
-              product: names.slug,
-              source: contract.source,
-              term: contract.term,
-              autoRenew: contract.autoRenew,
-              quantities: contract.quantities,
-              startsAt,
-              endsAt,
-              licenseId: license.value.id,
-            },
+          action: 'contract.created',
+          subject: row.id,
+          data: {
+            customerId: contract.customerId,
+            product: names.slug,
+            source: contract.source,
+            term: contract.term,
+            autoRenew: contract.autoRenew,
+            quantities: contract.quantities,
+            startsAt,
+            endsAt,
+            licenseId: license.value.id,
           },
-          trx,
-        );
-        return ok({ contract, license: license.value });
-      });
+        },
+        trx,
+      );
+      return ok({ contract, license: license.value });
+    };
+    try {
+      return await (outer ? write(outer) : this.db.transaction().execute(write));
     } catch (error) {
       if (error instanceof Refusal) return error.failure;
       throw error;
     }
+  }
+
+  /**
+   * A marketplace contract's new state as the marketplace reports it (quantities, end, status), in the caller's
+   * transaction with its audit event; the license follows through Licenses. Unchanged fields are left out.
+   */
+  async update(
+    contractId: string,
+    set: { quantities?: Record<string, number>; endsAt?: number; status?: ContractView['status'] },
+    actor: string,
+    reason: string,
+    trx: Transaction<Database>,
+  ): Promise<void> {
+    await trx
+      .updateTable('contracts')
+      .set({
+        ...(set.quantities === undefined ? {} : { quantities: JSON.stringify(set.quantities) }),
+        ...(set.endsAt === undefined ? {} : { ends_at: set.endsAt }),
+        ...(set.status === undefined ? {} : { status: set.status }),
+      })
+      .where('id', '=', contractId)
+      .execute();
+    await this.audit.append({ actor, action: 'contract.updated', subject: contractId, data: { ...set, reason } }, trx);
   }
 
   /** Contracts newest first, of one customer when customerId is given. */

@@ -262,15 +262,78 @@ export class Licenses {
    * Staff suspend a license (payment overdue, a dispute) or resume it. A suspended license's online key stops
    * syncing and no key is handed out; an offline key already copied works until it expires, as it must offline.
    */
-  async setStatus(licenseId: string, status: 'active' | 'suspended', reason: string, actor: string): Promise<Result<LicenseView>> {
+  async setStatus(
+    licenseId: string,
+    status: 'active' | 'suspended',
+    reason: string,
+    actor: string,
+    trx?: Transaction<Database>,
+  ): Promise<Result<LicenseView>> {
     const problem = reasonProblem(reason, status === 'active' ? 'resumption' : 'suspension', 'the ticket and what was agreed');
     if (problem) return fail('BAD_REQUEST', problem);
-    return this.change(licenseId, { customerId: null }, actor, (row) => {
-      if (row.status === status) return ok(null);
-      if (row.status === 'ended') return fail('BAD_REQUEST', `License ${row.id} has ended; issue a new license instead.`);
-      const kind = status === 'active' ? 'resumed' : 'suspended';
-      return ok({ kind, set: { status }, detail: { status, previous: row.status, reason: reason.trim() } });
-    });
+    return this.change(
+      licenseId,
+      { customerId: null },
+      actor,
+      (row) => {
+        if (row.status === status) return ok(null);
+        if (row.status === 'ended') return fail('BAD_REQUEST', `License ${row.id} has ended; issue a new license instead.`);
+        const kind = status === 'active' ? 'resumed' : 'suspended';
+        return ok({ kind, set: { status }, detail: { status, previous: row.status, reason: reason.trim() } });
+      },
+      trx,
+    );
+  }
+
+  /**
+   * A marketplace contract's new term as the marketplace states it: the expiry (a renewal) and the nodes per role
+   * (an expansion), each a change of its own that raises the serial; in the caller's transaction.
+   */
+  async setTerms(
+    licenseId: string,
+    terms: { expiresAt: number; nodes: Record<string, number> },
+    actor: string,
+    detail: Record<string, unknown>,
+    trx: Transaction<Database>,
+  ): Promise<Result<LicenseView>> {
+    const renewed = await this.change(
+      licenseId,
+      { customerId: null },
+      actor,
+      (row) =>
+        ok(
+          row.expires_at === terms.expiresAt
+            ? null
+            : {
+                kind: 'renewed',
+                set: { expires_at: terms.expiresAt },
+                detail: { ...detail, expiresAt: terms.expiresAt, previous: row.expires_at },
+              },
+        ),
+      trx,
+    );
+    if (!renewed.ok) return renewed;
+    return this.change(
+      licenseId,
+      { customerId: null },
+      actor,
+      async (row, t) => {
+        const previous = JSON.parse(row.nodes) as Record<string, number>;
+        const nodes = { ...previous, ...terms.nodes };
+        if (JSON.stringify(Object.entries(nodes).sort()) === JSON.stringify(Object.entries(previous).sort())) return ok(null);
+        const product = await t.selectFrom('products').selectAll().where('id', '=', row.product_id).executeTakeFirstOrThrow();
+        const problem = contentProblem(productNames(product), {
+          nodes,
+          limits: JSON.parse(row.limits) as unknown,
+          features: JSON.parse(row.features) as unknown,
+          startsAt: row.starts_at,
+          expiresAt: row.expires_at,
+        });
+        if (problem) return fail('BAD_REQUEST', problem);
+        return ok({ kind: 'expanded', set: { nodes: JSON.stringify(nodes) }, detail: { ...detail, nodes, previous } });
+      },
+      trx,
+    );
   }
 
   async get(licenseId: string, scope: Scope): Promise<Result<LicenseView>> {
@@ -360,14 +423,19 @@ export class Licenses {
     return ok(this.viewOf(row));
   }
 
-  /** Reads the license (locked on PostgreSQL), applies one change, raises the serial, records it; one transaction. */
+  /**
+   * Reads the license (locked on PostgreSQL), applies one change, raises the serial, records it; one transaction
+   * (the caller's, when given: then in-process copies are dropped before that commit and may be read again for the
+   * few seconds other instances keep theirs).
+   */
   private async change(
     licenseId: string,
     scope: Scope,
     actor: string,
     decide: (row: LicenseRow, trx: Transaction<Database>) => Result<Change | null> | Promise<Result<Change | null>>,
+    outer?: Transaction<Database>,
   ): Promise<Result<LicenseView>> {
-    const changed = await this.db.transaction().execute(async (trx) => {
+    const work = async (trx: Transaction<Database>): Promise<Result<LicenseView>> => {
       const row = await this.find(trx, licenseId, scope, true);
       if (!row) return notFound(licenseId);
       const decided = await decide(row, trx);
@@ -382,7 +450,8 @@ export class Licenses {
         .execute();
       await this.record(trx, updated, kind, actor, detail);
       return ok(this.viewOf(updated));
-    });
+    };
+    const changed = await (outer ? work(outer) : this.db.transaction().execute(work));
     // After the commit: in-process copies (the sync path's) drop the license; other instances' expire in seconds.
     if (changed.ok) for (const listener of this.listeners) listener(licenseId);
     return changed;
