@@ -106,6 +106,8 @@ describe('account pages in Chromium', () => {
     await page.keyboard.type(NEW_PASSWORD);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Licenses', level: 1 }).waitFor();
+    // The cards arrive after the heading: wait for the one license, then make sure it is the only one.
+    await page.getByRole('article', { name: 'Guard' }).waitFor();
     expect(await page.getByRole('article').count()).toBe(1);
   });
 

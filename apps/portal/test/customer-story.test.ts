@@ -72,8 +72,8 @@ describe('the customer story in Chromium', () => {
     expect(await password.getAttribute('aria-invalid')).toBe('true');
 
     await password.fill(PASSWORD);
-    expect(await rule.locator('li.unmet').count()).toBe(0);
-    expect(await refusal.count()).toBe(0);
+    await expect.poll(() => rule.locator('li.unmet').count()).toBe(0);
+    await expect.poll(() => refusal.count()).toBe(0);
     await page.getByLabel('Repeat the password').fill(PASSWORD);
     await mainPage('register');
     await page.getByRole('button', { name: 'Create account' }).click();
