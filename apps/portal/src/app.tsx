@@ -11,6 +11,7 @@ import { ErrorNotice, Loading, PageTitle } from './components/page';
 import { BindWizardPage } from './pages/bind-wizard';
 import { LicenseDetailsPage } from './pages/license-details';
 import { LicensesPage } from './pages/licenses';
+import { MarketplaceWelcomePage } from './pages/marketplace-welcome';
 import { LoginLinkPage, LoginPage } from './pages/login';
 import { ForgotPage, ResetPage } from './pages/password-reset';
 import { ActivatePage, SetupPage } from './pages/register';
@@ -34,6 +35,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/activate$/, access: 'public', render: () => <ActivatePage /> },
   { pattern: /^\/reset$/, access: 'public', render: () => <ResetPage /> },
   { pattern: /^\/login-link$/, access: 'public', render: () => <LoginLinkPage /> },
+  { pattern: /^\/marketplace\/welcome$/, access: 'public', render: () => <MarketplaceWelcomePage /> },
   { pattern: /^\/(?:licenses)?$/, access: 'customer', render: () => <LicensesPage /> },
   { pattern: /^\/licenses\/(lic_[A-Za-z0-9]+)$/, access: 'customer', render: ([id]) => <LicenseDetailsPage key={id} licenseId={id!} /> },
   { pattern: /^\/licenses\/(lic_[A-Za-z0-9]+)\/bind$/, access: 'customer', render: ([id]) => <BindWizardPage key={id} licenseId={id!} /> },
