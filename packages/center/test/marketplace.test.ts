@@ -150,6 +150,8 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
     const cards = await anonymous.get('/v1/licenses');
     expect(cards.body.items).toHaveLength(1);
     expect(cards.body.items[0]).toMatchObject({ product: { slug: 'graphdb' }, nodes: { query: 2, storage: 3 }, mode: 'online' });
+    // Neither AWS's registration token nor the welcome secret reaches the log.
+    expect(tc.log.join('\n')).not.toMatch(new RegExp(`reg-token-1|${welcome}`));
     licenseId = cards.body.items[0].id;
     contractId = cards.body.items[0].contractId;
     const contract = await tc.center.services.contracts.get(contractId);
@@ -294,5 +296,15 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
       .where('contracts.external_id', '=', `${failing.customerIdentifier}/${PRODUCT_CODE}`)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ contract: 'ended', term: '1m', license: 'suspended' });
+  });
+
+  it('limits registrations per address, so a script cannot make the License Center hammer AWS', async () => {
+    const calls = aws.calls.length;
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 429; i++) status = (await register(`junk-${i}`)).status;
+    expect(status).toBe(429);
+    const limited = await register('junk-last');
+    expect(((await limited.json()) as any).error.code).toBe('RATE_LIMITED');
+    expect(aws.calls.length - calls).toBeLessThan(30);
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '@tessera/http';
+import { fail } from '@tessera/core';
 import type { Failure, Result } from '@tessera/core';
 import type { CenterServices } from '../../app.js';
 import { SNS_FIELDS } from '../../services/sns-messages.js';
@@ -14,7 +15,7 @@ import { body, object, text, valueOf } from '../route-kit.js';
 
 const TAGS = ['AWS Marketplace'];
 const TOKEN_FIELD = 'x-amzn-marketplace-token';
-/** The welcome page's requests share one budget per address. */
+/** Registrations and the welcome page's requests share one budget per address. */
 const ADDRESS_BUDGET = { max: 30, windowMs: 15 * 60_000 };
 const MAX_FORM_BYTES = 16 * 1024;
 
@@ -24,6 +25,9 @@ const SNS_TYPES = ['SubscriptionConfirmation', 'Notification', 'UnsubscribeConfi
 
 export function marketplaceRoutes(app: FastifyInstance, services: CenterServices): void {
   const { marketplace, marketplaceNotifications, accounts } = services;
+  // Each registration calls AWS twice: a budget per address keeps a script from making LC hammer AWS.
+  const withinBudget = (request: FastifyRequest) => accounts.throttle.allow(`marketplace-address:${request.ip}`, ADDRESS_BUDGET);
+  const TOO_MANY = fail('RATE_LIMITED', 'Too many attempts from this address; wait 15 minutes and try again.');
   // Body parsers of these routes only (an encapsulated plugin): the registration is a form, SNS sends JSON as text/plain.
   app.register(async (scope) => {
     scope.addContentTypeParser(
@@ -63,6 +67,7 @@ export function marketplaceRoutes(app: FastifyInstance, services: CenterServices
         },
       },
       async (request, reply) => {
+        if (!(await withinBudget(request))) return refuse(request, reply, TOO_MANY);
         const registered = await marketplace.register(request.body[TOKEN_FIELD]!);
         if (!registered.ok) return refuse(request, reply, registered);
         request.log.info({ contractId: registered.value.contractId, created: registered.value.created }, 'AWS Marketplace registration');
@@ -123,8 +128,7 @@ export function marketplaceRoutes(app: FastifyInstance, services: CenterServices
       },
     },
     async (request, reply) => {
-      if (!(await accounts.throttle.allow(`marketplace-address:${request.ip}`, ADDRESS_BUDGET)))
-        throw new ApiError('RATE_LIMITED', 429, 'Too many attempts from this address; wait 15 minutes and try again.');
+      if (!(await withinBudget(request))) throw apiErrorOf(TOO_MANY);
       const mailed = valueOf(await marketplace.mailSetupLink(request.body.token, request.body.email));
       reply.status(202);
       return { email: mailed.email, message: 'Check your mail for the link to set up your account.' };
