@@ -24,6 +24,10 @@ import { SyncService } from './services/sync.js';
 import { LicenseQueries } from './services/license-queries.js';
 import { RequestCodes } from './services/request-codes.js';
 import { RenewalRequests } from './services/renewal-requests.js';
+import { Marketplace } from './services/marketplace.js';
+import { AwsMarketplaceApi } from './services/marketplace-aws.js';
+import { MarketplaceNotifications } from './services/marketplace-notifications.js';
+import { SnsVerifier } from './services/sns-messages.js';
 import { buildServer } from './http/server.js';
 import { WindowLimiter } from './http/rate-limit.js';
 import type { Kysely } from 'kysely';
@@ -47,6 +51,8 @@ export interface CenterServices {
   renewalRequests: RenewalRequests;
   contracts: Contracts;
   customers: Customers;
+  marketplace: Marketplace;
+  marketplaceNotifications: MarketplaceNotifications;
   /** Per-process request budgets (see http/rate-limit.ts). */
   limiters: { syncPerAddress: WindowLimiter; keyReads: WindowLimiter };
 }
@@ -99,6 +105,8 @@ export async function startCenter(
     logger,
   });
   const contracts = new Contracts({ db: handle.db, licenses, audit, clock });
+  const accounts = new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl });
+  const awsApi = new AwsMarketplaceApi(config.aws);
   const now = () => clock.now();
   const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, now);
   const syncPerKey = minute(config.limits.syncPerKey);
@@ -113,12 +121,32 @@ export async function startCenter(
     sync: new SyncService({ db: handle.db, licenses, keys, clock, limitKey: (key) => syncPerKey.take(key) }),
     mail,
     jobs: new JobClaims({ db: handle.db, instanceId: config.instanceId, clock }),
-    accounts: new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl }),
+    accounts,
     licenseQueries: new LicenseQueries({ db: handle.db, clock, masterKey: config.masterKey }),
     requestCodes: new RequestCodes({ db: handle.db, licenses, clock }),
     renewalRequests: new RenewalRequests({ db: handle.db, audit, mail, clock, publicUrl: config.publicUrl }),
     contracts,
     customers: new Customers({ db: handle.db, contracts }),
+    marketplace: new Marketplace({
+      db: handle.db,
+      api: awsApi,
+      contracts,
+      accounts,
+      audit,
+      clock,
+      config: config.aws,
+      publicUrl: config.publicUrl,
+    }),
+    marketplaceNotifications: new MarketplaceNotifications({
+      db: handle.db,
+      api: awsApi,
+      verifier: new SnsVerifier({ certUrlPattern: config.aws.certUrlPattern }),
+      contracts,
+      licenses,
+      audit,
+      clock,
+      config: config.aws,
+    }),
     limiters: { syncPerAddress: minute(config.limits.syncPerAddress), keyReads: minute(config.limits.keyReadsPerUser) },
   };
   const app = await buildServer(services, logger);
