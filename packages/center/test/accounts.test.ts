@@ -149,6 +149,18 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     expect((await accounts.register(setup, { name: 'W', password: PASSWORD })).ok).toBe(true);
   });
 
+  it('keeps the setup link usable when the email chosen has an account already', async () => {
+    await customerAccount('taken@example.com');
+    await accounts.inviteCustomer(customerId, 'newcomer@example.com', 'staff:test');
+    const setup = await linkIn('newcomer@example.com', 'setup');
+    expect(await accounts.register(setup, { name: 'N', email: 'taken@example.com', password: PASSWORD })).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/taken@example\.com exists already/),
+    });
+    expect((await accounts.register(setup, { name: 'N', email: 'other@example.com', password: PASSWORD })).ok).toBe(true);
+    expect((await accounts.register(setup, { name: 'N', email: 'third@example.com', password: PASSWORD })).ok).toBe(false);
+  });
+
   it('uses every link once and not after it expires', async () => {
     await accounts.inviteCustomer(customerId, 'once@example.com', 'staff:test');
     const setup = await linkIn('once@example.com', 'setup');

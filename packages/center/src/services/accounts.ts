@@ -95,14 +95,15 @@ export class Accounts {
       return fail('BAD_REQUEST', 'The email must be an address like name@example.com.');
     // Hashed before the transaction: the ~40 ms of argon2 should not hold the database's write lock.
     const passwordHash = await hashPassword(input.password);
-    return this.db.transaction().execute(async (trx) => {
+    // A refusal after the link was consumed rolls the transaction back, so the link still works for a second try.
+    return rollingBack(this.db, async (trx) => {
       const token = await consumeOneTimeToken(trx, 'setup', setupToken, this.clock.now());
       if (!token.ok) return token;
       const email = normalEmail(input.email ?? token.value.email ?? '');
-      if (!email || !token.value.customer_id) return fail('BAD_REQUEST', 'The setup link names no email; ask for a new one.');
+      if (!email || !token.value.customer_id) throw new Refusal(fail('BAD_REQUEST', 'The setup link names no email; ask for a new one.'));
       const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
       // Only someone holding a setup link learns this; they need it to pick another address.
-      if (taken) return fail('BAD_REQUEST', `An account with the email ${email} exists already; log in or reset its password.`);
+      if (taken) throw new Refusal(fail('BAD_REQUEST', `An account with the email ${email} exists already; log in or reset its password.`));
       const userId = newId('usr_');
       await trx
         .insertInto('users')
@@ -360,6 +361,22 @@ export class Accounts {
       .execute();
     await this.audit.append({ actor, action: 'api_token.created', subject: userId, data: { tokenId: id, label } }, trx);
     return token;
+  }
+}
+
+/** A failure that must also undo what its transaction did so far. */
+class Refusal extends Error {
+  constructor(readonly result: Result<never>) {
+    super(result.ok ? 'refusal' : result.detail);
+  }
+}
+
+async function rollingBack<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await db.transaction().execute(work);
+  } catch (error) {
+    if (error instanceof Refusal) return error.result;
+    throw error;
   }
 }
 
