@@ -4,18 +4,15 @@
  * audit event; every change of the signed content raises the serial. A license is signed once per serial (on
  * first demand) and the text kept, so syncs and key pages never sign.
  */
-import { PostgresAdapter } from 'kysely';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { fail, ok, parseLmid } from '@tessera/core';
 import type { Result } from '@tessera/core';
-import type { Database, LicensesTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { AuditLog } from './audit.js';
 import {
   addMonths,
   contentProblem,
-  DEFAULT_GRACE_DAYS,
-  DEFAULT_WARN_DAYS,
   expandedNodes,
   productNames,
   productProblem,
@@ -26,43 +23,14 @@ import {
   textProblem,
 } from './license-rules.js';
 import { signLicenseRow } from './license-signing.js';
-import { licenseViewOf } from './license-views.js';
 import type { LicenseView, ProductView } from './license-views.js';
-import { onlineKeyFor, onlineKeyHash } from './online-keys.js';
+import { onlineKeyFor } from './online-keys.js';
 import type { SigningKeys } from './signing-keys.js';
 
-export interface LicenseInputOfStaff {
-  customerId: string;
-  productId: string;
-  nodes: Record<string, number>;
-  limits?: Record<string, number>;
-  features?: string[];
-  startsAt: number;
-  expiresAt: number;
-  mode?: 'online' | 'offline';
-  /** The contract (contracts.ts) the license was sold under. */
-  contractId?: string;
-}
+import { LicenseStore, notFound } from './license-store.js';
+import type { LicenseInputOfStaff, LicenseRow, OfflineIssue, Scope } from './license-store.js';
 
-/** An offline license for one LMID (see issueOffline). */
-export interface OfflineIssue {
-  /** Update this license instead of creating one. */
-  licenseId?: string;
-  customerId: string;
-  productId: string;
-  lmid: string;
-  nodes: Record<string, number>;
-  limits: Record<string, number>;
-  features: string[];
-  startsAt: number;
-  expiresAt: number;
-}
-
-export type Scope = { customerId: string | null };
-
-type LicenseRow = Selectable<LicensesTable>;
-type Change = { kind: string; set: Partial<LicenseRow>; detail: Record<string, unknown> };
-
+export type { LicenseInputOfStaff, OfflineIssue, Scope };
 export { addMonths };
 export type { LicenseView, ProductView };
 
@@ -72,8 +40,7 @@ export class Licenses {
   private readonly audit: AuditLog;
   private readonly masterKey: Uint8Array;
   private readonly clock: { now(): number };
-  private readonly postgres: boolean;
-  private readonly listeners: ((licenseId: string) => void)[] = [];
+  private readonly store: LicenseStore;
 
   constructor(options: { db: Kysely<Database>; keys: SigningKeys; audit: AuditLog; masterKey: Uint8Array; clock: { now(): number } }) {
     this.db = options.db;
@@ -81,7 +48,7 @@ export class Licenses {
     this.audit = options.audit;
     this.masterKey = options.masterKey;
     this.clock = options.clock;
-    this.postgres = options.db.getExecutor().adapter instanceof PostgresAdapter;
+    this.store = new LicenseStore(options);
   }
 
   async createProduct(
@@ -137,7 +104,7 @@ export class Licenses {
   async createLicense(input: LicenseInputOfStaff, actor: string, trx?: Transaction<Database>): Promise<Result<LicenseView>> {
     if (input.mode !== undefined && input.mode !== 'online' && input.mode !== 'offline')
       return fail('BAD_REQUEST', 'mode must be online or offline.');
-    return this.insert({ ...input, mode: input.mode ?? 'offline', lmid: null }, actor, 'created', trx);
+    return this.store.insert({ ...input, mode: input.mode ?? 'offline', lmid: null }, actor, 'created', trx);
   }
 
   /**
@@ -148,8 +115,8 @@ export class Licenses {
     const parsed = parseLmid(input.lmid);
     if (!parsed.ok) return parsed;
     const lmid = parsed.value;
-    if (input.licenseId === undefined) return this.insert({ ...input, mode: 'offline', lmid }, actor, kind);
-    return this.change(input.licenseId, { customerId: input.customerId }, actor, async (row, trx) => {
+    if (input.licenseId === undefined) return this.store.insert({ ...input, mode: 'offline', lmid }, actor, kind);
+    return this.store.change(input.licenseId, { customerId: input.customerId }, actor, async (row, trx) => {
       if (row.product_id !== input.productId)
         return fail('BAD_REQUEST', `License ${row.id} is for another product than ${input.productId}.`);
       if (row.lmid !== null && row.lmid !== lmid) {
@@ -185,7 +152,7 @@ export class Licenses {
   async bindLmid(licenseId: string, lmid: string, scope: Scope, actor: string): Promise<Result<LicenseView>> {
     const parsed = parseLmid(lmid);
     if (!parsed.ok) return parsed;
-    return this.change(licenseId, scope, actor, (row) => {
+    return this.store.change(licenseId, scope, actor, (row) => {
       if (row.lmid === parsed.value) return ok(null);
       if (row.lmid !== null) {
         const how = scope.customerId === null ? 'rebind it with a reason instead' : `ask the vendor to rebind it to ${parsed.value}`;
@@ -208,7 +175,7 @@ export class Licenses {
     const parsed = parseLmid(newLmid);
     if (!parsed.ok) return parsed;
     const lmid = parsed.value;
-    return this.change(licenseId, { customerId: null }, actor, async (row, trx) => {
+    return this.store.change(licenseId, { customerId: null }, actor, async (row, trx) => {
       if (row.lmid === null) return fail('BAD_REQUEST', `License ${row.id} is not bound to a License Manager yet: bind it instead.`);
       if (row.lmid === lmid) return ok(null);
       const since = this.clock.now() - REBIND_WINDOW_MS;
@@ -233,7 +200,7 @@ export class Licenses {
 
   async setMode(licenseId: string, mode: 'online' | 'offline', scope: Scope, actor: string): Promise<Result<LicenseView>> {
     if (mode !== 'online' && mode !== 'offline') return fail('BAD_REQUEST', 'mode must be online or offline.');
-    return this.change(licenseId, scope, actor, (row) =>
+    return this.store.change(licenseId, scope, actor, (row) =>
       ok(row.mode === mode ? null : { kind: 'mode', set: { mode }, detail: { mode, previous: row.mode } }),
     );
   }
@@ -241,7 +208,7 @@ export class Licenses {
   /** Extends the term by whole calendar months from the current expiry. */
   async renew(licenseId: string, months: 1 | 12, actor: string): Promise<Result<LicenseView>> {
     if (months !== 1 && months !== 12) return fail('BAD_REQUEST', 'A renewal is for 1 or 12 months.');
-    return this.change(licenseId, { customerId: null }, actor, (row) => {
+    return this.store.change(licenseId, { customerId: null }, actor, (row) => {
       const expiresAt = addMonths(row.expires_at, months);
       return ok({ kind: 'renewed', set: { expires_at: expiresAt }, detail: { months, expiresAt, previous: row.expires_at } });
     });
@@ -249,7 +216,7 @@ export class Licenses {
 
   /** Adds seats per role (roles of the license's product). */
   async expand(licenseId: string, addNodes: Record<string, number>, actor: string): Promise<Result<LicenseView>> {
-    return this.change(licenseId, { customerId: null }, actor, async (row, trx) => {
+    return this.store.change(licenseId, { customerId: null }, actor, async (row, trx) => {
       const product = await trx.selectFrom('products').select(['slug', 'roles']).where('id', '=', row.product_id).executeTakeFirstOrThrow();
       const nodes = expandedNodes(JSON.parse(row.nodes) as Record<string, number>, addNodes, product);
       return nodes.ok
@@ -271,7 +238,7 @@ export class Licenses {
   ): Promise<Result<LicenseView>> {
     const problem = reasonProblem(reason, status === 'active' ? 'resumption' : 'suspension', 'the ticket and what was agreed');
     if (problem) return fail('BAD_REQUEST', problem);
-    return this.change(
+    return this.store.change(
       licenseId,
       { customerId: null },
       actor,
@@ -296,7 +263,7 @@ export class Licenses {
     detail: Record<string, unknown>,
     trx: Transaction<Database>,
   ): Promise<Result<LicenseView>> {
-    const renewed = await this.change(
+    const renewed = await this.store.change(
       licenseId,
       { customerId: null },
       actor,
@@ -313,7 +280,7 @@ export class Licenses {
       trx,
     );
     if (!renewed.ok) return renewed;
-    return this.change(
+    return this.store.change(
       licenseId,
       { customerId: null },
       actor,
@@ -336,14 +303,19 @@ export class Licenses {
     );
   }
 
+  /** Calls `listener` with a license's id after every committed change of it made through this instance. */
+  onChange(listener: (licenseId: string) => void): void {
+    this.store.onChange(listener);
+  }
+
   async get(licenseId: string, scope: Scope): Promise<Result<LicenseView>> {
-    const row = await this.find(this.db, licenseId, scope, false);
-    return row ? ok(this.viewOf(row)) : notFound(licenseId);
+    const row = await this.store.find(this.db, licenseId, scope, false);
+    return row ? ok(this.store.viewOf(row)) : notFound(licenseId);
   }
 
   /** The key a customer copies: the online key, or for offline mode the signed license bound to its LMID. */
   async key(licenseId: string, scope: Scope): Promise<Result<{ mode: 'online' | 'offline'; key: string }>> {
-    const row = await this.find(this.db, licenseId, scope, false);
+    const row = await this.store.find(this.db, licenseId, scope, false);
     if (!row) return notFound(licenseId);
     if (row.status !== 'active') return fail('BAD_REQUEST', `License ${row.id} is ${row.status}; contact the vendor to have it resumed.`);
     if (row.mode === 'online') return ok({ mode: 'online', key: onlineKeyFor(this.masterKey, row.id) });
@@ -364,125 +336,4 @@ export class Licenses {
   async signedTextOf(row: LicenseRow): Promise<string | null> {
     return signLicenseRow(this.db, this.keys, row);
   }
-
-  /** A new license at serial 1, recorded as `kind`; one transaction (the caller's, when given). */
-  private async insert(
-    input: LicenseInputOfStaff & { mode: 'online' | 'offline'; lmid: string | null },
-    actor: string,
-    kind: string,
-    outer?: Transaction<Database>,
-  ): Promise<Result<LicenseView>> {
-    const db = outer ?? this.db;
-    const product = await db.selectFrom('products').selectAll().where('id', '=', input.productId).executeTakeFirst();
-    if (!product) return fail('NOT_FOUND', `There is no product ${input.productId}.`);
-    const customer = await db.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
-    if (!customer) return fail('NOT_FOUND', `There is no customer ${input.customerId}.`);
-    const limits = input.limits ?? {};
-    const features = input.features ?? [];
-    const problem = contentProblem(productNames(product), { ...input, limits, features });
-    if (problem) return fail('BAD_REQUEST', problem);
-    const now = this.clock.now();
-    const id = newId('lic_');
-    const row: LicenseRow = {
-      id,
-      customer_id: input.customerId,
-      contract_id: input.contractId ?? null,
-      product_id: input.productId,
-      serial: 1,
-      nodes: JSON.stringify(input.nodes),
-      limits: JSON.stringify(limits),
-      features: JSON.stringify(features),
-      starts_at: input.startsAt,
-      expires_at: input.expiresAt,
-      warn_days: DEFAULT_WARN_DAYS,
-      grace_days: DEFAULT_GRACE_DAYS,
-      status: 'active',
-      mode: input.mode,
-      lmid: input.lmid,
-      online_key_hash: onlineKeyHash(onlineKeyFor(this.masterKey, id)),
-      signed_text: null,
-      signed_serial: null,
-      created_at: now,
-      updated_at: now,
-    };
-    const detail = {
-      ...(input.lmid === null ? {} : { licenseId: id, lmid: input.lmid }),
-      ...(input.contractId === undefined ? {} : { contractId: input.contractId }),
-      product: product.slug,
-      nodes: input.nodes,
-      limits,
-      features,
-      startsAt: input.startsAt,
-      expiresAt: input.expiresAt,
-    };
-    const write = async (trx: Transaction<Database>) => {
-      await trx.insertInto('licenses').values(row).execute();
-      await this.record(trx, row, kind, actor, detail);
-    };
-    await (outer ? write(outer) : this.db.transaction().execute(write));
-    return ok(this.viewOf(row));
-  }
-
-  /**
-   * Reads the license (locked on PostgreSQL), applies one change, raises the serial, records it; one transaction
-   * (the caller's, when given: then in-process copies are dropped before that commit and may be read again for the
-   * few seconds other instances keep theirs).
-   */
-  private async change(
-    licenseId: string,
-    scope: Scope,
-    actor: string,
-    decide: (row: LicenseRow, trx: Transaction<Database>) => Result<Change | null> | Promise<Result<Change | null>>,
-    outer?: Transaction<Database>,
-  ): Promise<Result<LicenseView>> {
-    const work = async (trx: Transaction<Database>): Promise<Result<LicenseView>> => {
-      const row = await this.find(trx, licenseId, scope, true);
-      if (!row) return notFound(licenseId);
-      const decided = await decide(row, trx);
-      if (!decided.ok) return decided;
-      if (decided.value === null) return ok(this.viewOf(row));
-      const { kind, set, detail } = decided.value;
-      const updated: LicenseRow = { ...row, ...set, serial: row.serial + 1, updated_at: this.clock.now() };
-      await trx
-        .updateTable('licenses')
-        .set({ ...set, serial: updated.serial, updated_at: updated.updated_at })
-        .where('id', '=', row.id)
-        .execute();
-      await this.record(trx, updated, kind, actor, detail);
-      return ok(this.viewOf(updated));
-    };
-    const changed = await (outer ? work(outer) : this.db.transaction().execute(work));
-    // After the commit: in-process copies (the sync path's) drop the license; other instances' expire in seconds.
-    if (changed.ok) for (const listener of this.listeners) listener(licenseId);
-    return changed;
-  }
-
-  /** Calls `listener` with a license's id after every committed change of it made through this instance. */
-  onChange(listener: (licenseId: string) => void): void {
-    this.listeners.push(listener);
-  }
-
-  private async find(db: Kysely<Database>, licenseId: string, scope: Scope, lock: boolean): Promise<LicenseRow | undefined> {
-    let query = db.selectFrom('licenses').selectAll().where('id', '=', licenseId);
-    if (scope.customerId !== null) query = query.where('customer_id', '=', scope.customerId);
-    // SQLite has no FOR UPDATE; its transactions are serialised by the database's single write lock.
-    if (lock && this.postgres) query = query.forUpdate();
-    return query.executeTakeFirst();
-  }
-
-  private async record(trx: Transaction<Database>, row: LicenseRow, kind: string, actor: string, detail: Record<string, unknown>) {
-    await trx
-      .insertInto('license_changes')
-      .values({ license_id: row.id, at: row.updated_at, kind, serial: row.serial, actor, detail: JSON.stringify(detail) })
-      .execute();
-    await this.audit.append({ actor, action: `license.${kind}`, subject: row.id, data: { serial: row.serial, ...detail } }, trx);
-  }
-
-  private viewOf(row: LicenseRow): LicenseView {
-    return licenseViewOf(row, this.masterKey);
-  }
-}
-
-function notFound(licenseId: string) {
-  return fail('NOT_FOUND', `There is no license ${licenseId}.`);
 }
