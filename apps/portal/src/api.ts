@@ -57,8 +57,13 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
   );
 }
 
-/** The sentence to show for anything a call threw. */
+/** How the License Center answers a staff route the caller's role may not use: as if the route did not exist. */
+const HIDDEN_ROUTE = /^There is no (GET|POST|PUT|DELETE) \/v1\/staff\/\S* here\.$/;
+export const NOT_FOR_ROLE = 'This is not available to your role. An admin can do it, or give you a role that may.';
+
+/** The sentence to show for anything a call threw (a staff route hidden from the role: "not available to your role"). */
 export function messageOf(error: unknown): string {
+  if (error instanceof ApiFailure && error.status === 404 && HIDDEN_ROUTE.test(error.message)) return NOT_FOR_ROLE;
   if (error instanceof ApiFailure) return error.message;
   return 'Something went wrong in this page. Reload it and try again.';
 }

@@ -16,6 +16,12 @@ import { LoginLinkPage, LoginPage } from './pages/login';
 import { ForgotPage, ResetPage } from './pages/password-reset';
 import { ActivatePage, SetupPage } from './pages/register';
 import { StaffHomePage } from './pages/staff';
+import { AuditPage, ClonesPage, KeysPage, StaffUsersPage } from './pages/staff-admin';
+import { ContractPage, ContractsPage, NewContractPage } from './pages/staff-contracts';
+import { CustomerPage, CustomersPage } from './pages/staff-customers';
+import { StaffLicensePage } from './pages/staff-license';
+import { NewLicensePage } from './pages/staff-license-new';
+import { RequestCodePage } from './pages/staff-request-code';
 import { Link, navigate, useLinkVisit, useLocation } from './router';
 import { SessionProvider, useSession } from './session';
 
@@ -39,7 +45,19 @@ const ROUTES: Route[] = [
   { pattern: /^\/(?:licenses)?$/, access: 'customer', render: () => <LicensesPage /> },
   { pattern: /^\/licenses\/(lic_[A-Za-z0-9]+)$/, access: 'customer', render: ([id]) => <LicenseDetailsPage key={id} licenseId={id!} /> },
   { pattern: /^\/licenses\/(lic_[A-Za-z0-9]+)\/bind$/, access: 'customer', render: ([id]) => <BindWizardPage key={id} licenseId={id!} /> },
-  { pattern: /^\/staff(?:\/.*)?$/, access: 'staff', render: () => <StaffHomePage /> },
+  { pattern: /^\/staff\/?$/, access: 'staff', render: () => <StaffHomePage /> },
+  { pattern: /^\/staff\/customers$/, access: 'staff', render: () => <CustomersPage /> },
+  { pattern: /^\/staff\/customers\/(cus_[A-Za-z0-9]+)$/, access: 'staff', render: ([id]) => <CustomerPage key={id} customerId={id!} /> },
+  { pattern: /^\/staff\/contracts$/, access: 'staff', render: () => <ContractsPage /> },
+  { pattern: /^\/staff\/contracts\/new$/, access: 'staff', render: () => <NewContractPage /> },
+  { pattern: /^\/staff\/contracts\/(ctr_[A-Za-z0-9]+)$/, access: 'staff', render: ([id]) => <ContractPage key={id} contractId={id!} /> },
+  { pattern: /^\/staff\/licenses\/new$/, access: 'staff', render: () => <NewLicensePage /> },
+  { pattern: /^\/staff\/licenses\/(lic_[A-Za-z0-9]+)$/, access: 'staff', render: ([id]) => <StaffLicensePage key={id} licenseId={id!} /> },
+  { pattern: /^\/staff\/request-code$/, access: 'staff', render: () => <RequestCodePage /> },
+  { pattern: /^\/staff\/clones$/, access: 'staff', render: () => <ClonesPage /> },
+  { pattern: /^\/staff\/audit$/, access: 'staff', render: () => <AuditPage /> },
+  { pattern: /^\/staff\/keys$/, access: 'staff', render: () => <KeysPage /> },
+  { pattern: /^\/staff\/users$/, access: 'staff', render: () => <StaffUsersPage /> },
 ];
 
 export function App() {

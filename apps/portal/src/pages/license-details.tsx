@@ -142,7 +142,7 @@ export function LicenseDetailsPage({ licenseId }: { licenseId: string }) {
   );
 }
 
-function Fact({ term, value }: { term: string; value: string }) {
+export function Fact({ term, value }: { term: string; value: string }) {
   return (
     <>
       <dt>{term}</dt>
@@ -286,7 +286,7 @@ const KIND_LABEL: Record<string, string> = {
   renewal_requested: 'Renewal requested',
 };
 
-function HistorySection({ history }: { history: LicenseDetails['history'] }) {
+export function HistorySection({ history }: { history: LicenseDetails['history'] }) {
   return (
     <section className="panel history" aria-labelledby="history">
       <h2 id="history">History</h2>

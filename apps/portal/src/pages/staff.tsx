@@ -1,16 +1,83 @@
-/** The staff section (/staff/...): its pages (customers, contracts, licenses, request codes, audit, keys) come next. */
-import { PageTitle } from '../components/page';
+/** The staff home (/staff): what the role may do, and the customers' open renewal requests with links to the licenses. */
+import { api } from '../api';
+import { ErrorNotice, Loading, PageTitle } from '../components/page';
+import { day, dayTime } from '../format';
+import { Link } from '../router';
 import { useUser } from '../session';
+import { CAN } from '../staff/api';
+import type { RenewalRequest } from '../staff/api';
+import { StaffNav, useLoad } from '../staff/kit';
+
+const ROLE_TEXT = {
+  admin: 'As an admin you can do everything: sell, move bindings, manage products, staff users and signing keys.',
+  sales: 'As sales you manage customers, contracts and licenses (create, renew, expand, suspend) and issue keys from request codes.',
+  support: 'As support you can read everything and move a license to another License Manager (rebind).',
+} as const;
 
 export function StaffHomePage() {
   const user = useUser();
+  const requests = useLoad(() => api<{ items: RenewalRequest[] }>('GET', '/v1/staff/renewal-requests'), 'renewals');
+  const role = user.role === 'customer' ? null : user.role;
   return (
-    <section className="narrow">
+    <section>
       <PageTitle title="Staff" />
+      <StaffNav />
       <p>
-        You are logged in as {user.email} ({user.role}). The staff pages of the portal are not built yet; meanwhile the whole staff API is
-        described in the <a href="/docs">API reference</a>.
+        Logged in as {user.email} ({user.role}). {role ? ROLE_TEXT[role] : null}
       </p>
+      {CAN.sell(user.role) ? (
+        <div className="actions">
+          <Link className="button" to="/staff/customers">
+            Customers
+          </Link>
+          <Link className="button secondary" to="/staff/contracts/new">
+            New sales contract
+          </Link>
+          <Link className="button secondary" to="/staff/request-code">
+            Key from a request code
+          </Link>
+        </div>
+      ) : null}
+      <section className="panel" aria-labelledby="renewals">
+        <h2 id="renewals">Open renewal requests</h2>
+        <ErrorNotice message={requests.error} />
+        {!requests.data && !requests.error ? <Loading what="the renewal requests" /> : null}
+        {requests.data?.items.length === 0 ? <p className="empty">No customer is waiting for a renewal.</p> : null}
+        {requests.data && requests.data.items.length > 0 ? (
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Open renewal requests">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">License</th>
+                  <th scope="col">Customer</th>
+                  <th scope="col">Asked for</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Asked</th>
+                </tr>
+              </thead>
+              <tbody>
+                {requests.data.items.map((request) => (
+                  <tr key={`${request.licenseId}-${request.requestedAt}`}>
+                    <td>
+                      <Link to={`/staff/licenses/${request.licenseId}`}>
+                        {request.product} <span className="mono small">{request.licenseId}</span>
+                      </Link>
+                    </td>
+                    <td>
+                      <Link to={`/staff/customers/${request.customer.id}`}>{request.customer.name}</Link>
+                    </td>
+                    <td>{request.months === 12 ? '1 year' : '1 month'}</td>
+                    <td>{day(request.expiresAt)}</td>
+                    <td>
+                      {dayTime(request.requestedAt)} <span className="muted">by {request.requestedBy}</span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
     </section>
   );
 }
