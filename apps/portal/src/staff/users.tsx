@@ -54,7 +54,7 @@ function UserRow({ user, admin, self, onChanged, onLink }: Omit<TableProps, 'use
     <tr>
       <th scope="row">
         {user.name} {self ? <span className="muted">(you)</span> : null}
-        <div className="muted small">{user.email}</div>
+        {user.name !== user.email ? <div className="muted small">{user.email}</div> : null}
       </th>
       <td>
         {admin && active ? (

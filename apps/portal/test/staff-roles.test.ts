@@ -1,0 +1,231 @@
+/**
+ * The staff administration pages and the roles, in Chromium: the audit log with its chain status, the signing
+ * keys (ROTATE), LMIDs flagged as clones, staff users (a new sales user's one-time login link, shown once), a
+ * rebind with the LMID's check character verified as typed, the renewal requests on the staff home with the
+ * mailed link's page; then the sales user, who does not see admin-only actions, and a role taken away while a
+ * page is open, whose refusal reads "not available to your role". Screenshots and axe-core on each main page.
+ */
+import { buildSyncRequest, SYNC_PATH } from '@tessera/core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '../../../packages/center/test/support/http.js';
+import { makeLm } from '../../../packages/center/test/support/licensing.js';
+import { axeCheck, consoleProblems, launchBrowser, openPortal, screenshots } from './support/browser.js';
+import type { PortalPage } from './support/browser.js';
+import { linkOnCenter, logInWithLink, staffLoginLink } from './support/staff.js';
+import { productFor, startTestCenter } from './support/vendor.js';
+import type { TestCenter } from './support/vendor.js';
+
+const LM = makeLm();
+const NEW_LM = makeLm();
+const TYPO = NEW_LM.lmid.slice(0, -1) + (NEW_LM.lmid.endsWith('0') ? '1' : '0');
+
+describe('staff administration and roles in Chromium', () => {
+  let tc: TestCenter;
+  let browser: Browser;
+  let admin: PortalPage;
+  let page: Page;
+  let api: Client;
+  let customer: Client;
+  let licenseId: string;
+  let salesUserId: string;
+  let salesLink: string;
+
+  const mainPage = async (on: Page, name: string) => {
+    expect({ name, serious: await axeCheck(on, name) }).toEqual({ name, serious: [] });
+    expect({ name, ...(await screenshots(on, name)) }).toEqual({ name, overflow: 0 });
+  };
+
+  /** One sync of the LM from `hostname`: the same LMID from two hostnames is a likely clone. */
+  const sync = async (onlineKey: string, hostname: string) => {
+    const request = buildSyncRequest(
+      {
+        onlineKey,
+        lmid: LM.lmid,
+        lmPublicKeyRaw: LM.lmPublicKeyRaw,
+        hostDigest: LM.hostDigest,
+        known: null,
+        usage: { query: 1 },
+        lmVersion: '0.1.0',
+        host: { hostname, os: 'linux x64' },
+      },
+      LM.privateKey,
+    );
+    const answer = await fetch(`${tc.center.url}${SYNC_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ request }),
+    });
+    expect(answer.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    [tc, browser] = await Promise.all([startTestCenter('sqlite', {}, Date.now()), launchBrowser()]);
+    api = (await tc.staff('automation@vendor.example', 'admin')).client;
+    const productId = await productFor(api, 'graphdb', 'GraphDB Enterprise');
+    // A customer's online license, bound and synced from two hosts (a copied LM), and a renewal asked for.
+    const buyer = await tc.customer('ops@initech.example');
+    customer = buyer.client;
+    const sold = await api.post('/v1/staff/contracts', {
+      customerId: buyer.customerId,
+      productId,
+      term: '1y',
+      autoRenew: false,
+      quantities: { query: 2, storage: 2 },
+      mode: 'online',
+    });
+    expect(sold.status).toBe(201);
+    licenseId = sold.body.license.id as string;
+    expect((await customer.post(`/v1/licenses/${licenseId}/bind`, { lmid: LM.lmid })).status).toBe(200);
+    const key = await customer.get(`/v1/licenses/${licenseId}/key`);
+    await sync(key.body.key as string, 'graph-01');
+    await sync(key.body.key as string, 'graph-01-copy');
+    expect((await customer.post(`/v1/licenses/${licenseId}/renewal-request`, { months: 12 })).status).toBe(202);
+
+    admin = await openPortal(browser, tc.center.url);
+    page = admin.page;
+    await logInWithLink(page, (await staffLoginLink(tc, 'boss@vendor.example', 'admin')).url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await tc?.close();
+  });
+
+  it('lists the open renewal request on the staff home; its link opens the license, as the mailed link does', async () => {
+    const requests = page.getByRole('region', { name: 'Open renewal requests' });
+    const row = requests.getByRole('row').filter({ hasText: licenseId });
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/graphdb[\s\S]*Customer of ops@initech\.example[\s\S]*1 year/);
+    await row.getByRole('link', { name: new RegExp(licenseId) }).click();
+    await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();
+    expect(page.url()).toBe(`${tc.center.url}/staff/licenses/${licenseId}`);
+    expect(await page.getByRole('region', { name: 'History' }).innerText()).toContain('Renewal requested');
+    // The mailed link is this address, opened afresh.
+    await page.goto(`/staff/licenses/${licenseId}`);
+    await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();
+  });
+
+  it('rebinds with a reason: a typo in the check character is caught as typed, then the license moves', async () => {
+    const actions = page.getByRole('region', { name: 'Actions' });
+    await actions.getByRole('button', { name: 'Rebind' }).click();
+    const lmid = actions.getByLabel('New LMID');
+    await lmid.pressSequentially(TYPO);
+    await actions.getByRole('alert').filter({ hasText: 'This LMID has a typo: its check character does not match.' }).waitFor();
+    expect(await lmid.getAttribute('aria-invalid')).toBe('true');
+    await lmid.fill(NEW_LM.lmid.toLowerCase());
+    await actions.getByText(`The check character matches: ${NEW_LM.lmid}.`).waitFor();
+    await actions.getByRole('button', { name: 'Move the license' }).click();
+    await actions.getByRole('alert').filter({ hasText: 'Give a reason' }).waitFor();
+    expect(await lmid.inputValue()).toBe(NEW_LM.lmid.toLowerCase());
+    await actions.getByLabel('Reason for moving').fill('Host graph-01 replaced');
+    await mainPage(page, 'staff-license-rebind');
+    await actions.getByRole('button', { name: 'Move the license' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `The license is moved to ${NEW_LM.lmid}` })
+      .waitFor();
+    expect(await page.getByRole('region', { name: 'Basic Info' }).innerText()).toContain(NEW_LM.lmid);
+    expect((await api.get(`/v1/staff/licenses/${licenseId}`)).body.basic.lmid).toBe(NEW_LM.lmid);
+  });
+
+  it('shows the contracts, and one contract with its license', async () => {
+    await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Contracts' }).click();
+    const table = page.getByRole('region', { name: 'Contracts' });
+    await table.getByRole('row').nth(1).waitFor();
+    expect(await table.innerText()).toMatch(/1 year[\s\S]*query 2 · storage 2/);
+    await mainPage(page, 'staff-contracts');
+    await table.getByRole('link', { name: /^ctr_/ }).click();
+    await page.getByRole('region', { name: 'Sales contract' }).getByRole('link', { name: licenseId }).waitFor();
+  });
+
+  it('flags the LMID seen syncing from two hosts as a clone', async () => {
+    await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Clones' }).click();
+    const clones = page.getByRole('list', { name: 'LMIDs flagged as clones' });
+    await clones.waitFor();
+    expect(await clones.innerText()).toBe(`${LM.lmid}: graph-01, graph-01-copy`);
+    await mainPage(page, 'staff-clones');
+  });
+
+  it('shows the audit log, newest first, with its chain intact', async () => {
+    await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Audit log' }).click();
+    await page.getByText(/^Intact: all \d+ events link to each other and match their hashes\.$/).waitFor();
+    const rows = page.getByRole('region', { name: 'Audit events' }).getByRole('row');
+    await rows.nth(1).waitFor();
+    expect(await rows.nth(1).innerText()).toMatch(/license\.rebound|login/);
+    expect(await page.getByRole('region', { name: 'Audit events' }).innerText()).toContain('contract.created');
+    await mainPage(page, 'staff-audit');
+  });
+
+  it('rotates the signing key: the new one is active, the old one retired', async () => {
+    await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Signing keys' }).click();
+    const keys = page.getByRole('region', { name: 'Signing keys' });
+    await keys.getByRole('row').nth(1).waitFor();
+    expect(await keys.getByRole('row').count()).toBe(2);
+    await page.getByRole('button', { name: 'Rotate the signing key' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^The new active key is \S+; the old one is retired/ })
+      .waitFor();
+    await expect.poll(() => keys.getByRole('row').count()).toBe(3);
+    const states = (await keys.getByRole('row').allInnerTexts()).slice(1).map((row) => /\b(active|retired)\b/.exec(row)?.[1]);
+    expect(states.sort()).toEqual(['active', 'retired']);
+    await mainPage(page, 'staff-keys');
+  });
+
+  it('creates a sales user (a bad address refused in the API’s words) and shows its login link once', async () => {
+    await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Staff users' }).click();
+    const form = page.getByRole('form', { name: 'New staff user' });
+    await form.getByLabel('Email').fill('sam@');
+    await form.getByRole('button', { name: 'Create staff user' }).click();
+    await form.getByRole('alert').filter({ hasText: 'The email must be an address like name@example.com.' }).waitFor();
+    expect(await form.getByLabel('Email').inputValue()).toBe('sam@');
+    await form.getByLabel('Email').fill('sam@vendor.example');
+    await form.getByLabel('Role').selectOption('sales');
+    await form.getByRole('button', { name: 'Create staff user' }).click();
+    const shown = page.getByRole('textbox', { name: 'Login link for sam@vendor.example' });
+    await shown.waitFor();
+    salesLink = linkOnCenter(tc, await shown.inputValue());
+    const users = page.getByRole('region', { name: 'Staff users' });
+    await users.getByRole('row').filter({ hasText: 'sam@vendor.example' }).waitFor();
+    await mainPage(page, 'staff-users');
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await shown.count()).toBe(0);
+    const listed = await api.get('/v1/staff/users');
+    salesUserId = (listed.body.items as { id: string; email: string }[]).find((u) => u.email === 'sam@vendor.example')!.id;
+  });
+
+  it('a sales user sees what sales may do and none of the admin-only actions', async () => {
+    const sales = await openPortal(browser, tc.center.url);
+    const on = sales.page;
+    await logInWithLink(on, salesLink);
+    await on.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Request code → key' }).waitFor();
+    await on.goto(`/staff/licenses/${licenseId}`);
+    const actions = on.getByRole('region', { name: 'Actions' });
+    await actions.getByRole('button', { name: 'Renew' }).waitFor();
+    expect(await actions.getByRole('button').allInnerTexts()).toEqual(['Renew', 'Expand', 'Suspend', 'Mode']);
+    await on.goto('/staff/keys');
+    await on.getByRole('region', { name: 'Signing keys' }).waitFor();
+    expect(await on.getByRole('button', { name: 'Rotate the signing key' }).count()).toBe(0);
+    await on.goto('/staff/users');
+    await on.getByRole('region', { name: 'Staff users' }).waitFor();
+    expect(await on.getByRole('form', { name: 'New staff user' }).count()).toBe(0);
+    expect(await on.getByRole('button', { name: 'Disable' }).count()).toBe(0);
+    await mainPage(on, 'staff-users-sales');
+
+    // The role changes while a page is open: the License Center refuses, and the page says why in words.
+    await on.goto(`/staff/licenses/${licenseId}`);
+    await actions.getByRole('button', { name: 'Renew' }).click();
+    expect((await api.put(`/v1/staff/users/${salesUserId}/role`, { role: 'support' })).status).toBe(200);
+    await actions.getByRole('button', { name: 'Renew for 1 year' }).click();
+    await actions
+      .getByRole('alert')
+      .filter({ hasText: 'This is not available to your role. An admin can do it, or give you a role that may.' })
+      .waitFor();
+    expect(consoleProblems(sales.console)).toEqual([]);
+    await sales.context.close();
+  });
+
+  it('threw nothing and broke no content policy in the admin’s page', () => {
+    expect(consoleProblems(admin.console)).toEqual([]);
+  });
+});
