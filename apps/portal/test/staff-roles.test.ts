@@ -225,6 +225,25 @@ describe('staff administration and roles in Chromium', () => {
     await sales.context.close();
   });
 
+  it('a support user may move bindings and read, and sees no sales or admin actions', async () => {
+    const support = await openPortal(browser, tc.center.url);
+    const on = support.page;
+    await logInWithLink(on, (await staffLoginLink(tc, 'sue@vendor.example', 'support')).url);
+    await on.getByText('As support you can read everything and move a license to another License Manager (rebind).').waitFor();
+    const nav = await on.getByRole('navigation', { name: 'Staff' }).getByRole('link').allInnerTexts();
+    expect(nav).not.toContain('Request code → key');
+    expect(await on.getByRole('link', { name: 'New sales contract' }).count()).toBe(0);
+    await on.goto(`/staff/licenses/${licenseId}`);
+    const actions = on.getByRole('region', { name: 'Actions' });
+    await actions.getByRole('button', { name: 'Rebind' }).waitFor();
+    expect(await actions.getByRole('button').allInnerTexts()).toEqual(['Rebind', 'Mode']);
+    await on.goto('/staff/customers');
+    await on.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
+    expect(await on.getByRole('form', { name: 'New customer' }).count()).toBe(0);
+    expect(consoleProblems(support.console)).toEqual([]);
+    await support.context.close();
+  });
+
   it('threw nothing and broke no content policy in the admin’s page', () => {
     expect(consoleProblems(admin.console)).toEqual([]);
   });

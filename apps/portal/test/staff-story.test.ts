@@ -66,7 +66,7 @@ describe('the staff story in Chromium', () => {
     await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Customers' }).click();
     await page.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
     await page.getByText('No customers yet.').waitFor();
-    await page.getByLabel('Company name').fill('Globex Corporation');
+    await page.getByRole('form', { name: 'New customer' }).getByLabel('Company name').fill('Globex Corporation');
     await mainPage('staff-customers');
     await page.getByRole('button', { name: 'Create customer' }).click();
     await page.getByRole('heading', { name: 'Globex Corporation', level: 1 }).waitFor();
@@ -166,6 +166,33 @@ describe('the staff story in Chromium', () => {
     expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(/Resumed[\s\S]*reason: Paid[\s\S]*Suspended/);
   });
 
+  it('creates a license without a contract from the customer page: dates in the wrong order are refused, the form kept', async () => {
+    await page.goto(`/staff/customers/${customerId}`);
+    const cards = page.getByRole('list', { name: 'Licenses of the customer' });
+    await cards.getByRole('article', { name: 'GraphDB Enterprise' }).waitFor();
+    expect(await cards.getByRole('link', { name: `Open the GraphDB Enterprise license ${licenseId}` }).count()).toBe(1);
+    await page.getByRole('link', { name: 'New license' }).click();
+    await page.getByRole('heading', { name: 'New license', level: 1 }).waitFor();
+    await expect.poll(() => page.getByLabel('Customer').inputValue()).toBe(customerId);
+    await page.getByLabel('Product').selectOption({ label: 'GraphDB Enterprise (graphdb: query, storage)' });
+    await page.getByLabel('storage nodes').fill('3');
+    await page.getByLabel('Starts on').fill('2027-03-01');
+    await page.getByLabel('Expires at the end of').fill('2027-02-01');
+    await page.getByRole('radio', { name: 'Offline' }).check();
+    await page.getByRole('button', { name: 'Create license' }).click();
+    await page.getByRole('alert').filter({ hasText: 'expiresAt must be after startsAt.' }).waitFor();
+    expect(await page.getByLabel('storage nodes').inputValue()).toBe('3');
+    expect(await page.getByRole('radio', { name: 'Offline' }).isChecked()).toBe(true);
+    await page.getByLabel('Expires at the end of').fill('2028-02-29');
+    await mainPage('staff-license-new');
+    await page.getByRole('button', { name: 'Create license' }).click();
+    await page.getByText('The license is created, not bound to a License Manager yet.').waitFor();
+    const basic = await page.getByRole('region', { name: 'Basic Info' }).innerText();
+    expect(basic).toMatch(/Valid\s+2027-03-01 to 2028-02-29/);
+    expect(basic).toMatch(/Mode\s+Offline/);
+    expect(await page.getByRole('region', { name: 'Subscription' }).innerText()).toContain('Issued without a contract.');
+  });
+
   it('issues an offline key from a pasted request code: the verified LMID and quantities first, one adjusted, the key verifies', async () => {
     await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Request code → key' }).click();
     await page.getByRole('heading', { name: 'Key from a request code', level: 1 }).waitFor();
@@ -214,7 +241,7 @@ describe('the staff story in Chromium', () => {
     await page.getByRole('link', { name: /^Open the license lic_/ }).click();
     await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();
     expect(await page.getByRole('region', { name: 'Basic Info' }).innerText()).toContain(request.lm.lmid);
-    expect((await api.get(`/v1/staff/customers/${customerId}`)).body.licenseCount).toBe(2);
+    expect((await api.get(`/v1/staff/customers/${customerId}`)).body.licenseCount).toBe(3);
   });
 
   it('never put the request code or key in a URL, storage or the console, and the page threw nothing', async () => {

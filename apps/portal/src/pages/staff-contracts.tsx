@@ -11,7 +11,7 @@ import { day, nodesText } from '../format';
 import { Link, navigate, noticeOf, useLocation } from '../router';
 import { useUser } from '../session';
 import { CAN, countsFrom, staffPath } from '../staff/api';
-import type { Contract, LicenseView, Page } from '../staff/api';
+import type { Contract, LicenseView, Page, Product } from '../staff/api';
 import { ProductAndCustomer, useCatalogue } from '../staff/choosers';
 import { RoleCounts, StaffNav, useLoad } from '../staff/kit';
 
@@ -21,6 +21,7 @@ export function ContractsPage() {
   const customerId = search.get('customerId');
   const query = new URLSearchParams({ limit: '50', ...(customerId ? { customerId } : {}) });
   const list = useLoad(() => api<Page<Contract>>('GET', `/v1/staff/contracts?${query}`), customerId ?? '');
+  const productName = useProductNames();
   const more = useAction();
   const next = async () => {
     if (!list.data?.nextCursor) return;
@@ -54,6 +55,7 @@ export function ContractsPage() {
               <tr>
                 <th scope="col">Contract</th>
                 <th scope="col">Customer</th>
+                <th scope="col">Product</th>
                 <th scope="col">Term</th>
                 <th scope="col">Quantities</th>
                 <th scope="col">Period</th>
@@ -73,6 +75,7 @@ export function ContractsPage() {
                       {contract.customerId}
                     </Link>
                   </td>
+                  <td>{productName(contract.productId)}</td>
                   <td>{termText(contract)}</td>
                   <td>{nodesText(contract.quantities)}</td>
                   <td>
@@ -95,11 +98,18 @@ export function ContractsPage() {
   );
 }
 
+/** Product names by id, for contracts (which name their product by id); the id until they are loaded. */
+function useProductNames(): (id: string) => string {
+  const products = useLoad(() => api<{ items: Product[] }>('GET', '/v1/staff/products'), 'products');
+  return (id) => products.data?.items.find((product) => product.id === id)?.name ?? id;
+}
+
 const termText = (contract: Pick<Contract, 'term' | 'autoRenew'>) =>
   `${contract.term === '1y' ? '1 year' : '1 month'}${contract.autoRenew ? ', renews' : ''}`;
 
 export function ContractPage({ contractId }: { contractId: string }) {
   const contract = useLoad(() => api<Contract>('GET', staffPath.contract(contractId)), contractId);
+  const productName = useProductNames();
   const data = contract.data;
   return (
     <section>
@@ -119,7 +129,7 @@ export function ContractPage({ contractId }: { contractId: string }) {
               </Link>
             </dd>
             <dt>Product</dt>
-            <dd className="mono">{data.productId}</dd>
+            <dd>{productName(data.productId)}</dd>
             <dt>Term</dt>
             <dd>{termText(data)}</dd>
             <dt>Quantities</dt>

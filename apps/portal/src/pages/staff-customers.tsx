@@ -106,6 +106,14 @@ export function CustomerPage({ customerId }: { customerId: string }) {
   const user = useUser();
   const customer = useLoad(() => api<CustomerDetails>('GET', staffPath.customer(customerId)), customerId);
   const cards = useLoad(() => api<LicenseCardPage>('GET', `${staffPath.customer(customerId)}/licenses?limit=50`), customerId);
+  const moreCards = useAction();
+  const nextCards = async () => {
+    const cursor = cards.data?.nextCursor;
+    if (!cards.data || !cursor) return;
+    const query = new URLSearchParams({ limit: '50', cursor });
+    const page = await moreCards.run(() => api<LicenseCardPage>('GET', `${staffPath.customer(customerId)}/licenses?${query}`));
+    if (page.ok) cards.setData({ items: [...cards.data.items, ...page.value.items], nextCursor: page.value.nextCursor });
+  };
   const data = customer.data;
   return (
     <section>
@@ -210,6 +218,12 @@ export function CustomerPage({ customerId }: { customerId: string }) {
               </li>
             ))}
           </ul>
+        ) : null}
+        <ErrorNotice message={moreCards.error} />
+        {cards.data?.nextCursor ? (
+          <button type="button" className="secondary" disabled={moreCards.busy} onClick={() => void nextCards()}>
+            Show more licenses
+          </button>
         ) : null}
       </section>
     </section>
