@@ -126,6 +126,14 @@ describe('staff administration and roles in Chromium', () => {
       .waitFor();
     expect(await page.getByRole('region', { name: 'Basic Info' }).innerText()).toContain(NEW_LM.lmid);
     expect((await api.get(`/v1/staff/licenses/${licenseId}`)).body.basic.lmid).toBe(NEW_LM.lmid);
+
+    // The mode: online to offline.
+    await actions.getByRole('button', { name: 'Mode' }).click();
+    await actions.getByRole('radio', { name: 'Offline' }).check();
+    await actions.getByRole('button', { name: 'Switch to offline' }).click();
+    await page.getByRole('status').filter({ hasText: 'The license is in offline mode' }).waitFor();
+    expect(await page.getByRole('region', { name: 'Basic Info' }).innerText()).toMatch(/Mode\s+Offline/);
+    expect((await api.get(`/v1/staff/licenses/${licenseId}`)).body.key.mode).toBe('offline');
   });
 
   it('shows the contracts, and one contract with its license', async () => {
@@ -151,7 +159,9 @@ describe('staff administration and roles in Chromium', () => {
     await page.getByText(/^Intact: all \d+ events link to each other and match their hashes\.$/).waitFor();
     const rows = page.getByRole('region', { name: 'Audit events' }).getByRole('row');
     await rows.nth(1).waitFor();
-    expect(await rows.nth(1).innerText()).toMatch(/license\.rebound|login/);
+    // Newest first: the mode switch, then the rebind before it.
+    expect(await rows.nth(1).innerText()).toContain('license.mode');
+    expect(await rows.nth(2).innerText()).toMatch(/license\.rebound[\s\S]*Host graph-01 replaced/);
     expect(await page.getByRole('region', { name: 'Audit events' }).innerText()).toContain('contract.created');
     await mainPage(page, 'staff-audit');
   });

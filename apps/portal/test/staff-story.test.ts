@@ -127,9 +127,17 @@ describe('the staff story in Chromium', () => {
   it('renews by a month and expands by a query node; the page says what changed and the API agrees', async () => {
     const before = (await api.get(`/v1/staff/licenses/${licenseId}`)).body;
     const actions = page.getByRole('region', { name: 'Actions' });
-    await actions.getByRole('button', { name: 'Renew' }).click();
-    await actions.getByRole('radio', { name: '1 month' }).check();
-    await actions.getByRole('button', { name: 'Renew for 1 month' }).click();
+    // By keyboard alone: open RENEW, move to the choice, pick 1 month with the arrows, submit.
+    await actions.getByRole('button', { name: 'Renew' }).focus();
+    await page.keyboard.press('Enter');
+    await actions.getByRole('radio', { name: '1 year' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await actions.getByRole('radio', { name: '1 year' }).evaluate((radio) => radio === document.activeElement)).toBe(true);
+    await page.keyboard.press('ArrowLeft');
+    expect(await actions.getByRole('radio', { name: '1 month' }).isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Renew for 1 month');
+    await page.keyboard.press('Enter');
     await page
       .getByRole('status')
       .filter({ hasText: /^Renewed: the license now expires on \d{4}-\d{2}-\d{2} \(serial 2\)\.$/ })
@@ -236,6 +244,15 @@ describe('the staff story in Chromium', () => {
     expect(verdict).toMatchObject({ valid: true, code: 'VALID' });
     expect(verdict.license?.nodes).toEqual({ query: 5, storage: 2 });
     await mainPage('staff-request-code-key');
+
+    // Issued again as new content for the same license (one more query node): the key changes, the license stays one.
+    const issuedId = /Open the license (lic_\w+)/.exec(await page.getByRole('region', { name: 'The offline key' }).innerText())![1]!;
+    await issue.getByLabel('License', { exact: true }).selectOption(issuedId);
+    await issue.getByLabel('query nodes').fill('6');
+    await issue.getByRole('button', { name: 'Issue key' }).click();
+    await expect.poll(() => key.inputValue()).not.toBe(shown);
+    const again = checkLicenseKey(await key.inputValue(), trust.value, { now: Date.now(), lmid: request.lm.lmid, product: 'graphdb' });
+    expect(again).toMatchObject({ valid: true, license: { id: issuedId, nodes: { query: 6, storage: 2 } } });
 
     // The issued license is the customer's, bound to the code's LMID.
     await page.getByRole('link', { name: /^Open the license lic_/ }).click();

@@ -6,16 +6,17 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api';
+import type { LicenseCardPage } from '../api';
 import { useAction } from '../components/action';
 import { ErrorNotice, PageTitle, SuccessNotice } from '../components/page';
 import { copyText } from '../clipboard';
 import { Field } from '../components/fields';
 import { nodesText } from '../format';
 import { Link } from '../router';
-import { countsFrom } from '../staff/api';
+import { countsFrom, staffPath } from '../staff/api';
 import type { LicenseView, RequestCodePreview } from '../staff/api';
 import { ProductAndCustomer, useCatalogue } from '../staff/choosers';
-import { RoleCounts, StaffNav } from '../staff/kit';
+import { RoleCounts, StaffNav, useLoad } from '../staff/kit';
 
 export function RequestCodePage() {
   const [code, setCode] = useState('');
@@ -49,7 +50,7 @@ export function RequestCodePage() {
             spellCheck={false}
             autoComplete="off"
             value={code}
-            aria-describedby="request-code-hint"
+            aria-describedby={check.error ? 'request-code-hint request-code-error' : 'request-code-hint'}
             aria-invalid={check.error ? true : undefined}
             onChange={(event) => {
               setCode(event.target.value);
@@ -57,7 +58,7 @@ export function RequestCodePage() {
             }}
           />
         </div>
-        <ErrorNotice message={check.error} />
+        <ErrorNotice message={check.error} id="request-code-error" />
         <div>
           <button type="submit" disabled={check.busy || code.trim() === ''}>
             Preview
@@ -90,6 +91,20 @@ function Issue({
   const [monthsError, setMonthsError] = useState<string | null>(null);
   const { busy, error, run } = useAction();
   const roles = product ? [...new Set([...product.roles, ...Object.keys(preview.nodes)])] : Object.keys(preview.nodes);
+  // A key can also be new content for one of the customer's licenses of the product: unbound, or bound to this LMID.
+  const customerId = catalogue.customerId;
+  const owned = useLoad(
+    () =>
+      customerId
+        ? api<LicenseCardPage>('GET', `${staffPath.customer(customerId)}/licenses?limit=200`)
+        : Promise.resolve<LicenseCardPage>({ items: [], nextCursor: null }),
+    customerId,
+  );
+  const replaceable = (owned.data?.items ?? []).filter(
+    (card) => card.product.slug === product?.slug && (card.lmid === null || card.lmid === preview.lmid),
+  );
+  const [chosenLicense, setChosenLicense] = useState('');
+  const licenseId = replaceable.some((card) => card.id === chosenLicense) ? chosenLicense : '';
 
   const issue = async (event: FormEvent) => {
     event.preventDefault();
@@ -104,10 +119,14 @@ function Issue({
         requestCode: code,
         customerId: catalogue.customerId,
         productId: product.id,
+        ...(licenseId ? { licenseId } : {}),
         adjust: { nodes: nodes.value, months: Number(months.trim()) },
       }),
     );
-    if (answer.ok) onIssued(answer.value);
+    if (answer.ok) {
+      onIssued(answer.value);
+      owned.reload();
+    }
   };
 
   return (
@@ -141,6 +160,18 @@ function Issue({
       <form noValidate className="form step" onSubmit={issue} aria-labelledby="issue-key">
         <h2 id="issue-key">Issue the offline key</h2>
         <ProductAndCustomer catalogue={catalogue} />
+        <div className="field">
+          <label htmlFor="issue-license">License</label>
+          <select id="issue-license" value={licenseId} onChange={(event) => setChosenLicense(event.target.value)}>
+            <option value="">A new license</option>
+            {replaceable.map((card) => (
+              <option key={card.id} value={card.id}>
+                New content for {card.id} ({card.lmid ?? 'not bound'}; {nodesText(card.nodes)})
+              </option>
+            ))}
+          </select>
+          <ErrorNotice message={owned.error} />
+        </div>
         <RoleCounts
           legend="Nodes per role (as asked; change to adjust)"
           roles={roles}
@@ -164,7 +195,7 @@ function Issue({
           </button>
         </div>
       </form>
-      {issued ? <IssuedKey issued={issued} /> : null}
+      {issued ? <IssuedKey key={`${issued.license.id}-${issued.license.serial}`} issued={issued} /> : null}
     </>
   );
 }
