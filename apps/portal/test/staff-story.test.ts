@@ -178,7 +178,9 @@ describe('the staff story in Chromium', () => {
     await page.goto(`/staff/customers/${customerId}`);
     const cards = page.getByRole('list', { name: 'Licenses of the customer' });
     await cards.getByRole('article', { name: 'GraphDB Enterprise' }).waitFor();
-    expect(await cards.getByRole('link', { name: `Open the GraphDB Enterprise license ${licenseId}` }).count()).toBe(1);
+    expect(await cards.getByRole('link', { name: `Open license ${licenseId} (GraphDB Enterprise)` }).count()).toBe(1);
+    expect(await page.getByRole('region', { name: 'Contracts' }).innerText()).toMatch(/1 year · query 2 · storage 1/);
+    await mainPage('staff-customer-licenses');
     await page.getByRole('link', { name: 'New license' }).click();
     await page.getByRole('heading', { name: 'New license', level: 1 }).waitFor();
     await expect.poll(() => page.getByLabel('Customer').inputValue()).toBe(customerId);

@@ -26,15 +26,8 @@ export function CustomersPage() {
   const user = useUser();
   const { search } = useLocation();
   const q = search.get('q') ?? '';
-  const [typed, setTyped] = useState(q);
   const list = useLoad(() => fetchCustomers(q, null), q);
   const more = useAction();
-
-  const find = (event: FormEvent) => {
-    event.preventDefault();
-    const text = typed.trim();
-    navigate(text ? `/staff/customers?${new URLSearchParams({ q: text })}` : '/staff/customers', { replace: true });
-  };
   const next = async () => {
     if (!list.data?.nextCursor) return;
     const page = await more.run(() => fetchCustomers(q, list.data!.nextCursor));
@@ -47,10 +40,8 @@ export function CustomersPage() {
       <StaffNav />
       <div className="columns">
         <div>
-          <form noValidate className="search" role="search" onSubmit={find}>
-            <Field label="Find customers by name" type="search" value={typed} onValue={setTyped} autoComplete="off" />
-            <button type="submit">Search</button>
-          </form>
+          {/* Keyed by the search in the address, so going back shows the words of that search. */}
+          <CustomerSearch key={q} q={q} />
           <ErrorNotice message={list.error} />
           {!list.data && !list.error ? <Loading what="the customers" /> : null}
           {list.data?.items.length === 0 ? (
@@ -78,6 +69,21 @@ export function CustomersPage() {
         {CAN.sell(user.role) ? <CreateCustomer /> : null}
       </div>
     </section>
+  );
+}
+
+function CustomerSearch({ q }: { q: string }) {
+  const [typed, setTyped] = useState(q);
+  const find = (event: FormEvent) => {
+    event.preventDefault();
+    const text = typed.trim();
+    navigate(text ? `/staff/customers?${new URLSearchParams({ q: text })}` : '/staff/customers');
+  };
+  return (
+    <form noValidate className="search" role="search" onSubmit={find}>
+      <Field label="Find customers by name" type="search" value={typed} onValue={setTyped} autoComplete="off" />
+      <button type="submit">Search</button>
+    </form>
   );
 }
 
@@ -209,7 +215,7 @@ export function CustomerPage({ customerId }: { customerId: string }) {
                     <Link
                       className="button"
                       to={`/staff/licenses/${card.id}`}
-                      aria-label={`Open the ${card.product.name} license ${card.id}`}
+                      aria-label={`Open license ${card.id} (${card.product.name})`}
                     >
                       Open license
                     </Link>
