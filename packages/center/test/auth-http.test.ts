@@ -3,87 +3,26 @@
  * errors, and the security cases (no session, CSRF, throttling, nothing secret in the log).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadCenterConfig } from '../src/config.js';
-import { startCenter } from '../src/app.js';
 import type { Center } from '../src/app.js';
-import { createTestDatabase, DIALECTS } from './support/databases.js';
+import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
+import { Client, PASSWORD, startTestCenter } from './support/http.js';
+import type { TestCenter } from './support/http.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PASSWORD = 'correct-Horse-42';
-const HOUR = 3_600_000;
-
-interface Answer {
-  status: number;
-  body: any;
-  cookie: string | null;
-  setCookie: string[];
-}
-
-/** A browser-like client: keeps the session cookie, sends the CSRF token when told to. */
-class Client {
-  cookie: string | null = null;
-  csrf: string | null = null;
-  constructor(private readonly base: string) {}
-
-  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(this.cookie ? { cookie: `tessera_session=${this.cookie}` } : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const setCookie = response.headers.getSetCookie();
-    const session = setCookie.map((c) => /^tessera_session=([^;]*)/.exec(c)?.[1]).find((v) => v !== undefined);
-    if (session !== undefined) this.cookie = session || null;
-    const answer: Answer = { status: response.status, body: await response.json(), cookie: session ?? null, setCookie };
-    if (answer.body?.csrfToken) this.csrf = answer.body.csrfToken;
-    return answer;
-  }
-
-  post(path: string, body: unknown = {}, headers: Record<string, string> = {}): Promise<Answer> {
-    return this.call('POST', path, body, this.csrf ? { 'x-csrf-token': this.csrf, ...headers } : headers);
-  }
-}
 
 describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
+  let tc: TestCenter;
   let target: TestDatabase;
   let center: Center;
   let customerId: string;
-  // Behind the real time, as the staff CLI (a separate process) makes its links on the system clock.
-  const clock = { t: Date.now() - 12 * HOUR, now: () => clock.t };
-  const log: string[] = [];
-  const seenMail = new Set<string>();
-  const inbox: { to: string; text: string }[] = [];
+  let clock: TestCenter['clock'];
+  let log: string[];
+  let linkIn: TestCenter['linkIn'];
 
-  /** The token of the newest delivered mail to `to` whose link has `path` (mails go to <dataDir>/outbox as .eml). */
-  const linkIn = async (to: string, path: string): Promise<string> => {
-    await center.services.mail.deliver();
-    const dir = join(target.dataDir, 'outbox');
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.eml') && !seenMail.has(f))) {
-      seenMail.add(file);
-      const raw = readFileSync(join(dir, file), 'utf8');
-      const qp = /content-transfer-encoding: quoted-printable/i.test(raw);
-      const text = qp
-        ? raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
-        : raw;
-      inbox.push({ to: /^To: (.*)$/m.exec(raw)![1]!.trim(), text });
-    }
-    for (const mail of [...inbox].reverse()) {
-      const match = new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`).exec(mail.text);
-      if (mail.to === to && match) return match[1]!;
-    }
-    throw new Error(`no ${path} mail to ${to}`);
-  };
   const invite = async (email: string) => {
     const invited = await center.services.accounts.inviteCustomer(customerId, email, 'staff:test');
     if (!invited.ok) throw new Error(invited.detail);
@@ -98,20 +37,10 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
   };
 
   beforeAll(async () => {
-    target = await createTestDatabase(dialect);
-    const loaded = loadCenterConfig(
-      { data: target.dataDir, host: '127.0.0.1', port: '0' },
-      { DATABASE_URL: target.databaseUrl ?? undefined },
-    );
-    if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-    // Everything at debug level and unredacted: the test shows secrets are never handed to the logger at all.
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        log.push(String(chunk));
-        done();
-      },
-    });
-    center = await startCenter(loaded.config, { clock, logger: pino({ level: 'debug' }, sink) });
+    // Behind the real time (the default), as the staff CLI (a separate process) makes its links on the system clock.
+    // The log is everything at debug level and unredacted: the test shows secrets never reach the logger at all.
+    tc = await startTestCenter(dialect);
+    ({ target, center, clock, log, linkIn } = tc);
     const created = await center.services.licenses.createCustomer({ name: 'Acme' }, 'staff:test');
     if (!created.ok) throw new Error(created.detail);
     customerId = created.value.id;
@@ -121,8 +50,7 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
     clock.t += 20 * 60_000;
   });
   afterAll(async () => {
-    await center?.close();
-    await target?.drop();
+    await tc?.close();
   });
 
   it('invite → register → activation mail → activate → login → /me → logout', async () => {
