@@ -3,12 +3,12 @@
  * create, renew, expand, rebind and request codes; roles; input errors; and that no key reaches the log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSyncRequest, checkLicenseKey, createRequestCode, parseTrustBundle } from '@tessera/core';
+import { checkLicenseKey, createRequestCode, parseTrustBundle } from '@tessera/core';
 import type { TrustBundle } from '@tessera/core';
 import { DIALECTS } from './support/databases.js';
 import { startTestCenter } from './support/http.js';
 import type { Client, TestCenter } from './support/http.js';
-import { makeLm, unwrap } from './support/licensing.js';
+import { makeLm, syncRequestOf, unwrap } from './support/licensing.js';
 
 const DAY = 86_400_000;
 
@@ -182,19 +182,7 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     await customer.post(`/v1/licenses/${license.id}/bind`, { lmid: lm.lmid });
     const onlineKey = (await customer.get(`/v1/licenses/${license.id}/key`)).body.key as string;
     const syncStatus = async () => {
-      const request = buildSyncRequest(
-        {
-          onlineKey,
-          lmid: lm.lmid,
-          lmPublicKeyRaw: lm.lmPublicKeyRaw,
-          hostDigest: lm.hostDigest,
-          known: null,
-          usage: {},
-          lmVersion: '0.1.0',
-          host: { hostname: 'h', os: 'linux' },
-        },
-        lm.privateKey,
-      );
+      const request = syncRequestOf(lm, onlineKey);
       return (
         await fetch(`${tc.center.url}/v1/lm/sync`, {
           method: 'POST',
@@ -305,19 +293,7 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     await customer.post(`/v1/licenses/${license.id}/bind`, { lmid: lm.lmid });
     const onlineKey = (await customer.get(`/v1/licenses/${license.id}/key`)).body.key as string;
     for (const hostname of ['graph-01', 'graph-01-copy']) {
-      const request = buildSyncRequest(
-        {
-          onlineKey,
-          lmid: lm.lmid,
-          lmPublicKeyRaw: lm.lmPublicKeyRaw,
-          hostDigest: lm.hostDigest,
-          known: null,
-          usage: {},
-          lmVersion: '0.1.0',
-          host: { hostname, os: 'linux x64' },
-        },
-        lm.privateKey,
-      );
+      const request = syncRequestOf(lm, onlineKey, { host: { hostname, os: 'linux x64' } });
       const synced = await fetch(`${tc.center.url}/v1/lm/sync`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -4,11 +4,10 @@
  * TESSERA_TRUST_PROXY deciding whose X-Forwarded-For names the client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSyncRequest } from '@tessera/core';
 import { DIALECTS } from './support/databases.js';
 import { startTestCenter } from './support/http.js';
 import type { Client, TestCenter } from './support/http.js';
-import { makeLm } from './support/licensing.js';
+import { makeLm, syncRequestOf } from './support/licensing.js';
 
 const LIMITS = { TESSERA_SYNC_PER_ADDRESS: '6', TESSERA_SYNC_PER_KEY: '2', TESSERA_KEY_READS_PER_USER: '3' };
 
@@ -47,19 +46,7 @@ describe.each(DIALECTS)('request budgets on %s', (dialect) => {
     licenseId = license.value.id;
     await customer.post(`/v1/licenses/${licenseId}/bind`, { lmid: lm.lmid });
     const onlineKey = (await customer.get(`/v1/licenses/${licenseId}/key`)).body.key as string;
-    request = buildSyncRequest(
-      {
-        onlineKey,
-        lmid: lm.lmid,
-        lmPublicKeyRaw: lm.lmPublicKeyRaw,
-        hostDigest: lm.hostDigest,
-        known: null,
-        usage: {},
-        lmVersion: '0.1.0',
-        host: { hostname: 'graph-01', os: 'linux' },
-      },
-      lm.privateKey,
-    );
+    request = syncRequestOf(lm, onlineKey);
   });
   afterAll(async () => {
     await tc?.close();

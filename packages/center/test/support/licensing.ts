@@ -3,8 +3,8 @@
  * database (on the given dialect) with the licensing services built on it.
  */
 import { randomBytes } from 'node:crypto';
-import { deriveLmid, fingerprintDigest, generateEd25519, rawPublicKey } from '@tessera/core';
-import type { KeyObject } from '@tessera/core';
+import { buildSyncRequest, deriveLmid, fingerprintDigest, generateEd25519, rawPublicKey } from '@tessera/core';
+import type { KeyObject, SyncRequestInput } from '@tessera/core';
 import { openDatabase } from '../../src/db/connect.js';
 import type { DatabaseHandle, Dialect } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
@@ -29,6 +29,22 @@ export function makeLm(fingerprint = `machine:${randomBytes(8).toString('hex')}`
   const lmPublicKeyRaw = rawPublicKey(privateKey);
   const hostDigest = fingerprintDigest(fingerprint);
   return { privateKey, lmPublicKeyRaw, hostDigest, lmid: deriveLmid(lmPublicKeyRaw, hostDigest) };
+}
+
+/** A sync request signed by `lm` as the LM would send it (nothing known, no usage), with `change` applied. */
+export function syncRequestOf(lm: ReturnType<typeof makeLm>, onlineKey: string, change: Partial<SyncRequestInput> = {}): string {
+  const input: SyncRequestInput = {
+    onlineKey,
+    lmid: lm.lmid,
+    lmPublicKeyRaw: lm.lmPublicKeyRaw,
+    hostDigest: lm.hostDigest,
+    known: null,
+    usage: {},
+    lmVersion: '0.1.0',
+    host: { hostname: 'graph-01', os: 'linux x64' },
+    ...change,
+  };
+  return buildSyncRequest(input, lm.privateKey);
 }
 
 export interface Licensing {

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../app.js';
+import type { LicenseInputOfStaff } from '../../services/licenses.js';
 import type { IssueFromRequestCode } from '../../services/request-codes.js';
 import { requireStaff } from '../auth.js';
 import { enforce } from '../rate-limit.js';
@@ -24,16 +25,7 @@ const REQUEST_CODE = {
 } as const;
 
 type LicenseParams = { Params: { licenseId: string } };
-type CreateBody = {
-  customerId: string;
-  productId: string;
-  nodes: Record<string, number>;
-  limits?: Record<string, number>;
-  features?: string[];
-  startsAt: number;
-  expiresAt: number;
-  mode?: 'online' | 'offline';
-};
+type CreateBody = Omit<LicenseInputOfStaff, 'contractId'>;
 
 export function staffLicenseRoutes(app: FastifyInstance, services: CenterServices): void {
   const { licenses, licenseQueries, requestCodes, sync, limiters, config, renewalRequests } = services;
