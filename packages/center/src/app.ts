@@ -24,6 +24,7 @@ import { SyncService } from './services/sync.js';
 import { LicenseQueries } from './services/license-queries.js';
 import { RequestCodes } from './services/request-codes.js';
 import { RenewalRequests } from './services/renewal-requests.js';
+import { ExpiryNotices } from './services/expiry-notices.js';
 import { Marketplace } from './services/marketplace.js';
 import { AwsMarketplaceApi } from './services/marketplace-aws.js';
 import { MarketplaceNotifications } from './services/marketplace-notifications.js';
@@ -153,7 +154,10 @@ export async function startCenter(
   const timers: NodeJS.Timeout[] = [];
   if (options.listen !== false) {
     await app.listen({ host: config.host, port: config.port });
-    // Mail goes out from whichever instance holds the claim; the outbox itself keeps two from sending one mail.
+    // Each job runs on whichever instance holds its claim; the outbox and the notice table keep two instances from
+    // sending one mail twice anyway.
+    const expiryNotices = new ExpiryNotices({ db: handle.db, mail, clock, publicUrl: config.publicUrl });
+    let nextExpiryCheck = 0;
     timers.push(
       setInterval(() => {
         // A database outage must not end the process (an unhandled rejection would): log, and try again next tick.
@@ -162,7 +166,17 @@ export async function startCenter(
             await services.mail.deliver();
             await services.jobs.done('mail-delivery');
           }
-        })().catch((error: unknown) => logger.warn({ err: error }, 'mail delivery job failed; retrying in 5 s'));
+          // Expiry notices: at most hourly across all instances (lastRun is shared), looked at every 10 minutes here.
+          if (clock.now() >= nextExpiryCheck) {
+            nextExpiryCheck = clock.now() + 10 * 60_000;
+            const last = await services.jobs.lastRun('expiry-notices');
+            if ((last === null || clock.now() - last >= 3_600_000) && (await services.jobs.claim('expiry-notices', 10 * 60_000))) {
+              const sent = await expiryNotices.run();
+              await services.jobs.done('expiry-notices');
+              if (sent > 0) logger.info({ sent }, 'expiry notices queued');
+            }
+          }
+        })().catch((error: unknown) => logger.warn({ err: error }, 'background job failed; retrying in 5 s'));
       }, 5_000).unref(),
     );
   }

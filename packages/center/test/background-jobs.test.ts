@@ -11,10 +11,10 @@ describe('background jobs', () => {
     try {
       await tc.center.services.db.schema.dropTable('jobs').execute();
       const deadline = Date.now() + 15_000;
-      while (!tc.log.some((line) => line.includes('mail delivery job failed')) && Date.now() < deadline) {
+      while (!tc.log.some((line) => line.includes('background job failed')) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect(tc.log.find((line) => line.includes('mail delivery job failed'))).toMatch(/"level":40.*no such table: jobs/);
+      expect(tc.log.find((line) => line.includes('background job failed'))).toMatch(/"level":40.*no such table: jobs/);
       expect((await fetch(`${tc.center.url}/health`)).status).toBe(200);
     } finally {
       await tc.close();

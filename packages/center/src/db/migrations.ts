@@ -229,9 +229,29 @@ const marketplace: Migration = {
   },
 };
 
+/** Expiry mail: which notice (30, 7, 1 days before, or 0 at expiry) went out for which term, and an index to find them. */
+const expiryNotices: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('expiry_notices')
+      .addColumn('license_id', 'text', (c) => c.notNull().references('licenses.id'))
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('days', 'integer', (c) => c.notNull())
+      .addColumn('sent_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('expiry_notices_pk', ['license_id', 'expires_at', 'days'])
+      .execute();
+    await db.schema.createIndex('licenses_expiry').on('licenses').columns(['status', 'expires_at']).execute();
+  },
+};
+
 export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
   const provider: MigrationProvider = {
-    getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_list_indexes': listIndexes, '0003_marketplace': marketplace }),
+    getMigrations: async () => ({
+      '0001_initial': initial(dialect),
+      '0002_list_indexes': listIndexes,
+      '0003_marketplace': marketplace,
+      '0004_expiry_notices': expiryNotices,
+    }),
   };
   return new Migrator({ db, provider });
 }

@@ -198,6 +198,14 @@ export interface MarketplaceMessagesTable {
   applied_at: Millis;
 }
 
+/** One row per expiry notice sent: a license's term (its expiry) and the stage (30, 7, 1 days before; 0 at expiry). */
+export interface ExpiryNoticesTable {
+  license_id: string;
+  expires_at: Millis;
+  days: number;
+  sent_at: Millis;
+}
+
 export interface Database {
   products: ProductsTable;
   customers: CustomersTable;
@@ -217,6 +225,7 @@ export interface Database {
   jobs: JobsTable;
   marketplace_buyers: MarketplaceBuyersTable;
   marketplace_messages: MarketplaceMessagesTable;
+  expiry_notices: ExpiryNoticesTable;
 }
 
 export type { ColumnType };
