@@ -19,7 +19,12 @@ describe.each(DIALECTS)('storage on %s', (dialect) => {
 
   it('migrates to the latest schema, and a second run (another instance starting) changes nothing', async () => {
     expect(handle.dialect).toBe(dialect);
-    expect(await migrateToLatest(handle.db as never, dialect)).toEqual(['0001_initial', '0002_list_indexes', '0003_marketplace', '0004_expiry_notices']);
+    expect(await migrateToLatest(handle.db as never, dialect)).toEqual([
+      '0001_initial',
+      '0002_list_indexes',
+      '0003_marketplace',
+      '0004_expiry_notices',
+    ]);
     const other = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     expect(await migrateToLatest(other.db as never, dialect)).toEqual([]);
     await other.close();
