@@ -19,6 +19,7 @@ import { StaffHomePage } from './pages/staff';
 import { AuditPage, ClonesPage, KeysPage, StaffUsersPage } from './pages/staff-admin';
 import { ContractPage, ContractsPage, NewContractPage } from './pages/staff-contracts';
 import { CustomerPage, CustomersPage } from './pages/staff-customers';
+import { ProductsPage } from './pages/staff-products';
 import { StaffLicensePage } from './pages/staff-license';
 import { NewLicensePage } from './pages/staff-license-new';
 import { RequestCodePage } from './pages/staff-request-code';
@@ -54,6 +55,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/staff\/licenses\/new$/, access: 'staff', render: () => <NewLicensePage /> },
   { pattern: /^\/staff\/licenses\/(lic_[A-Za-z0-9]+)$/, access: 'staff', render: ([id]) => <StaffLicensePage key={id} licenseId={id!} /> },
   { pattern: /^\/staff\/request-code$/, access: 'staff', render: () => <RequestCodePage /> },
+  { pattern: /^\/staff\/products$/, access: 'staff', render: () => <ProductsPage /> },
   { pattern: /^\/staff\/clones$/, access: 'staff', render: () => <ClonesPage /> },
   { pattern: /^\/staff\/audit$/, access: 'staff', render: () => <AuditPage /> },
   { pattern: /^\/staff\/keys$/, access: 'staff', render: () => <KeysPage /> },

@@ -182,6 +182,27 @@ describe('staff administration and roles in Chromium', () => {
     await mainPage(page, 'staff-keys');
   });
 
+  it('defines a product (one without node roles refused in the API’s words, the form kept) and lists it', async () => {
+    await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Products' }).click();
+    const list = page.getByRole('list', { name: 'Products' });
+    await list.getByText('GraphDB Enterprise').waitFor();
+    const form = page.getByRole('form', { name: 'New product' });
+    await form.getByLabel('Slug').fill('vectordb');
+    await form.getByLabel('Name', { exact: true }).fill('VectorDB');
+    await form.getByRole('button', { name: 'Define product' }).click();
+    await form.getByRole('alert').waitFor();
+    expect(await form.getByLabel('Slug').inputValue()).toBe('vectordb');
+    await form.getByLabel('Node roles').fill('index, search');
+    await form.getByLabel('Features (optional)').fill('sso');
+    await mainPage(page, 'staff-products');
+    await form.getByRole('button', { name: 'Define product' }).click();
+    await form.getByRole('status').filter({ hasText: 'The product VectorDB (vectordb) is defined.' }).waitFor();
+    await list.getByText('VectorDB', { exact: true }).waitFor();
+    expect(await list.innerText()).toMatch(/VectorDB vectordb\s+Node roles: index, search · limits: none · features: sso/);
+    const products = (await api.get('/v1/staff/products')).body.items as { slug: string; roles: string[] }[];
+    expect(products.find((p) => p.slug === 'vectordb')?.roles).toEqual(['index', 'search']);
+  });
+
   it('creates a sales user (a bad address refused in the API’s words) and shows its login link once', async () => {
     await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Staff users' }).click();
     const form = page.getByRole('form', { name: 'New staff user' });

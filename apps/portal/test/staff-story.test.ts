@@ -53,6 +53,7 @@ describe('the staff story in Chromium', () => {
       'Customers',
       'Contracts',
       'Request code → key',
+      'Products',
       'Clones',
       'Audit log',
       'Signing keys',
@@ -136,7 +137,7 @@ describe('the staff story in Chromium', () => {
     await page.keyboard.press('ArrowLeft');
     expect(await actions.getByRole('radio', { name: '1 month' }).isChecked()).toBe(true);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Renew for 1 month');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Renew for 1 month');
     await page.keyboard.press('Enter');
     await page
       .getByRole('status')
