@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths } from '../src/services/licenses.js';
 import { DIALECTS } from './support/databases.js';
-import { Client, startTestCenter } from './support/http.js';
+import { Client, staffWorld, startTestCenter } from './support/http.js';
 import type { Answer, TestCenter } from './support/http.js';
 
 const NOBODY = { customerId: 'cus_00000000000000000000', contractId: 'ctr_00000000000000000000', userId: 'usr_00000000000000000000' };
@@ -45,19 +45,7 @@ describe.each(DIALECTS)('staff customers and contracts over HTTP on %s', (dialec
 
   beforeAll(async () => {
     tc = await startTestCenter(dialect);
-    ({ client: admin, userId: adminId } = await tc.staff('admin@vendor.example', 'admin'));
-    sales = (await tc.staff('sales@vendor.example', 'sales')).client;
-    support = (await tc.staff('support@vendor.example', 'support')).client;
-    ({ client: customer, customerId, userId: customerUserId } = await tc.customer('buyer@acme.example'));
-    const product = await admin.post('/v1/staff/products', {
-      slug: 'graphdb',
-      name: 'Graph DB',
-      roles: ['query', 'storage'],
-      limits: ['remote_clusters'],
-      features: ['scan'],
-    });
-    expect(product.status).toBe(201);
-    graphdb = product.body.id;
+    ({ admin, adminId, sales, support, customer, customerId, customerUserId, productId: graphdb } = await staffWorld(tc));
   });
   afterAll(async () => {
     await tc?.close();

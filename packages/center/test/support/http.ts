@@ -166,3 +166,32 @@ export async function startTestCenter(
     },
   };
 }
+
+/** What the staff-side HTTP tests share: staff of every role (API tokens), a customer with a logged-in user, and a product. */
+export interface StaffWorld {
+  admin: Client;
+  adminId: string;
+  sales: Client;
+  support: Client;
+  customer: Client;
+  customerId: string;
+  customerUserId: string;
+  /** graphdb: roles query and storage, limit remote_clusters, feature scan. */
+  productId: string;
+}
+
+export async function staffWorld(tc: TestCenter): Promise<StaffWorld> {
+  const { client: admin, userId: adminId } = await tc.staff('admin@vendor.example', 'admin');
+  const sales = (await tc.staff('sales@vendor.example', 'sales')).client;
+  const support = (await tc.staff('support@vendor.example', 'support')).client;
+  const { client: customer, customerId, userId: customerUserId } = await tc.customer('buyer@acme.example');
+  const product = await admin.post('/v1/staff/products', {
+    slug: 'graphdb',
+    name: 'Graph DB',
+    roles: ['query', 'storage'],
+    limits: ['remote_clusters'],
+    features: ['scan'],
+  });
+  if (product.status !== 201) throw new Error(`product: ${JSON.stringify(product.body)}`);
+  return { admin, adminId, sales, support, customer, customerId, customerUserId, productId: product.body.id as string };
+}
