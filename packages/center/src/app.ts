@@ -25,6 +25,7 @@ import { LicenseQueries } from './services/license-queries.js';
 import { RequestCodes } from './services/request-codes.js';
 import { RenewalRequests } from './services/renewal-requests.js';
 import { ExpiryNotices } from './services/expiry-notices.js';
+import { ContractRenewals } from './services/contract-renewals.js';
 import { Marketplace } from './services/marketplace.js';
 import { AwsMarketplaceApi } from './services/marketplace-aws.js';
 import { MarketplaceNotifications } from './services/marketplace-notifications.js';
@@ -156,8 +157,19 @@ export async function startCenter(
     await app.listen({ host: config.host, port: config.port });
     // Each job runs on whichever instance holds its claim; the outbox and the notice table keep two instances from
     // sending one mail twice anyway.
-    const expiryNotices = new ExpiryNotices({ db: handle.db, mail, clock, publicUrl: config.publicUrl });
-    let nextExpiryCheck = 0;
+    const hourly: { name: string; job: { run(): Promise<number> }; done: string }[] = [
+      {
+        name: 'contract-renewals',
+        job: new ContractRenewals({ db: handle.db, licenses, audit, mail, clock, publicUrl: config.publicUrl }),
+        done: 'contracts auto-renewed',
+      },
+      {
+        name: 'expiry-notices',
+        job: new ExpiryNotices({ db: handle.db, mail, clock, publicUrl: config.publicUrl }),
+        done: 'expiry notices queued',
+      },
+    ];
+    let nextHourlyCheck = 0;
     timers.push(
       setInterval(() => {
         // A database outage must not end the process (an unhandled rejection would): log, and try again next tick.
@@ -166,15 +178,16 @@ export async function startCenter(
             await services.mail.deliver();
             await services.jobs.done('mail-delivery');
           }
-          // Expiry notices: at most hourly across all instances (lastRun is shared), looked at every 10 minutes here.
-          if (clock.now() >= nextExpiryCheck) {
-            nextExpiryCheck = clock.now() + 10 * 60_000;
-            const last = await services.jobs.lastRun('expiry-notices');
-            if ((last === null || clock.now() - last >= 3_600_000) && (await services.jobs.claim('expiry-notices', 10 * 60_000))) {
-              const sent = await expiryNotices.run();
-              await services.jobs.done('expiry-notices');
-              if (sent > 0) logger.info({ sent }, 'expiry notices queued');
-            }
+          // Hourly jobs: at most hourly across all instances (lastRun is shared), looked at every 10 minutes here.
+          if (clock.now() < nextHourlyCheck) return;
+          nextHourlyCheck = clock.now() + 10 * 60_000;
+          for (const job of hourly) {
+            const last = await services.jobs.lastRun(job.name);
+            if (last !== null && clock.now() - last < 3_600_000) continue;
+            if (!(await services.jobs.claim(job.name, 10 * 60_000))) continue;
+            const count = await job.job.run();
+            await services.jobs.done(job.name);
+            if (count > 0) logger.info({ count }, job.done);
           }
         })().catch((error: unknown) => logger.warn({ err: error }, 'background job failed; retrying in 5 s'));
       }, 5_000).unref(),
