@@ -26,6 +26,7 @@ import { RequestCodes } from './services/request-codes.js';
 import { RenewalRequests } from './services/renewal-requests.js';
 import { ExpiryNotices } from './services/expiry-notices.js';
 import { ContractRenewals } from './services/contract-renewals.js';
+import { Sales } from './services/sales.js';
 import { Marketplace } from './services/marketplace.js';
 import { AwsMarketplaceApi } from './services/marketplace-aws.js';
 import { MarketplaceNotifications } from './services/marketplace-notifications.js';
@@ -52,6 +53,7 @@ export interface CenterServices {
   requestCodes: RequestCodes;
   renewalRequests: RenewalRequests;
   contracts: Contracts;
+  sales: Sales;
   customers: Customers;
   marketplace: Marketplace;
   marketplaceNotifications: MarketplaceNotifications;
@@ -128,6 +130,7 @@ export async function startCenter(
     requestCodes: new RequestCodes({ db: handle.db, licenses, clock }),
     renewalRequests: new RenewalRequests({ db: handle.db, audit, mail, clock, publicUrl: config.publicUrl }),
     contracts,
+    sales: new Sales({ db: handle.db, contracts, mail, publicUrl: config.publicUrl }),
     customers: new Customers({ db: handle.db, contracts }),
     marketplace: new Marketplace({
       db: handle.db,

@@ -105,6 +105,33 @@ describe.each(DIALECTS)('staff customers and contracts over HTTP on %s', (dialec
   });
 
   describe('contracts', () => {
+    it("mails the customer's users a Setup License link to the new license; a customer without users gets none", async () => {
+      const sold = await sales.post('/v1/staff/contracts', sale({ quantities: { query: 3 } }));
+      expect(sold.status).toBe(201);
+      expect(sold.body.mailedTo).toEqual(['buyer@acme.example']);
+      const mails = await tc.center.services.db
+        .selectFrom('mail_outbox')
+        .select(['subject', 'text'])
+        .where('to_address', '=', 'buyer@acme.example')
+        .where('subject', '=', 'Setup License: Graph DB')
+        .execute();
+      expect(mails.some((m) => m.text.includes(`/licenses/${sold.body.license.id}`) && m.text.includes('3 query nodes'))).toBe(true);
+      const lonely = (await admin.post('/v1/staff/customers', { name: 'No users yet' })).body.id as string;
+      const unmailed = await sales.post('/v1/staff/contracts', sale({ customerId: lonely }));
+      expect(unmailed.status).toBe(201);
+      expect(unmailed.body.mailedTo).toEqual([]);
+      // A refused sale records nothing and mails nobody.
+      const before = mails.length;
+      expect((await sales.post('/v1/staff/contracts', sale({ quantities: { gpu: 1 } }))).status).toBe(400);
+      const after = await tc.center.services.db
+        .selectFrom('mail_outbox')
+        .select('id')
+        .where('subject', '=', 'Setup License: Graph DB')
+        .where('to_address', '=', 'buyer@acme.example')
+        .execute();
+      expect(after.length).toBe(before);
+    });
+
     it('sells a contract (admin, sales): its license is the customer’s, linked as the subscription, and both are audited', async () => {
       const answer = await sales.post('/v1/staff/contracts', {
         customerId,

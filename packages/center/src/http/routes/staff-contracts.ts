@@ -15,7 +15,7 @@ const SELL = ['admin', 'sales'] as const;
 const CONTRACTS_QUERY = object({ ...PAGE_QUERY.properties, customerId: { ...id('cus_'), description: "Only this customer's." } }, []);
 
 export function staffContractRoutes(app: FastifyInstance, services: CenterServices): void {
-  const { contracts } = services;
+  const { contracts, sales } = services;
 
   app.post<{ Body: ContractInput }>(
     '/v1/staff/contracts',
@@ -23,13 +23,13 @@ export function staffContractRoutes(app: FastifyInstance, services: CenterServic
       schema: {
         tags: TAGS,
         summary:
-          'Sell a customer a product for 1 month or 1 year: the contract and its license (nodes = quantities, expiring when the term ends). Roles: admin, sales.',
+          "Sell a customer a product for 1 month or 1 year: the contract and its license (nodes = quantities, expiring when the term ends); the customer's users get a Setup License mail (mailedTo; none when the customer has no user yet: invite one). Roles: admin, sales.",
         ...body(
           {
             customerId: id('cus_'),
             productId: id('prd_'),
             term: { type: 'string', enum: ['1m', '1y'], description: 'One month or one year, in calendar months.' },
-            autoRenew: { type: 'boolean', description: 'Renew at the end of the term (renewal runs come later).' },
+            autoRenew: { type: 'boolean', description: 'Renew by one term when the term ends (an hourly job).' },
             quantities: counts('Nodes per role of the product, e.g. { "query": 2, "storage": 3 }.'),
             startsAt: millis('Start, epoch milliseconds (default: now).'),
             limits: counts('Named limits of the product.'),
@@ -42,7 +42,7 @@ export function staffContractRoutes(app: FastifyInstance, services: CenterServic
     },
     async (request, reply) => {
       const staff = requireStaff(request, SELL);
-      const created = valueOf(await contracts.create(request.body, staff.userId));
+      const created = valueOf(await sales.sell(request.body, staff.userId));
       reply.status(201);
       return created;
     },
