@@ -60,6 +60,8 @@ export interface AwsMarketplaceConfig {
   certUrlPattern: RegExp;
   /** Notifications are accepted only from topics matching this (AWS Marketplace's own by default). */
   topicPattern: RegExp;
+  /** Where a marketplace customer's RENEW leads: their subscriptions on AWS Marketplace (TESSERA_AWS_MARKETPLACE_RENEW_URL). */
+  renewUrl: string;
 }
 
 export interface CenterFlags {
@@ -180,7 +182,16 @@ function readAwsMarketplace(env: NodeJS.ProcessEnv, problems: string[]): AwsMark
     products: readMarketplaceProducts(env.TESSERA_AWS_MARKETPLACE_PRODUCTS, problems),
     certUrlPattern: pattern('TESSERA_SNS_CERT_URL_PATTERN', DEFAULT_CERT_URL_PATTERN),
     topicPattern: pattern('TESSERA_SNS_TOPIC_PATTERN', DEFAULT_TOPIC_PATTERN),
+    renewUrl: readRenewUrl(env.TESSERA_AWS_MARKETPLACE_RENEW_URL, problems),
   };
+}
+
+/** AWS Marketplace's "Manage subscriptions" page by default, where a buyer renews or changes a SaaS contract. */
+function readRenewUrl(text: string | undefined, problems: string[]): string {
+  const url = text?.trim() || 'https://aws.amazon.com/marketplace/library';
+  if (/^https:\/\/[^\s]+$/.test(url)) return url;
+  problems.push('TESSERA_AWS_MARKETPLACE_RENEW_URL must be an https URL.');
+  return 'https://aws.amazon.com/marketplace/library';
 }
 
 /** {"<product code>": {"product": "graphdb", "dimensions": {"query_nodes": "query"}, "term": "1y"}, ...} */

@@ -238,6 +238,24 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     expect(after.body.items.map((r: { licenseId: string }) => r.licenseId)).not.toContain(license.id);
   });
 
+  it('RENEW of a license bought on AWS Marketplace leads to the marketplace and records nothing', async () => {
+    const endsAt = tc.clock.now() + 365 * DAY;
+    const sold = await tc.center.services.contracts.create(
+      { customerId, productId, term: '1y', autoRenew: false, quantities: { query: 1 } },
+      'usr_test',
+      { source: 'marketplace', externalId: 'buyer-1/prod-1', endsAt },
+    );
+    if (!sold.ok) throw new Error(sold.detail);
+    const answer = await customer.post(`/v1/licenses/${sold.value.license.id}/renewal-request`, { months: 12 });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      marketplaceUrl: 'https://aws.amazon.com/marketplace/library',
+      message: expect.stringMatching(/AWS Marketplace/),
+    });
+    const open = await support.get('/v1/staff/renewal-requests');
+    expect(open.body.items.map((r: { licenseId: string }) => r.licenseId)).not.toContain(sold.value.license.id);
+  });
+
   it('staff issue an offline key from a pasted request code; a tampered code is refused and nothing is issued', async () => {
     const lm = makeLm();
     const code = createRequestCode(

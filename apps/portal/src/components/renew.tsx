@@ -1,6 +1,7 @@
 /**
  * RENEW: the customer asks for 1 month or 1 year more (POST /v1/licenses/:id/renewal-request); the request reaches
- * the vendor's staff, who renew the license. The answer's sentence says what happens next.
+ * the vendor's staff, who renew the license; a license bought on AWS Marketplace renews there, and the answer says
+ * where. The answer's sentence says what happens next.
  */
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
@@ -27,6 +28,7 @@ function RenewForm({ licenseId, productName }: { licenseId: string; productName:
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [marketplaceUrl, setMarketplaceUrl] = useState<string | null>(null);
   const name = useId();
 
   const submit = async (event: FormEvent) => {
@@ -35,8 +37,12 @@ function RenewForm({ licenseId, productName }: { licenseId: string; productName:
     setError(null);
     setDone(null);
     try {
-      const answer = await api<{ message: string }>('POST', `${licensePath(licenseId)}/renewal-request`, { months });
+      const answer = await api<{ message: string; marketplaceUrl?: string }>('POST', `${licensePath(licenseId)}/renewal-request`, {
+        months,
+      });
       setDone(answer.message);
+      // Bought on AWS Marketplace: it renews there, and the new term arrives by notification.
+      setMarketplaceUrl(answer.marketplaceUrl ?? null);
     } catch (failure) {
       setError(messageOf(failure));
     } finally {
@@ -60,6 +66,13 @@ function RenewForm({ licenseId, productName }: { licenseId: string; productName:
       </button>
       <ErrorNotice message={error} />
       <SuccessNotice message={done} />
+      {marketplaceUrl ? (
+        <p>
+          <a href={marketplaceUrl} target="_blank" rel="noopener noreferrer">
+            Renew on AWS Marketplace
+          </a>
+        </p>
+      ) : null}
     </form>
   );
 }

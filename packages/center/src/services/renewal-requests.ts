@@ -33,7 +33,17 @@ export class RenewalRequests {
   private readonly clock: { now(): number };
   private readonly publicUrl: string;
 
-  constructor(options: { db: Kysely<Database>; audit: AuditLog; mail: MailOutbox; clock: { now(): number }; publicUrl: string }) {
+  private readonly marketplaceRenewUrl: string;
+
+  constructor(options: {
+    db: Kysely<Database>;
+    audit: AuditLog;
+    mail: MailOutbox;
+    clock: { now(): number };
+    publicUrl: string;
+    marketplaceRenewUrl: string;
+  }) {
+    this.marketplaceRenewUrl = options.marketplaceRenewUrl;
     this.db = options.db;
     this.audit = options.audit;
     this.mail = options.mail;
@@ -41,8 +51,17 @@ export class RenewalRequests {
     this.publicUrl = options.publicUrl;
   }
 
-  /** Records the customer's request and mails the sales staff; `repeated` when one was made in the last day. */
-  async request(licenseId: string, months: 1 | 12, customerId: string, userId: string): Promise<Result<{ repeated: boolean }>> {
+  /**
+   * Records the customer's request and mails the sales staff; `repeated` when one was made in the last day. A
+   * license bought on AWS Marketplace renews there: the answer is where, and nothing is recorded (the renewal
+   * arrives as a marketplace notification).
+   */
+  async request(
+    licenseId: string,
+    months: 1 | 12,
+    customerId: string,
+    userId: string,
+  ): Promise<Result<{ repeated: boolean; marketplaceUrl?: string }>> {
     if (months !== 1 && months !== 12) return fail('BAD_REQUEST', 'A renewal is for 1 or 12 months.');
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
@@ -50,7 +69,9 @@ export class RenewalRequests {
         .selectFrom('licenses')
         .innerJoin('customers', 'customers.id', 'licenses.customer_id')
         .innerJoin('products', 'products.id', 'licenses.product_id')
+        .leftJoin('contracts', 'contracts.id', 'licenses.contract_id')
         .select([
+          'contracts.source',
           'licenses.id',
           'licenses.serial',
           'licenses.status',
@@ -63,6 +84,7 @@ export class RenewalRequests {
         .executeTakeFirst();
       if (!license) return fail('NOT_FOUND', `There is no license ${licenseId}.`);
       if (license.status === 'ended') return fail('BAD_REQUEST', `License ${license.id} has ended; ask the vendor for a new one.`);
+      if (license.source === 'marketplace') return ok({ repeated: false, marketplaceUrl: this.marketplaceRenewUrl });
       const recent = await trx
         .selectFrom('license_changes')
         .select('id')

@@ -103,16 +103,23 @@ export function licenseRoutes(app: FastifyInstance, services: CenterServices): v
       schema: {
         tags: TAGS,
         summary: "RENEW: ask the vendor's sales staff to renew the license by 1 month or 1 year; they are mailed and renew it.",
-        description: 'Answers 202. Asking again within a day changes nothing and mails nobody.',
+        description:
+          'Answers 202. Asking again within a day changes nothing and mails nobody. A license bought on AWS Marketplace answers 200 with marketplaceUrl, where it renews.',
         ...LICENSE,
         ...body({ months: { type: 'integer', enum: [1, 12] } }),
       },
     },
     async (request, reply) => {
       const principal = requireCustomer(request);
-      const { repeated } = valueOf(
+      const { repeated, marketplaceUrl } = valueOf(
         await renewalRequests.request(request.params.licenseId, request.body.months, principal.customerId, principal.userId),
       );
+      if (marketplaceUrl !== undefined) {
+        return {
+          marketplaceUrl,
+          message: 'This license was bought on AWS Marketplace: renew it there; the new term reaches this page on its own.',
+        };
+      }
       reply.status(202);
       return {
         message: repeated
