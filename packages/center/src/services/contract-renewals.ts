@@ -7,6 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { customerEmails } from './recipients.js';
 import type { AuditLog } from './audit.js';
 import { TERM_MONTHS } from './contracts.js';
 import { addMonths } from './license-rules.js';
@@ -97,15 +98,9 @@ export class ContractRenewals {
         );
         if (!result.ok) throw new Error(`Auto-renewing contract ${contract.id}: license ${id}: ${result.detail}`);
       }
-      const users = await trx
-        .selectFrom('users')
-        .select('email')
-        .where('customer_id', '=', contract.customer_id)
-        .where('role', '=', 'customer')
-        .where('status', '=', 'active')
-        .execute();
+      const emails = await customerEmails(trx, contract.customer_id);
       const until = new Date(endsAt).toISOString().slice(0, 10);
-      for (const { email } of users) {
+      for (const email of emails) {
         await this.mail.enqueue(
           {
             to: email,

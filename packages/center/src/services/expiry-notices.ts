@@ -7,6 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { customerEmails } from './recipients.js';
 import type { MailOutbox } from './mail.js';
 
 const DAY = 86_400_000;
@@ -82,19 +83,13 @@ export class ExpiryNotices {
         .onConflict((oc) => oc.doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-      const users = await trx
-        .selectFrom('users')
-        .select('email')
-        .where('customer_id', '=', license.customer_id)
-        .where('role', '=', 'customer')
-        .where('status', '=', 'active')
-        .execute();
+      const emails = await customerEmails(trx, license.customer_id);
       const date = new Date(license.expiresAt).toISOString().slice(0, 10);
       const subject =
         days === 0
           ? `Your ${license.product} license has expired`
           : `Your ${license.product} license expires in ${days} day${days === 1 ? '' : 's'}`;
-      for (const { email } of users) {
+      for (const email of emails) {
         await this.mail.enqueue(
           {
             to: email,

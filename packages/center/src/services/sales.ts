@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { ok } from '@tessera/core';
 import type { Result } from '@tessera/core';
 import type { Database } from '../db/schema.js';
+import { customerEmails } from './recipients.js';
 import type { ContractInput, ContractView, Contracts } from './contracts.js';
 import type { LicenseView } from './license-views.js';
 import type { MailOutbox } from './mail.js';
@@ -32,18 +33,11 @@ export class Sales {
       if (!created.ok) return created;
       const { contract, license } = created.value;
       const product = await trx.selectFrom('products').select('name').where('id', '=', contract.productId).executeTakeFirstOrThrow();
-      const users = await trx
-        .selectFrom('users')
-        .select('email')
-        .where('customer_id', '=', contract.customerId)
-        .where('role', '=', 'customer')
-        .where('status', '=', 'active')
-        .orderBy('email')
-        .execute();
+      const emails = await customerEmails(trx, contract.customerId);
       const nodes = Object.entries(contract.quantities)
         .map(([role, count]) => `${count} ${role}`)
         .join(', ');
-      for (const { email } of users) {
+      for (const email of emails) {
         await this.mail.enqueue(
           {
             to: email,
@@ -56,7 +50,7 @@ export class Sales {
           trx,
         );
       }
-      return ok({ contract, license, mailedTo: users.map((u) => u.email) });
+      return ok({ contract, license, mailedTo: emails });
     });
   }
 }
