@@ -18,6 +18,7 @@ import { API_TOKEN_PREFIX, consumeOneTimeToken, issueOneTimeToken, newSecret, se
 import type { Principal, Session, StaffRole } from './sessions.js';
 import { StaffUsers } from './staff-users.js';
 import { Throttle } from './throttle.js';
+import { Refusal, rollingBack } from './refusal.js';
 
 export type { Principal, Session, StaffRole } from './sessions.js';
 export type { ApiTokenView, StaffUserView } from './staff-users.js';
@@ -361,22 +362,6 @@ export class Accounts {
       .execute();
     await this.audit.append({ actor, action: 'api_token.created', subject: userId, data: { tokenId: id, label } }, trx);
     return token;
-  }
-}
-
-/** A failure that must also undo what its transaction did so far. */
-class Refusal extends Error {
-  constructor(readonly result: Result<never>) {
-    super(result.ok ? 'refusal' : result.detail);
-  }
-}
-
-async function rollingBack<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<Result<T>>): Promise<Result<T>> {
-  try {
-    return await db.transaction().execute(work);
-  } catch (error) {
-    if (error instanceof Refusal) return error.result;
-    throw error;
   }
 }
 

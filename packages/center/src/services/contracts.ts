@@ -7,10 +7,11 @@
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Failure, Result } from '@tessera/core';
+import type { Result } from '@tessera/core';
 import type { ContractsTable, Database } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { AuditLog } from './audit.js';
+import { Refusal } from './refusal.js';
 import { addMonths, contentProblem, countsProblem, productNames } from './license-rules.js';
 import type { Licenses, LicenseView } from './licenses.js';
 import { pageOf, pageStart } from './pages.js';
@@ -60,13 +61,6 @@ export interface ContractView {
 export const TERM_MONTHS: Record<Term, number> = { '1m': 1, '1y': 12 };
 
 type ContractRow = Selectable<ContractsTable>;
-
-/** Carries a refusal out of a transaction so that the transaction rolls back. */
-class Refusal extends Error {
-  constructor(readonly failure: Failure) {
-    super(failure.detail);
-  }
-}
 
 export class Contracts {
   private readonly db: Kysely<Database>;

@@ -14,7 +14,8 @@ import type { ContractsTable, Database } from '../db/schema.js';
 import type { AuditLog } from './audit.js';
 import type { Contracts } from './contracts.js';
 import type { Licenses } from './licenses.js';
-import { isUniqueViolation, Marketplace, MARKETPLACE_ACTOR, Refusal, termsOf } from './marketplace.js';
+import { isUniqueViolation, Marketplace, MARKETPLACE_ACTOR, termsOf } from './marketplace.js';
+import { Refusal } from './refusal.js';
 import type { MarketplaceApi } from './marketplace-aws.js';
 import type { SnsMessage, SnsVerifier } from './sns-messages.js';
 

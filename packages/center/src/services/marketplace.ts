@@ -7,12 +7,13 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { DAY_MS, fail, ok } from '@tessera/core';
-import type { Failure, Result } from '@tessera/core';
+import type { Result } from '@tessera/core';
 import type { AwsMarketplaceConfig, MarketplaceProduct } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { Accounts } from './accounts.js';
 import type { AuditLog } from './audit.js';
+import { Refusal } from './refusal.js';
 import type { Contracts } from './contracts.js';
 import { addMonths } from './license-rules.js';
 import type { Entitlement, MarketplaceApi } from './marketplace-aws.js';
@@ -50,13 +51,6 @@ export interface MarketplaceOptions {
   clock: { now(): number };
   config: AwsMarketplaceConfig;
   publicUrl: string;
-}
-
-/** Carries a refusal out of a transaction so that it rolls back. */
-export class Refusal extends Error {
-  constructor(readonly failure: Failure) {
-    super(failure.detail);
-  }
 }
 
 export class Marketplace {
