@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths } from '../src/services/licenses.js';
 import { DIALECTS } from './support/databases.js';
 import { Client, staffWorld, startTestCenter } from './support/http.js';
-import type { Answer, TestCenter } from './support/http.js';
+import type { Answer, StaffWorld, TestCenter } from './support/http.js';
 
 const NOBODY = { customerId: 'cus_00000000000000000000', contractId: 'ctr_00000000000000000000', userId: 'usr_00000000000000000000' };
 
@@ -31,21 +31,12 @@ describe.each(DIALECTS)('staff customers and contracts over HTTP on %s', (dialec
   let customerUserId: string;
   let graphdb: string;
 
-  /** A valid sale of one query node; `change` replaces members. */
-  const sale = (change: Record<string, unknown> = {}) => ({
-    customerId,
-    productId: graphdb,
-    term: '1y',
-    autoRenew: false,
-    quantities: { query: 1 },
-    ...change,
-  });
-  const audited = async (subject: string) =>
-    (await tc.center.services.audit.list({ subject })).map((e) => ({ action: e.action, ...e.data }));
+  let sale: StaffWorld['sale'];
+  let audited: StaffWorld['audited'];
 
   beforeAll(async () => {
     tc = await startTestCenter(dialect);
-    ({ admin, adminId, sales, support, customer, customerId, customerUserId, productId: graphdb } = await staffWorld(tc));
+    ({ admin, adminId, sales, support, customer, customerId, customerUserId, productId: graphdb, sale, audited } = await staffWorld(tc));
   });
   afterAll(async () => {
     await tc?.close();

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { Client, staffWorld, startTestCenter } from './support/http.js';
-import type { Answer, TestCenter } from './support/http.js';
+import type { Answer, StaffWorld, TestCenter } from './support/http.js';
 
 const NOBODY = { userId: 'usr_00000000000000000000' };
 const tokenOf = (link: string) => /#token=([A-Za-z0-9_-]+)$/.exec(link)![1]!;
@@ -27,25 +27,14 @@ describe.each(DIALECTS)('staff users and API tokens over HTTP on %s', (dialect) 
   let adminId: string;
   let sales: Client;
   let support: Client;
-  let customerId: string;
   let customerUserId: string;
-  let graphdb: string;
 
-  /** A valid sale of one query node; `change` replaces members. */
-  const sale = (change: Record<string, unknown> = {}) => ({
-    customerId,
-    productId: graphdb,
-    term: '1y',
-    autoRenew: false,
-    quantities: { query: 1 },
-    ...change,
-  });
-  const audited = async (subject: string) =>
-    (await tc.center.services.audit.list({ subject })).map((e) => ({ action: e.action, ...e.data }));
+  let sale: StaffWorld['sale'];
+  let audited: StaffWorld['audited'];
 
   beforeAll(async () => {
     tc = await startTestCenter(dialect);
-    ({ admin, adminId, sales, support, customerId, customerUserId, productId: graphdb } = await staffWorld(tc));
+    ({ admin, adminId, sales, support, customerUserId, sale, audited } = await staffWorld(tc));
   });
   afterAll(async () => {
     await tc?.close();

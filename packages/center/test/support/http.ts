@@ -178,6 +178,10 @@ export interface StaffWorld {
   customerUserId: string;
   /** graphdb: roles query and storage, limit remote_clusters, feature scan. */
   productId: string;
+  /** A valid sale (POST /v1/staff/contracts body) of one query node to the customer; `change` replaces members. */
+  sale(change?: Record<string, unknown>): Record<string, unknown>;
+  /** The audit events about `subject`, newest first, each as { action, ...data }. */
+  audited(subject: string): Promise<Record<string, unknown>[]>;
 }
 
 export async function staffWorld(tc: TestCenter): Promise<StaffWorld> {
@@ -193,5 +197,17 @@ export async function staffWorld(tc: TestCenter): Promise<StaffWorld> {
     features: ['scan'],
   });
   if (product.status !== 201) throw new Error(`product: ${JSON.stringify(product.body)}`);
-  return { admin, adminId, sales, support, customer, customerId, customerUserId, productId: product.body.id as string };
+  const productId = product.body.id as string;
+  return {
+    admin,
+    adminId,
+    sales,
+    support,
+    customer,
+    customerId,
+    customerUserId,
+    productId,
+    sale: (change = {}) => ({ customerId, productId, term: '1y', autoRenew: false, quantities: { query: 1 }, ...change }),
+    audited: async (subject) => (await tc.center.services.audit.list({ subject })).map((e) => ({ action: e.action, ...e.data })),
+  };
 }
