@@ -10,7 +10,13 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@tessera/source'], externalConditions: ['@tessera/source'] } },
   test: {
     root,
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/portal/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+      'scripts/test/**/*.test.ts',
+      'apps/portal/test/**/*.test.ts',
+    ],
     reporters: ['default', `${root}scripts/plain-summary-reporter.ts`],
     testTimeout: 30_000,
     globalSetup: [

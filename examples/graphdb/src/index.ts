@@ -1,0 +1,2 @@
+/** Being built (issue 7). */
+export const PRODUCT = 'graphdb';
