@@ -39,6 +39,27 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
   } catch {
     throw new ApiFailure('NETWORK', 0, 'The License Center could not be reached. Check the connection and try again.');
   }
+  return answerOf<T>(response);
+}
+
+/**
+ * A file sent as the raw request body (application/octet-stream), the rest of the request in the query. fetch
+ * cannot report how far an upload is, so the caller shows a busy state until the answer comes.
+ */
+export async function sendFile<T>(path: string, file: Blob): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/octet-stream' };
+  if (csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, { method: 'POST', headers, credentials: 'same-origin', cache: 'no-store', body: file });
+  } catch {
+    throw new ApiFailure('NETWORK', 0, 'The License Center could not be reached. Check the connection and try again.');
+  }
+  return answerOf<T>(response);
+}
+
+/** The parsed JSON of a 2xx answer; anything else thrown as an ApiFailure in the API's own words. */
+async function answerOf<T>(response: Response): Promise<T> {
   const text = await response.text();
   let parsed: unknown = null;
   try {
@@ -49,6 +70,14 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
   if (response.ok) return parsed as T;
   const error = (parsed as { error?: { code?: string; message?: string; requestId?: string } } | null)?.error;
   if (error?.message) throw new ApiFailure(error.code ?? 'UNKNOWN', response.status, error.message, error.requestId ?? null);
+  // A proxy in front of the License Center may refuse a large upload before the API sees it.
+  if (response.status === 413)
+    throw new ApiFailure(
+      'PAYLOAD_TOO_LARGE',
+      413,
+      'The file is larger than the License Center accepts.',
+      response.headers.get('x-request-id'),
+    );
   throw new ApiFailure(
     'UNKNOWN',
     response.status,
@@ -148,3 +177,29 @@ export interface LicenseKey {
 }
 
 export const licensePath = (id: string) => `/v1/licenses/${encodeURIComponent(id)}`;
+
+/** An installation package as the License Center lists it: its file's size in bytes and sha256 in hex. */
+export interface PackageView {
+  id: string;
+  product: string;
+  version: string;
+  platform: string;
+  filename: string;
+  size: number;
+  sha256: string;
+  uploadedAt: number;
+  uploadedBy?: string;
+}
+
+/** GET /v1/licenses/:id/packages: the packages of the license's product, and whether this license may download them. */
+export interface LicensePackages {
+  packages: PackageView[];
+  downloadable: boolean;
+  reason?: { code: string; message: string };
+}
+
+/** POST /v1/licenses/:id/packages/:packageId/link: an expiring signed address that downloads the file without a session. */
+export interface DownloadLink {
+  url: string;
+  expiresAt: number;
+}

@@ -19,6 +19,7 @@ import { StaffHomePage } from './pages/staff';
 import { AuditPage, ClonesPage, KeysPage, StaffUsersPage } from './pages/staff-admin';
 import { ContractPage, ContractsPage, NewContractPage } from './pages/staff-contracts';
 import { CustomerPage, CustomersPage } from './pages/staff-customers';
+import { PackagesPage } from './pages/staff-packages';
 import { ProductsPage } from './pages/staff-products';
 import { StaffLicensePage } from './pages/staff-license';
 import { NewLicensePage } from './pages/staff-license-new';
@@ -56,6 +57,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/staff\/licenses\/(lic_[A-Za-z0-9]+)$/, access: 'staff', render: ([id]) => <StaffLicensePage key={id} licenseId={id!} /> },
   { pattern: /^\/staff\/request-code$/, access: 'staff', render: () => <RequestCodePage /> },
   { pattern: /^\/staff\/products$/, access: 'staff', render: () => <ProductsPage /> },
+  { pattern: /^\/staff\/packages$/, access: 'staff', render: () => <PackagesPage /> },
   { pattern: /^\/staff\/clones$/, access: 'staff', render: () => <ClonesPage /> },
   { pattern: /^\/staff\/audit$/, access: 'staff', render: () => <AuditPage /> },
   { pattern: /^\/staff\/keys$/, access: 'staff', render: () => <KeysPage /> },

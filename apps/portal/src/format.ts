@@ -50,3 +50,17 @@ export function nodesText(nodes: Record<string, number>): string {
 }
 
 export const modeLabel = (mode: 'online' | 'offline') => (mode === 'online' ? 'Online' : 'Offline');
+
+/** "3.1 MB (3,145,728 bytes)": a file's size, in decimal units as file managers show it, with the exact count. */
+export function sizeText(bytes: number): string {
+  const exact = `${bytes.toLocaleString('en-US')} byte${bytes === 1 ? '' : 's'}`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = -1;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  if (unit < 0) return exact;
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]} (${exact})`;
+}

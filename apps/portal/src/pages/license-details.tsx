@@ -1,11 +1,13 @@
 /**
  * One license ("License Info"): Basic Info, Purchased Resources, License Key (with EDIT LICENSE MANAGER to switch
- * online/offline), Subscription, the usage the License Manager last reported (online), and the history.
+ * online/offline), Subscription, the usage the License Manager last reported (online), the product's installation
+ * packages (Downloads), and the history.
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, licensePath, messageOf } from '../api';
 import type { LicenseDetails, Mode } from '../api';
+import { DownloadsSection } from '../components/downloads';
 import { KeyBox } from '../components/key-box';
 import { ModeChoice, StatusBadge } from '../components/license-bits';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/page';
@@ -137,6 +139,7 @@ export function LicenseDetailsPage({ licenseId }: { licenseId: string }) {
 
         {license.key.mode === 'online' ? <UsageSection license={license} /> : null}
       </div>
+      <DownloadsSection licenseId={basic.id} />
       <HistorySection history={license.history} />
     </section>
   );

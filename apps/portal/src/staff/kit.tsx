@@ -36,6 +36,7 @@ const SECTIONS = [
   { to: '/staff/contracts', label: 'Contracts' },
   { to: '/staff/request-code', label: 'Request code → key', sell: true },
   { to: '/staff/products', label: 'Products' },
+  { to: '/staff/packages', label: 'Packages' },
   { to: '/staff/clones', label: 'Clones' },
   { to: '/staff/audit', label: 'Audit log' },
   { to: '/staff/keys', label: 'Signing keys' },

@@ -1,0 +1,86 @@
+/**
+ * Downloads on a license's page: the installation packages of its product with size and sha256. Download asks
+ * the License Center for a signed link that expires in minutes and opens it, so the browser saves the file; the
+ * link is used at once and kept nowhere. A license that may not download (suspended, ended) shows why instead.
+ */
+import { useEffect, useState } from 'react';
+import { api, licensePath, messageOf } from '../api';
+import type { DownloadLink, LicensePackages, PackageView } from '../api';
+import { ChecksumHint, PackageFacts, packageTitle } from './package-facts';
+import { ErrorNotice, Loading } from './page';
+
+export function DownloadsSection({ licenseId }: { licenseId: string }) {
+  const [answer, setAnswer] = useState<LicensePackages | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let current = true;
+    api<LicensePackages>('GET', `${licensePath(licenseId)}/packages`).then(
+      (found) => current && setAnswer(found),
+      (failure: unknown) => current && setError(messageOf(failure)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [licenseId]);
+
+  return (
+    <section className="panel downloads" aria-labelledby="downloads">
+      <h2 id="downloads">Downloads</h2>
+      <ErrorNotice message={error} />
+      {!answer && !error ? <Loading what="the packages" /> : null}
+      {answer && answer.packages.length === 0 ? <p className="empty">There are no installation packages for this product yet.</p> : null}
+      {answer && !answer.downloadable ? (
+        <p className="notice notice-info">{answer.reason?.message ?? 'This license cannot download packages now.'}</p>
+      ) : null}
+      {answer && answer.packages.length > 0 ? (
+        <>
+          <ul className="package-list" aria-label="Installation packages">
+            {answer.packages.map((item) => (
+              <li key={item.id}>
+                <h3>{packageTitle(item)}</h3>
+                <PackageFacts item={item} />
+                {answer.downloadable ? <DownloadButton licenseId={licenseId} item={item} /> : null}
+              </li>
+            ))}
+          </ul>
+          <ChecksumHint />
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function DownloadButton({ licenseId, item }: { licenseId: string; item: PackageView }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [started, setStarted] = useState(false);
+  const download = async () => {
+    setBusy(true);
+    setError(null);
+    setStarted(false);
+    try {
+      const link = await api<DownloadLink>('POST', `${licensePath(licenseId)}/packages/${encodeURIComponent(item.id)}/link`);
+      // The file answers as an attachment, so the browser saves it and this page stays.
+      window.location.assign(link.url);
+      setStarted(true);
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="download">
+      <div className="commands-copy">
+        <button type="button" disabled={busy} aria-label={`Download ${item.filename}`} onClick={() => void download()}>
+          {busy ? 'Preparing…' : 'Download'}
+        </button>
+        <span role="status" className="hint">
+          {started ? `The download of ${item.filename} has started.` : null}
+        </span>
+      </div>
+      <ErrorNotice message={error} />
+    </div>
+  );
+}
