@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseFlags } from '../src/flags.js';
+
+const files: Record<string, string> = {
+  'storaged.conf': '# nebula-style flag file\n--role=storage\n--node_id=s1\n--license_manager_url=10.0.0.5:9119\n\n--port=9780\n',
+  'bad.conf': '--role=storage\nrole storage\n',
+  'unknown.conf': '--meta_server_addrs=127.0.0.1:9559\n',
+  'trust.json': '{"keys":[]}',
+};
+const readFile = (path: string): string => {
+  const text = files[path];
+  if (text === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+  return text;
+};
+const parse = (...argv: string[]) => parseFlags(argv, readFile);
+const message = (...argv: string[]) => {
+  const result = parse(...argv);
+  if (result.ok) throw new Error('expected a refusal');
+  return result.message;
+};
+
+describe('graphdb flags', () => {
+  it('reads --name=value and --name value, dashes or underscores, and nebula host:port for the License Manager', () => {
+    const result = parse(
+      '--role',
+      'query',
+      '--node-id=q1',
+      '--license_manager_url=127.0.0.1:9119',
+      '--storage_addrs=127.0.0.1:9779,h2:9779',
+    );
+    expect(result).toEqual({
+      ok: true,
+      flags: {
+        role: 'query',
+        nodeId: 'q1',
+        licenseManagerUrl: 'http://127.0.0.1:9119',
+        trustPath: null,
+        trust: null,
+        localIp: '127.0.0.1',
+        port: 9669,
+        storageAddrs: ['127.0.0.1:9779', 'h2:9779'],
+        heartbeatMs: null,
+      },
+    });
+  });
+
+  it('reads a flag file, and the command line wins over it', () => {
+    const result = parse('--flagfile', 'storaged.conf', '--port=0', '--trust=trust.json');
+    expect(result.ok && result.flags).toMatchObject({
+      role: 'storage',
+      nodeId: 's1',
+      licenseManagerUrl: 'http://10.0.0.5:9119',
+      port: 0,
+      trustPath: 'trust.json',
+      trust: '{"keys":[]}',
+    });
+  });
+
+  it('refuses a node without a License Manager, saying what to give', () => {
+    expect(message('--role=storage', '--node-id=s1')).toMatch(/--license_manager_url is missing: .*host:port/);
+  });
+
+  it('names each mistake and its flag', () => {
+    const lm = '--license_manager_url=127.0.0.1:9119';
+    expect(message('--role=meta', '--node-id=m1', lm)).toBe('--role must be query or storage, not "meta"');
+    expect(message('--role=storage', lm)).toMatch(/^--node_id is missing/);
+    expect(message('--role=storage', '--node-id=s1', lm, '--port=70000')).toMatch(/--port must be a port number/);
+    expect(message('--role=storage', '--node-id=s1', lm, '--bogus=1')).toMatch(/^unknown flag --bogus; the flags are /);
+    expect(message('--role=storage', '--node-id=s1', lm, 'extra')).toMatch(/"extra" is not a flag/);
+    expect(message('--role=storage', '--node-id=s1', '--port')).toBe('--port needs a value');
+    expect(message('--role=query', '--node-id=q1', lm)).toMatch(/--storage_addrs is missing/);
+    expect(message('--role=query', '--node-id=q1', lm, '--storage_addrs=a:1,nohost')).toMatch(/"nohost" is not host:port/);
+    expect(message('--role=storage', '--node-id=s1', '--license_manager_url=ftp://x:1')).toMatch(/--license_manager_url must be host:port/);
+    expect(message('--role=storage', '--node-id=s1', lm, '--heartbeat_ms=5')).toMatch(/--heartbeat_ms must be/);
+  });
+
+  it('says which file and line a flag file mistake is on, and when a file cannot be read', () => {
+    expect(message('--flagfile=bad.conf')).toBe('"role storage" is not a --name=value line (bad.conf line 2)');
+    expect(message('--flagfile=unknown.conf')).toMatch(/^unknown flag --meta_server_addrs \(unknown.conf line 1\)/);
+    expect(message('--flagfile=missing.conf')).toMatch(/^cannot read the flag file missing.conf: ENOENT/);
+    expect(message('--role=storage', '--node-id=s1', '--license_manager_url=h:1', '--trust=nope.json')).toMatch(
+      /^cannot read the trust bundle nope.json/,
+    );
+  });
+});
