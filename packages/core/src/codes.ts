@@ -31,6 +31,10 @@ export const CODE_DESCRIPTIONS = {
   NOT_FOUND: 'No such resource.',
   RATE_LIMITED: 'Too many requests; wait and try again.',
   INTERNAL: 'An unexpected error; it was logged with the request id.',
+  LM_UNREACHABLE: 'The License Manager could not be reached or gave no usable answer (SDK); a held seat lasts until its lease runs out.',
+  LEASE_TOKEN_INVALID:
+    "The License Manager's seat lease token or identity did not verify (SDK): wrong signature, another LM, or fields that do not match.",
+  BAD_OPTIONS: 'The SDK was called with a missing or malformed option (url, product, role, nodeId, trust, timings).',
 } as const;
 
 export type Code = keyof typeof CODE_DESCRIPTIONS;

@@ -1,2 +1,11 @@
-/** @tessera/sdk: a licensed product's side of Tessera. Being built (issue 7). */
+/**
+ * @tessera/sdk: a licensed product's side of Tessera. connect() takes a node seat at the product's License
+ * Manager and keeps it; watch() follows the license without a seat. Both verify what the LM answers, ride out
+ * short outages, and emit `change` so a product reacts without a restart. See docs/sdk.md.
+ */
+export { connect } from './connect.js';
+export { watch } from './watch.js';
+export { LicenseError } from './types.js';
+export type { ChangeListener, Connection, ConnectOptions, LicenseState, LicenseStatusName, LicenseWatch, WatchOptions } from './types.js';
+
 export const SDK_VERSION = '0.1.0';

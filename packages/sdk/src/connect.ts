@@ -1,0 +1,218 @@
+/**
+ * connect(): a node's seat at its License Manager. It checks the license and takes a seat at start (or rejects
+ * with a LicenseError saying why), then heartbeats in the background. The seat outlives an LM outage for as long
+ * as its lease (measured on this host's clock from the last renewal sent); an LM that forgot the lease (a
+ * restart) gets a checkout with the same nodeId, so the node never looks unlicensed; a refused node keeps trying,
+ * so a renewed or expanded license gives it its seat back without a restart.
+ */
+import { LmClient } from './lm-client.js';
+import type { LicenseAnswer, LmReply } from './lm-client.js';
+import { LiveLicense } from './live-license.js';
+import { checkConnectOptions } from './options.js';
+import type { CheckedConnectOptions } from './options.js';
+import { factFields, hintFor, sentence, statusName, statusOfRefusal } from './state.js';
+import { LicenseError } from './types.js';
+import type { Connection, ConnectOptions, LicenseState } from './types.js';
+import { checkIdentity, verifyLeaseToken } from './verify.js';
+import type { LmIdentity } from './verify.js';
+import { readAnswer, unreachableState } from './watch.js';
+import type { LicenseReading } from './watch.js';
+
+interface Lease {
+  id: string;
+  expiresAt: string;
+  /** This host's clock: the lease is surely still held until then. */
+  deadline: number;
+}
+
+type SeatOutcome =
+  | { kind: 'held'; status: string; code: string }
+  | { kind: 'refused'; code: string; message: string }
+  | { kind: 'unreachable'; detail: string };
+
+/** What a /v1/license answer says: the LM's identity and license, or why they cannot be used. */
+type LicenseView = { ok: true; identity: LmIdentity; answer: LicenseAnswer } | { ok: false; code: string; detail: string } | null;
+
+class ConnectionImpl extends LiveLicense {
+  private lease: Lease | null = null;
+  private reading: LicenseReading | null = null;
+  private facts = factFields(null);
+  private ttlMs = 0;
+  private lastDetail = '';
+
+  constructor(
+    private readonly options: CheckedConnectOptions,
+    private readonly client: LmClient,
+  ) {
+    super(unreachableState(options.url, 'not asked yet', null));
+  }
+
+  /** The first round: any outcome but a seat rejects connect(). */
+  async open(): Promise<void> {
+    const view = this.view(await this.client.license());
+    const outcome: SeatOutcome = !view
+      ? { kind: 'unreachable', detail: 'no usable answer to GET /v1/license' }
+      : view.ok
+        ? await this.takeSeat(view.identity)
+        : { kind: 'refused', code: view.code, message: view.detail };
+    this.apply(outcome, view, false);
+    if (outcome.kind !== 'held') throw new LicenseError(this.state.code, this.state.message, this.status());
+    this.startRounds();
+  }
+
+  protected interval(): number {
+    const heartbeat = Math.min(this.options.heartbeatMs ?? this.ttlMs / 3, this.ttlMs / 2);
+    return Math.max(10, Math.round(Math.min(heartbeat, this.options.pollMsGiven ?? Infinity)));
+  }
+
+  protected async round(): Promise<void> {
+    const view = this.view(await this.client.license());
+    if (this.closed) return;
+    let outcome: SeatOutcome;
+    if (view && !view.ok) {
+      // The LM or its license failed a check: hold no seat there.
+      this.dropLease();
+      outcome = { kind: 'refused', code: view.code, message: view.detail };
+    } else {
+      outcome = await this.keepSeat(view?.identity ?? null);
+    }
+    if (this.closed) return;
+    this.apply(outcome, view, true);
+  }
+
+  protected async onClose(): Promise<void> {
+    const lease = this.lease;
+    this.lease = null;
+    this.state = {
+      ...this.state,
+      licensed: false,
+      seat: null,
+      message: `This connection was closed; the seat of node "${this.options.nodeId}" was released.`,
+    };
+    if (lease) await this.client.release(lease.id); // an LM that is down frees it when the lease runs out
+  }
+
+  private view(reply: LmReply<LicenseAnswer>): LicenseView {
+    if (reply.kind !== 'ok') return null;
+    const identity = checkIdentity(reply.body);
+    if (!identity.ok) return identity;
+    this.reading = readAnswer(reply.body, this.options, this.reading);
+    const outcome = this.reading?.outcome ?? null;
+    if (outcome && !outcome.ok) return outcome;
+    this.facts = factFields(outcome?.value ?? null);
+    this.lastDetail = reply.body.detail;
+    return { ok: true, identity: identity.value, answer: reply.body };
+  }
+
+  /** Renews the lease, or checks out again when the LM no longer knows it (LEASE_NOT_FOUND) or none is held. */
+  private async keepSeat(identity: LmIdentity | null): Promise<SeatOutcome> {
+    const lease = this.lease;
+    if (lease) {
+      const sentAt = Date.now();
+      const reply = await this.client.heartbeat(lease.id);
+      if (reply.kind === 'ok') {
+        this.holdLease({ ...lease, expiresAt: reply.body.expiresAt, deadline: sentAt + this.ttlMs });
+        return { kind: 'held', status: reply.body.status, code: reply.body.code };
+      }
+      if (reply.kind === 'unreachable') return reply;
+      this.dropLease();
+      if (reply.code !== 'LEASE_NOT_FOUND') return reply;
+    }
+    if (!identity) return { kind: 'unreachable', detail: 'no usable answer to GET /v1/license' };
+    return this.takeSeat(identity);
+  }
+
+  private async takeSeat(identity: LmIdentity): Promise<SeatOutcome> {
+    const { product, role, nodeId, host } = this.options;
+    const sentAt = Date.now();
+    const reply = await this.client.checkout({ product, role, nodeId, host });
+    if (reply.kind !== 'ok') return reply;
+    const verified = verifyLeaseToken(reply.body, { identity, product, role, nodeId, now: Date.now() });
+    if (!verified.ok) {
+      void this.client.release(reply.body.leaseId); // not trusted, so not kept
+      return { kind: 'refused', code: verified.code, message: verified.detail };
+    }
+    const answered = reply.body.ttlSeconds * 1000;
+    this.ttlMs = answered > 0 ? Math.min(answered, verified.value.ttlMs) : verified.value.ttlMs;
+    this.holdLease({ id: reply.body.leaseId, expiresAt: reply.body.expiresAt, deadline: sentAt + this.ttlMs });
+    if (this.closed) await this.onClose(); // close() was called while this checkout was on its way
+    return { kind: 'held', status: reply.body.status, code: reply.body.code };
+  }
+
+  private holdLease(lease: Lease): void {
+    this.lease = lease;
+    this.hold(lease.deadline, () => {
+      this.lease = null;
+      this.update(this.unreachable('its lease ran out without a renewal'));
+    });
+  }
+
+  private dropLease(): void {
+    if (this.lease) void this.client.release(this.lease.id);
+    this.lease = null;
+    this.unhold();
+  }
+
+  /** Turns a round's outcome into the state; `retrying` adds that the SDK keeps trying. */
+  private apply(outcome: SeatOutcome, view: LicenseView, retrying: boolean): void {
+    const { product, role, nodeId, url } = this.options;
+    const node = `${product} node "${nodeId}" (role ${role})`;
+    if (outcome.kind === 'held') {
+      const lease = this.lease!;
+      this.update({
+        ...this.facts,
+        licensed: true,
+        status: statusName(outcome.status),
+        code: outcome.code,
+        message: sentence(`${node} holds a seat at the License Manager at ${url}.`, this.lastDetail),
+        seat: { leaseId: lease.id, expiresAt: lease.expiresAt },
+      });
+      return;
+    }
+    if (outcome.kind === 'unreachable') {
+      // A held seat rides out the outage until its lease runs out (the hold timer); only then does the state change.
+      if (!this.lease) this.update(this.unreachable(outcome.detail));
+      return;
+    }
+    const licenseStatus = view?.ok ? view.answer.status : null;
+    const message = sentence(
+      `${node} has no seat at the License Manager at ${url}: ${outcome.message}`,
+      hintFor(outcome.code),
+      retrying ? 'It keeps trying and takes the seat as soon as it is granted.' : '',
+    );
+    this.update({
+      ...this.facts,
+      licensed: false,
+      status: statusOfRefusal(outcome.code, licenseStatus),
+      code: outcome.code,
+      message,
+      seat: null,
+    });
+  }
+
+  private unreachable(detail: string): LicenseState {
+    const state = unreachableState(this.options.url, detail, this.state);
+    const node = `${this.options.product} node "${this.options.nodeId}" (role ${this.options.role})`;
+    return {
+      ...state,
+      message: `The License Manager at ${this.options.url} cannot be reached (${detail}), so ${node} holds no seat. Check that tessera-lm is running and reachable from this host; the node takes its seat again as soon as it answers.`,
+    };
+  }
+}
+
+/**
+ * Checks the license and takes a seat for this node; rejects with a LicenseError (code and sentence) when the
+ * node is not licensed, the LM cannot be reached, or its answers do not verify. Bad options: LicenseError
+ * BAD_OPTIONS.
+ *
+ * @example
+ * const license = await connect({ url: 'http://lm.internal:9119', product: 'graphdb', role: 'query', nodeId: 'query-1' });
+ * license.on('change', (state) => log.info(state.message));
+ * process.on('SIGTERM', () => void license.close());
+ */
+export async function connect(options: ConnectOptions): Promise<Connection> {
+  const checked = checkConnectOptions(options);
+  const connection = new ConnectionImpl(checked, new LmClient(checked.url, checked.timeoutMs));
+  await connection.open();
+  return connection;
+}

@@ -1,0 +1,111 @@
+/**
+ * What watch() and connect() share: the current state, `change` listeners, and the background loop. Timers are
+ * unref'd so the SDK never keeps a product's process alive, and rounds never overlap (the next is scheduled when
+ * one ends). A `hold` timer ends a state at a deadline (a lease running out) even if no round happens then.
+ */
+import { changed, copyState } from './state.js';
+import type { ChangeListener, LicenseState, LicenseWatch } from './types.js';
+
+export abstract class LiveLicense implements LicenseWatch {
+  protected closed = false;
+  private readonly listeners = new Set<ChangeListener>();
+  private roundTimer: NodeJS.Timeout | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private closing: Promise<void> | null = null;
+
+  protected constructor(protected state: LicenseState) {}
+
+  status(): LicenseState {
+    return copyState(this.state);
+  }
+
+  isEnabled(feature: string): boolean {
+    return this.state.licensed && this.state.features.includes(feature);
+  }
+
+  limit(name: string): number {
+    return this.state.licensed ? (this.state.limits[name] ?? 0) : 0;
+  }
+
+  on(event: 'change', listener: ChangeListener): this {
+    if (event === 'change') this.listeners.add(listener);
+    return this;
+  }
+
+  off(event: 'change', listener: ChangeListener): this {
+    if (event === 'change') this.listeners.delete(listener);
+    return this;
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closed = true;
+      this.clearTimers();
+      this.closing = this.onClose();
+    }
+    return this.closing;
+  }
+
+  /** One round of talking to the LM; never throws. */
+  protected abstract round(): Promise<void>;
+
+  /** How long until the next round. */
+  protected abstract interval(): number;
+
+  protected abstract onClose(): Promise<void>;
+
+  /** Sets the state and tells the listeners when it changed in a way they care about. */
+  protected update(next: LicenseState): void {
+    if (this.closed) return;
+    const previous = this.state;
+    this.state = next;
+    if (!changed(previous, next)) return;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(copyState(next), copyState(previous));
+      } catch (error) {
+        // A listener's bug is the product's to see, as with any event emitter, but must not stop the heartbeats.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  protected startRounds(): void {
+    this.scheduleRound();
+  }
+
+  private scheduleRound(): void {
+    if (this.closed) return;
+    this.roundTimer = setTimeout(() => {
+      this.roundTimer = null;
+      void this.round().finally(() => this.scheduleRound());
+    }, this.interval());
+    this.roundTimer.unref();
+  }
+
+  /** Runs `lapse` at `deadline` (this host's clock) unless hold() or unhold() is called again before. */
+  protected hold(deadline: number, lapse: () => void): void {
+    this.unhold();
+    this.holdTimer = setTimeout(
+      () => {
+        this.holdTimer = null;
+        if (!this.closed) lapse();
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    this.holdTimer.unref();
+  }
+
+  protected unhold(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+  }
+
+  private clearTimers(): void {
+    if (this.roundTimer) clearTimeout(this.roundTimer);
+    this.roundTimer = null;
+    this.unhold();
+  }
+}

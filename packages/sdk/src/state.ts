@@ -1,0 +1,102 @@
+/** Building LicenseState values, telling which changes are worth a `change` event, and the sentences in them. */
+import type { LicenseState, LicenseStatusName } from './types.js';
+import type { LicenseFacts } from './verify.js';
+
+export const USABLE: readonly string[] = ['Normal', 'Expiring', 'Grace'];
+const STATUSES: readonly string[] = ['NotExist', 'Syncing', 'Normal', 'Expiring', 'Grace', 'Expired', 'Invalid', 'Unreachable'];
+
+type FactFields = Pick<LicenseState, 'licenseId' | 'serial' | 'expiresAt' | 'features' | 'limits' | 'nodes'>;
+
+export function factFields(facts: LicenseFacts | null): FactFields {
+  if (!facts) return { licenseId: null, serial: null, expiresAt: null, features: [], limits: {}, nodes: {} };
+  return {
+    licenseId: facts.licenseId,
+    serial: facts.serial,
+    expiresAt: facts.expiresAt,
+    features: [...facts.features],
+    limits: { ...facts.limits },
+    nodes: { ...facts.nodes },
+  };
+}
+
+/** The LM's status name, or Invalid for a name this SDK does not know (a newer LM). */
+export function statusName(value: string): LicenseStatusName {
+  return (STATUSES.includes(value) ? value : 'Invalid') as LicenseStatusName;
+}
+
+/** The status to show for a refusal: the license's own status when the refusal is about seats, else from the code. */
+export function statusOfRefusal(code: string, licenseStatus: string | null): LicenseStatusName {
+  if (licenseStatus !== null && (code === 'TOO_MANY_NODES' || code === 'ROLE_NOT_LICENSED' || !USABLE.includes(licenseStatus))) {
+    return statusName(licenseStatus);
+  }
+  if (code === 'EXPIRED') return 'Expired';
+  if (code === 'NO_LICENSE') return 'NotExist';
+  if (code === 'LM_UNREACHABLE') return 'Unreachable';
+  return 'Invalid';
+}
+
+export function copyState(state: LicenseState): LicenseState {
+  return {
+    ...state,
+    features: [...state.features],
+    limits: { ...state.limits },
+    nodes: { ...state.nodes },
+    seat: state.seat ? { ...state.seat } : null,
+  };
+}
+
+/** True when a product should hear about it: status, code, licensed, features, limits, nodes or serial. */
+export function changed(a: LicenseState, b: LicenseState): boolean {
+  return (
+    a.licensed !== b.licensed ||
+    a.status !== b.status ||
+    a.code !== b.code ||
+    a.serial !== b.serial ||
+    !sameList(a.features, b.features) ||
+    !sameCounts(a.limits, b.limits) ||
+    !sameCounts(a.nodes, b.nodes)
+  );
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+/** What a person can do about a refusal, added to the LM's own sentence. */
+export function hintFor(code: string): string {
+  switch (code) {
+    case 'TOO_MANY_NODES':
+      return 'Stop a node of this role, or ask the vendor for a license with more nodes.';
+    case 'ROLE_NOT_LICENSED':
+      return "Check the node's role, or ask the vendor for a license that includes it.";
+    case 'NO_LICENSE':
+      return 'Load a license key into the License Manager (tessera-lm load, or its console page).';
+    case 'EXPIRED':
+    case 'IN_GRACE':
+      return 'Renew the license and load (or sync) the new key.';
+    case 'PRODUCT_MISMATCH':
+      return 'Point this product at the License Manager that holds its license.';
+    case 'LMID_MISMATCH':
+      return 'The license must be bound to this License Manager; ask the vendor to rebind it.';
+    case 'LEASE_TOKEN_INVALID':
+      return 'Check that the address is your own License Manager and that nothing between them alters its answers.';
+    case 'UNKNOWN_KEY':
+    case 'KEY_REVOKED':
+    case 'SIGNATURE_INVALID':
+      return "Check that the product ships the vendor's current trust bundle and that the key was not altered.";
+    default:
+      return '';
+  }
+}
+
+export function sentence(...parts: string[]): string {
+  return parts
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .join(' ');
+}
