@@ -57,7 +57,8 @@ export function sizeText(bytes: number): string {
   const units = ['KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) {
+  // 999.6 KB would round to "1000 KB": that is 1.0 MB.
+  while (value >= 999.5 && unit < units.length - 1) {
     value /= 1000;
     unit += 1;
   }
