@@ -1,0 +1,143 @@
+/**
+ * The built graphdb node program (examples/graphdb/dist/main.js) as child processes against a real License
+ * Manager daemon (in this process, on port 0, on the system clock, since the nodes read the system clock too).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { LicenseInput } from '@tessera/core';
+import type { Daemon } from '../../../../packages/manager/src/daemon.js';
+import { admin, call, DAY, licenseFor, makeWorld, start } from '../../../../packages/manager/test/support/world.js';
+import type { World } from '../../../../packages/manager/test/support/world.js';
+
+export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export { call, DAY };
+
+export interface Lm {
+  world: World;
+  daemon: Daemon;
+  addr: string;
+  /** Loads a license for graphdb (query 2, storage 2 unless changed), dated around now; forced, so an expired one loads too. */
+  load(change?: Partial<LicenseInput>): Promise<void>;
+  /** The last license key loaded, to check it never shows where it should not. */
+  lastKey: string | null;
+  usage(): Promise<any>;
+  close(): Promise<void>;
+}
+
+export async function startLm(): Promise<Lm> {
+  const world = makeWorld();
+  const daemon = await start(world, { clock: { now: () => Date.now() }, timers: { sweepMs: 60_000 } });
+  const lm: Lm = {
+    world,
+    daemon,
+    lastKey: null,
+    addr: daemon.url.replace(/^http:\/\//, ''),
+    async load(change = {}) {
+      const now = Date.now();
+      const key = licenseFor(world, daemon.lmid, {
+        nodes: { query: 2, storage: 2 },
+        issuedAt: new Date(now - 3 * DAY).toISOString(),
+        startsAt: new Date(now - 3 * DAY).toISOString(),
+        expiresAt: new Date(now + 365 * DAY).toISOString(),
+        ...change,
+      });
+      lm.lastKey = key;
+      const answer = await admin(daemon, '/v1/admin/load', { key, force: true });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    },
+    async usage() {
+      return (await call(daemon, 'GET', '/v1/usage')).body;
+    },
+    async close() {
+      await daemon.close();
+      world.cleanup();
+    },
+  };
+  return lm;
+}
+
+export interface NodeRun {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Starts a node program; the caller waits with ready() or exited. */
+export function spawnNode(args: string[]): NodeRun {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  const run: NodeRun = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) =>
+      child.once('exit', (code) => {
+        running.delete(child);
+        resolve(code);
+      }),
+    ),
+  };
+  child.stdout!.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+  return run;
+}
+
+/** Kills every node still running, whatever the test did. */
+export async function killAll(): Promise<void> {
+  const children = [...running];
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+/** Polls until check() returns a value (not undefined), or fails with what it last saw after a generous deadline. */
+export async function until<T>(check: () => Promise<T | undefined> | T | undefined, what: string, deadlineMs = 20_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface ReadyNode extends NodeRun {
+  url: string;
+}
+
+/** Waits for a node's ready line; fails with its stderr if it exits first. */
+export async function waitReady(run: NodeRun, what: string): Promise<ReadyNode> {
+  let code: number | null | 'running' = 'running';
+  void run.exited.then((c) => (code = c));
+  const url = await until(() => {
+    if (code !== 'running') throw new Error(`${what} exited with ${code}: ${run.stderr}`);
+    return /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stdout)?.[1];
+  }, `${what} to be ready`);
+  return Object.assign(run, { url });
+}
+
+/** Starts a node on any free port and waits for its ready line. */
+export function startNode(role: 'query' | 'storage', nodeId: string, lm: Lm, extra: string[] = []): Promise<ReadyNode> {
+  const run = spawnNode(['--role', role, '--node-id', nodeId, `--license_manager_url=${lm.addr}`, '--port=0', ...extra]);
+  return waitReady(run, `${role} node ${nodeId}`);
+}
+
+/** fetch() with the answer's status and JSON body. */
+export async function request(url: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+}
