@@ -1,2 +1,9 @@
-/** Being built (issue 7). */
+/**
+ * guard: a reference product licensed through Tessera, shaped like NeuVector. A controller (dist/controller.js)
+ * watches the license and manages enforcers (dist/enforcer.js); each enforcer holds a seat of role `enforcer`.
+ */
 export const PRODUCT = 'guard';
+export const ENFORCER_ROLE = 'enforcer';
+/** The features guard's licenses may carry; the controller shows each one on or off. */
+export const FEATURES = ['scan', 'enforce', 'federation'] as const;
+export const REMOTE_CLUSTERS_LIMIT = 'remote_clusters';

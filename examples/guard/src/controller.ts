@@ -1,0 +1,50 @@
+/**
+ * `node dist/controller.js --license_manager_url <host:port> [--trust <file>] [--port N] [--host H]
+ * [--poll-ms N] [--heartbeat-ms N]`: the guard controller. It watches the license (no seat: the controller is not
+ * a licensed node) and reacts to every change without a restart.
+ */
+import { LicenseError, watch } from '@tessera/sdk';
+import { EXIT_USAGE, intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from './args.js';
+import { startController } from './controller/app.js';
+import { PRODUCT } from './index.js';
+
+const USAGE =
+  'node dist/controller.js --license_manager_url <host:port> [--trust <file>] [--port N] [--host H] [--poll-ms N] [--heartbeat-ms N]';
+const FLAGS = ['license_manager_url', 'trust', 'port', 'host', 'poll-ms', 'heartbeat-ms'];
+
+async function main(argv: string[]): Promise<void> {
+  const flags = readFlags(argv, FLAGS, ['license_manager_url'], USAGE);
+  const lmUrl = lmUrlFlag(flags.license_manager_url!);
+  const port = intFlag('port', flags.port, 10443, 0, 65535);
+  const pollMs = intFlag('poll-ms', flags['poll-ms'], 10_000, 100, 3_600_000);
+  const heartbeatMs = intFlag('heartbeat-ms', flags['heartbeat-ms'], 5_000, 100, 600_000);
+  const trust = trustFlag(flags.trust);
+  const license = await watch({ url: lmUrl, product: PRODUCT, pollMs, ...(trust === undefined ? {} : { trust }) });
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  let controller;
+  try {
+    controller = await startController({ license, lmUrl, host: flags.host ?? '127.0.0.1', port, timeoutMs: 5_000, heartbeatMs, log });
+  } catch (error) {
+    await license.close();
+    throw new UsageError(
+      `the controller cannot listen on ${flags.host ?? '127.0.0.1'}:${port} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pick another --port.`,
+    );
+  }
+  log(`guard controller ready on ${controller.url} (license ${license.status().status})`);
+  const shutdown = async () => {
+    await controller.close();
+    await license.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error instanceof LicenseError && error.code === 'BAD_OPTIONS')) {
+    process.stderr.write(`guard: ${error.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  process.stderr.write(`guard: the controller stopped on an unexpected error: ${(error as Error).message}\n`);
+  process.exit(1);
+});

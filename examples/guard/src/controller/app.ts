@@ -1,0 +1,98 @@
+/**
+ * The controller put together: the enforcer list, remote clusters, the lease check, the HTTP server, and the
+ * reactions to the license (a change event drops every enforcer the moment the license stops being usable; a
+ * periodic sweep drops silent enforcers and those whose seat the License Manager no longer holds).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LicenseState, LicenseView } from '../license-view.js';
+import { Clusters } from './clusters.js';
+import { Enforcers } from './enforcers.js';
+import { LeaseCheck } from './lease-check.js';
+import { createControllerServer } from './server.js';
+
+export interface ControllerOptions {
+  license: LicenseView;
+  /** The License Manager's base URL (http://host:port), asked about enforcer seats. */
+  lmUrl: string;
+  host: string;
+  port: number;
+  timeoutMs: number;
+  /** How often enforcers heartbeat; one silent for three of these is dropped. */
+  heartbeatMs: number;
+  log: (line: string) => void;
+}
+
+export interface RunningController {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const { license, log } = options;
+  const enforcers = new Enforcers({
+    now: Date.now,
+    staleMs: options.heartbeatMs * 3,
+    onDrop: (enforcer, reason) => log(`guard controller: enforcer ${enforcer.nodeId} dropped: ${reason} (${enforcers.count} managed)`),
+  });
+  const clusters = new Clusters(() => license.limit('remote_clusters'), Date.now);
+  const leaseCheck = new LeaseCheck(options.lmUrl, options.timeoutMs);
+
+  const onChange = (state: LicenseState, previous: LicenseState) => {
+    log(`guard controller: license ${previous.status} [${previous.code}] -> ${state.status} [${state.code}]: ${state.message}`);
+    if (!state.licensed) enforcers.dropAll(`the license is ${state.status} [${state.code}]`);
+  };
+  license.on('change', onChange);
+
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const state = license.status();
+      if (!state.licensed) enforcers.dropAll(`the license is ${state.status} [${state.code}]`);
+      enforcers.dropSilent();
+      if (enforcers.count > 0) enforcers.keepOnlyLeases(new Set((await leaseCheck.liveLeases()).keys()));
+    } catch {
+      // The LM could not be asked; the license watch reports an unreachable LM, and the next sweep tries again.
+    } finally {
+      sweeping = false;
+    }
+  };
+  const timer = setInterval(() => void sweep(), options.heartbeatMs);
+
+  const server = createControllerServer({ license, enforcers, clusters, leaseCheck, heartbeatMs: options.heartbeatMs, log });
+  try {
+    await listen(server, options.host, options.port);
+  } catch (error) {
+    clearInterval(timer);
+    license.off('change', onChange);
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${displayHost(options.host)}:${port}`,
+    async close() {
+      clearInterval(timer);
+      license.off('change', onChange);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A wildcard address is reachable on loopback; that is the address worth printing. */
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

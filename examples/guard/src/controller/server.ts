@@ -1,0 +1,166 @@
+/**
+ * The controller's HTTP API on node:http: the status page and JSON, enforcer registration and heartbeats,
+ * remote clusters, and the two toy actions gated by features. Every refusal is `{ error: { code, message } }`.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { PRODUCT, REMOTE_CLUSTERS_LIMIT } from '../index.js';
+import type { LicenseView } from '../license-view.js';
+import type { Clusters } from './clusters.js';
+import type { Enforcers } from './enforcers.js';
+import { GuardError, readJsonObject, sendError, sendJson, stringField } from './http-json.js';
+import type { LeaseCheck } from './lease-check.js';
+import { guardStatus } from './status.js';
+import { renderStatusPage } from './status-page.js';
+
+export interface ControllerParts {
+  license: LicenseView;
+  enforcers: Enforcers;
+  clusters: Clusters;
+  leaseCheck: LeaseCheck;
+  /** How often enforcers are told to heartbeat. */
+  heartbeatMs: number;
+  log: (line: string) => void;
+}
+
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const CLUSTER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const ACTIONS: Record<string, { feature: string; what: string }> = {
+  scan: { feature: 'scan', what: 'Vulnerability scanning' },
+  enforce: { feature: 'enforce', what: 'Policy enforcement (protect mode)' },
+};
+
+type Handler = (request: IncomingMessage, response: ServerResponse, param: string) => Promise<void>;
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+export function createControllerServer(parts: ControllerParts): Server {
+  const routes: Route[] = [
+    { method: 'GET', pattern: /^\/$/, handler: async (_q, response) => sendPage(response, parts) },
+    { method: 'GET', pattern: /^\/api\/status$/, handler: async (_q, response) => sendJson(response, 200, status(parts)) },
+    { method: 'POST', pattern: /^\/api\/enforcers$/, handler: (request, response) => registerEnforcer(request, response, parts) },
+    { method: 'POST', pattern: /^\/api\/enforcers\/([^/]+)\/heartbeat$/, handler: (q, r, id) => heartbeat(q, r, id, parts) },
+    { method: 'DELETE', pattern: /^\/api\/enforcers\/([^/]+)$/, handler: (q, r, id) => leave(q, r, id, parts) },
+    { method: 'POST', pattern: /^\/api\/clusters$/, handler: (request, response) => joinCluster(request, response, parts) },
+    { method: 'DELETE', pattern: /^\/api\/clusters\/([^/]+)$/, handler: async (_q, r, name) => leaveCluster(r, name, parts) },
+    { method: 'POST', pattern: /^\/api\/(scan|enforce)$/, handler: async (_q, r, action) => runAction(r, action, parts) },
+  ];
+  return createServer((request, response) => {
+    void route(routes, request, response).catch((error: unknown) => {
+      if (error instanceof GuardError) return sendError(response, error);
+      parts.log(`guard controller: unexpected error on ${request.method} ${pathOf(request)}: ${(error as Error).message}`);
+      sendError(response, new GuardError('INTERNAL', 500, 'An unexpected error happened in the controller; it was logged.'));
+    });
+  });
+}
+
+async function route(routes: Route[], request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = pathOf(request);
+  const matching = routes.filter((r) => r.pattern.test(path));
+  if (matching.length === 0) throw new GuardError('NOT_FOUND', 404, `There is no ${path} here; see GET /api/status.`);
+  const chosen = matching.find((r) => r.method === request.method);
+  if (!chosen) {
+    response.setHeader('allow', matching.map((r) => r.method).join(', '));
+    throw new GuardError('METHOD_NOT_ALLOWED', 405, `${request.method} is not allowed on ${path}.`);
+  }
+  let param = '';
+  try {
+    param = decodeURIComponent(chosen.pattern.exec(path)?.[1] ?? '');
+  } catch {
+    throw new GuardError('BAD_REQUEST', 400, `The path ${path} is not correctly percent-encoded.`);
+  }
+  await chosen.handler(request, response, param);
+}
+
+function pathOf(request: IncomingMessage): string {
+  return (request.url ?? '/').split('?')[0]!;
+}
+
+function status(parts: ControllerParts) {
+  return guardStatus(parts.license, parts.enforcers, parts.clusters);
+}
+
+function sendPage(response: ServerResponse, parts: ControllerParts): void {
+  response.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  });
+  response.end(renderStatusPage(status(parts)));
+}
+
+/** The session secret an enforcer got at registration, sent as `authorization: Bearer <session>`. */
+function sessionOf(request: IncomingMessage): string {
+  const match = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
+  if (!match)
+    throw new GuardError('UNAUTHORIZED', 401, 'Send the session this enforcer got at registration as "authorization: Bearer <session>".');
+  return match[1]!;
+}
+
+async function registerEnforcer(request: IncomingMessage, response: ServerResponse, parts: ControllerParts): Promise<void> {
+  const body = await readJsonObject(request);
+  const nodeId = stringField(body, 'nodeId', NODE_ID, 'a node id (letters, digits, . _ : -, up to 200)');
+  const leaseId = stringField(body, 'leaseId', LEASE_ID, 'the lease id the License Manager granted');
+  const state = parts.license.status();
+  // NeuVector's rule: with the license missing or invalid, no enforcer may connect.
+  if (!state.licensed) {
+    throw new GuardError(state.code, 403, `No enforcer may connect to this ${PRODUCT} controller: ${state.message}`);
+  }
+  const lease = await parts.leaseCheck.confirm(leaseId, nodeId);
+  const enforcer = parts.enforcers.register(nodeId, leaseId, lease.host);
+  parts.log(`guard controller: enforcer ${nodeId} connected (${parts.enforcers.count} managed)`);
+  sendJson(response, 201, { nodeId, session: enforcer.session, heartbeatMs: parts.heartbeatMs, managedNodes: parts.enforcers.count });
+}
+
+async function heartbeat(request: IncomingMessage, response: ServerResponse, nodeId: string, parts: ControllerParts): Promise<void> {
+  if (!parts.enforcers.heartbeat(nodeId, sessionOf(request))) throw notRegistered(nodeId);
+  sendJson(response, 200, { nodeId, managedNodes: parts.enforcers.count });
+}
+
+async function leave(request: IncomingMessage, response: ServerResponse, nodeId: string, parts: ControllerParts): Promise<void> {
+  if (!parts.enforcers.leave(nodeId, sessionOf(request))) throw notRegistered(nodeId);
+  sendJson(response, 200, { left: true, managedNodes: parts.enforcers.count });
+}
+
+function notRegistered(nodeId: string): GuardError {
+  return new GuardError(
+    'NOT_REGISTERED',
+    404,
+    `Enforcer "${nodeId}" is not registered with this session (it was dropped or never registered); register again.`,
+  );
+}
+
+async function joinCluster(request: IncomingMessage, response: ServerResponse, parts: ControllerParts): Promise<void> {
+  const body = await readJsonObject(request);
+  const name = stringField(body, 'name', CLUSTER_NAME, 'a cluster name (lower-case letters, digits and -, up to 63)');
+  const { cluster, created } = parts.clusters.join(name);
+  if (created) parts.log(`guard controller: joined remote cluster ${name}`);
+  sendJson(response, created ? 201 : 200, {
+    cluster,
+    joined: parts.clusters.list().length,
+    limit: parts.license.limit(REMOTE_CLUSTERS_LIMIT),
+  });
+}
+
+function leaveCluster(response: ServerResponse, name: string, parts: ControllerParts): void {
+  if (!parts.clusters.leave(name)) throw new GuardError('NOT_FOUND', 404, `No remote cluster named "${name}" is joined.`);
+  parts.log(`guard controller: left remote cluster ${name}`);
+  sendJson(response, 200, { left: true, joined: parts.clusters.list().length });
+}
+
+function runAction(response: ServerResponse, action: string, parts: ControllerParts): void {
+  const { feature, what } = ACTIONS[action]!;
+  if (!parts.license.isEnabled(feature)) {
+    throw new GuardError(
+      'FEATURE_NOT_LICENSED',
+      403,
+      `${what} needs the "${feature}" feature, which the license in force does not include; ask your vendor for a license with it.`,
+    );
+  }
+  // A toy action: what a real product would do over its enforcers.
+  sendJson(response, 200, { action, feature, done: true, nodes: parts.enforcers.list().map((e) => e.nodeId) });
+}

@@ -1,0 +1,67 @@
+/**
+ * `node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> [--trust <file>]
+ * [--heartbeat-ms N]`: a guard enforcer. It takes a seat of role `enforcer` at the License Manager before anything
+ * else (no seat, no enforcer: exit 3), then registers with the controller and keeps both heartbeats going.
+ */
+import { connect, LicenseError } from '@tessera/sdk';
+import { EXIT_USAGE, httpUrlFlag, intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from './args.js';
+import { EnforcerAgent } from './enforcer/agent.js';
+import { ControllerClient } from './enforcer/controller-client.js';
+import { ENFORCER_ROLE, PRODUCT } from './index.js';
+
+const USAGE =
+  'node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> [--trust <file>] [--heartbeat-ms N]';
+const FLAGS = ['controller', 'license_manager_url', 'node-id', 'trust', 'heartbeat-ms'];
+/** Exit code when the License Manager gives this enforcer no seat. */
+const EXIT_NO_SEAT = 3;
+
+async function main(argv: string[]): Promise<void> {
+  const flags = readFlags(argv, FLAGS, ['controller', 'license_manager_url', 'node-id'], USAGE);
+  const controllerUrl = httpUrlFlag('controller', flags.controller!);
+  const lmUrl = lmUrlFlag(flags.license_manager_url!);
+  const nodeId = flags['node-id']!;
+  const heartbeatMs = flags['heartbeat-ms'] === undefined ? undefined : intFlag('heartbeat-ms', flags['heartbeat-ms'], 0, 100, 600_000);
+  const trust = trustFlag(flags.trust);
+  let connection;
+  try {
+    connection = await connect({
+      url: lmUrl,
+      product: PRODUCT,
+      role: ENFORCER_ROLE,
+      nodeId,
+      ...(trust === undefined ? {} : { trust }),
+      ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+    });
+  } catch (error) {
+    if (error instanceof LicenseError && error.code !== 'BAD_OPTIONS') {
+      process.stderr.write(`guard: enforcer ${nodeId} cannot connect: ${error.message} [${error.code}]\n`);
+      process.exit(EXIT_NO_SEAT);
+    }
+    throw error;
+  }
+  const agent = new EnforcerAgent({
+    nodeId,
+    connection,
+    controller: new ControllerClient(controllerUrl, 5_000),
+    retryMs: 1_000,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
+  const shutdown = async () => {
+    await agent.stop();
+    await connection.close(); // releases the seat at once, so another enforcer can take it
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+  await agent.start();
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || error instanceof LicenseError) {
+    process.stderr.write(`guard: ${error.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  process.stderr.write(`guard: the enforcer stopped on an unexpected error: ${(error as Error).message}\n`);
+  process.exit(1);
+});

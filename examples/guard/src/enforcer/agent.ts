@@ -1,0 +1,125 @@
+/**
+ * An enforcer's life with its controller: registered while it holds a seat, heartbeating, leaving the moment
+ * the seat is lost (license expired, replaced, LM gone past the lease), and registering again when the SDK gets
+ * the seat back. The SDK's change event wakes it at once; a timer covers everything else.
+ */
+import type { LicenseView } from '../license-view.js';
+import type { ControllerClient } from './controller-client.js';
+
+export interface AgentOptions {
+  nodeId: string;
+  connection: LicenseView;
+  controller: ControllerClient;
+  /** How soon to try again while not registered. */
+  retryMs: number;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export class EnforcerAgent {
+  private session: string | null = null;
+  private leaseId: string | null = null;
+  private heartbeatMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private lastProblem: string | null = null;
+  private readonly wake = () => void this.tick();
+
+  constructor(private readonly options: AgentOptions) {
+    this.heartbeatMs = options.retryMs;
+  }
+
+  get registered(): boolean {
+    return this.session !== null;
+  }
+
+  start(): Promise<void> {
+    this.options.connection.on('change', this.wake);
+    return this.tick();
+  }
+
+  /** Leaves the controller (if registered) and stops; the caller closes the connection, releasing the seat. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.options.connection.off('change', this.wake);
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.leave();
+  }
+
+  /** Runs one step; a wake-up during a step runs another right after, never two at once. */
+  private tick(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.step();
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = null;
+      if (!this.stopped) this.timer = setTimeout(this.wake, this.session ? this.heartbeatMs : this.options.retryMs);
+    });
+    return this.running;
+  }
+
+  private async step(): Promise<void> {
+    if (this.stopped) return;
+    const { nodeId, connection, controller } = this.options;
+    const state = connection.status();
+    const seat = state.licensed ? state.seat : null;
+    if (!seat) {
+      const wasRegistered = this.session !== null;
+      await this.leave();
+      const sentence = `guard: enforcer ${nodeId} has no seat: ${state.message} [${state.code}]; ${wasRegistered ? 'left the controller, ' : ''}waiting for the seat to return`;
+      this.problem(sentence, wasRegistered);
+      return;
+    }
+    if (this.session && this.leaseId !== seat.leaseId) await this.leave(); // a new seat (after an LM restart): register it
+    if (this.session) {
+      const answer = await controller.heartbeat(nodeId, this.session);
+      if (answer.ok) return;
+      if (answer.reachable && (answer.status === 404 || answer.status === 401)) {
+        this.session = null; // the controller dropped us; register again at once
+      } else {
+        this.problem(`guard: enforcer ${nodeId} cannot heartbeat to the controller at ${controller.url}: ${describe(answer)}; retrying`);
+        return;
+      }
+    }
+    const answer = await controller.register(nodeId, seat.leaseId);
+    if (!answer.ok) {
+      this.problem(`guard: enforcer ${nodeId} is not registered with the controller at ${controller.url}: ${describe(answer)}; retrying`);
+      return;
+    }
+    this.session = answer.value.session;
+    this.leaseId = seat.leaseId;
+    this.heartbeatMs = answer.value.heartbeatMs > 0 ? answer.value.heartbeatMs : this.options.retryMs;
+    this.lastProblem = null;
+    this.options.out(`guard enforcer ${nodeId} connected to ${controller.url}`);
+  }
+
+  private async leave(): Promise<void> {
+    if (!this.session) return;
+    const session = this.session;
+    this.session = null;
+    this.leaseId = null;
+    // Best effort: a controller that cannot be told drops us anyway once the heartbeats stop.
+    await this.options.controller.leave(this.options.nodeId, session);
+  }
+
+  /** Prints a problem once, not at every retry; `force` prints it even if it was the last one printed. */
+  private problem(sentence: string, force = false): void {
+    if (sentence === this.lastProblem && !force) return;
+    this.lastProblem = sentence;
+    this.options.err(sentence);
+  }
+}
+
+function describe(answer: { reachable: boolean; message: string; code?: string }): string {
+  return answer.reachable ? `${answer.message} [${answer.code}]` : `it cannot be reached (${answer.message})`;
+}

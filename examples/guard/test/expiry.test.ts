@@ -1,0 +1,60 @@
+/**
+ * The license running out while everything runs: amber while expiring and in grace, then past grace the
+ * enforcers lose their seats and leave, the count goes to 0 and the banner turns red, with no restart; a new
+ * license brings the same enforcer processes back.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { DAY } from '../../../packages/manager/test/support/world.js';
+import { getJson, loadGuardLicense, pageText, Programs, startLm, waitUntil } from './support/guard.js';
+import type { Lm } from './support/guard.js';
+
+let lm: Lm;
+const programs = new Programs();
+const HOUR = 3_600_000;
+
+beforeEach(async () => {
+  lm = await startLm();
+});
+afterEach(async () => {
+  await programs.killAll();
+  await lm.close();
+});
+
+it('drops every enforcer once the license expires past grace, without restarting the controller', { timeout: 90_000 }, async () => {
+  await loadGuardLicense(lm, { nodes: { enforcer: 2 }, expiresAt: new Date(lm.clock.now() + 2 * DAY).toISOString(), graceDays: 1 });
+  const controller = await programs.startController(lm);
+  expect(controller.status).toBe('Expiring');
+  const status = async () => getJson(controller.url + '/api/status');
+  const enforcers = [programs.enforcer(lm, controller.url, 'node-a'), programs.enforcer(lm, controller.url, 'node-b')];
+  for (const enforcer of enforcers) await enforcer.waitFor('stdout', /connected to/);
+  expect(await status()).toMatchObject({ managedNodes: 2, banner: { tone: 'amber', status: 'Expiring', code: 'EXPIRING' } });
+  expect((await pageText(controller.url)).html).toContain('class="banner banner-amber"');
+
+  lm.clock.advance(2 * DAY + HOUR); // expired, inside the one grace day: still working, loudly
+  await waitUntil(async () => (await status()).license.status === 'Grace', 'the controller to see Grace');
+  await waitUntil(async () => (await status()).managedNodes === 2, 'both enforcers to be managed in grace');
+  expect((await status()).banner).toMatchObject({ tone: 'amber', code: 'IN_GRACE' });
+
+  lm.clock.advance(DAY); // past grace
+  await waitUntil(async () => (await status()).managedNodes === 0, 'managed nodes to drop to 0');
+  const after = await status();
+  expect(after).toMatchObject({ enforcers: [], license: { licensed: false, status: 'Expired', code: 'EXPIRED' }, banner: { tone: 'red' } });
+  const { html, text } = await pageText(controller.url);
+  expect(html).toContain('class="banner banner-red"');
+  expect(text).toContain('The license is not valid: Expired EXPIRED');
+  expect(text).toContain('Managed node count: 0');
+  for (const enforcer of enforcers) {
+    // "left the controller" when the enforcer saw it first; otherwise the controller had already dropped it.
+    await enforcer.waitFor('stderr', /has no seat: .+ \[EXPIRED\]; (left the controller, )?waiting for the seat to return/);
+    expect(enforcer.child.exitCode).toBeNull(); // still running, waiting for its seat
+  }
+  expect(controller.program.child.exitCode).toBeNull();
+  expect(controller.program.stdout()).toMatch(/license .* -> Expired \[EXPIRED\]/);
+
+  // A renewed license: the same enforcer processes take their seats back and register again.
+  const now = lm.clock.now();
+  await loadGuardLicense(lm, { serial: 2, nodes: { enforcer: 2 }, expiresAt: new Date(now + 365 * DAY).toISOString() });
+  await waitUntil(async () => (await status()).managedNodes === 2, 'both enforcers to come back', 30_000);
+  expect((await status()).banner).toBeNull();
+  for (const enforcer of enforcers) expect(enforcer.stdout().match(/connected to/g)!.length).toBeGreaterThanOrEqual(2);
+});

@@ -1,0 +1,187 @@
+/**
+ * Test support for guard: a real License Manager in this process (its clock follows real time plus an offset the
+ * test moves, since the guard programs and the SDK in them read the real clock), and the built controller and
+ * enforcers as child processes, each one killed whatever happens.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LicenseInput } from '@tessera/core';
+import type { Daemon } from '../../../../packages/manager/src/daemon.js';
+import { admin, DAY, licenseFor, makeWorld, start } from '../../../../packages/manager/test/support/world.js';
+import type { World } from '../../../../packages/manager/test/support/world.js';
+
+const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
+
+/** The LM's clock: real time, moved forward by the test (never back, or the LM sees a tampered clock). */
+export class MovingClock {
+  private offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  advance(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+export interface Lm {
+  world: World;
+  daemon: Daemon;
+  clock: MovingClock;
+  /** host:port, as --license_manager_url takes it. */
+  addr: string;
+  close(): Promise<void>;
+}
+
+export async function startLm(): Promise<Lm> {
+  const world = makeWorld({ leaseTtlSeconds: 30 });
+  const clock = new MovingClock();
+  const daemon = await start(world, { clock, timers: { sweepMs: 500, watchMs: 500 } });
+  return {
+    world,
+    daemon,
+    clock,
+    addr: daemon.url.replace(/^http:\/\//, ''),
+    async close() {
+      await daemon.close();
+      world.cleanup();
+    },
+  };
+}
+
+/** Loads a guard license (dates relative to the LM's clock) into the LM. */
+export async function loadGuardLicense(lm: Lm, change: Partial<LicenseInput> = {}): Promise<void> {
+  const now = lm.clock.now();
+  const key = licenseFor(lm.world, lm.daemon.lmid, {
+    product: 'guard',
+    nodes: { enforcer: 2 },
+    limits: { remote_clusters: 2 },
+    features: ['scan', 'enforce'],
+    issuedAt: new Date(now - DAY).toISOString(),
+    startsAt: new Date(now - DAY).toISOString(),
+    expiresAt: new Date(now + 365 * DAY).toISOString(),
+    ...change,
+  });
+  const answer = await admin(lm.daemon, '/v1/admin/load', { key, force: true });
+  if (answer.status !== 200) throw new Error(`the LM refused the test license: ${JSON.stringify(answer.body)}`);
+}
+
+export interface Program {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string | null>;
+  /** Waits until stdout or stderr matches. */
+  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+
+/** Every program a test starts, so afterEach kills them all whatever happened. */
+export class Programs {
+  private readonly running = new Set<Program>();
+
+  run(script: 'controller.js' | 'enforcer.js', args: string[]): Program {
+    const child = spawn(process.execPath, [DIST + script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = { stdout: '', stderr: '' };
+    child.stdout!.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
+    const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+    const program: Program = {
+      child,
+      stdout: () => out.stdout,
+      stderr: () => out.stderr,
+      exited,
+      async waitFor(stream, pattern, timeoutMs = 20_000) {
+        let match: RegExpExecArray | null = null;
+        await waitUntil(
+          async () => (match = pattern.exec(out[stream])) !== null,
+          `${script} ${stream} to match ${pattern}`,
+          timeoutMs,
+          () => JSON.stringify(out),
+        );
+        return match!;
+      },
+    };
+    this.running.add(program);
+    void exited.then(() => this.running.delete(program));
+    return program;
+  }
+
+  async startController(lm: Lm, extra: string[] = []): Promise<{ program: Program; url: string; status: string }> {
+    const program = this.run('controller.js', [
+      '--license_manager_url',
+      lm.addr,
+      '--port',
+      '0',
+      '--poll-ms',
+      '200',
+      '--heartbeat-ms',
+      '300',
+      ...extra,
+    ]);
+    const match = await program.waitFor('stdout', /guard controller ready on (http:\/\/127\.0\.0\.1:\d+) \(license (\w+)\)/);
+    return { program, url: match[1]!, status: match[2]! };
+  }
+
+  enforcer(lm: Lm, controllerUrl: string, nodeId: string): Program {
+    return this.run('enforcer.js', [
+      '--controller',
+      controllerUrl,
+      '--license_manager_url',
+      lm.addr,
+      '--node-id',
+      nodeId,
+      '--heartbeat-ms',
+      '300',
+    ]);
+  }
+
+  async killAll(): Promise<void> {
+    const all = [...this.running];
+    for (const program of all) program.child.kill('SIGKILL');
+    await Promise.all(all.map((program) => program.exited));
+  }
+}
+
+/** Polls `probe` until it is true, with a generous deadline; the failure says what was awaited. */
+export async function waitUntil(
+  probe: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 20_000,
+  context?: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${context ? `: ${context()}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function getJson(url: string): Promise<any> {
+  return (await fetch(url)).json();
+}
+
+export async function send(url: string, method: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** The text of the status page, tags removed, whitespace collapsed: what a person reads. */
+export async function pageText(controllerUrl: string): Promise<{ html: string; text: string }> {
+  const html = await (await fetch(controllerUrl + '/')).text();
+  const text = html
+    .replace(/<style>[\s\S]*?<\/style>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/\s+/g, ' ')
+    .replace(/ ([.,:)])/g, '$1')
+    .trim();
+  return { html, text };
+}
