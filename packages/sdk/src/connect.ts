@@ -118,8 +118,12 @@ class ConnectionImpl extends LiveLicense {
       this.dropLease();
       if (reply.code !== 'LEASE_NOT_FOUND') return reply;
     }
-    if (!identity) return { kind: 'unreachable', detail: 'no usable answer to GET /v1/license' };
-    return this.takeSeat(identity);
+    // The license read of this round may have failed while the LM was coming back: read it again before a checkout.
+    const view = identity ? null : this.view(await this.client.license());
+    if (view && !view.ok) return { kind: 'refused', code: view.code, message: view.detail };
+    const current = identity ?? view?.identity ?? null;
+    if (!current) return { kind: 'unreachable', detail: 'no usable answer to GET /v1/license' };
+    return this.takeSeat(current);
   }
 
   private async takeSeat(identity: LmIdentity): Promise<SeatOutcome> {

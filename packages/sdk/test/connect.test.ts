@@ -1,10 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect, LicenseError } from '@tessera/sdk';
 import type { Connection } from '@tessera/sdk';
-import { startLm, usedSeats } from './support/lm.js';
+import { DAY, startLm, usedSeats } from './support/lm.js';
 import type { TestLm } from './support/lm.js';
 
 let lm: TestLm;
+async function refusal(promise: Promise<unknown>): Promise<LicenseError> {
+  const outcome = await promise.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(outcome).toBeInstanceOf(LicenseError);
+  return outcome as LicenseError;
+}
 const open: Connection[] = [];
 async function node(nodeId: string, role = 'query', extra: object = {}): Promise<Connection> {
   const connection = await connect({ url: lm.url, product: 'graphdb', role, nodeId, ...extra });
@@ -61,5 +69,62 @@ describe('connect', () => {
     expect(await usedSeats(lm)).toEqual({ query: 0, storage: 0 });
     expect(connection.status()).toMatchObject({ licensed: false, seat: null });
     expect(connection.isEnabled('scan')).toBe(false);
+  });
+
+  it('gives a node that connects again with its node id its own seat back, never a second one', async () => {
+    const first = await node('q1');
+    const again = await node('q1');
+    expect(again.status().seat!.leaseId).toBe(first.status().seat!.leaseId);
+    expect(await usedSeats(lm)).toEqual({ query: 1, storage: 0 });
+  });
+
+  it('accepts the address without http://', async () => {
+    const connection = await connect({ url: lm.url.replace('http://', ''), product: 'graphdb', role: 'storage', nodeId: 's1' });
+    open.push(connection);
+    expect(connection.status().licensed).toBe(true);
+  });
+});
+
+describe('connect refused at start', () => {
+  it('says NO_LICENSE and what to do when the LM holds no license', async () => {
+    const empty = await startLm({ license: null });
+    try {
+      const error = await refusal(connect({ url: empty.url, product: 'graphdb', role: 'query', nodeId: 'q1' }));
+      expect(error.code).toBe('NO_LICENSE');
+      expect(error.message).toMatch(/graphdb node "q1" \(role query\) has no seat .*Load a license key into the License Manager/);
+      expect(error.message).not.toMatch(/keeps trying/);
+      expect(error.state).toMatchObject({ licensed: false, status: 'NotExist', seat: null });
+    } finally {
+      await empty.cleanup();
+    }
+  });
+
+  it('says EXPIRED when the license is past its grace days', async () => {
+    lm.world.clock.advance(400 * DAY);
+    const error = await refusal(node('q1'));
+    expect(error.code).toBe('EXPIRED');
+    expect(error.state).toMatchObject({ status: 'Expired', licenseId: 'lic_lmtest' });
+    expect(error.message).toMatch(/Renew the license/);
+  });
+
+  it('says ROLE_NOT_LICENSED for a role the license does not grant', async () => {
+    const error = await refusal(node('a1', 'analytics'));
+    expect(error.code).toBe('ROLE_NOT_LICENSED');
+    expect(error.message).toMatch(/grants no "analytics" nodes/);
+  });
+
+  it('says PRODUCT_MISMATCH for another product', async () => {
+    const error = await refusal(connect({ url: lm.url, product: 'guard', role: 'enforcer', nodeId: 'e1' }));
+    expect(error.code).toBe('PRODUCT_MISMATCH');
+    expect(error.state).toMatchObject({ status: 'Invalid' });
+  });
+
+  it('says LM_UNREACHABLE when nothing answers at the address', async () => {
+    const url = lm.url;
+    await lm.stop();
+    const error = await refusal(connect({ url, product: 'graphdb', role: 'query', nodeId: 'q1' }));
+    expect(error.code).toBe('LM_UNREACHABLE');
+    expect(error.message).toMatch(/The License Manager at http:\/\/127\.0\.0\.1:\d+ cannot be reached \(.+\)/);
+    expect(error.state).toMatchObject({ licensed: false, status: 'Unreachable' });
   });
 });
