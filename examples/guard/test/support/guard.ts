@@ -123,7 +123,7 @@ export class Programs {
     return { program, url: match[1]!, status: match[2]! };
   }
 
-  enforcer(lm: Lm, controllerUrl: string, nodeId: string): Program {
+  enforcer(lm: Lm, controllerUrl: string, nodeId: string, extra: string[] = []): Program {
     return this.run('enforcer.js', [
       '--controller',
       controllerUrl,
@@ -133,6 +133,7 @@ export class Programs {
       nodeId,
       '--heartbeat-ms',
       '300',
+      ...extra,
     ]);
   }
 
