@@ -31,6 +31,9 @@ import { Marketplace } from './services/marketplace.js';
 import { AwsMarketplaceApi } from './services/marketplace-aws.js';
 import { MarketplaceNotifications } from './services/marketplace-notifications.js';
 import { SnsVerifier } from './services/sns-messages.js';
+import { DownloadLinks } from './services/download-links.js';
+import { PackageFiles } from './services/package-files.js';
+import { Packages } from './services/packages.js';
 import { buildServer } from './http/server.js';
 import { WindowLimiter } from './http/rate-limit.js';
 import type { Kysely } from 'kysely';
@@ -57,8 +60,9 @@ export interface CenterServices {
   customers: Customers;
   marketplace: Marketplace;
   marketplaceNotifications: MarketplaceNotifications;
+  packages: Packages;
   /** Per-process request budgets (see http/rate-limit.ts). */
-  limiters: { syncPerAddress: WindowLimiter; keyReads: WindowLimiter };
+  limiters: { syncPerAddress: WindowLimiter; keyReads: WindowLimiter; downloadLinks: WindowLimiter };
 }
 
 export interface Center {
@@ -159,7 +163,20 @@ export async function startCenter(
       clock,
       config: config.aws,
     }),
-    limiters: { syncPerAddress: minute(config.limits.syncPerAddress), keyReads: minute(config.limits.keyReadsPerUser) },
+    packages: new Packages({
+      db: handle.db,
+      audit,
+      clock,
+      files: new PackageFiles(config.packages.dir),
+      links: new DownloadLinks(config.masterKey),
+      settings: { maxBytes: config.packages.maxBytes, linkMinutes: config.packages.linkMinutes, publicUrl: config.publicUrl },
+    }),
+    limiters: {
+      syncPerAddress: minute(config.limits.syncPerAddress),
+      keyReads: minute(config.limits.keyReadsPerUser),
+      // Download links are budgeted like key reads, apart from them.
+      downloadLinks: minute(config.limits.keyReadsPerUser),
+    },
   };
   const app = await buildServer(services, logger);
   const timers: NodeJS.Timeout[] = [];

@@ -37,6 +37,17 @@ export interface CenterConfig {
   /** The built portal (apps/portal/dist) to serve; null: the one next to this package in the repository. */
   portalDir: string | null;
   aws: AwsMarketplaceConfig;
+  packages: PackagesConfig;
+}
+
+/** Installation packages (services/packages.ts). */
+export interface PackagesConfig {
+  /** Where package files are kept; several instances must share it (a shared volume). */
+  dir: string;
+  /** The largest upload accepted, in bytes. */
+  maxBytes: number;
+  /** How long a signed download link works. */
+  linkMinutes: number;
 }
 
 /** How one AWS Marketplace product code becomes an LC product's license. */
@@ -100,6 +111,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
   };
 
   const aws = readAwsMarketplace(env, problems);
+  const packages = readPackages(env, dataDir, problems);
 
   let masterKey: Uint8Array | null = null;
   let masterKeySource: CenterConfig['masterKeySource'] = 'file';
@@ -136,8 +148,35 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       limits,
       portalDir: env.TESSERA_PORTAL_DIR?.trim() ? resolve(env.TESSERA_PORTAL_DIR.trim()) : null,
       aws,
+      packages,
     },
   };
+}
+
+const DEFAULT_PACKAGE_MAX_BYTES = 2 * 1024 ** 3;
+
+/** The packages folder (default DATA/packages), the upload limit (2 GiB) and the download links' lifetime (15 minutes). */
+function readPackages(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): PackagesConfig {
+  const dir = env.TESSERA_PACKAGES_DIR?.trim() ? resolve(env.TESSERA_PACKAGES_DIR.trim()) : join(dataDir, 'packages');
+  const maxText = env.TESSERA_PACKAGE_MAX_BYTES?.trim();
+  let maxBytes = DEFAULT_PACKAGE_MAX_BYTES;
+  if (maxText) {
+    maxBytes = Number(maxText);
+    if (!/^\d{1,15}$/.test(maxText) || maxBytes < 1) {
+      problems.push(`TESSERA_PACKAGE_MAX_BYTES must be a whole number of bytes, at least 1 (got "${maxText}"; 2 GiB is 2147483648).`);
+      maxBytes = DEFAULT_PACKAGE_MAX_BYTES;
+    }
+  }
+  const minutesText = env.TESSERA_DOWNLOAD_LINK_MINUTES?.trim();
+  let linkMinutes = 15;
+  if (minutesText) {
+    linkMinutes = Number(minutesText);
+    if (!/^\d{1,4}$/.test(minutesText) || linkMinutes < 1 || linkMinutes > 1440) {
+      problems.push(`TESSERA_DOWNLOAD_LINK_MINUTES must be a whole number of minutes from 1 to 1440 (got "${minutesText}").`);
+      linkMinutes = 15;
+    }
+  }
+  return { dir, maxBytes, linkMinutes };
 }
 
 /**

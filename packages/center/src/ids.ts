@@ -1,7 +1,7 @@
 /** Prefixed random identifiers (lic_…, cus_…): 20 lower-case base32 characters, 100 random bits. */
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'prd_' | 'cus_' | 'ctr_' | 'lic_' | 'usr_' | 'tok_' | 'mail_';
+export type IdPrefix = 'prd_' | 'cus_' | 'ctr_' | 'lic_' | 'usr_' | 'tok_' | 'mail_' | 'pkg_';
 
 // Crockford's alphabet in lower case: no i, l, o, u, so an id read aloud or retyped is not misread.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

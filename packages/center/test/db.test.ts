@@ -24,6 +24,7 @@ describe.each(DIALECTS)('storage on %s', (dialect) => {
       '0002_list_indexes',
       '0003_marketplace',
       '0004_expiry_notices',
+      '0005_packages',
     ]);
     const other = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     expect(await migrateToLatest(other.db as never, dialect)).toEqual([]);

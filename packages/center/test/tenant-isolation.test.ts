@@ -4,6 +4,7 @@
  * answers a customer 404 as a route that does not exist. Routes are taken from the server's own route table, so
  * a route added later is in the matrix (and fails here until it has an example body).
  */
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { startTestCenter } from './support/http.js';
@@ -11,13 +12,19 @@ import type { Client, TestCenter } from './support/http.js';
 import { makeLm } from './support/licensing.js';
 
 const DAY = 86_400_000;
-const NOWHERE = { licenseId: 'lic_00000000000000000000', customerId: 'cus_00000000000000000000', contractId: 'ctr_00000000000000000000' };
+const NOWHERE = {
+  licenseId: 'lic_00000000000000000000',
+  customerId: 'cus_00000000000000000000',
+  contractId: 'ctr_00000000000000000000',
+  packageId: 'pkg_00000000000000000000',
+};
 
 /** A valid body for each write, so the answer is about the id and not about the input. */
 const BODIES: Record<string, (ids: { lmid: string }) => unknown> = {
   'POST /v1/licenses/:licenseId/bind': ({ lmid }) => ({ lmid }),
   'PUT /v1/licenses/:licenseId/mode': () => ({ mode: 'online' }),
   'POST /v1/licenses/:licenseId/renewal-request': () => ({ months: 12 }),
+  'POST /v1/licenses/:licenseId/packages/:packageId/link': () => ({}),
 };
 
 const isCustomerRoute = (url: string) => url.startsWith('/v1/') && !/^\/v1\/(staff|auth|lm)\//.test(url) && url !== '/v1/trust-bundle';
@@ -47,7 +54,15 @@ describe.each(DIALECTS)('tenant isolation on %s', (dialect) => {
       'usr_test',
     );
     if (!license.ok) throw new Error(license.detail);
-    bIds = { licenseId: license.value.id, customerId: customerB.customerId, contractId: NOWHERE.contractId };
+    // A package of B's product, so the link route is asked for something that exists.
+    const uploaded = await tc.center.services.packages.upload(
+      { product: 'graphdb', version: '1.0.0', platform: 'linux-amd64', filename: 'graphdb.tar.gz' },
+      Readable.from([Buffer.from('package bytes')]),
+      null,
+      'usr_test',
+    );
+    if (!uploaded.ok) throw new Error(uploaded.detail);
+    bIds = { licenseId: license.value.id, customerId: customerB.customerId, contractId: NOWHERE.contractId, packageId: uploaded.value.id };
     bLicense = (await b.get(`/v1/licenses/${license.value.id}`)).body;
   });
   afterAll(async () => {

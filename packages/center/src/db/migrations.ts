@@ -244,6 +244,37 @@ const expiryNotices: Migration = {
   },
 };
 
+/**
+ * Installation packages: one current package per product, version and platform (a withdrawn one may be uploaded
+ * again), listed by product, newest first.
+ */
+const packages: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('packages')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('product_id', 'text', (c) => c.notNull().references('products.id'))
+      .addColumn('version', 'text', (c) => c.notNull())
+      .addColumn('platform', 'text', (c) => c.notNull())
+      .addColumn('filename', 'text', (c) => c.notNull())
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('sha256', 'text', (c) => c.notNull())
+      .addColumn('uploaded_at', 'bigint', (c) => c.notNull())
+      .addColumn('uploaded_by', 'text', (c) => c.notNull())
+      .addColumn('withdrawn_at', 'bigint')
+      .addColumn('withdrawn_by', 'text')
+      .execute();
+    await db.schema
+      .createIndex('packages_current')
+      .on('packages')
+      .columns(['product_id', 'version', 'platform'])
+      .unique()
+      .where(sql.ref('withdrawn_at'), 'is', null)
+      .execute();
+    await db.schema.createIndex('packages_product').on('packages').columns(['product_id', 'uploaded_at']).execute();
+  },
+};
+
 export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
   const provider: MigrationProvider = {
     getMigrations: async () => ({
@@ -251,6 +282,7 @@ export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
       '0002_list_indexes': listIndexes,
       '0003_marketplace': marketplace,
       '0004_expiry_notices': expiryNotices,
+      '0005_packages': packages,
     }),
   };
   return new Migrator({ db, provider });

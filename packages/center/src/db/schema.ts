@@ -206,6 +206,24 @@ export interface ExpiryNoticesTable {
   sent_at: Millis;
 }
 
+/**
+ * An installation package staff uploaded: the file lives in the packages folder under the package id (never the
+ * uploader's filename); withdrawing keeps the row (history, audit) and removes the file.
+ */
+export interface PackagesTable {
+  id: string; // pkg_
+  product_id: string;
+  version: string;
+  platform: string;
+  filename: string; // what a download is saved as
+  size: number;
+  sha256: string; // lower-case hex
+  uploaded_at: Millis;
+  uploaded_by: string;
+  withdrawn_at: Millis | null;
+  withdrawn_by: string | null;
+}
+
 export interface Database {
   products: ProductsTable;
   customers: CustomersTable;
@@ -226,6 +244,7 @@ export interface Database {
   marketplace_buyers: MarketplaceBuyersTable;
   marketplace_messages: MarketplaceMessagesTable;
   expiry_notices: ExpiryNoticesTable;
+  packages: PackagesTable;
 }
 
 export type { ColumnType };

@@ -74,7 +74,9 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
     transform: ({ schema, url }) => {
       const given = (schema ?? {}) as Record<string, unknown>;
       if (HIDDEN.has(url)) return { schema: { ...given, hide: true } as never, url };
-      const open = url === '/health' || url === '/v1/trust-bundle' || url.startsWith('/v1/lm/') || isPublicAuth(url);
+      // Download links carry their own signature: no session.
+      const open =
+        url === '/health' || url === '/v1/trust-bundle' || url.startsWith('/v1/lm/') || url.startsWith('/downloads/') || isPublicAuth(url);
       return {
         schema: {
           ...given,

@@ -97,7 +97,8 @@ export function isApiPath(path: string): boolean {
     path === '/health' ||
     path === '/openapi.json' ||
     path === '/docs' ||
-    path.startsWith('/docs/')
+    path.startsWith('/docs/') ||
+    path.startsWith('/downloads/')
   );
 }
 

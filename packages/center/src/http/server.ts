@@ -14,6 +14,8 @@ import { healthRoutes } from './routes/health.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { lmSyncRoutes } from './routes/lm-sync.js';
 import { marketplaceRoutes } from './routes/marketplace.js';
+import { downloadRoutes } from './routes/downloads.js';
+import { packageRoutes } from './routes/packages.js';
 import { staffAdminRoutes } from './routes/staff-admin.js';
 import { staffContractRoutes } from './routes/staff-contracts.js';
 import { staffCustomerRoutes } from './routes/staff-customers.js';
@@ -60,6 +62,8 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
   staffUserRoutes(app, services);
   staffAdminRoutes(app, services);
   marketplaceRoutes(app, services);
+  packageRoutes(app, services);
+  downloadRoutes(app, services);
   openApiRoutes(app);
   // The web UI, at the same origin as the API: any other GET that is not an API path is the app's.
   portalRoutes(app, loadPortal(services.config.portalDir), app.log);
