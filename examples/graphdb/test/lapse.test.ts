@@ -16,6 +16,8 @@ describe('a license that lapses while nodes run', () => {
   it('turns data requests into 503 + the license code, logs it once, and recovers after a new key, data kept', async () => {
     await lm.load({ serial: 1 });
     const s1 = await startNode('storage', 's1', lm, ['--heartbeat_ms=200']);
+    const q1 = await startNode('query', 'q1', lm, ['--heartbeat_ms=200', `--storage_addrs=${s1.url.replace('http://', '')}`]);
+    const fetchK = () => request(`${q1.url}/query`, { method: 'POST', body: 'FETCH "k"' });
     expect((await request(`${s1.url}/kv/k`, { method: 'PUT', body: 'kept' })).status).toBe(200);
 
     const now = Date.now();
@@ -32,6 +34,11 @@ describe('a license that lapses while nodes run', () => {
     }, 'the node to notice the lapse');
     expect(refused.body.error).toMatchObject({ code: 'EXPIRED', message: expect.any(String) });
     expect((await request(`${s1.url}/status`)).body).toMatchObject({ serving: false, license: { licensed: false, code: 'EXPIRED' } });
+    const queryRefused = await until(async () => {
+      const answer = await fetchK();
+      return answer.status === 503 ? answer : undefined;
+    }, 'the query node to notice the lapse');
+    expect(queryRefused.body.error.code).toBe('EXPIRED');
     await until(() => (/lost its license seat/.test(s1.stderr) ? true : undefined), 'the lapse line');
     expect(s1.stderr).toMatch(
       /^graphdb storage node s1 lost its license seat: .* \[EXPIRED\]; data requests answer 503 until it is back$/m,
@@ -43,8 +50,13 @@ describe('a license that lapses while nodes run', () => {
       return answer.status === 200 ? answer : undefined;
     }, 'the node to serve again');
     expect(served.body).toEqual({ key: 'k', value: 'kept' });
+    const queried = await until(async () => {
+      const answer = await fetchK();
+      return answer.status === 200 ? answer : undefined;
+    }, 'the query node to serve again');
+    expect(queried.body.result).toEqual({ key: 'k', value: 'kept' });
     await until(() => (/holds its license seat again/.test(s1.stderr) ? true : undefined), 'the recovery line');
     expect(s1.stderr.match(/lost its license seat/g)).toHaveLength(1);
-    expect((await lm.usage()).leases.map((l: any) => l.nodeId)).toEqual(['s1']);
+    expect((await lm.usage()).leases.map((l: any) => l.nodeId).sort()).toEqual(['q1', 's1']);
   });
 });

@@ -1,5 +1,6 @@
 /** graphdb nodes against a real License Manager: refusals at start, the role limit, a lapse and its recovery, stopping. */
 import { writeFileSync } from 'node:fs';
+import { generateSigningKey, serializeTrustBundle } from '@tessera/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { killAll, request, spawnNode, startLm, startNode, waitReady } from './support/graphdb.js';
 import type { Lm } from './support/graphdb.js';
@@ -52,6 +53,11 @@ describe('bad flags', () => {
     ]);
     expect(await trust.exited).toBe(2);
     expect(trust.stderr).toMatch(/^graphdb: cannot read the trust bundle /);
+    const notBundle = `${lm.world.dir}/not-a-bundle.json`;
+    writeFileSync(notBundle, 'not json');
+    const garbled = spawnNode(['--role=storage', '--node-id=s1', `--license_manager_url=${lm.addr}`, `--trust=${notBundle}`]);
+    expect(await garbled.exited).toBe(2);
+    expect(garbled.stderr).toMatch(/^graphdb: .*"trust" cannot be used/);
     expect((await lm.usage()).leases).toEqual([]);
   });
 });
@@ -83,6 +89,16 @@ describe('with a license for 2 storage and 2 query nodes', () => {
     expect(await s1.exited).toBe(0);
     expect(s1.stdout).toMatch(/\ngraphdb storage node s1 stopped\n$/);
     expect((await lm.usage()).roles.storage).toEqual({ total: 2, used: 0, free: 2 });
+  });
+
+  it('refuses to start when the license is not signed by the vendor of its trust bundle', async () => {
+    const otherVendor = `${lm.world.dir}/other-vendor.json`;
+    const other = generateSigningKey();
+    writeFileSync(otherVendor, serializeTrustBundle([{ kid: other.kid, state: 'active', publicKeyRaw: other.publicKeyRaw }]));
+    const run = spawnNode(['--role=storage', '--node-id=s1', `--license_manager_url=${lm.addr}`, `--trust=${otherVendor}`, '--port=0']);
+    expect(await run.exited).toBe(3);
+    expect(run.stderr).toMatch(/^graphdb: storage node s1 cannot start: .* \[UNKNOWN_KEY\]\n$/);
+    expect((await lm.usage()).leases).toEqual([]);
   });
 
   it('reads a flag file, verifies the license with the trust bundle, and shows its state on /status without the key', async () => {
