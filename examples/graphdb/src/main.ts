@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     held = (await connection)!;
   } catch (error) {
     node.server.close();
+    if (stopping) return; // stop() says "stopped" and exits
     if (error instanceof LicenseError && error.code === 'BAD_OPTIONS') return exit(2, `graphdb: ${error.message}`, process.stderr);
     if (error instanceof LicenseError) {
       return exit(3, `graphdb: ${flags.role} node ${flags.nodeId} cannot start: ${error.message} [${error.code}]`, process.stderr);
