@@ -65,8 +65,11 @@ export class Accounts {
     this.staff = new StaffUsers({ db: options.db, audit: options.audit, clock: options.clock });
   }
 
-  /** Mails a setup link (valid 7 days) with which someone at the customer registers an account. */
-  async inviteCustomer(customerId: string, email: string, actor: string): Promise<Result<{ tokenId: string }>> {
+  /**
+   * Mails a setup link (valid 7 days) with which someone at the customer registers an account; `more` is added to
+   * the mail (a marketplace purchase's installation packages).
+   */
+  async inviteCustomer(customerId: string, email: string, actor: string, more = ''): Promise<Result<{ tokenId: string }>> {
     const address = normalEmail(email);
     if (!address) return fail('BAD_REQUEST', 'The email must be an address like name@example.com.');
     return this.db.transaction().execute(async (trx) => {
@@ -77,7 +80,7 @@ export class Accounts {
         {
           to: address,
           subject: `Set up your ${customer.name} account at the Tessera License Center`,
-          text: `You are invited to manage ${customer.name}'s licenses.\n\nChoose your password here (the link works once, for 7 days):\n${link}\n`,
+          text: `You are invited to manage ${customer.name}'s licenses.\n\nChoose your password here (the link works once, for 7 days):\n${link}\n${more}`,
         },
         trx,
       );

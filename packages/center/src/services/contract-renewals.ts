@@ -13,6 +13,7 @@ import { TERM_MONTHS } from './contracts.js';
 import { addMonths } from './license-rules.js';
 import type { Licenses } from './licenses.js';
 import type { MailOutbox } from './mail.js';
+import { packagesMailSection } from './package-mail.js';
 
 const ACTOR = 'job:auto-renew';
 const BATCH = 200;
@@ -100,6 +101,8 @@ export class ContractRenewals {
       }
       const emails = await customerEmails(trx, contract.customer_id);
       const until = new Date(endsAt).toISOString().slice(0, 10);
+      let packages = '';
+      for (const { id } of licenses) packages += await packagesMailSection(trx, id, this.publicUrl);
       for (const email of emails) {
         await this.mail.enqueue(
           {
@@ -108,7 +111,8 @@ export class ContractRenewals {
             text:
               `Your ${contract.product} subscription (contract ${contract.id}) renewed automatically until ${until}.\n` +
               `Online License Managers pick up the new expiry at their next sync; offline ones need the new key from ` +
-              `${this.publicUrl}/licenses\n`,
+              `${this.publicUrl}/licenses\n` +
+              packages,
           },
           trx,
         );

@@ -16,6 +16,7 @@ import type { AuditLog } from './audit.js';
 import { Refusal } from './refusal.js';
 import type { Contracts } from './contracts.js';
 import { addMonths } from './license-rules.js';
+import { packagesMailSection } from './package-mail.js';
 import type { Entitlement, MarketplaceApi } from './marketplace-aws.js';
 import { newSecret, secretHash } from './sessions.js';
 
@@ -118,7 +119,19 @@ export class Marketplace {
         'This welcome link is not valid, was used already or has expired: open the product in AWS Marketplace and choose "Set up your account" again.',
       );
     }
-    const invited = await this.options.accounts.inviteCustomer(used.customer_id, address, MARKETPLACE_ACTOR);
+    // The buyer's purchase mail: it lists the installation packages of what they bought.
+    const licenses = await this.options.db
+      .selectFrom('licenses')
+      .innerJoin('contracts', 'contracts.id', 'licenses.contract_id')
+      .select('licenses.id')
+      .where('licenses.customer_id', '=', used.customer_id)
+      .where('contracts.source', '=', 'marketplace')
+      .where('licenses.status', '!=', 'ended')
+      .orderBy('licenses.created_at')
+      .execute();
+    let packages = '';
+    for (const { id } of licenses) packages += await packagesMailSection(this.options.db, id, this.options.publicUrl);
+    const invited = await this.options.accounts.inviteCustomer(used.customer_id, address, MARKETPLACE_ACTOR, packages);
     return invited.ok ? ok({ email: address }) : invited;
   }
 

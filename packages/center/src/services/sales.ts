@@ -2,7 +2,8 @@
  * The sales flow's mail: a sales contract created by staff is mailed to the customer's users as a "Setup License"
  * link to the new license in the portal (bind a License Manager, choose online or offline, copy the key), in the
  * same transaction as the contract, so a sale is never recorded without its mail or the other way round. A
- * customer with no user yet gets none: staff invite someone, whose setup mail leads to the same license.
+ * customer with no user yet gets none: staff invite someone, whose setup mail leads to the same license. The mail
+ * lists the product's installation packages and where to download them.
  */
 import type { Kysely } from 'kysely';
 import { ok } from '@tessera/core';
@@ -12,6 +13,7 @@ import { customerEmails } from './recipients.js';
 import type { ContractInput, ContractView, Contracts } from './contracts.js';
 import type { LicenseView } from './license-views.js';
 import type { MailOutbox } from './mail.js';
+import { packagesMailSection } from './package-mail.js';
 
 export class Sales {
   private readonly db: Kysely<Database>;
@@ -37,6 +39,7 @@ export class Sales {
       const nodes = Object.entries(contract.quantities)
         .map(([role, count]) => `${count} ${role}`)
         .join(', ');
+      const packages = await packagesMailSection(trx, license.id, this.publicUrl);
       for (const email of emails) {
         await this.mail.enqueue(
           {
@@ -45,7 +48,8 @@ export class Sales {
             text:
               `A new ${product.name} license is ready for you (${nodes} nodes, ${contract.term === '1m' ? 'one month' : 'one year'}).\n\n` +
               `Set it up here: bind your License Manager, choose online or offline, and copy the key:\n` +
-              `${this.publicUrl}/licenses/${license.id}\n`,
+              `${this.publicUrl}/licenses/${license.id}\n` +
+              packages,
           },
           trx,
         );
