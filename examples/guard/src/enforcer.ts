@@ -7,7 +7,7 @@ import { connect, LicenseError } from '@tessera/sdk';
 import { EXIT_USAGE, httpUrlFlag, intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from './args.js';
 import { EnforcerAgent } from './enforcer/agent.js';
 import { ControllerClient } from './enforcer/controller-client.js';
-import { ENFORCER_ROLE, PRODUCT } from './index.js';
+import { ENFORCER_ROLE, NODE_ID_PATTERN, PRODUCT } from './index.js';
 
 const USAGE =
   'node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> [--trust <file>] [--heartbeat-ms N]';
@@ -20,8 +20,18 @@ async function main(argv: string[]): Promise<void> {
   const controllerUrl = httpUrlFlag('controller', flags.controller!);
   const lmUrl = lmUrlFlag(flags.license_manager_url!);
   const nodeId = flags['node-id']!;
+  if (!NODE_ID_PATTERN.test(nodeId)) {
+    throw new UsageError(
+      `--node-id "${nodeId}" must be letters, digits, ".", "_", ":" or "-" (up to 200), starting with a letter or digit.`,
+    );
+  }
   const heartbeatMs = flags['heartbeat-ms'] === undefined ? undefined : intFlag('heartbeat-ms', flags['heartbeat-ms'], 0, 100, 600_000);
   const trust = trustFlag(flags.trust);
+  // A stop asked for while the seat is being taken is honoured as soon as there is something to release.
+  let stopAsked = false;
+  const askStop = () => (stopAsked = true);
+  process.once('SIGTERM', askStop);
+  process.once('SIGINT', askStop);
   let connection;
   try {
     connection = await connect({
@@ -52,6 +62,9 @@ async function main(argv: string[]): Promise<void> {
     await connection.close(); // releases the seat at once, so another enforcer can take it
     process.exit(0);
   };
+  process.off('SIGTERM', askStop);
+  process.off('SIGINT', askStop);
+  if (stopAsked) return shutdown();
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
   await agent.start();

@@ -7,3 +7,5 @@ export const ENFORCER_ROLE = 'enforcer';
 /** The features guard's licenses may carry; the controller shows each one on or off. */
 export const FEATURES = ['scan', 'enforce', 'federation'] as const;
 export const REMOTE_CLUSTERS_LIMIT = 'remote_clusters';
+/** What the controller accepts as a node id (host names, pod names, ids with : or .); the enforcer checks it first. */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;

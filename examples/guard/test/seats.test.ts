@@ -70,6 +70,24 @@ describe('with a license for 2 enforcers', () => {
   });
 });
 
+describe('a controller that restarts', () => {
+  it('gets its enforcers back: they register again when it answers, keeping their seats', async () => {
+    const a = programs.enforcer(lm, controllerUrl, 'node-a');
+    await a.waitFor('stdout', /connected to/);
+    const [old] = programs.controllers();
+    old!.child.kill('SIGTERM');
+    expect(await old!.exited).toBe(0);
+    await a.waitFor('stderr', /cannot heartbeat to the controller at .+ it cannot be reached/);
+
+    const port = new URL(controllerUrl).port;
+    const again = await programs.startController(lm, ['--port', port]);
+    expect(again.url).toBe(controllerUrl);
+    await waitUntil(async () => (await managedNodes()) === 1, 'the enforcer to register with the new controller');
+    expect(a.stdout().match(/connected to/g)).toHaveLength(2);
+    expect((await lmLeases()).map((l) => l.nodeId)).toEqual(['node-a']);
+  });
+});
+
 describe('enforcer registration security', () => {
   it('accepts only a live guard enforcer seat held by the node that registers', async () => {
     await loadGuardLicense(lm, { serial: 2, nodes: { enforcer: 2, scanner: 1 } });

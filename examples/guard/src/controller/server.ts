@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { PRODUCT, REMOTE_CLUSTERS_LIMIT } from '../index.js';
+import { NODE_ID_PATTERN, PRODUCT, REMOTE_CLUSTERS_LIMIT } from '../index.js';
 import type { LicenseView } from '../license-view.js';
 import type { Clusters } from './clusters.js';
 import type { Enforcers } from './enforcers.js';
@@ -23,7 +23,6 @@ export interface ControllerParts {
   log: (line: string) => void;
 }
 
-const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CLUSTER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ACTIONS: Record<string, { feature: string; what: string }> = {
@@ -103,7 +102,7 @@ function sessionOf(request: IncomingMessage): string {
 
 async function registerEnforcer(request: IncomingMessage, response: ServerResponse, parts: ControllerParts): Promise<void> {
   const body = await readJsonObject(request);
-  const nodeId = stringField(body, 'nodeId', NODE_ID, 'a node id (letters, digits, . _ : -, up to 200)');
+  const nodeId = stringField(body, 'nodeId', NODE_ID_PATTERN, 'a node id (letters, digits, . _ : -, up to 200)');
   const leaseId = stringField(body, 'leaseId', LEASE_ID, 'the lease id the License Manager granted');
   const state = parts.license.status();
   // NeuVector's rule: with the license missing or invalid, no enforcer may connect.

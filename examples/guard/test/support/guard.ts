@@ -67,6 +67,7 @@ export async function loadGuardLicense(lm: Lm, change: Partial<LicenseInput> = {
 }
 
 export interface Program {
+  script: string;
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
@@ -87,6 +88,7 @@ export class Programs {
     child.stderr!.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
     const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
     const program: Program = {
+      script,
       child,
       stdout: () => out.stdout,
       stderr: () => out.stderr,
@@ -105,6 +107,11 @@ export class Programs {
     this.running.add(program);
     void exited.then(() => this.running.delete(program));
     return program;
+  }
+
+  /** The controllers still running. */
+  controllers(): Program[] {
+    return [...this.running].filter((program) => program.script === 'controller.js');
   }
 
   async startController(lm: Lm, extra: string[] = []): Promise<{ program: Program; url: string; status: string }> {
