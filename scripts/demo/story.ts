@@ -152,7 +152,7 @@ async function tell(world: DemoWorld, say: (line: string) => void, step: (name: 
     if (started.ok) world.nodes.set(id, started.node);
     else world.refused = { line: started.line, exitCode: started.exitCode };
   }
-  say(`   $ tessera-lm usage   ->   storage seats ${seats(infoOf(lmCli(manager, ['--json', 'info'])), 'storage')}`);
+  say(`   $ tessera-lm info    ->   storage seats ${seats(infoOf(lmCli(manager, ['--json', 'info'])), 'storage')}`);
   await step('nodes-started');
 
   say('8. Acme buys one more storage node; the vendor expands the license in the License Center.');
@@ -168,9 +168,11 @@ async function tell(world: DemoWorld, say: (line: string) => void, step: (name: 
   const online = await customer.get<{ mode: string; key: string }>(`/v1/licenses/${licenseId}/key`);
   mustSucceed(lmCli(manager, ['load', '--key', '-'], online.key), 'tessera-lm load (online key)');
   mustSucceed(lmCli(manager, ['sync']), 'tessera-lm sync');
+  // The switch itself raised the serial again: the LM must reach the License Center's serial of now.
+  const current = await staff.get<{ basic: { serial: number } }>(`/v1/staff/licenses/${licenseId}`);
   const synced = await until(
     () => infoOf(lmCli(manager, ['--json', 'info'])),
-    (now) => now.serial === expanded.serial && now.status === 'Normal',
+    (now) => now.serial === current.basic.serial && now.status === 'Normal',
     'the License Manager to sync the expanded license',
   );
   say(`   LicenseStatus ${synced.status}, mode ${synced.mode}, serial ${synced.serial}, storage seats ${seats(synced, 'storage')}.`);

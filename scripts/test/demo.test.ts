@@ -142,6 +142,7 @@ describe('the demo story, end to end', () => {
     expect(run.stdout).toMatch(/graphdb storage node storage-3 ready on http:\/\/127\.0\.0\.1:\d+/);
     expect(run.stdout).toMatch(/Storage seats after the nodes stopped: 0 used of 3\./);
     expect(run.stdout).toMatch(/^Done\./m);
-    expect(readdirSync(tmp)).toEqual([]);
+    // The demo's own folder is gone (tsx keeps its compile cache there too, which is not ours).
+    expect(readdirSync(tmp).filter((entry) => entry.startsWith('tessera-demo-'))).toEqual([]);
   });
 });
