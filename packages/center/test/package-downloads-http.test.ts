@@ -108,6 +108,10 @@ describe.each(DIALECTS)('installation packages, customer side, on %s', (dialect)
     const head = await fetchLink(made.body.url, { method: 'HEAD' });
     expect({ status: head.status, length: head.headers.get('content-length') }).toEqual({ status: 200, length: String(2 * MiB) });
     expect((await world.audited(pkg.linux.id))[0]).toEqual({ action: 'package.link_made', licenseId, expiresAt: expires * 1000 });
+    // The signature is a credential while the link lives: the log shows the request without it.
+    const sig = new URL(made.body.url).searchParams.get('sig')!;
+    expect(tc.log.some((line) => line.includes(`/downloads/${pkg.linux.id}?expires=${expires}&sig=[redacted]`))).toBe(true);
+    expect(tc.log.filter((line) => line.includes(sig))).toEqual([]);
   });
 
   it('answers 410 LINK_EXPIRED once the link has lived its 15 minutes, and 403 LINK_INVALID for an altered link', async () => {

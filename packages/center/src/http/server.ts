@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { SYNC_PATH } from '@tessera/core';
 import { installErrorHandling } from '@tessera/http';
@@ -30,7 +30,8 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
   let counter = 0;
   const syncLog = logger.child({ route: SYNC_PATH }, { level: 'warn' }) as FastifyBaseLogger;
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    // A download link's signature is a credential for its minutes: request log lines show the URL without it.
+    loggerInstance: logger.child({}, { serializers: { req: requestForLog } }) as FastifyBaseLogger,
     genReqId: () => `req_${prefix}${(++counter).toString(36)}`,
     // LM syncs log without a child logger of their own (they are not logged one by one, and making one per request
     // cost more than the sync's own work); their errors name the request id themselves. Every other request's
@@ -68,4 +69,15 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
   // The web UI, at the same origin as the API: any other GET that is not an API path is the app's.
   portalRoutes(app, loadPortal(services.config.portalDir), app.log);
   return app;
+}
+
+/** Fastify's request serializer, with the sig of a download link's query left out. */
+function requestForLog(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: request.url.replace(/([?&]sig=)[^&]*/g, '$1[redacted]'),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
 }
