@@ -110,6 +110,7 @@ class ConnectionImpl extends LiveLicense {
     if (lease) {
       const sentAt = Date.now();
       const reply = await this.client.heartbeat(lease.id);
+      if (this.closed) return { kind: 'unreachable', detail: 'closed' }; // close() released the seat meanwhile
       if (reply.kind === 'ok') {
         this.holdLease({ ...lease, expiresAt: reply.body.expiresAt, deadline: sentAt + this.ttlMs });
         return { kind: 'held', status: reply.body.status, code: reply.body.code };
