@@ -12,17 +12,22 @@ import { factFields, hintFor, sentence, statusName, statusOfRefusal, USABLE } fr
 import type { LicenseState, LicenseWatch, WatchOptions } from './types.js';
 import { checkIdentity, readLicenseFacts } from './verify.js';
 
-/** Cached by license text, so a poll that brings the same license costs no signature check. */
+/** Cached by license text and LMID, so a poll that brings the same license costs no signature check. */
 export interface LicenseReading {
   text: string;
+  lmid: string;
   outcome: ReturnType<typeof readLicenseFacts>;
 }
 
 /** Reads the license of a /v1/license answer, reusing the last reading when the text is the same. */
 export function readAnswer(answer: LicenseAnswer, options: CheckedWatchOptions, last: LicenseReading | null): LicenseReading | null {
   if (answer.license === null) return null;
-  if (last && last.text === answer.license) return last;
-  return { text: answer.license, outcome: readLicenseFacts(answer.license, options.trust, answer.lmid, options.product) };
+  if (last && last.text === answer.license && last.lmid === answer.lmid) return last;
+  return {
+    text: answer.license,
+    lmid: answer.lmid,
+    outcome: readLicenseFacts(answer.license, options.trust, answer.lmid, options.product),
+  };
 }
 
 class LicenseWatchImpl extends LiveLicense {

@@ -71,6 +71,15 @@ describe('connect', () => {
     expect(connection.isEnabled('scan')).toBe(false);
   });
 
+  it('sends nothing more once closed: no heartbeat, no new checkout', async () => {
+    const connection = await node('q1', 'query', { heartbeatMs: 20 });
+    await connection.close();
+    const heartbeats = lm.daemon.services.counters.refusals.snapshot();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // ten heartbeats' worth: none may come
+    expect(await usedSeats(lm)).toEqual({ query: 0, storage: 0 });
+    expect(lm.daemon.services.counters.refusals.snapshot()).toEqual(heartbeats); // not even a LEASE_NOT_FOUND
+  });
+
   it('gives a node that connects again with its node id its own seat back, never a second one', async () => {
     const first = await node('q1');
     const again = await node('q1');
