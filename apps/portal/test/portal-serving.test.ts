@@ -111,7 +111,13 @@ describe('the portal served by the License Center', () => {
     expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: 'ok' });
     expect((await fetch(`${url}/docs`)).headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
     const api = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(api.paths).filter((path) => !path.startsWith('/v1/') && path !== '/health')).toEqual([]);
+    // Outside /v1 only the health check and the signed download links, which work without a login (curl -O).
+    const outside = new Set(['/health', '/downloads/{packageId}']);
+    expect(Object.keys(api.paths).filter((path) => !path.startsWith('/v1/') && !outside.has(path))).toEqual([]);
+    // A download link that is not one answers in JSON, never with the portal's page.
+    const download = await fetch(`${url}/downloads/pkg_nope`);
+    expect(download.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(download.status).toBeGreaterThanOrEqual(400);
   });
 });
 

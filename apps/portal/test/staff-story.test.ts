@@ -54,6 +54,7 @@ describe('the staff story in Chromium', () => {
       'Contracts',
       'Request code → key',
       'Products',
+      'Packages',
       'Clones',
       'Audit log',
       'Signing keys',

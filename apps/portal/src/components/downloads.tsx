@@ -61,8 +61,11 @@ function DownloadButton({ licenseId, item }: { licenseId: string; item: PackageV
     setStarted(false);
     try {
       const link = await api<DownloadLink>('POST', `${licensePath(licenseId)}/packages/${encodeURIComponent(item.id)}/link`);
-      // The file answers as an attachment, so the browser saves it and this page stays.
-      window.location.assign(link.url);
+      // Opened on this License Center, the one the page came from, whatever address the link was written with
+      // (TESSERA_PUBLIC_URL), so an answer can never send the browser elsewhere. The file answers as an
+      // attachment: the browser saves it and this page stays.
+      const target = new URL(link.url, location.origin);
+      window.location.assign(`${target.pathname}${target.search}`);
       setStarted(true);
     } catch (failure) {
       setError(messageOf(failure));

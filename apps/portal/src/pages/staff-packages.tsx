@@ -14,7 +14,7 @@ import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/pa
 import { dayTime, sizeText } from '../format';
 import { useUser } from '../session';
 import { CAN } from '../staff/api';
-import type { Product } from '../staff/api';
+import type { Product, StaffUser } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
 
 const PACKAGES = '/v1/staff/packages';
@@ -23,6 +23,9 @@ export function PackagesPage() {
   const user = useUser();
   const products = useLoad(() => api<{ items: Product[] }>('GET', '/v1/staff/products'), 'products');
   const packages = useLoad(() => api<{ packages: PackageView[] }>('GET', PACKAGES), 'packages');
+  // The API names the uploader by user id; staff know each other by email.
+  const staffUsers = useLoad(() => api<{ items: StaffUser[] }>('GET', '/v1/staff/users'), 'staff-users');
+  const emails = new Map(staffUsers.data?.items.map((member) => [member.id, member.email]));
   const names = new Map(products.data?.items.map((product) => [product.slug, product.name]));
   // Every product with packages, in the catalogue's order, then any slug the catalogue no longer lists.
   const slugs = [
@@ -57,7 +60,7 @@ export function PackagesPage() {
                   <dt>Uploaded</dt>
                   <dd>
                     {dayTime(item.uploadedAt)}
-                    {item.uploadedBy ? <span className="muted"> by {item.uploadedBy}</span> : null}
+                    {item.uploadedBy ? <span className="muted"> by {emails.get(item.uploadedBy) ?? item.uploadedBy}</span> : null}
                   </dd>
                 </PackageFacts>
                 {CAN.administer(user.role) ? <Withdraw item={item} onWithdrawn={packages.reload} /> : null}
