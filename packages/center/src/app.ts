@@ -118,6 +118,12 @@ export async function startCenter(
   const now = () => clock.now();
   const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, now);
   const syncPerKey = minute(config.limits.syncPerKey);
+  const packageFiles = new PackageFiles(config.packages.dir);
+  // Uploads cut off by a stopped instance leave temporary files; a day old, they are nobody's.
+  await packageFiles
+    .sweepIncoming(clock.now(), 86_400_000)
+    .then((count) => count > 0 && logger.info({ count }, 'unfinished package uploads removed'))
+    .catch((error: unknown) => logger.warn({ err: error, dir: config.packages.dir }, 'cannot look through the packages folder'));
   const services: CenterServices = {
     config,
     clock,
@@ -167,7 +173,7 @@ export async function startCenter(
       db: handle.db,
       audit,
       clock,
-      files: new PackageFiles(config.packages.dir),
+      files: packageFiles,
       links: new DownloadLinks(config.masterKey),
       settings: { maxBytes: config.packages.maxBytes, linkMinutes: config.packages.linkMinutes, publicUrl: config.publicUrl },
     }),

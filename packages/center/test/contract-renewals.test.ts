@@ -67,6 +67,23 @@ describe.each(DIALECTS)('contract auto-renewal on %s', (dialect) => {
     clock.t = T0;
     const { contract, license } = await sell('auto', true);
     const manual = await sell('manual', false);
+    // An installation package of the product (its row is what the mail reads), for the renewal mail to list.
+    await opened.handle.db
+      .insertInto('packages')
+      .values({
+        id: 'pkg_renewalmailtest0001',
+        product_id: productId,
+        version: '3.1.0',
+        platform: 'linux-amd64',
+        filename: 'graphdb-3.1.0.tgz',
+        size: 2048,
+        sha256: 'ab'.repeat(32),
+        uploaded_at: clock.t,
+        uploaded_by: STAFF,
+        withdrawn_at: null,
+        withdrawn_by: null,
+      })
+      .execute();
     expect(await renewals.run()).toBe(0);
     clock.t = contract.endsAt + DAY;
     expect(await renewals.run()).toBe(1);
@@ -78,6 +95,15 @@ describe.each(DIALECTS)('contract auto-renewal on %s', (dialect) => {
     expect(await mailsTo('auto@renew.example')).toEqual([
       `Your Graph DB subscription renewed until ${new Date(after.endsAt).toISOString().slice(0, 10)}`,
     ]);
+    const renewalMail = await opened.handle.db
+      .selectFrom('mail_outbox')
+      .select('text')
+      .where('to_address', '=', 'auto@renew.example')
+      .executeTakeFirstOrThrow();
+    expect(renewalMail.text).toContain(`https://lc.example/licenses/${license.id}#downloads`);
+    expect(renewalMail.text).toContain(
+      `- graphdb-3.1.0.tgz: version 3.1.0, linux-amd64, 2.0 KiB (2048 bytes)\n  sha256 ${'ab'.repeat(32)}`,
+    );
     expect((await opened.audit.list({ subject: contract.id })).map((e) => e.action)).toContain('contract.renewed');
     // Without auto-renew the contract and its license are left to end.
     expect(unwrap(await contracts.get(manual.contract.id)).endsAt).toBe(manual.contract.endsAt);

@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon } from '@tessera/manager';
@@ -120,6 +121,14 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
   it('turns a purchase into a customer, contract and license: redirect, setup mail, account, license', async () => {
     aws.tokens.set('reg-token-1', buyer);
     entitle(buyer, 2, 3, Date.now() + 365 * DAY);
+    // An installation package of the product, for the purchase mail to list.
+    const uploaded = await tc.center.services.packages.upload(
+      { product: 'graphdb', version: '2.4.1', platform: 'linux-amd64', filename: 'graphdb-2.4.1.tgz' },
+      Readable.from([Buffer.from('graphdb 2.4.1')]),
+      null,
+      'usr_test',
+    );
+    if (!uploaded.ok) throw new Error(uploaded.detail);
     const answer = await register('reg-token-1');
     expect(answer.status).toBe(303);
     const location = answer.headers.get('location')!;
@@ -154,6 +163,15 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
     expect(tc.log.join('\n')).not.toMatch(new RegExp(`reg-token-1|${welcome}`));
     licenseId = cards.body.items[0].id;
     contractId = cards.body.items[0].contractId;
+    // The setup mail is the buyer's purchase mail: it lists the product's packages and where to download them.
+    const setupMail = await tc.center.services.db
+      .selectFrom('mail_outbox')
+      .select('text')
+      .where('to_address', '=', email)
+      .where('subject', 'like', 'Set up your%')
+      .executeTakeFirstOrThrow();
+    expect(setupMail.text).toContain(`${tc.center.services.config.publicUrl}/licenses/${licenseId}#downloads`);
+    expect(setupMail.text).toContain(`- graphdb-2.4.1.tgz: version 2.4.1, linux-amd64, 13 bytes\n  sha256 ${uploaded.value.sha256}`);
     const contract = await tc.center.services.contracts.get(contractId);
     expect(contract.ok && contract.value).toMatchObject({
       source: 'marketplace',

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -24,6 +24,9 @@ export interface ReceivedFile {
 
 export type ReceiveOutcome = { ok: true; file: ReceivedFile } | { ok: false; reason: 'too-large' | 'interrupted' };
 
+/** The name prefix of an upload's temporary file. */
+const INCOMING = '.incoming-';
+
 export class PackageFiles {
   constructor(readonly dir: string) {}
 
@@ -35,7 +38,7 @@ export class PackageFiles {
    */
   async receive(body: Readable, maxBytes: number): Promise<ReceiveOutcome> {
     await mkdir(this.dir, { recursive: true, mode: 0o750 });
-    const temp = join(this.dir, `.incoming-${randomBytes(8).toString('hex')}`);
+    const temp = join(this.dir, `${INCOMING}${randomBytes(8).toString('hex')}`);
     const out = createWriteStream(temp, { flags: 'wx', mode: 0o640 });
     let writeError: Error | null = null;
     out.on('error', (error) => (writeError = error));
@@ -100,6 +103,30 @@ export class PackageFiles {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+  }
+
+  /**
+   * Removes the temporary files of uploads that never finished (an instance stopped mid-upload) and are older than
+   * `ageMs`; an upload still running on another instance keeps its file fresh. How many went.
+   */
+  async sweepIncoming(now: number, ageMs: number): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    let removed = 0;
+    for (const name of names.filter((n) => n.startsWith(INCOMING))) {
+      const path = join(this.dir, name);
+      const info = await stat(path).catch(() => null);
+      if (info && now - info.mtimeMs > ageMs) {
+        await this.discard(path);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   pathOf(packageId: string): string {
