@@ -116,7 +116,7 @@ class ConnectionImpl extends LiveLicense {
         return { kind: 'held', status: reply.body.status, code: reply.body.code };
       }
       if (reply.kind === 'unreachable') return reply;
-      this.dropLease();
+      this.dropLease(reply.code !== 'LEASE_NOT_FOUND'); // a lease the LM does not know needs no release
       if (reply.code !== 'LEASE_NOT_FOUND') return reply;
     }
     // The license read of this round may have failed while the LM was coming back: read it again before a checkout.
@@ -152,8 +152,8 @@ class ConnectionImpl extends LiveLicense {
     });
   }
 
-  private dropLease(): void {
-    if (this.lease) void this.client.release(this.lease.id);
+  private dropLease(release = true): void {
+    if (this.lease && release) void this.client.release(this.lease.id);
     this.lease = null;
     this.unhold();
   }
