@@ -101,29 +101,19 @@ export class Packages {
     if (!product.ok) return product;
     const { maxBytes } = this.settings;
     const tooLarge = refuse('BAD_REQUEST', 413, `A package may be at most ${maxBytes} bytes (TESSERA_PACKAGE_MAX_BYTES).`);
-    const empty = refuse(
-      'BAD_REQUEST',
-      400,
-      'The body is empty: send the file itself as the body (Content-Type: application/octet-stream).',
-    );
-    const interrupted = refuse(
-      'BAD_REQUEST',
-      400,
-      'The upload was interrupted before the whole file arrived; nothing was kept. Send it again.',
-    );
     if (declaredBytes !== null && declaredBytes > maxBytes) return tooLarge;
-    if (body === null || declaredBytes === 0) return empty;
+    if (body === null || declaredBytes === 0) return EMPTY;
     const received = await this.files.receive(body, maxBytes);
-    if (!received.ok) return received.reason === 'too-large' ? tooLarge : interrupted;
+    if (!received.ok) return received.reason === 'too-large' ? tooLarge : INTERRUPTED;
     const { file } = received;
     if (declaredBytes !== null && file.size !== declaredBytes) {
       // The connection ended early without an error (the body is shorter than its Content-Length).
       await this.files.discard(file.temp);
-      return interrupted;
+      return INTERRUPTED;
     }
     if (file.size === 0) {
       await this.files.discard(file.temp);
-      return empty;
+      return EMPTY;
     }
     const id = newId('pkg_');
     const now = this.clock.now();
@@ -147,11 +137,8 @@ export class Packages {
     try {
       await this.db.transaction().execute(async (trx) => {
         await trx.insertInto('packages').values(row).execute();
-        const { product: slug, version, platform, filename, size, sha256 } = { ...input, ...file };
-        await this.audit.append(
-          { actor, action: 'package.uploaded', subject: id, data: { product: slug, version, platform, filename, size, sha256 } },
-          trx,
-        );
+        const data = { ...input, size: file.size, sha256: file.sha256 };
+        await this.audit.append({ actor, action: 'package.uploaded', subject: id, data }, trx);
       });
     } catch (error) {
       await this.files.remove(id);
@@ -337,6 +324,12 @@ function viewOf(row: PackageRow, staff: boolean): PackageView {
   };
 }
 
+const EMPTY = refuse('BAD_REQUEST', 400, 'The body is empty: send the file itself as the body (Content-Type: application/octet-stream).');
+const INTERRUPTED = refuse(
+  'BAD_REQUEST',
+  400,
+  'The upload was interrupted before the whole file arrived; nothing was kept. Send it again.',
+);
 const exists = (input: UploadInput) =>
   refuse(
     'PACKAGE_EXISTS',
