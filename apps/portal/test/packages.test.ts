@@ -1,6 +1,7 @@
 /**
  * Installation packages in Chromium against a real License Center (issue 6 item 4): an admin uploads a file
- * through the Packages page (a second upload of the same version refused in the API's words), it is listed with
+ * through the Packages page (a second upload of the same version and a file over the limit refused in the API's
+ * words), it is listed with
  * its size and sha256; a customer with an active license sees it under Downloads and the Download button yields
  * the exact bytes through a signed link that needs no session and carries no key; a suspended license shows the
  * reason and no button; a support user sees the list without the upload form; the admin withdraws it after a
@@ -25,6 +26,9 @@ const FILENAME = 'graphdb-1.4.0-linux-x64.tar.gz';
 /** A package of an odd size, so a size shown from the wrong count cannot match by chance. */
 const BYTES = randomBytes(1_234_567);
 const SHA256 = createHash('sha256').update(BYTES).digest('hex');
+/** The upload limit of the test center: the package fits, TOO_BIG does not. */
+const MAX_BYTES = 2_000_000;
+const TOO_BIG = 'graphdb-1.5.0-linux-x64.tar.gz';
 const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe('installation packages in Chromium', () => {
@@ -52,7 +56,10 @@ describe('installation packages in Chromium', () => {
   };
 
   beforeAll(async () => {
-    [tc, browser] = await Promise.all([startTestCenter('sqlite', {}, Date.now()), launchBrowser()]);
+    [tc, browser] = await Promise.all([
+      startTestCenter('sqlite', { TESSERA_PACKAGE_MAX_BYTES: String(MAX_BYTES) }, Date.now()),
+      launchBrowser(),
+    ]);
     admin = (await tc.staff('automation@vendor.example', 'admin')).client;
     const productId = await productFor(admin, 'graphdb', 'GraphDB Enterprise');
     const buyer = await tc.customer(CUSTOMER);
@@ -65,6 +72,7 @@ describe('installation packages in Chromium', () => {
     folder = mkdtempSync(join(tmpdir(), 'tessera-packages-'));
     file = join(folder, FILENAME);
     writeFileSync(file, BYTES);
+    writeFileSync(join(folder, TOO_BIG), randomBytes(MAX_BYTES + 500_000));
     staff = await openPortal(browser, tc.center.url);
     page = staff.page;
     await logInWithLink(page, (await staffLoginLink(tc, 'boss@vendor.example', 'admin')).url);
@@ -126,6 +134,21 @@ describe('installation packages in Chromium', () => {
     expect(await form.getByLabel('Version').inputValue()).toBe('1.4.0');
     expect(await list.getByRole('listitem').count()).toBe(1);
     await mainPage(page, 'staff-packages');
+  });
+
+  it('a file over the limit is refused in the API’s words, and nothing is listed for it', async () => {
+    const form = page.getByRole('form', { name: 'Upload a package' });
+    await form.getByLabel('Version').fill('1.5.0');
+    await form.getByLabel('File').setInputFiles(join(folder, TOO_BIG));
+    await form.getByRole('button', { name: 'Upload package' }).click();
+    await form
+      .getByRole('alert')
+      .filter({ hasText: `A package may be at most ${MAX_BYTES} bytes` })
+      .waitFor();
+    await form.getByRole('button', { name: 'Upload package' }).waitFor();
+    expect(await form.getByRole('button', { name: 'Upload package' }).isEnabled()).toBe(true);
+    const listed = (await admin.get('/v1/staff/packages')).body.packages as { filename: string }[];
+    expect(listed.map((item) => item.filename)).toEqual([FILENAME]);
   });
 
   it('a support user sees the packages but no upload form and no withdraw', async () => {
