@@ -1,6 +1,6 @@
 /** Remote clusters bounded by `remote_clusters`, and the actions gated by the `scan` and `enforce` features. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getJson, loadGuardLicense, pageText, Programs, send, startLm, waitUntil } from './support/guard.js';
+import { CHILDREN, getJson, loadGuardLicense, pageText, Programs, send, startLm, waitUntil } from './support/guard.js';
 import type { Lm } from './support/guard.js';
 
 let lm: Lm;
@@ -17,7 +17,7 @@ afterEach(async () => {
   await lm.close();
 });
 
-describe('remote clusters', () => {
+describe('remote clusters', CHILDREN, () => {
   it('joins up to remote_clusters and refuses one more with LIMIT_EXCEEDED naming the limit', async () => {
     expect((await send(url + '/api/clusters', 'POST', { name: 'east' })).status).toBe(201);
     expect((await send(url + '/api/clusters', 'POST', { name: 'west' })).status).toBe(201);
@@ -51,7 +51,7 @@ describe('remote clusters', () => {
   });
 });
 
-describe('features', () => {
+describe('features', CHILDREN, () => {
   it('allows scan and refuses enforce when only scan is licensed', async () => {
     const scan = await send(url + '/api/scan', 'POST');
     expect(scan).toMatchObject({ status: 200, body: { action: 'scan', done: true } });
@@ -72,7 +72,7 @@ describe('features', () => {
   });
 });
 
-describe('the API', () => {
+describe('the API', CHILDREN, () => {
   it('answers an unknown path with NOT_FOUND and a wrong method with METHOD_NOT_ALLOWED', async () => {
     const missing = await send(url + '/api/nothing', 'GET');
     expect([missing.status, missing.body.error.code]).toEqual([404, 'NOT_FOUND']);

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey, serializeTrustBundle } from '@tessera/core';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { getJson, loadGuardLicense, pageText, Programs, startLm } from './support/guard.js';
+import { CHILDREN, getJson, loadGuardLicense, pageText, Programs, startLm } from './support/guard.js';
 import type { Lm } from './support/guard.js';
 
 let lm: Lm;
@@ -20,7 +20,7 @@ afterEach(async () => {
   await lm.close();
 });
 
-it('treats a license for another product as invalid: no enforcer connects, count 0, red banner', async () => {
+it('treats a license for another product as invalid: no enforcer connects, count 0, red banner', CHILDREN, async () => {
   await loadGuardLicense(lm, { product: 'graphdb', nodes: { enforcer: 2 } });
   const controller = await programs.startController(lm);
   expect(controller.status).toBe('Invalid');
@@ -39,7 +39,7 @@ it('treats a license for another product as invalid: no enforcer connects, count
   expect(text).toContain('holds a license for graphdb, not for guard');
 });
 
-it('with --trust, works with the vendor trust bundle and refuses a license that bundle does not vouch for', async () => {
+it('with --trust, works with the vendor trust bundle and refuses a license that bundle does not vouch for', CHILDREN, async () => {
   await loadGuardLicense(lm);
   const good = await programs.startController(lm, ['--trust', lm.world.trustPath]);
   expect(good.status).toBe('Normal');

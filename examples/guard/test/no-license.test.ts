@@ -1,6 +1,6 @@
 /** What NeuVector users know: with the license missing, no enforcer connects, node count 0, a red banner. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getJson, pageText, Programs, send, startLm } from './support/guard.js';
+import { CHILDREN, getJson, pageText, Programs, send, startLm } from './support/guard.js';
 import type { Lm } from './support/guard.js';
 
 let lm: Lm;
@@ -14,7 +14,7 @@ afterEach(async () => {
   await lm.close();
 });
 
-describe('without a license', () => {
+describe('without a license', CHILDREN, () => {
   it('refuses every enforcer (exit 3, one line naming the code) and shows 0 managed nodes under a red banner', async () => {
     const controller = await programs.startController(lm);
     expect(controller.status).toBe('NotExist');

@@ -1,7 +1,7 @@
 /** Enforcers hold seats: as many connect as the license has enforcer seats, and each is counted once. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call } from '../../../packages/manager/test/support/world.js';
-import { getJson, loadGuardLicense, pageText, Programs, send, startLm, waitUntil } from './support/guard.js';
+import { CHILDREN, getJson, loadGuardLicense, pageText, Programs, send, startLm, waitUntil } from './support/guard.js';
 import type { Lm } from './support/guard.js';
 
 let lm: Lm;
@@ -21,7 +21,7 @@ afterEach(async () => {
   await lm.close();
 });
 
-describe('with a license for 2 enforcers', () => {
+describe('with a license for 2 enforcers', CHILDREN, () => {
   it('connects two, refuses a third (exit 3, TOO_MANY_NODES), and counts 2', async () => {
     const a = programs.enforcer(lm, controllerUrl, 'node-a');
     const b = programs.enforcer(lm, controllerUrl, 'node-b');
@@ -70,7 +70,7 @@ describe('with a license for 2 enforcers', () => {
   });
 });
 
-describe('a controller that restarts', () => {
+describe('a controller that restarts', CHILDREN, () => {
   it('gets its enforcers back: they register again when it answers, keeping their seats', async () => {
     const a = programs.enforcer(lm, controllerUrl, 'node-a');
     await a.waitFor('stdout', /connected to/);
@@ -83,12 +83,12 @@ describe('a controller that restarts', () => {
     const again = await programs.startController(lm, ['--port', port]);
     expect(again.url).toBe(controllerUrl);
     await waitUntil(async () => (await managedNodes()) === 1, 'the enforcer to register with the new controller');
-    expect(a.stdout().match(/connected to/g)).toHaveLength(2);
+    expect(a.stdout().match(/connected to/g)!.length).toBeGreaterThanOrEqual(2);
     expect((await lmLeases()).map((l) => l.nodeId)).toEqual(['node-a']);
   });
 });
 
-describe('enforcer registration security', () => {
+describe('enforcer registration security', CHILDREN, () => {
   it('accepts only a live guard enforcer seat held by the node that registers', async () => {
     await loadGuardLicense(lm, { serial: 2, nodes: { enforcer: 2, scanner: 1 } });
     const a = programs.enforcer(lm, controllerUrl, 'node-a');

@@ -52,7 +52,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
       const state = license.status();
       if (!state.licensed) enforcers.dropAll(`the license is ${state.status} [${state.code}]`);
       enforcers.dropSilent();
-      if (enforcers.count > 0) enforcers.keepOnlyLeases(new Set((await leaseCheck.liveLeases()).keys()));
+      if (enforcers.count > 0) {
+        const askedAt = Date.now();
+        enforcers.keepOnlyLeases(new Set((await leaseCheck.liveLeases()).keys()), askedAt);
+      }
     } catch {
       // The LM could not be asked; the license watch reports an unreachable LM, and the next sweep tries again.
     } finally {

@@ -72,10 +72,14 @@ export class Enforcers {
     }
   }
 
-  /** Drops enforcers whose seat the License Manager no longer holds (released, run out, refused renewal). */
-  keepOnlyLeases(liveLeaseIds: ReadonlySet<string>): void {
+  /**
+   * Drops enforcers whose seat the License Manager no longer holds (released, run out, refused renewal).
+   * `askedAt` is when the list of live leases was asked for: one registered since may hold a newer lease.
+   */
+  keepOnlyLeases(liveLeaseIds: ReadonlySet<string>, askedAt: number): void {
     for (const enforcer of [...this.byNode.values()]) {
-      if (!liveLeaseIds.has(enforcer.leaseId)) this.drop(enforcer, 'its seat at the License Manager is gone');
+      if (enforcer.connectedAt < askedAt && !liveLeaseIds.has(enforcer.leaseId))
+        this.drop(enforcer, 'its seat at the License Manager is gone');
     }
   }
 

@@ -13,6 +13,9 @@ import type { World } from '../../../../packages/manager/test/support/world.js';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 
+/** Test options for tests that run programs: room for several generous waits on a busy machine. */
+export const CHILDREN = { timeout: 60_000 };
+
 /** The LM's clock: real time, moved forward by the test (never back, or the LM sees a tampered clock). */
 export class MovingClock {
   private offset = 0;
@@ -122,8 +125,10 @@ export class Programs {
       '0',
       '--poll-ms',
       '200',
+      // Enforcers heartbeat every second and are dropped after three silent seconds: quick enough for the
+      // tests, slow enough that a busy machine does not drop a live enforcer.
       '--heartbeat-ms',
-      '300',
+      '1000',
       ...extra,
     ]);
     const match = await program.waitFor('stdout', /guard controller ready on (http:\/\/127\.0\.0\.1:\d+) \(license (\w+)\)/);
