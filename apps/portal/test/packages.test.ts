@@ -1,11 +1,10 @@
 /**
  * Installation packages in Chromium against a real License Center (issue 6 item 4): an admin uploads a file
  * through the Packages page (a second upload of the same version and a file over the limit refused in the API's
- * words), it is listed with
- * its size and sha256; a customer with an active license sees it under Downloads and the Download button yields
- * the exact bytes through a signed link that needs no session and carries no key; a suspended license shows the
- * reason and no button; a support user sees the list without the upload form; the admin withdraws it after a
- * confirmation. Screenshots at desktop and 375 px and axe-core on both pages.
+ * words), it is listed with its size and sha256; a customer with an active license sees it under Downloads and the
+ * Download button yields the exact bytes through a signed link that needs no session and carries no key; a
+ * suspended license shows the reason and no button; a support user sees the list without the upload form; the
+ * admin withdraws it after a confirmation. Screenshots at desktop and 375 px and axe-core on both pages.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
