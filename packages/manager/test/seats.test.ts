@@ -137,6 +137,38 @@ describe('with a license for 2 query nodes', () => {
     expect((await checkout('q3')).status).toBe(200);
   });
 
+  it('stops renewing the seats of a role a new license no longer grants', async () => {
+    const storage = await checkout('s1', 'storage');
+    const query = await checkout('q1');
+    await load({ serial: 2, nodes: { query: 2 } });
+    const refused = await heartbeat(storage.body.leaseId);
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'ROLE_NOT_LICENSED']);
+    expect(refused.body.error.message).toMatch(/no longer grants "storage" nodes/);
+    expect((await heartbeat(query.body.leaseId)).status).toBe(200);
+  });
+
+  it('when a new license grants fewer seats, the oldest seats are renewed and the newest end with their lease', async () => {
+    const leases = [];
+    for (const node of ['s1', 's2', 's3']) {
+      leases.push((await checkout(node, 'storage')).body.leaseId as string);
+      world.clock.advance(1000);
+    }
+    await load({ serial: 2, nodes: { query: 2, storage: 2 } });
+    expect((await heartbeat(leases[0]!)).status).toBe(200);
+    expect((await heartbeat(leases[1]!)).status).toBe(200);
+    const newest = await heartbeat(leases[2]!);
+    expect(newest.body.error.code).toBe('TOO_MANY_NODES');
+    expect(newest.body.error.message).toMatch(/now grants 2 "storage" seats/);
+    // The two oldest keep renewing; the newest ends with its lease, and the count is within the license again.
+    for (let round = 0; round < 2; round++) {
+      world.clock.advance(20_000);
+      expect((await heartbeat(leases[0]!)).status).toBe(200);
+      expect((await heartbeat(leases[1]!)).status).toBe(200);
+    }
+    expect((await heartbeat(leases[2]!)).body.error.code).toBe('LEASE_NOT_FOUND');
+    expect((await call(lm, 'GET', '/v1/usage')).body.roles.storage).toEqual({ total: 2, used: 2, free: 0 });
+  });
+
   it('answers bad seat requests with BAD_REQUEST', async () => {
     for (const body of [
       {},

@@ -114,7 +114,7 @@ export class Seats {
       return this.refuse('LEASE_NOT_FOUND', 'This seat lease is unknown or has run out. Check out a seat again.', lease?.role);
     }
     const verdict = this.options.license.verdict();
-    const refused = this.refusal(verdict, lease.product);
+    const refused = this.refusal(verdict, lease.product) ?? this.beyondLicense(lease, now);
     if (refused) return this.refuse(refused.code, refused.detail, lease.role);
     lease.expiresAt = now + this.options.ttlMs;
     this.dirty.add(lease);
@@ -209,6 +209,33 @@ export class Seats {
       if (lease.expiresAt <= now) this.drop(lease);
     }
     return ids.size;
+  }
+
+  /**
+   * A newly loaded license may grant fewer seats of a role, or none: the seats it no longer covers are not
+   * renewed, so they end with their lease. The oldest seats keep going (a node that has run longest is the one
+   * least expected to stop); the newest give way. The count is only walked when the role holds more leases
+   * than the license grants, so a normal heartbeat stays O(1).
+   */
+  private beyondLicense(lease: StoredLease, now: number): { code: Code; detail: string } | null {
+    const limit = this.options.license.current!.nodes[lease.role];
+    if (limit === undefined) {
+      const roles = Object.keys(this.options.license.current!.nodes).join(', ');
+      return { code: 'ROLE_NOT_LICENSED', detail: `The license no longer grants "${lease.role}" nodes; it grants: ${roles}.` };
+    }
+    const ids = this.byRole.get(lease.role);
+    if (!ids || ids.size <= limit) return null;
+    let older = 0;
+    for (const id of ids) {
+      const other = this.byId.get(id)!;
+      if (other !== lease && other.expiresAt > now && (other.since < lease.since || (other.since === lease.since && other.id < lease.id)))
+        older++;
+    }
+    if (older < limit) return null;
+    return {
+      code: 'TOO_MANY_NODES',
+      detail: `The license now grants ${limit} "${lease.role}" seats and ${older} older nodes hold them; this node's seat ends with its lease.`,
+    };
   }
 
   private usedNow(role: string, now: number): number {
