@@ -1,8 +1,9 @@
 /**
- * Request budgets over real HTTP: LM syncs per client address and per online key, key reads per user, each
- * answered 429 RATE_LIMITED with Retry-After, each window reopening after a minute (the center's clock); and
- * TESSERA_TRUST_PROXY deciding whose X-Forwarded-For names the client.
+ * Request budgets over real HTTP: LM syncs per client address and per online key, key reads and download links
+ * per user, each answered 429 RATE_LIMITED with Retry-After, each window reopening after a minute (the center's
+ * clock); and TESSERA_TRUST_PROXY deciding whose X-Forwarded-For names the client.
  */
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { startTestCenter } from './support/http.js';
@@ -67,6 +68,24 @@ describe.each(DIALECTS)('request budgets on %s', (dialect) => {
     expect((await colleague.client.get(`/v1/licenses/${licenseId}/key`)).status).toBe(200);
     tc.clock.t += 61_000;
     expect((await customer.get(`/v1/licenses/${licenseId}/key`)).status).toBe(200);
+  });
+
+  it('limits download links per user, on a budget apart from key reads', async () => {
+    const uploaded = await tc.center.services.packages.upload(
+      { product: 'graphdb', version: '1.0.0', platform: 'linux-amd64', filename: 'graphdb.tgz' },
+      Readable.from([Buffer.from('graphdb 1.0.0')]),
+      null,
+      'usr_test',
+    );
+    if (!uploaded.ok) throw new Error(uploaded.detail);
+    tc.clock.t += 61_000;
+    const links = [];
+    for (let i = 0; i < 4; i++) links.push(await customer.post(`/v1/licenses/${licenseId}/packages/${uploaded.value.id}/link`));
+    expect(links.map((a) => a.status)).toEqual([200, 200, 200, 429]);
+    expect(links[3]!.body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/download links; wait \d+ s/) });
+    expect((await customer.get(`/v1/licenses/${licenseId}/key`)).status).toBe(200);
+    tc.clock.t += 61_000;
+    expect((await customer.post(`/v1/licenses/${licenseId}/packages/${uploaded.value.id}/link`)).status).toBe(200);
   });
 
   it('limits syncs per online key, before any license work, with Retry-After', async () => {
