@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { REMOTE_CLUSTERS_LIMIT } from '../index.js';
 import type { LicenseState, LicenseView } from '../license-view.js';
 import { Clusters } from './clusters.js';
 import { Enforcers } from './enforcers.js';
@@ -35,7 +36,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     staleMs: options.heartbeatMs * 3,
     onDrop: (enforcer, reason) => log(`guard controller: enforcer ${enforcer.nodeId} dropped: ${reason} (${enforcers.count} managed)`),
   });
-  const clusters = new Clusters(() => license.limit('remote_clusters'), Date.now);
+  const clusters = new Clusters(() => license.limit(REMOTE_CLUSTERS_LIMIT), Date.now);
   const leaseCheck = new LeaseCheck(options.lmUrl, options.timeoutMs);
 
   const onChange = (state: LicenseState, previous: LicenseState) => {
