@@ -36,7 +36,13 @@ export interface Evaluation {
 
 /** The verdict on a verified license (or on none: NotExist). */
 export function evaluate(license: License | null, context: EvaluationContext): Evaluation {
-  if (license === null) return verdict('NotExist', 'NO_LICENSE', 'No license is loaded. Load a license key.', null);
+  if (license === null)
+    return verdict(
+      'NotExist',
+      'NO_LICENSE',
+      'No license is loaded. Load a license key into the License Manager (tessera-lm load, or its console page).',
+      null,
+    );
   const now = toMs(context.now);
   const tolerance = context.clockToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS;
 

@@ -10,7 +10,7 @@ import type { LicenseAnswer, LmReply } from './lm-client.js';
 import { LiveLicense } from './live-license.js';
 import { checkConnectOptions } from './options.js';
 import type { CheckedConnectOptions } from './options.js';
-import { factFields, hintFor, sentence, statusName, statusOfRefusal } from './state.js';
+import { factFields, hintUnlessGiven, sentence, statusName, statusOfRefusal } from './state.js';
 import { LicenseError } from './types.js';
 import type { Connection, ConnectOptions, LicenseState } from './types.js';
 import { checkIdentity, verifyLeaseToken } from './verify.js';
@@ -49,9 +49,10 @@ class ConnectionImpl extends LiveLicense {
 
   /** The first round: any outcome but a seat rejects connect(). */
   async open(): Promise<void> {
-    const view = this.view(await this.client.license());
+    const reply = await this.client.license();
+    const view = this.view(reply);
     const outcome: SeatOutcome = !view
-      ? { kind: 'unreachable', detail: 'no usable answer to GET /v1/license' }
+      ? { kind: 'unreachable', detail: reply.kind === 'unreachable' ? reply.detail : 'no usable answer to GET /v1/license' }
       : view.ok
         ? await this.takeSeat(view.identity)
         : { kind: 'refused', code: view.code, message: view.detail };
@@ -176,13 +177,13 @@ class ConnectionImpl extends LiveLicense {
     }
     if (outcome.kind === 'unreachable') {
       // A held seat rides out the outage until its lease runs out (the hold timer); only then does the state change.
-      if (!this.lease) this.update(this.unreachable(outcome.detail));
+      if (!this.lease) this.update(this.unreachable(outcome.detail, retrying));
       return;
     }
     const licenseStatus = view?.ok ? view.answer.status : null;
     const message = sentence(
       `${node} has no seat at the License Manager at ${url}: ${outcome.message}`,
-      hintFor(outcome.code),
+      hintUnlessGiven(outcome.code, outcome.message),
       retrying ? 'It keeps trying and takes the seat as soon as it is granted.' : '',
     );
     this.update({
@@ -195,12 +196,14 @@ class ConnectionImpl extends LiveLicense {
     });
   }
 
-  private unreachable(detail: string): LicenseState {
+  private unreachable(detail: string, retrying = true): LicenseState {
     const state = unreachableState(this.options.url, detail, this.state);
     const node = `${this.options.product} node "${this.options.nodeId}" (role ${this.options.role})`;
+    // At start nothing retries (connect() rejects): the advice is to fix the LM or the address and start again.
+    const then = retrying ? 'the node takes its seat again as soon as it answers.' : 'then start the node again.';
     return {
       ...state,
-      message: `The License Manager at ${this.options.url} cannot be reached (${detail}), so ${node} holds no seat. Check that tessera-lm is running and reachable from this host; the node takes its seat again as soon as it answers.`,
+      message: `The License Manager at ${this.options.url} cannot be reached (${detail}), so ${node} holds no seat. Check that tessera-lm is running and reachable from this host at that address; ${then}`,
     };
   }
 }

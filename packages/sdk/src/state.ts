@@ -94,6 +94,18 @@ export function hintFor(code: string): string {
   }
 }
 
+/** What the License Manager's own sentences already advise, by code: its advice is not repeated. */
+const LM_ADVICE: Record<string, RegExp> = {
+  TOO_MANY_NODES: /add nodes to the license/i,
+  EXPIRED: /renew the license/i,
+  NO_LICENSE: /load a license key/i,
+};
+
+/** The hint for a refusal the LM sent, unless its sentence already says what to do. */
+export function hintUnlessGiven(code: string, lmMessage: string): string {
+  return LM_ADVICE[code]?.test(lmMessage) ? '' : hintFor(code);
+}
+
 export function sentence(...parts: string[]): string {
   return parts
     .map((part) => part.trim())

@@ -8,7 +8,7 @@ import type { LicenseAnswer, LmReply } from './lm-client.js';
 import { LiveLicense } from './live-license.js';
 import { checkWatchOptions } from './options.js';
 import type { CheckedWatchOptions } from './options.js';
-import { factFields, hintFor, sentence, statusName, statusOfRefusal, USABLE } from './state.js';
+import { factFields, hintFor, hintUnlessGiven, sentence, statusName, statusOfRefusal, USABLE } from './state.js';
 import type { LicenseState, LicenseWatch, WatchOptions } from './types.js';
 import { checkIdentity, readLicenseFacts } from './verify.js';
 
@@ -93,7 +93,7 @@ class LicenseWatchImpl extends LiveLicense {
       ? `${this.options.product} is licensed by the License Manager at ${this.options.url}: ${answer.detail}`
       : sentence(
           `${this.options.product} is not licensed by the License Manager at ${this.options.url}: ${answer.detail}`,
-          hintFor(answer.code),
+          hintUnlessGiven(answer.code, answer.detail),
         );
     return { ...fields, licensed, status: statusName(answer.status), code: answer.code, message, seat: null };
   }
