@@ -59,6 +59,8 @@ describe('connect', () => {
     const error = refused as LicenseError;
     expect(error.code).toBe('TOO_MANY_NODES');
     expect(error.message).toMatch(/graphdb node "q3" \(role query\) has no seat .*All 2 "query" seats are taken/);
+    // The LM's sentence already says what to do; the SDK does not say it a second time.
+    expect(error.message.match(/add nodes|more nodes/g)).toHaveLength(1);
     expect(error.state).toMatchObject({ licensed: false, status: 'Normal', code: 'TOO_MANY_NODES', seat: null });
   });
 
@@ -134,6 +136,9 @@ describe('connect refused at start', () => {
     const error = await refusal(connect({ url, product: 'graphdb', role: 'query', nodeId: 'q1' }));
     expect(error.code).toBe('LM_UNREACHABLE');
     expect(error.message).toMatch(/The License Manager at http:\/\/127\.0\.0\.1:\d+ cannot be reached \(.+\)/);
+    // At start nothing retries: the sentence says why it failed and to start the node again.
+    expect(error.message).not.toMatch(/no usable answer|as soon as it answers/);
+    expect(error.message).toMatch(/start the node again/);
     expect(error.state).toMatchObject({ licensed: false, status: 'Unreachable' });
   });
 });
