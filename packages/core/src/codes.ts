@@ -35,6 +35,10 @@ export const CODE_DESCRIPTIONS = {
   LEASE_TOKEN_INVALID:
     "The License Manager's seat lease token or identity did not verify (SDK): wrong signature, another LM, or fields that do not match.",
   BAD_OPTIONS: 'The SDK was called with a missing or malformed option (url, product, role, nodeId, trust, timings).',
+  PACKAGE_EXISTS: 'An installation package of this product, version and platform is already uploaded; withdraw it first.',
+  LICENSE_NOT_ACTIVE: 'The license is suspended, ended or expired past its grace, so its packages cannot be downloaded.',
+  LINK_EXPIRED: 'The download link has expired; make a new one from the license page.',
+  LINK_INVALID: 'The download link was altered or cut short; copy it again, or make a new one from the license page.',
 } as const;
 
 export type Code = keyof typeof CODE_DESCRIPTIONS;

@@ -42,19 +42,19 @@ export interface UploadInput {
  * Codes of this area that core's closed list does not have yet; they are part of the API contract (documented in
  * docs/license-center.md) and belong in core's CODE_DESCRIPTIONS.
  */
-export type PackageCode = 'PACKAGE_EXISTS' | 'LICENSE_NOT_ACTIVE' | 'LINK_EXPIRED' | 'LINK_INVALID';
+export type PackageCode = Extract<Code, 'PACKAGE_EXISTS' | 'LICENSE_NOT_ACTIVE' | 'LINK_EXPIRED' | 'LINK_INVALID'>;
 
 /** A refusal with the HTTP status it answers with (some are not the usual one for their code, e.g. 413). */
 export interface PackageRefusal {
   ok: false;
-  code: Code | PackageCode;
+  code: Code;
   status: number;
   detail: string;
 }
 
 export type PackageOutcome<T> = { ok: true; value: T } | PackageRefusal;
 
-const refuse = (code: Code | PackageCode, status: number, detail: string): PackageRefusal => ({ ok: false, code, status, detail });
+const refuse = (code: Code, status: number, detail: string): PackageRefusal => ({ ok: false, code, status, detail });
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/;
 const PLATFORM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -7,7 +7,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@tessera/http';
-import type { Code } from '@tessera/core';
 import type { CenterServices } from '../../app.js';
 import type { PackageOutcome, UploadInput } from '../../services/packages.js';
 import { requireCustomer, requireStaff } from '../auth.js';
@@ -29,8 +28,7 @@ const LIST_QUERY = object({ product: { ...text(32), description: 'Only this prod
 /** A service outcome as the answer, or its refusal as an ApiError with the status it names. */
 export function answer<T>(outcome: PackageOutcome<T>): T {
   if (outcome.ok) return outcome.value;
-  // PACKAGE_EXISTS, LICENSE_NOT_ACTIVE, LINK_EXPIRED and LINK_INVALID are not in core's closed list yet.
-  throw new ApiError(outcome.code as Code, outcome.status, outcome.detail);
+  throw new ApiError(outcome.code, outcome.status, outcome.detail);
 }
 
 export function packageRoutes(app: FastifyInstance, services: CenterServices): void {
