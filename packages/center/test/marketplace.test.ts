@@ -1,6 +1,7 @@
 /**
  * AWS Marketplace SaaS contracts end to end on each dialect, against a local AWS stand-in speaking the real wire
- * protocols (test/support/fake-aws.ts): a purchase from the registration POST through the setup mail to the
+ * protocols (test/support/fake-aws.ts): a purchase from the registration POST through the setup mail (received by a
+ * real SMTP server) to the
  * customer's license; registering twice; bad tokens; SNS subscription confirmation; renewal and expansion
  * notifications picked up by a real License Manager syncing online; duplicates applied once; forgeries refused;
  * unsubscribe and subscribe-fail.
@@ -18,6 +19,7 @@ import { FakeAws, SUBSCRIPTION_TOPIC } from './support/fake-aws.js';
 import type { Buyer, SnsDelivery } from './support/fake-aws.js';
 import { Client, PASSWORD, startTestCenter } from './support/http.js';
 import type { TestCenter } from './support/http.js';
+import { SmtpReceiver, waitFor } from './support/processes.js';
 
 // The SDK's default credential chain reads these; the stand-in checks only the signature's shape.
 process.env.AWS_ACCESS_KEY_ID = 'AKIDTESTMARKETPLACE';
@@ -32,6 +34,7 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
   let tc: TestCenter;
   let lm: Daemon;
   let lmDir: string;
+  let smtp: SmtpReceiver;
   const buyer: Buyer = { customerIdentifier: 'CUSTaaaa0001', accountId: '111122223333', productCode: PRODUCT_CODE };
   let licenseId = '';
   let contractId = '';
@@ -41,6 +44,11 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
       { dimension: 'query_nodes', quantity: query, expiresAt },
       { dimension: 'storage_nodes', quantity: storage, expiresAt },
     ]);
+  /** The token of the newest `path` link mailed to `to`, as the SMTP server received it. */
+  const linkIn = async (to: string, path: string) => {
+    await tc.center.services.mail.deliver();
+    return waitFor(`the ${path} mail to ${to}`, async () => smtp.linkFor(to, path), 10_000);
+  };
   const register = (token: string, accept = 'application/json') =>
     fetch(`${tc.center.url}/v1/marketplace/aws/register`, {
       method: 'POST',
@@ -77,7 +85,10 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
 
   beforeAll(async () => {
     aws = await new FakeAws().start();
+    smtp = new SmtpReceiver();
+    await smtp.start();
     tc = await startTestCenter(dialect, {
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       TESSERA_AWS_ENDPOINT: aws.url,
       TESSERA_AWS_MARKETPLACE_PRODUCTS: JSON.stringify({
         [PRODUCT_CODE]: { product: 'graphdb', dimensions: { query_nodes: 'query', storage_nodes: 'storage' } },
@@ -115,6 +126,7 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
     await lm?.close();
     await tc?.close();
     await aws?.close();
+    await smtp?.stop();
     if (lmDir) rmSync(lmDir, { recursive: true, force: true });
   });
 
@@ -149,12 +161,12 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
     );
     const email = 'buyer@acme.example';
     const registered = await anonymous.post('/v1/auth/register', {
-      token: await tc.linkIn(email, 'setup'),
+      token: await linkIn(email, 'setup'),
       name: 'Buyer',
       password: PASSWORD,
     });
     expect(registered.status).toBe(201);
-    await anonymous.post('/v1/auth/activate', { token: await tc.linkIn(email, 'activate') });
+    await anonymous.post('/v1/auth/activate', { token: await linkIn(email, 'activate') });
     expect((await anonymous.post('/v1/auth/login', { email, password: PASSWORD })).status).toBe(200);
     const cards = await anonymous.get('/v1/licenses');
     expect(cards.body.items).toHaveLength(1);
@@ -164,14 +176,12 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
     licenseId = cards.body.items[0].id;
     contractId = cards.body.items[0].contractId;
     // The setup mail is the buyer's purchase mail: it lists the product's packages and where to download them.
-    const setupMail = await tc.center.services.db
-      .selectFrom('mail_outbox')
-      .select('text')
-      .where('to_address', '=', email)
-      .where('subject', 'like', 'Set up your%')
-      .executeTakeFirstOrThrow();
-    expect(setupMail.text).toContain(`${tc.center.services.config.publicUrl}/licenses/${licenseId}#downloads`);
-    expect(setupMail.text).toContain(`- graphdb-2.4.1.tgz: version 2.4.1, linux-amd64, 13 bytes\n  sha256 ${uploaded.value.sha256}`);
+    const setupMail = smtp.received.find((mail) => mail.to.includes(email) && mail.subject.startsWith('Set up your'));
+    if (!setupMail) throw new Error(`no setup mail to ${email} among ${smtp.received.length} received`);
+    expect(setupMail.text.replace(/\r\n/g, '\n')).toContain(`${tc.center.services.config.publicUrl}/licenses/${licenseId}#downloads`);
+    expect(setupMail.text.replace(/\r\n/g, '\n')).toContain(
+      `- graphdb-2.4.1.tgz: version 2.4.1, linux-amd64, 13 bytes\n  sha256 ${uploaded.value.sha256}`,
+    );
     const contract = await tc.center.services.contracts.get(contractId);
     expect(contract.ok && contract.value).toMatchObject({
       source: 'marketplace',
