@@ -5,7 +5,7 @@
  * withdrawing removes the file and frees the slot. Downloads are package-downloads-http.test.ts's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
@@ -194,5 +194,19 @@ describe.each(DIALECTS)('installation packages, staff side, on %s', (dialect) =>
     const replaced = await send(world.sales, query(), randomBytes(2000));
     expect(replaced.status).toBe(201);
     expect(replaced.body.package.id).not.toBe(first.id);
+  });
+
+  it('withdraws a package whose file cannot be removed: the answer says withdrawn, and it is no longer offered', async () => {
+    const made = await send(world.admin, query({ version: '9.9.9' }), randomBytes(1000));
+    expect(made.status).toBe(201);
+    const id = made.body.package.id as string;
+    // Make the file impossible to unlink: a folder with something in it now stands where the file was.
+    rmSync(join(dir, id));
+    mkdirSync(join(dir, id, 'busy'), { recursive: true });
+    const withdrawn = await world.admin.delete(`/v1/staff/packages/${id}`);
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body.package).toMatchObject({ id, withdrawnAt: tc.clock.t });
+    expect(await listed()).not.toContain(id);
+    rmSync(join(dir, id), { recursive: true, force: true });
   });
 });

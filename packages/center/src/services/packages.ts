@@ -181,7 +181,10 @@ export class Packages {
       return row;
     });
     if (!withdrawn) return noPackage(packageId);
-    await this.files.remove(packageId);
+    // The withdrawal is committed: the row decides, so links stop working whether or not the file goes. A file
+    // that cannot be removed now (a busy or read-only shared volume) is left unreachable under its id, and the
+    // answer must still say "withdrawn" rather than fail after the fact.
+    await this.files.remove(packageId).catch(() => undefined);
     return ok({ ...viewOf(withdrawn, true), withdrawnAt: now });
   }
 
