@@ -65,3 +65,18 @@ export function sizeText(bytes: number): string {
   if (unit < 0) return exact;
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]} (${exact})`;
 }
+
+/**
+ * The name a package is stored under, from the chosen file's name: the License Center accepts letters, digits and
+ * . _ + - only (the name goes into a Content-Disposition header), so "graphdb (1).tar.gz" becomes
+ * "graphdb-1-.tar.gz" rather than a refusal the user must fix by renaming the file on disk.
+ */
+export function packageFileName(name: string): string {
+  const cleaned = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._+-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 200);
+  return cleaned === '' ? 'package' : cleaned;
+}

@@ -11,7 +11,7 @@ import { useAction } from '../components/action';
 import { Field } from '../components/fields';
 import { ChecksumHint, PackageFacts, packageTitle } from '../components/package-facts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/page';
-import { dayTime, sizeText } from '../format';
+import { dayTime, packageFileName, sizeText } from '../format';
 import { useUser } from '../session';
 import { CAN } from '../staff/api';
 import type { Product, StaffUser } from '../staff/api';
@@ -87,7 +87,12 @@ function UploadForm({ products, onUploaded }: { products: Product[]; onUploaded(
     event.preventDefault();
     setDone(null);
     if (!file) return setError('Choose the file to upload.');
-    const query = new URLSearchParams({ product, version: version.trim(), platform: platform.trim(), filename: file.name });
+    const query = new URLSearchParams({
+      product,
+      version: version.trim(),
+      platform: platform.trim(),
+      filename: packageFileName(file.name),
+    });
     const sent = await run(() => sendFile<{ package: PackageView }>(`${PACKAGES}?${query.toString()}`, file));
     if (!sent.ok) return;
     const made = sent.value.package;
@@ -126,7 +131,12 @@ function UploadForm({ products, onUploaded }: { products: Product[]; onUploaded(
             setDone(null);
           }}
         />
-        {file ? <div className="hint">{sizeText(file.size)}</div> : null}
+        {file ? (
+          <div className="hint">
+            {sizeText(file.size)}
+            {packageFileName(file.name) !== file.name ? `; saved as ${packageFileName(file.name)}` : ''}
+          </div>
+        ) : null}
       </div>
       <ErrorNotice message={error} />
       <SuccessNotice message={done} />
