@@ -11,9 +11,9 @@ export interface NodeFlags {
   nodeId: string;
   /** The License Manager's base URL, `http://host:port`. */
   licenseManagerUrl: string;
-  /** The trust bundle's path and text, when the node should verify the license and its lease tokens itself. */
-  trustPath: string | null;
-  trust: string | null;
+  /** The vendor's trust bundle (path and text): the node verifies the license and its lease tokens with it. */
+  trustPath: string;
+  trust: string;
   localIp: string;
   port: number;
   /** Query nodes: the storage nodes' `host:port`, in the order keys are routed over them. */
@@ -32,8 +32,11 @@ type FlagName = (typeof KNOWN)[number];
 type RawFlags = Partial<Record<FlagName, string>>;
 
 export const USAGE =
-  'usage: graphdb --role query|storage --node-id <id> --license_manager_url <host:port> [--flagfile <file>] ' +
-  '[--trust <trust-bundle file>] [--port N] [--local_ip A] [--storage_addrs host:port,...] [--heartbeat_ms N]';
+  'usage: graphdb --role query|storage --node-id <id> --license_manager_url <host:port> --trust <trust-bundle file> ' +
+  '[--flagfile <file>] [--port N] [--local_ip A] [--storage_addrs host:port,...] [--heartbeat_ms N]';
+
+/** Said when --trust is missing, on the command line and in the flag file alike. */
+export const TRUST_REQUIRED = "--trust is required: the vendor's trust bundle file shipped with the product; see README";
 
 class FlagError extends Error {}
 
@@ -153,13 +156,14 @@ export function parseFlags(argv: readonly string[], readFile: (path: string) => 
     if (role === 'query' && storageAddrs.length === 0) {
       throw new FlagError('--storage_addrs is missing: a query node needs the storage nodes it sends data to (host:port,host:port)');
     }
-    let trust: string | null = null;
-    if (raw.trust !== undefined) {
-      try {
-        trust = readFile(raw.trust);
-      } catch (error) {
-        throw new FlagError(`cannot read the trust bundle ${raw.trust}: ${(error as Error).message}`);
-      }
+    // Without the vendor's bundle the node could only check that the LM agrees with itself, which any fake LM does.
+    const trustPath = raw.trust;
+    if (trustPath === undefined || trustPath === '') throw new FlagError(TRUST_REQUIRED);
+    let trust: string;
+    try {
+      trust = readFile(trustPath);
+    } catch (error) {
+      throw new FlagError(`cannot read the trust bundle ${trustPath}: ${(error as Error).message}`);
     }
     let heartbeatMs: number | null = null;
     if (raw.heartbeat_ms !== undefined) {
@@ -176,7 +180,7 @@ export function parseFlags(argv: readonly string[], readFile: (path: string) => 
         role,
         nodeId,
         licenseManagerUrl: parseLmUrl(lm),
-        trustPath: raw.trust ?? null,
+        trustPath,
         trust,
         localIp,
         port: raw.port === undefined ? DEFAULT_PORT[role] : parsePort(raw.port, 'port'),

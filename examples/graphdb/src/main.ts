@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * graphdb node program: `node dist/main.js --role query|storage --node-id <id> --license_manager_url host:port ...`
+ * graphdb node program: `node dist/main.js --role query|storage --node-id <id> --license_manager_url host:port --trust <file> ...`
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not listen or an unexpected failure, 2 bad flags, 3 refused
  * by the license (no seat).
  */
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       product: PRODUCT,
       role: flags.role,
       nodeId: flags.nodeId,
-      ...(flags.trust !== null ? { trust: flags.trust } : {}),
+      trust: flags.trust,
       ...(flags.heartbeatMs !== null ? { heartbeatMs: flags.heartbeatMs } : {}),
     }),
   );

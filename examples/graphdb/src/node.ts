@@ -36,7 +36,8 @@ export function createGraphdbNode(flags: NodeFlags, log: (line: string) => void)
           nodeId: flags.nodeId,
           serving: state?.licensed ?? false,
           license: state ? describeLicense(state) : null,
-          seat: state?.seat ?? null,
+          // Only the lease id and expiry: the seat's signed token is the node's proof of its seat, not for show.
+          seat: state?.seat ? { leaseId: state.seat.leaseId, expiresAt: state.seat.expiresAt } : null,
           ...(flags.role === 'storage' ? { storage: { keys: store.size } } : { query: { storageAddrs: flags.storageAddrs } }),
         },
       };

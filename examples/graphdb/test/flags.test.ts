@@ -6,6 +6,7 @@ const files: Record<string, string> = {
   'bad.conf': '--role=storage\nrole storage\n',
   'unknown.conf': '--meta_server_addrs=127.0.0.1:9559\n',
   'trust.json': '{"keys":[]}',
+  'storaged-trust.conf': '--role=storage\n--node_id=s1\n--license_manager_url=10.0.0.5:9119\n--trust=trust.json\n',
 };
 const readFile = (path: string): string => {
   const text = files[path];
@@ -27,6 +28,7 @@ describe('graphdb flags', () => {
       '--node-id=q1',
       '--license_manager_url=127.0.0.1:9119',
       '--storage_addrs=127.0.0.1:9779,h2:9779',
+      '--trust=trust.json',
     );
     expect(result).toEqual({
       ok: true,
@@ -34,8 +36,8 @@ describe('graphdb flags', () => {
         role: 'query',
         nodeId: 'q1',
         licenseManagerUrl: 'http://127.0.0.1:9119',
-        trustPath: null,
-        trust: null,
+        trustPath: 'trust.json',
+        trust: '{"keys":[]}',
         localIp: '127.0.0.1',
         port: 9669,
         storageAddrs: ['127.0.0.1:9779', 'h2:9779'],
@@ -60,18 +62,29 @@ describe('graphdb flags', () => {
     expect(message('--role=storage', '--node-id=s1')).toMatch(/--license_manager_url is missing: .*host:port/);
   });
 
-  it('names each mistake and its flag', () => {
+  it('refuses a node without the vendor trust bundle, on the command line or in the flag file, saying what it is', () => {
     const lm = '--license_manager_url=127.0.0.1:9119';
-    expect(message('--role=meta', '--node-id=m1', lm)).toBe('--role must be query or storage, not "meta"');
-    expect(message('--role=storage', lm)).toMatch(/^--node_id is missing/);
-    expect(message('--role=storage', '--node-id=s1', lm, '--port=70000')).toMatch(/--port must be a port number/);
-    expect(message('--role=storage', '--node-id=s1', lm, '--bogus=1')).toMatch(/^unknown flag --bogus; the flags are /);
-    expect(message('--role=storage', '--node-id=s1', lm, 'extra')).toMatch(/"extra" is not a flag/);
+    const sentence = "--trust is required: the vendor's trust bundle file shipped with the product; see README";
+    expect(message('--role=storage', '--node-id=s1', lm)).toBe(sentence);
+    expect(message('--role=storage', '--node-id=s1', lm, '--trust=trust.json', '--trust=')).toBe(sentence);
+    expect(message('--flagfile=storaged.conf')).toBe(sentence);
+    expect(parse('--flagfile=storaged-trust.conf')).toMatchObject({ ok: true, flags: { trustPath: 'trust.json', trust: '{"keys":[]}' } });
+  });
+
+  it('names each mistake and its flag', () => {
+    const lm = '--license_manager_url=127.0.0.1:9119 --trust=trust.json'.split(' ');
+    expect(message('--role=meta', '--node-id=m1', ...lm)).toBe('--role must be query or storage, not "meta"');
+    expect(message('--role=storage', ...lm)).toMatch(/^--node_id is missing/);
+    expect(message('--role=storage', '--node-id=s1', ...lm, '--port=70000')).toMatch(/--port must be a port number/);
+    expect(message('--role=storage', '--node-id=s1', ...lm, '--bogus=1')).toMatch(/^unknown flag --bogus; the flags are /);
+    expect(message('--role=storage', '--node-id=s1', ...lm, 'extra')).toMatch(/"extra" is not a flag/);
     expect(message('--role=storage', '--node-id=s1', '--port')).toBe('--port needs a value');
-    expect(message('--role=query', '--node-id=q1', lm)).toMatch(/--storage_addrs is missing/);
-    expect(message('--role=query', '--node-id=q1', lm, '--storage_addrs=a:1,nohost')).toMatch(/"nohost" is not host:port/);
-    expect(message('--role=storage', '--node-id=s1', '--license_manager_url=ftp://x:1')).toMatch(/--license_manager_url must be host:port/);
-    expect(message('--role=storage', '--node-id=s1', lm, '--heartbeat_ms=5')).toMatch(/--heartbeat_ms must be/);
+    expect(message('--role=query', '--node-id=q1', ...lm)).toMatch(/--storage_addrs is missing/);
+    expect(message('--role=query', '--node-id=q1', ...lm, '--storage_addrs=a:1,nohost')).toMatch(/"nohost" is not host:port/);
+    expect(message('--role=storage', '--node-id=s1', '--license_manager_url=ftp://x:1', '--trust=trust.json')).toMatch(
+      /--license_manager_url must be host:port/,
+    );
+    expect(message('--role=storage', '--node-id=s1', ...lm, '--heartbeat_ms=5')).toMatch(/--heartbeat_ms must be/);
   });
 
   it('says which file and line a flag file mistake is on, and when a file cannot be read', () => {

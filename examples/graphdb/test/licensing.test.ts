@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { generateSigningKey, serializeTrustBundle } from '@tessera/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { killAll, request, spawnNode, startLm, startNode, waitReady } from './support/graphdb.js';
+import { killAll, nodeArgs, request, spawnNode, startLm, startNode, waitReady } from './support/graphdb.js';
 import type { Lm } from './support/graphdb.js';
 
 let lm: Lm;
@@ -19,7 +19,7 @@ describe('without a license', () => {
     ['storage', 's1', []],
     ['query', 'q1', ['--storage_addrs=127.0.0.1:9']],
   ])('a %s node refuses to start, with the code in its one line, exit 3', async (role, nodeId, extra) => {
-    const run = spawnNode(['--role', role, '--node-id', nodeId, `--license_manager_url=${lm.addr}`, '--port=0', ...extra]);
+    const run = spawnNode(nodeArgs(role as 'query' | 'storage', nodeId, lm, extra));
     expect(await run.exited).toBe(3);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(
@@ -31,9 +31,28 @@ describe('without a license', () => {
 
 describe('a License Manager that is not there', () => {
   it('refuses to start with LM_UNREACHABLE, exit 3', async () => {
-    const run = spawnNode(['--role=storage', '--node-id=s1', '--license_manager_url=127.0.0.1:9', '--port=0']);
+    const run = spawnNode([
+      '--role=storage',
+      '--node-id=s1',
+      '--license_manager_url=127.0.0.1:9',
+      `--trust=${lm.world.trustPath}`,
+      '--port=0',
+    ]);
     expect(await run.exited).toBe(3);
     expect(run.stderr).toMatch(/^graphdb: storage node s1 cannot start: .* \[LM_UNREACHABLE\]\n$/);
+  });
+});
+
+describe('a node without the vendor trust bundle', () => {
+  it('exits 2 saying --trust is required, before asking the License Manager, even with a license loaded', async () => {
+    await lm.load();
+    const run = spawnNode(['--role=storage', '--node-id=s1', `--license_manager_url=${lm.addr}`, '--port=0']);
+    expect(await run.exited).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /^graphdb: --trust is required: the vendor's trust bundle file shipped with the product; see README\nusage: graphdb .*--trust <trust-bundle file>/,
+    );
+    expect((await lm.usage()).leases).toEqual([]);
   });
 });
 
@@ -42,7 +61,7 @@ describe('bad flags', () => {
     const missing = spawnNode(['--role=storage', '--node-id=s1']);
     expect(await missing.exited).toBe(2);
     expect(missing.stderr).toMatch(/^graphdb: --license_manager_url is missing: .*\nusage: graphdb /);
-    const role = spawnNode(['--role=meta', '--node-id=m1', `--license_manager_url=${lm.addr}`]);
+    const role = spawnNode(['--role=meta', '--node-id=m1', `--license_manager_url=${lm.addr}`, `--trust=${lm.world.trustPath}`]);
     expect(await role.exited).toBe(2);
     expect(role.stderr).toMatch(/^graphdb: --role must be query or storage, not "meta"/);
     const trust = spawnNode([
@@ -69,7 +88,7 @@ describe('with a license for 2 storage and 2 query nodes', () => {
     const s1 = await startNode('storage', 's1', lm);
     const s2 = await startNode('storage', 's2', lm);
     expect(s1.stdout).toMatch(/^graphdb storage node s1 ready on http:\/\/127\.0\.0\.1:\d+ \(license Normal, storage seats 2\)\n$/);
-    const s3 = spawnNode(['--role=storage', '--node-id=s3', `--license_manager_url=${lm.addr}`, '--port=0']);
+    const s3 = spawnNode(nodeArgs('storage', 's3', lm));
     expect(await s3.exited).toBe(3);
     expect(s3.stderr).toMatch(/^graphdb: storage node s3 cannot start: .*All 2 "storage" seats are taken.* \[TOO_MANY_NODES\]\n$/);
     for (const [node, value] of [
@@ -103,9 +122,12 @@ describe('with a license for 2 storage and 2 query nodes', () => {
 
   it('reads a flag file, verifies the license with the trust bundle, and shows its state on /status without the key', async () => {
     const flagfile = `${lm.world.dir}/storaged.conf`;
-    writeFileSync(flagfile, `# as in nebula-storaged.conf\n--role=storage\n--node_id=s9\n--license_manager_url=${lm.addr}\n--port=9\n`);
+    writeFileSync(
+      flagfile,
+      `# as in nebula-storaged.conf\n--role=storage\n--node_id=s9\n--license_manager_url=${lm.addr}\n--trust=${lm.world.trustPath}\n--port=9\n`,
+    );
     // --port on the command line wins over the file's.
-    const s9 = await waitReady(spawnNode(['--flagfile', flagfile, `--trust=${lm.world.trustPath}`, '--port=0']), 'storage node s9');
+    const s9 = await waitReady(spawnNode(['--flagfile', flagfile, '--port=0']), 'storage node s9');
     const status = await request(`${s9.url}/status`);
     expect(status).toMatchObject({
       status: 200,

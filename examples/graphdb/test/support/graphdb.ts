@@ -129,10 +129,14 @@ export async function waitReady(run: NodeRun, what: string): Promise<ReadyNode> 
   return Object.assign(run, { url });
 }
 
+/** A node's flags on any free port, with the LM world's trust bundle (as a vendor ships it with the product). */
+export function nodeArgs(role: 'query' | 'storage', nodeId: string, lm: Lm, extra: string[] = []): string[] {
+  return ['--role', role, '--node-id', nodeId, `--license_manager_url=${lm.addr}`, `--trust=${lm.world.trustPath}`, '--port=0', ...extra];
+}
+
 /** Starts a node on any free port and waits for its ready line. */
 export function startNode(role: 'query' | 'storage', nodeId: string, lm: Lm, extra: string[] = []): Promise<ReadyNode> {
-  const run = spawnNode(['--role', role, '--node-id', nodeId, `--license_manager_url=${lm.addr}`, '--port=0', ...extra]);
-  return waitReady(run, `${role} node ${nodeId}`);
+  return waitReady(spawnNode(nodeArgs(role, nodeId, lm, extra)), `${role} node ${nodeId}`);
 }
 
 /** fetch() with the answer's status and JSON body. */
