@@ -39,6 +39,7 @@ export const CODE_DESCRIPTIONS = {
   LICENSE_NOT_ACTIVE: 'The license is suspended, ended or expired past its grace, so its packages cannot be downloaded.',
   LINK_EXPIRED: 'The download link has expired; make a new one from the license page.',
   LINK_INVALID: 'The download link was altered or cut short; copy it again, or make a new one from the license page.',
+  NODE_ID_IN_USE: 'Another running process already holds the seat of this node id; stop it or give this node another id.',
 } as const;
 
 export type Code = keyof typeof CODE_DESCRIPTIONS;

@@ -32,7 +32,7 @@ describe('a data path copied to another host', () => {
     expect(clone.lmid).not.toBe(original.lmid);
     const info = (await call(clone, 'GET', '/v1/info')).body;
     expect(info).toMatchObject({ lmid: clone.lmid, status: 'Invalid', code: 'LMID_MISMATCH' });
-    const seat = await call(clone, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1' });
+    const seat = await call(clone, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'proc-1' });
     expect(seat.body.error.code).toBe('LMID_MISMATCH');
   });
 
@@ -64,9 +64,10 @@ describe('clock safety', () => {
     world.clock.set(now); // 3 hours back
     const info = (await call(lm, 'GET', '/v1/info')).body;
     expect(info).toMatchObject({ status: 'Invalid', code: 'CLOCK_TAMPERED' });
-    expect((await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1' })).body.error.code).toBe(
-      'CLOCK_TAMPERED',
-    );
+    expect(
+      (await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'proc-1' })).body.error
+        .code,
+    ).toBe('CLOCK_TAMPERED');
     world.clock.set(now + 3 * 3_600_000);
     expect((await call(lm, 'GET', '/v1/info')).body.status).toBe('Normal');
   });

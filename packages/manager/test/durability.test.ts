@@ -52,16 +52,25 @@ describe('durability', () => {
     const leases = [];
     for (const nodeId of ['q1', 'q2'])
       leases.push(
-        ((await (await post(lm.addr, '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId })).json()) as any).leaseId,
+        (
+          (await (
+            await post(lm.addr, '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId, instance: 'proc-1' })
+          ).json()) as any
+        ).leaseId,
       );
     expect(await lm.stop()).toBe(0);
 
     ({ lm } = await startLm(config));
     const usage = JSON.parse(cli(['--addr', lm.addr, '--json', 'usage']).stdout);
     expect(usage.status).toBe('Normal');
-    expect(usage.leases.map((l: any) => l.leaseId).sort()).toEqual(leases.sort());
-    expect((await post(lm.addr, '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q3' })).status).toBe(409);
-    expect((await post(lm.addr, '/v1/seats/heartbeat', { leaseId: leases[0] })).status).toBe(200);
+    expect(usage.leases.map((l: any) => l.nodeId).sort()).toEqual(['q1', 'q2']);
+    expect(
+      (await post(lm.addr, '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q3', instance: 'proc-1' })).status,
+    ).toBe(409);
+    // The restarted LM still knows each lease and its owner: the instance that took it renews it.
+    const nonce = 'AAAAAAAAAAAAAAAAAAAAAA';
+    expect((await post(lm.addr, '/v1/seats/heartbeat', { leaseId: leases[0], instance: 'proc-1', nonce })).status).toBe(200);
+    expect((await post(lm.addr, '/v1/seats/heartbeat', { leaseId: leases[1], instance: 'proc-2', nonce })).status).toBe(404);
   });
 
   it('kill -9 during seat traffic loses no acknowledged lease and leaves a readable state', async () => {
@@ -80,8 +89,9 @@ describe('durability', () => {
             product: 'graphdb',
             role: i % 2 ? 'query' : 'storage',
             nodeId: `n${w}-${i}`,
+            instance: `proc-${w}`,
           });
-          if (response.status === 200) acknowledged.add(((await response.json()) as any).leaseId);
+          if (response.status === 200) acknowledged.add(`n${w}-${i}`); // usage shows node ids, not lease ids
         } catch {
           return; // the daemon is gone
         }
@@ -95,7 +105,7 @@ describe('durability', () => {
 
     ({ lm } = await startLm(config));
     const usage = JSON.parse(cli(['--addr', lm.addr, '--json', 'usage']).stdout);
-    const present = new Set(usage.leases.map((l: any) => l.leaseId));
+    const present = new Set(usage.leases.map((l: any) => l.nodeId));
     const lost = [...acknowledged].filter((id) => !present.has(id));
     expect(lost).toEqual([]);
     expect(usage.status).toBe('Normal');

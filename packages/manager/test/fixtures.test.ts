@@ -50,7 +50,7 @@ describe('core fixtures through the License Manager', () => {
       } else {
         // The LM checks the product when a node asks for a seat.
         const role = Object.keys(loaded.body.nodes)[0];
-        const seat = await call(lm, 'POST', '/v1/seats/checkout', { product: c.context.product, role, nodeId: 'n1' });
+        const seat = await call(lm, 'POST', '/v1/seats/checkout', { product: c.context.product, role, nodeId: 'n1', instance: 'proc-1' });
         got =
           seat.status === 200
             ? { valid: true, status: loaded.body.status, code: loaded.body.code }

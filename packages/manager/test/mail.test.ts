@@ -63,7 +63,8 @@ describe('mail notifications through a real SMTP server', () => {
 
   it('mails when a role reaches its limit', async () => {
     await admin(lm, '/v1/admin/load', { key: licenseFor(world, lm.lmid) });
-    for (const nodeId of ['q1', 'q2', 'q3']) await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId });
+    for (const nodeId of ['q1', 'q2', 'q3'])
+      await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId, instance: 'proc-1' });
     await waitForMail(1);
     expect(subjects().some((s) => /query/.test(s))).toBe(true);
   });

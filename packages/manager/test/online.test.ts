@@ -49,8 +49,12 @@ describe('online mode', () => {
 
   it('picks up a change on sync: a higher serial, more nodes, no restart', async () => {
     await admin(lm, '/v1/admin/load', { key: onlineKey });
-    expect((await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1' })).status).toBe(200);
-    expect((await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q2' })).status).toBe(409);
+    expect(
+      (await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'proc-1' })).status,
+    ).toBe(200);
+    expect(
+      (await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q2', instance: 'proc-1' })).status,
+    ).toBe(409);
     const unchanged = await admin(lm, '/v1/admin/sync');
     expect(unchanged.body.changed).toBe(false);
     expect(center.requests.at(-1)?.known).toEqual({ licenseId: 'lic_online1', serial: 1 });
@@ -58,7 +62,9 @@ describe('online mode', () => {
     center.update(onlineKey, { nodes: { query: 2, storage: 1 } });
     const changed = await admin(lm, '/v1/admin/sync');
     expect(changed.body).toMatchObject({ changed: true, info: { serial: 2 } });
-    expect((await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q2' })).status).toBe(200);
+    expect(
+      (await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q2', instance: 'proc-1' })).status,
+    ).toBe(200);
   });
 
   it('keeps the last good license when LC is down, and shows the failure in info and metrics', async () => {
@@ -70,7 +76,9 @@ describe('online mode', () => {
     expect(info).toMatchObject({ status: 'Normal', lastSync: { ok: false } });
     expect(info.lastSync.error).toBeTruthy();
     expect((await call(lm, 'GET', '/metrics')).body).toMatch(/^tessera_lm_sync_failures_total 1$/m);
-    expect((await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1' })).status).toBe(200);
+    expect(
+      (await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'proc-1' })).status,
+    ).toBe(200);
     // The last good license still runs out on its own schedule: expiry, then grace, then refusal.
     world.clock.set(T0 + 46 * DAY);
     expect((await call(lm, 'GET', '/v1/info')).body.status).toBe('Expired');
@@ -80,9 +88,10 @@ describe('online mode', () => {
     center.setDown(true);
     const loaded = await admin(lm, '/v1/admin/load', { key: onlineKey });
     expect(loaded.body).toMatchObject({ status: 'Syncing', mode: 'online' });
-    expect((await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1' })).body.error.code).toBe(
-      'NO_LICENSE',
-    );
+    expect(
+      (await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'proc-1' })).body.error
+        .code,
+    ).toBe('NO_LICENSE');
     center.setDown(false);
     expect((await admin(lm, '/v1/admin/sync')).body.info.status).toBe('Normal');
   });

@@ -1,13 +1,25 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { decodeBase64Url, parseEnvelope, publicKeyFromRaw, verifyEnvelope } from '@tessera/core';
 import type { Daemon } from '../src/daemon.js';
 import { admin, call, DAY, licenseFor, makeWorld, start, T0 } from './support/world.js';
 import type { World } from './support/world.js';
 
 let world: World;
 let lm: Daemon;
-const checkout = (nodeId: string, role = 'query', product = 'graphdb') =>
-  call(lm, 'POST', '/v1/seats/checkout', { product, role, nodeId, host: `${nodeId}.local` });
-const heartbeat = (leaseId: string) => call(lm, 'POST', '/v1/seats/heartbeat', { leaseId });
+// One process per node id unless a test says otherwise, as the SDK makes one instance id per connection; the
+// instance a lease was checked out with is remembered so heartbeat() sends it.
+const owners = new Map<string, string>();
+async function checkout(nodeId: string, role = 'query', product = 'graphdb', instance = `proc-${nodeId}`) {
+  const answer = await call(lm, 'POST', '/v1/seats/checkout', { product, role, nodeId, instance, host: `${nodeId}.local` });
+  if (answer.status === 200) owners.set(answer.body.leaseId, instance);
+  return answer;
+}
+const nonce = () => randomBytes(16).toString('base64url');
+const heartbeat = (leaseId: string, instance = owners.get(leaseId) ?? 'nobody', n = nonce()) =>
+  call(lm, 'POST', '/v1/seats/heartbeat', { leaseId, instance, nonce: n });
 
 beforeEach(async () => {
   world = makeWorld();
@@ -46,12 +58,88 @@ describe('with a license for 2 query nodes', () => {
     expect((await call(lm, 'GET', '/v1/usage')).body.roles.query).toEqual({ total: 2, used: 2, free: 0 });
   });
 
-  it('gives a node that checks out again its own seat back, never a second one', async () => {
+  it('gives the same instance checking out again (a retry) its own seat back, never a second one', async () => {
     const first = await checkout('q1');
     const again = await checkout('q1');
     expect(again.body.leaseId).toBe(first.body.leaseId);
     expect((await checkout('q2')).status).toBe(200);
     expect((await call(lm, 'GET', '/v1/usage')).body.leases).toHaveLength(2);
+  });
+
+  it('refuses a second process with a live node id: NODE_ID_IN_USE, naming the holder and when its seat frees', async () => {
+    const first = await checkout('s1', 'storage', 'graphdb', 'proc-a');
+    const second = await checkout('s1', 'storage', 'graphdb', 'proc-b');
+    expect([second.status, second.body.error.code]).toEqual([409, 'NODE_ID_IN_USE']);
+    expect(second.body.error.message).toBe(
+      `Another process already runs as graphdb storage node "s1" (host s1.local, since ${new Date(T0).toISOString()}). ` +
+        `Stop it or give this one another node id; if that process was killed, its seat is free at ${first.body.expiresAt}.`,
+    );
+    expect((await call(lm, 'GET', '/v1/usage')).body.roles.storage.used).toBe(1);
+    // Once the holder releases, the node id is free for another process.
+    await call(lm, 'POST', '/v1/seats/release', { leaseId: first.body.leaseId });
+    expect((await checkout('s1', 'storage', 'graphdb', 'proc-b')).status).toBe(200);
+  });
+
+  it("lets a killed process's replacement in once the old lease runs out", async () => {
+    await checkout('q1', 'query', 'graphdb', 'proc-killed');
+    world.clock.advance(29_000);
+    expect((await checkout('q1', 'query', 'graphdb', 'proc-new')).body.error.code).toBe('NODE_ID_IN_USE');
+    world.clock.advance(2_000);
+    const replacement = await checkout('q1', 'query', 'graphdb', 'proc-new');
+    expect(replacement.status).toBe(200);
+    expect((await call(lm, 'GET', '/v1/usage')).body.roles.query.used).toBe(1);
+  });
+
+  it('answers LEASE_NOT_FOUND to a heartbeat from another instance, and does not renew the lease', async () => {
+    const lease = await checkout('q1');
+    world.clock.advance(20_000);
+    const stranger = await heartbeat(lease.body.leaseId, 'proc-other');
+    expect([stranger.status, stranger.body.error.code]).toEqual([404, 'LEASE_NOT_FOUND']);
+    world.clock.advance(11_000); // 31 s after checkout: the stranger's heartbeat did not move the expiry
+    expect((await heartbeat(lease.body.leaseId)).body.error.code).toBe('LEASE_NOT_FOUND');
+  });
+
+  it('answers a heartbeat with a fresh lease token signed by the LM, carrying the nonce and the instance', async () => {
+    const lease = await checkout('q1');
+    world.clock.advance(10_000);
+    const n = nonce();
+    const renewed = await heartbeat(lease.body.leaseId, 'proc-q1', n);
+    expect(renewed.status).toBe(200);
+    const envelope = parseEnvelope(renewed.body.token, 'lease');
+    expect(envelope.ok).toBe(true);
+    if (!envelope.ok) return;
+    const { lmPublicKey } = (await call(lm, 'GET', '/v1/license')).body;
+    expect(verifyEnvelope(envelope.value, publicKeyFromRaw(decodeBase64Url(lmPublicKey)!)!)).toBe(true);
+    expect(envelope.value.kid).toBe(lm.lmid);
+    expect(envelope.value.payload).toMatchObject({
+      leaseId: lease.body.leaseId,
+      lmid: lm.lmid,
+      product: 'graphdb',
+      role: 'query',
+      nodeId: 'q1',
+      instance: 'proc-q1',
+      nonce: n,
+      issuedAt: new Date(T0 + 10_000).toISOString(),
+      expiresAt: renewed.body.expiresAt,
+    });
+    expect(renewed.body.expiresAt).toBe(new Date(T0 + 40_000).toISOString());
+  });
+
+  it('shows no lease ids in the public usage, so nobody on the LAN can release a seat', async () => {
+    const lease = await checkout('q1');
+    const usage = await call(lm, 'GET', '/v1/usage');
+    expect(usage.body.leases).toEqual([
+      {
+        product: 'graphdb',
+        role: 'query',
+        nodeId: 'q1',
+        host: 'q1.local',
+        since: new Date(T0).toISOString(),
+        expiresAt: lease.body.expiresAt,
+      },
+    ]);
+    expect(JSON.stringify(usage.body)).not.toContain(lease.body.leaseId);
+    expect(String((await call(lm, 'GET', '/')).body)).not.toContain(lease.body.leaseId);
   });
 
   it('counts roles apart and refuses a role the license does not grant', async () => {
@@ -94,7 +182,7 @@ describe('with a license for 2 query nodes', () => {
     world.clock.advance(20_000); // 40 s after checkout (TTL 30 s), 20 s after the renewal
     lm = await start(world, { timers: { sweepMs: 60_000 } });
     expect((await heartbeat(lease.body.leaseId)).status).toBe(200);
-    expect((await call(lm, 'GET', '/v1/usage')).body.leases.map((l: any) => l.leaseId)).toEqual([lease.body.leaseId]);
+    expect((await call(lm, 'GET', '/v1/usage')).body.leases.map((l: any) => l.nodeId)).toEqual(['q1']);
   });
 
   it('frees run-out seats at the limit even before the sweep runs', async () => {
@@ -147,7 +235,7 @@ describe('with a license for 2 query nodes', () => {
     expect((await heartbeat(query.body.leaseId)).status).toBe(200);
   });
 
-  it('when a new license grants fewer seats, the oldest seats are renewed and the newest end with their lease', async () => {
+  it('when a new license grants fewer seats, the oldest seats are renewed and the newest are not', async () => {
     const leases = [];
     for (const node of ['s1', 's2', 's3']) {
       leases.push((await checkout(node, 'storage')).body.leaseId as string);
@@ -158,7 +246,9 @@ describe('with a license for 2 query nodes', () => {
     expect((await heartbeat(leases[1]!)).status).toBe(200);
     const newest = await heartbeat(leases[2]!);
     expect(newest.body.error.code).toBe('TOO_MANY_NODES');
-    expect(newest.body.error.message).toMatch(/now grants 2 "storage" seats/);
+    expect(newest.body.error.message).toMatch(
+      /now grants 2 "storage" seats and 2 older nodes hold them; this node's seat is not renewed\./,
+    );
     // The two oldest keep renewing; the newest ends with its lease, and the count is within the license again.
     for (let round = 0; round < 2; round++) {
       world.clock.advance(20_000);
@@ -174,9 +264,21 @@ describe('with a license for 2 query nodes', () => {
       {},
       { product: 'graphdb', role: 'query' },
       { product: 'Graph DB', role: 'query', nodeId: 'x' },
-      { product: 'graphdb', role: 'query', nodeId: '' },
+      { product: 'graphdb', role: 'query', nodeId: '', instance: 'p1' },
+      { product: 'graphdb', role: 'query', nodeId: 'q1' },
+      { product: 'graphdb', role: 'query', nodeId: 'q1', instance: '' },
+      { product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'x'.repeat(65) },
     ]) {
       const answer = await call(lm, 'POST', '/v1/seats/checkout', body);
+      expect([answer.status, answer.body.error.code]).toEqual([400, 'BAD_REQUEST']);
+    }
+    const lease = await checkout('q1');
+    for (const body of [
+      { leaseId: lease.body.leaseId },
+      { leaseId: lease.body.leaseId, instance: 'proc-q1' },
+      { leaseId: lease.body.leaseId, nonce: nonce() },
+    ]) {
+      const answer = await call(lm, 'POST', '/v1/seats/heartbeat', body);
       expect([answer.status, answer.body.error.code]).toEqual([400, 'BAD_REQUEST']);
     }
     const raw = await fetch(`${lm.url}/v1/seats/heartbeat`, {
@@ -186,5 +288,22 @@ describe('with a license for 2 query nodes', () => {
     });
     expect(raw.status).toBe(400);
     expect(((await raw.json()) as any).error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('leases stored before instances existed', () => {
+  it('belong to no process: no checkout takes them over and no heartbeat renews them; they end with their lease', async () => {
+    await load();
+    const old = await checkout('q1');
+    await lm.close();
+    // What the migration leaves for a lease written by an older LM: no instance.
+    const db = new Database(join(world.config.dataPath, 'state.db'));
+    db.prepare('UPDATE leases SET instance = NULL').run();
+    db.close();
+    lm = await start(world, { timers: { sweepMs: 60_000 } });
+    expect((await checkout('q1')).body.error.code).toBe('NODE_ID_IN_USE');
+    expect((await heartbeat(old.body.leaseId)).body.error.code).toBe('LEASE_NOT_FOUND');
+    world.clock.advance(31_000);
+    expect((await checkout('q1')).status).toBe(200);
   });
 });

@@ -1,10 +1,14 @@
 /**
  * connect(): a node's seat at its License Manager. It checks the license and takes a seat at start (or rejects
- * with a LicenseError saying why), then heartbeats in the background. The seat outlives an LM outage for as long
- * as its lease (measured on this host's clock from the last renewal sent); an LM that forgot the lease (a
- * restart) gets a checkout with the same nodeId, so the node never looks unlicensed; a refused node keeps trying,
- * so a renewed or expanded license gives it its seat back without a restart.
+ * with a LicenseError saying why), then heartbeats in the background. The seat belongs to this connection (a
+ * random instance id), so another process with the same node id cannot share it. Every renewal is a fresh lease
+ * token signed by the LM over this heartbeat's random nonce: an answer that does not verify counts as no answer,
+ * so nothing between node and LM can keep a seat alive that the LM let go. The seat outlives an LM outage (or a
+ * 429, or an answer that is not the LM's) for as long as its lease (measured on this host's clock from the last
+ * renewal sent); an LM that forgot the lease (a restart) gets a checkout again, so the node never looks
+ * unlicensed; a refused node keeps trying, so a renewed or expanded license gives it its seat back.
  */
+import { randomBytes, randomUUID } from 'node:crypto';
 import { LmClient } from './lm-client.js';
 import type { LicenseAnswer, LmReply } from './lm-client.js';
 import { LiveLicense } from './live-license.js';
@@ -13,7 +17,7 @@ import type { CheckedConnectOptions } from './options.js';
 import { factFields, hintUnlessGiven, sentence, statusName, statusOfRefusal } from './state.js';
 import { LicenseError } from './types.js';
 import type { Connection, ConnectOptions, LicenseState } from './types.js';
-import { checkIdentity, verifyLeaseToken } from './verify.js';
+import { checkIdentity, sameIdentity, verifyLeaseToken } from './verify.js';
 import type { LmIdentity } from './verify.js';
 import { readAnswer, unreachableState } from './watch.js';
 import type { LicenseReading } from './watch.js';
@@ -21,8 +25,40 @@ import type { LicenseReading } from './watch.js';
 interface Lease {
   id: string;
   expiresAt: string;
+  /** The latest verified lease token. */
+  token: string;
+  /** The LM identity the lease was taken under: renewals must be signed by it. */
+  identity: LmIdentity;
   /** This host's clock: the lease is surely still held until then. */
   deadline: number;
+}
+
+/**
+ * Refusals that are the LM's word on this seat (its license's codes and the seat codes). Anything else (429, 408,
+ * RATE_LIMITED, a 4xx with another code, as a proxy or a gateway may send) is ridden out like an outage.
+ */
+const SEAT_REFUSALS = new Set([
+  'LEASE_NOT_FOUND',
+  'NODE_ID_IN_USE',
+  'TOO_MANY_NODES',
+  'ROLE_NOT_LICENSED',
+  'PRODUCT_MISMATCH',
+  'NO_LICENSE',
+  'EXPIRED',
+  'NOT_YET_VALID',
+  'LMID_MISMATCH',
+  'CLOCK_TAMPERED',
+  'SUPERSEDED',
+  'SIGNATURE_INVALID',
+  'UNKNOWN_KEY',
+  'KEY_REVOKED',
+  'MALFORMED',
+  'UNSUPPORTED_VERSION',
+  'WRONG_KIND',
+]);
+
+function isSeatRefusal(reply: { httpStatus: number; code: string }): boolean {
+  return reply.httpStatus !== 408 && reply.httpStatus !== 429 && SEAT_REFUSALS.has(reply.code);
 }
 
 type SeatOutcome =
@@ -39,12 +75,16 @@ class ConnectionImpl extends LiveLicense {
   private facts = factFields(null);
   private ttlMs = 0;
   private lastDetail = '';
+  /** This connection's id at the LM: the seat belongs to it, not to whoever uses the same node id. */
+  private readonly instance = randomUUID();
+  /** Set once close() has released (or found no) seat: a checkout answered later is released at once. */
+  private released = false;
 
   constructor(
     private readonly options: CheckedConnectOptions,
     private readonly client: LmClient,
   ) {
-    super(unreachableState(options.url, 'not asked yet', null));
+    super(unreachableState(options.url, 'not asked yet', null), options.timeoutMs);
   }
 
   /** The first round: any outcome but a seat rejects connect(). */
@@ -84,6 +124,7 @@ class ConnectionImpl extends LiveLicense {
   protected async onClose(): Promise<void> {
     const lease = this.lease;
     this.lease = null;
+    this.released = true;
     this.state = {
       ...this.state,
       licensed: false,
@@ -107,41 +148,70 @@ class ConnectionImpl extends LiveLicense {
 
   /** Renews the lease, or checks out again when the LM no longer knows it (LEASE_NOT_FOUND) or none is held. */
   private async keepSeat(identity: LmIdentity | null): Promise<SeatOutcome> {
+    if (this.lease && identity && !sameIdentity(this.lease.identity, identity)) {
+      // Another LM (or a new LM key) answers at this address: the lease was the old one's, so take a seat here.
+      this.dropLease(false);
+    }
     const lease = this.lease;
     if (lease) {
-      const sentAt = Date.now();
-      const reply = await this.client.heartbeat(lease.id);
-      if (this.closed) return { kind: 'unreachable', detail: 'closed' }; // close() released the seat meanwhile
-      if (reply.kind === 'ok') {
-        this.holdLease({ ...lease, expiresAt: reply.body.expiresAt, deadline: sentAt + this.ttlMs });
-        return { kind: 'held', status: reply.body.status, code: reply.body.code };
-      }
-      if (reply.kind === 'unreachable') return reply;
-      this.dropLease(reply.code !== 'LEASE_NOT_FOUND'); // a lease the LM does not know needs no release
-      if (reply.code !== 'LEASE_NOT_FOUND') return reply;
+      const outcome = await this.renew(lease);
+      if (outcome) return outcome;
     }
     // The license read of this round may have failed while the LM was coming back: read it again before a checkout.
     const view = identity ? null : this.view(await this.client.license());
     if (view && !view.ok) return { kind: 'refused', code: view.code, message: view.detail };
     const current = identity ?? view?.identity ?? null;
     if (!current) return { kind: 'unreachable', detail: 'no usable answer to GET /v1/license' };
+    if (this.closed) return { kind: 'unreachable', detail: 'closed' }; // no new seat for a closed connection
     return this.takeSeat(current);
+  }
+
+  /**
+   * One heartbeat with a fresh nonce. The deadline moves only for a token the lease's LM signed over this nonce;
+   * anything else is no answer. Answers null when the LM no longer knows the lease (check out again).
+   */
+  private async renew(lease: Lease): Promise<SeatOutcome | null> {
+    const { product, role, nodeId } = this.options;
+    const sentAt = Date.now();
+    const nonce = randomBytes(16).toString('base64url');
+    const reply = await this.client.heartbeat({ leaseId: lease.id, instance: this.instance, nonce });
+    if (reply.kind === 'ok') {
+      const fields = { leaseId: lease.id, product, role, nodeId, instance: this.instance, nonce };
+      const token = typeof reply.body.token === 'string' ? reply.body.token : '';
+      const verified = verifyLeaseToken(token, { identity: lease.identity, fields, now: Date.now() });
+      if (!verified.ok) return { kind: 'unreachable', detail: `its heartbeat answer did not verify: ${verified.detail}` };
+      if (this.lease !== lease) return { kind: 'unreachable', detail: 'closed' }; // close() released it meanwhile
+      this.holdLease({ ...lease, expiresAt: verified.value.expiresAt, token, deadline: sentAt + this.ttlMs });
+      return { kind: 'held', status: reply.body.status, code: reply.body.code };
+    }
+    if (reply.kind === 'unreachable') return reply;
+    if (!isSeatRefusal(reply)) {
+      return { kind: 'unreachable', detail: `it answered the heartbeat with HTTP ${reply.httpStatus} ${reply.code}: ${reply.message}` };
+    }
+    this.dropLease(reply.code !== 'LEASE_NOT_FOUND'); // a lease the LM does not know needs no release
+    return reply.code === 'LEASE_NOT_FOUND' ? null : reply;
   }
 
   private async takeSeat(identity: LmIdentity): Promise<SeatOutcome> {
     const { product, role, nodeId, host } = this.options;
     const sentAt = Date.now();
-    const reply = await this.client.checkout({ product, role, nodeId, host });
+    const reply = await this.client.checkout({ product, role, nodeId, instance: this.instance, host });
     if (reply.kind !== 'ok') return reply;
-    const verified = verifyLeaseToken(reply.body, { identity, product, role, nodeId, now: Date.now() });
+    const fields = { leaseId: reply.body.leaseId, product, role, nodeId };
+    const verified = verifyLeaseToken(reply.body.token, { identity, fields, now: Date.now() });
     if (!verified.ok) {
       void this.client.release(reply.body.leaseId); // not trusted, so not kept
       return { kind: 'refused', code: verified.code, message: verified.detail };
     }
+    if (this.released) {
+      // close() gave up waiting for this checkout and has finished: give the seat back at once.
+      await this.client.release(reply.body.leaseId);
+      return { kind: 'unreachable', detail: 'closed' };
+    }
     const answered = reply.body.ttlSeconds * 1000;
     this.ttlMs = answered > 0 ? Math.min(answered, verified.value.ttlMs) : verified.value.ttlMs;
-    this.holdLease({ id: reply.body.leaseId, expiresAt: reply.body.expiresAt, deadline: sentAt + this.ttlMs });
-    if (this.closed) await this.onClose(); // close() was called while this checkout was on its way
+    const token = reply.body.token;
+    this.holdLease({ id: reply.body.leaseId, expiresAt: reply.body.expiresAt, token, identity, deadline: sentAt + this.ttlMs });
     return { kind: 'held', status: reply.body.status, code: reply.body.code };
   }
 
@@ -149,7 +219,7 @@ class ConnectionImpl extends LiveLicense {
     this.lease = lease;
     this.hold(lease.deadline, () => {
       this.lease = null;
-      this.update(this.unreachable('its lease ran out without a renewal'));
+      this.update(this.unreachable('its lease ran out without a verified renewal'));
     });
   }
 
@@ -171,7 +241,7 @@ class ConnectionImpl extends LiveLicense {
         status: statusName(outcome.status),
         code: outcome.code,
         message: sentence(`${node} holds a seat at the License Manager at ${url}.`, this.lastDetail),
-        seat: { leaseId: lease.id, expiresAt: lease.expiresAt },
+        seat: { leaseId: lease.id, expiresAt: lease.expiresAt, token: lease.token },
       });
       return;
     }

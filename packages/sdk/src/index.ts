@@ -1,10 +1,13 @@
 /**
  * @tessera/sdk: a licensed product's side of Tessera. connect() takes a node seat at the product's License
  * Manager and keeps it; watch() follows the license without a seat. Both verify what the LM answers, ride out
- * short outages, and emit `change` so a product reacts without a restart. See docs/sdk.md.
+ * short outages, and emit `change` so a product reacts without a restart. verifySeat() lets a controller check a
+ * node's seat token. See docs/sdk.md.
  */
 export { connect } from './connect.js';
 export { watch } from './watch.js';
+export { verifySeat } from './verify-seat.js';
+export type { SeatVerdict, VerifySeatOptions } from './verify-seat.js';
 export { LicenseError } from './types.js';
 export type { ChangeListener, Connection, ConnectOptions, LicenseState, LicenseStatusName, LicenseWatch, WatchOptions } from './types.js';
 

@@ -2,6 +2,8 @@
  * What watch() and connect() share: the current state, `change` listeners, and the background loop. Timers are
  * unref'd so the SDK never keeps a product's process alive, and rounds never overlap (the next is scheduled when
  * one ends). A `hold` timer ends a state at a deadline (a lease running out) even if no round happens then.
+ * close() waits for a round under way (bounded) before onClose(), so a checkout in flight is released, not
+ * left to run out; once closed, no timer is armed again.
  */
 import { changed, copyState } from './state.js';
 import type { ChangeListener, LicenseState, LicenseWatch } from './types.js';
@@ -12,8 +14,14 @@ export abstract class LiveLicense implements LicenseWatch {
   private roundTimer: NodeJS.Timeout | null = null;
   private holdTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  /** The round under way, if any: close() waits for it. */
+  private running: Promise<void> | null = null;
 
-  protected constructor(protected state: LicenseState) {}
+  /** @param closeWaitMs how long close() waits for a round under way before it gives up on it */
+  protected constructor(
+    protected state: LicenseState,
+    private readonly closeWaitMs: number,
+  ) {}
 
   status(): LicenseState {
     return copyState(this.state);
@@ -41,9 +49,22 @@ export abstract class LiveLicense implements LicenseWatch {
     if (!this.closing) {
       this.closed = true;
       this.clearTimers();
-      this.closing = this.onClose();
+      this.closing = this.afterRound().then(() => this.onClose());
     }
     return this.closing;
+  }
+
+  /** Resolves when the round under way has ended, or after closeWaitMs. */
+  private async afterRound(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.closeWaitMs);
+      timer.unref();
+    });
+    await Promise.race([running, waited]);
+    clearTimeout(timer);
   }
 
   /** One round of talking to the LM; never throws. */
@@ -80,7 +101,12 @@ export abstract class LiveLicense implements LicenseWatch {
     if (this.closed) return;
     this.roundTimer = setTimeout(() => {
       this.roundTimer = null;
-      void this.round().finally(() => this.scheduleRound());
+      const running = this.round().finally(() => {
+        this.running = null;
+        this.scheduleRound();
+      });
+      this.running = running;
+      void running;
     }, this.interval());
     this.roundTimer.unref();
   }
@@ -88,6 +114,7 @@ export abstract class LiveLicense implements LicenseWatch {
   /** Runs `lapse` at `deadline` (this host's clock) unless hold() or unhold() is called again before. */
   protected hold(deadline: number, lapse: () => void): void {
     this.unhold();
+    if (this.closed) return;
     this.holdTimer = setTimeout(
       () => {
         this.holdTimer = null;

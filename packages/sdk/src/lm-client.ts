@@ -26,6 +26,8 @@ export interface CheckoutAnswer {
 export interface HeartbeatAnswer {
   leaseId: string;
   expiresAt: string;
+  /** A fresh lease token signed by the LM, carrying the heartbeat's nonce. */
+  token: string;
   status: string;
   code: string;
 }
@@ -58,7 +60,7 @@ export class LmClient {
     );
   }
 
-  checkout(body: { product: string; role: string; nodeId: string; host: string }): Promise<LmReply<CheckoutAnswer>> {
+  checkout(body: { product: string; role: string; nodeId: string; instance: string; host: string }): Promise<LmReply<CheckoutAnswer>> {
     return this.call(
       'POST',
       '/v1/seats/checkout',
@@ -73,11 +75,12 @@ export class LmClient {
     );
   }
 
-  heartbeat(leaseId: string): Promise<LmReply<HeartbeatAnswer>> {
+  heartbeat(body: { leaseId: string; instance: string; nonce: string }): Promise<LmReply<HeartbeatAnswer>> {
+    // An answer without a token is still "an answer": the caller verifies the token and treats a missing one as none.
     return this.call(
       'POST',
       '/v1/seats/heartbeat',
-      { leaseId },
+      body,
       (b) => isText(b.leaseId) && isText(b.expiresAt) && isText(b.status) && isText(b.code),
     );
   }

@@ -24,9 +24,12 @@ export function statusName(value: string): LicenseStatusName {
   return (STATUSES.includes(value) ? value : 'Invalid') as LicenseStatusName;
 }
 
+/** Refusals about seats, not the license: the license's own status stands. */
+const SEAT_CODES: readonly string[] = ['TOO_MANY_NODES', 'ROLE_NOT_LICENSED', 'NODE_ID_IN_USE'];
+
 /** The status to show for a refusal: the license's own status when the refusal is about seats, else from the code. */
 export function statusOfRefusal(code: string, licenseStatus: string | null): LicenseStatusName {
-  if (licenseStatus !== null && (code === 'TOO_MANY_NODES' || code === 'ROLE_NOT_LICENSED' || !USABLE.includes(licenseStatus))) {
+  if (licenseStatus !== null && (SEAT_CODES.includes(code) || !USABLE.includes(licenseStatus))) {
     return statusName(licenseStatus);
   }
   if (code === 'EXPIRED') return 'Expired';

@@ -21,7 +21,10 @@ export interface WatchOptions {
 export interface ConnectOptions extends WatchOptions {
   /** The node's role, e.g. `query`. */
   role: string;
-  /** A stable id of this node (it keeps its seat across restarts of the node and of the LM). */
+  /**
+   * A stable id of this node. One running process holds it at a time: a second process with the same id is
+   * refused NODE_ID_IN_USE while the first holds its seat (a killed one's seat frees within one lease TTL).
+   */
   nodeId: string;
   /** Shown in the LM's usage table; default os.hostname(). */
   host?: string;
@@ -49,8 +52,11 @@ export interface LicenseState {
   limits: Record<string, number>;
   /** Seats per role in the license, e.g. { query: 3, storage: 2 }. */
   nodes: Record<string, number>;
-  /** The seat this node holds (connect only). */
-  seat: { leaseId: string; expiresAt: string } | null;
+  /**
+   * The seat this node holds (connect only). `token` is the latest lease token the SDK verified (signed by the
+   * LM); a controller handed it can check it with verifySeat() without trusting this node.
+   */
+  seat: { leaseId: string; expiresAt: string; token: string } | null;
 }
 
 export type ChangeListener = (state: LicenseState, previous: LicenseState) => void;

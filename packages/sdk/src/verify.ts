@@ -5,7 +5,7 @@
  */
 import { decodeBase64Url, deriveLmid, parseEnvelope, parseIsoTime, publicKeyFromRaw, readLicense, verifyEnvelope } from '@tessera/core';
 import type { KeyObject, TrustBundle } from '@tessera/core';
-import type { CheckoutAnswer, LicenseAnswer } from './lm-client.js';
+import type { LicenseAnswer } from './lm-client.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; code: string; detail: string };
 
@@ -106,18 +106,32 @@ function counts(value: unknown): Record<string, number> {
   return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
 }
 
-export interface ExpectedLease {
+export interface ExpectedToken {
+  /** The LM identity the lease was taken under (or that the controller reads from the LM). */
   identity: LmIdentity;
-  product: string;
-  role: string;
-  nodeId: string;
+  /** Payload fields that must be exactly these values (product always; leaseId, role, nodeId, nonce, ...). */
+  fields: Record<string, string>;
   /** This host's clock, for the "not expired" check. */
   now: number;
 }
 
-/** Verifies the lease token of a checkout answer; answers the lease's lifetime in ms as the LM signed it. */
-export function verifyLeaseToken(answer: CheckoutAnswer, expected: ExpectedLease): Checked<{ ttlMs: number }> {
-  const envelope = parseEnvelope(answer.token, 'lease');
+/** What a verified lease token says. */
+export interface LeaseTokenFacts {
+  leaseId: string;
+  role: string;
+  nodeId: string;
+  lmid: string;
+  expiresAt: string;
+  /** The lease's lifetime as the LM signed it. */
+  ttlMs: number;
+}
+
+/**
+ * Verifies a lease token (from a checkout, a heartbeat, or handed on by a node): signed by the LM's key with its
+ * LMID as kid, for these fields, and not expired by this host's clock (within CLOCK_TOLERANCE_MS of skew).
+ */
+export function verifyLeaseToken(token: string, expected: ExpectedToken): Checked<LeaseTokenFacts> {
+  const envelope = parseEnvelope(token, 'lease');
   if (!envelope.ok) return invalidToken(`The seat lease token cannot be read: ${envelope.detail}`);
   const { lmid, publicKey } = expected.identity;
   if (envelope.value.kid !== lmid)
@@ -125,16 +139,11 @@ export function verifyLeaseToken(answer: CheckoutAnswer, expected: ExpectedLease
   if (!verifyEnvelope(envelope.value, publicKey))
     return invalidToken("The seat lease token's signature does not match the License Manager's key.");
   const p = envelope.value.payload;
-  const wanted: Record<string, string> = {
-    leaseId: answer.leaseId,
-    lmid,
-    product: expected.product,
-    role: expected.role,
-    nodeId: expected.nodeId,
-  };
-  for (const [field, value] of Object.entries(wanted)) {
+  for (const [field, value] of Object.entries({ lmid, ...expected.fields })) {
     if (p[field] !== value) return invalidToken(`The seat lease token is for another ${field} (${String(p[field])}, expected ${value}).`);
   }
+  if (typeof p.leaseId !== 'string' || typeof p.role !== 'string' || typeof p.nodeId !== 'string')
+    return invalidToken('The seat lease token names no leaseId, role or nodeId.');
   const issuedAt = parseIsoTime(p.issuedAt);
   const expiresAt = parseIsoTime(p.expiresAt);
   if (issuedAt === null || expiresAt === null || expiresAt <= issuedAt)
@@ -144,5 +153,20 @@ export function verifyLeaseToken(answer: CheckoutAnswer, expected: ExpectedLease
       `The seat lease token expired at ${new Date(expiresAt).toISOString()}, by this host's clock (${new Date(expected.now).toISOString()}): it is an old token, or the clocks of this host and the License Manager's host differ by more than 10 minutes.`,
     );
   }
-  return { ok: true, value: { ttlMs: expiresAt - issuedAt } };
+  return {
+    ok: true,
+    value: {
+      leaseId: p.leaseId,
+      role: p.role,
+      nodeId: p.nodeId,
+      lmid,
+      expiresAt: new Date(expiresAt).toISOString(),
+      ttlMs: expiresAt - issuedAt,
+    },
+  };
+}
+
+/** True when two identities are the same LM (LMID and public key). */
+export function sameIdentity(a: LmIdentity, b: LmIdentity): boolean {
+  return a.lmid === b.lmid && a.publicKey.equals(b.publicKey);
 }

@@ -37,7 +37,7 @@ class LicenseWatchImpl extends LiveLicense {
     private readonly options: CheckedWatchOptions,
     private readonly client: LmClient,
   ) {
-    super(unreachableState(options.url, 'not asked yet', null));
+    super(unreachableState(options.url, 'not asked yet', null), options.timeoutMs);
   }
 
   async start(): Promise<void> {

@@ -82,11 +82,32 @@ describe('connect', () => {
     expect(lm.daemon.services.counters.refusals.snapshot()).toEqual(heartbeats); // not even a LEASE_NOT_FOUND
   });
 
-  it('gives a node that connects again with its node id its own seat back, never a second one', async () => {
-    const first = await node('q1');
-    const again = await node('q1');
-    expect(again.status().seat!.leaseId).toBe(first.status().seat!.leaseId);
-    expect(await usedSeats(lm)).toEqual({ query: 1, storage: 0 });
+  it('refuses a second process with the same node id while the first holds the seat, and lets it in after close()', async () => {
+    const first = await node('s1', 'storage', { host: 'h1' });
+    const error = await refusal(node('s1', 'storage', { host: 'h2' }));
+    expect(error.code).toBe('NODE_ID_IN_USE');
+    expect(error.message).toMatch(
+      /graphdb node "s1" \(role storage\) has no seat .*Another process already runs as graphdb storage node "s1" \(host h1, since .+\)\. Stop it or give this one another node id; if that process was killed, its seat is free at .+\./,
+    );
+    expect(error.state).toMatchObject({ licensed: false, status: 'Normal', code: 'NODE_ID_IN_USE', seat: null });
+    expect(first.status()).toMatchObject({ licensed: true, code: 'VALID' });
+    expect(await usedSeats(lm)).toEqual({ query: 0, storage: 1 });
+
+    const firstLease = first.status().seat!.leaseId;
+    await first.close();
+    const second = await node('s1', 'storage', { host: 'h2' });
+    expect(second.status()).toMatchObject({ licensed: true, seat: { leaseId: expect.stringMatching(/^lse_/) } });
+    expect(second.status().seat!.leaseId).not.toBe(firstLease);
+    expect(await usedSeats(lm)).toEqual({ query: 0, storage: 1 });
+  });
+
+  it('shows the verified lease token with the seat', async () => {
+    const connection = await node('q1');
+    expect(connection.status().seat).toEqual({
+      leaseId: expect.stringMatching(/^lse_/),
+      expiresAt: expect.any(String),
+      token: expect.stringMatching(/^tessera-lease:/),
+    });
   });
 
   it('accepts the address without http://', async () => {

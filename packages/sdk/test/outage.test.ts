@@ -55,7 +55,12 @@ describe('an LM outage', () => {
     proxy.down = true;
     lm.world.clock.advance(6000); // the node's lease runs out at the LM while it cannot renew
     for (const nodeId of ['q2', 'q3']) {
-      const taken = await call(lm.daemon, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId });
+      const taken = await call(lm.daemon, 'POST', '/v1/seats/checkout', {
+        product: 'graphdb',
+        role: 'query',
+        nodeId,
+        instance: `proc-${nodeId}`,
+      });
       expect(taken.status).toBe(200);
     }
     proxy.down = false;

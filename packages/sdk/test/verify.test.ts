@@ -2,18 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { deriveLmid, fingerprintDigest, generateEd25519, publicKeyFromRaw, rawPublicKey, sealEnvelope } from '@tessera/core';
 import { verifyLeaseToken } from '../src/verify.js';
-import type { ExpectedLease } from '../src/verify.js';
-import type { CheckoutAnswer } from '../src/lm-client.js';
+import type { ExpectedToken } from '../src/verify.js';
 
 const { privateKey } = generateEd25519();
 const raw = rawPublicKey(privateKey);
 const lmid = deriveLmid(raw, fingerprintDigest('host'));
 const now = Date.parse('2026-11-24T12:00:00Z');
-const expected: ExpectedLease = {
+// What a heartbeat's renewal is checked for: this lease, this node, this connection and this heartbeat's nonce.
+const expected: ExpectedToken = {
   identity: { lmid, publicKey: publicKeyFromRaw(raw)! },
-  product: 'graphdb',
-  role: 'query',
-  nodeId: 'q1',
+  fields: { leaseId: 'lse_1', product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'inst-1', nonce: 'nonce-1' },
   now,
 };
 const fields = {
@@ -22,20 +20,24 @@ const fields = {
   product: 'graphdb',
   role: 'query',
   nodeId: 'q1',
+  instance: 'inst-1',
+  nonce: 'nonce-1',
   licenseId: 'lic_1',
   serial: 1,
   issuedAt: new Date(now).toISOString(),
   expiresAt: new Date(now + 30_000).toISOString(),
 };
 
-function answer(change: Record<string, unknown> = {}): CheckoutAnswer {
-  const token = sealEnvelope('lease', { kid: lmid, privateKey }, { ...fields, ...change });
-  return { leaseId: 'lse_1', expiresAt: fields.expiresAt, ttlSeconds: 30, token, status: 'Normal', code: 'VALID' };
+function answer(change: Record<string, unknown> = {}): string {
+  return sealEnvelope('lease', { kid: lmid, privateKey }, { ...fields, ...change });
 }
 
 describe('verifyLeaseToken', () => {
   it('accepts a token for this lease and answers its signed lifetime', () => {
-    expect(verifyLeaseToken(answer(), expected)).toEqual({ ok: true, value: { ttlMs: 30_000 } });
+    expect(verifyLeaseToken(answer(), expected)).toEqual({
+      ok: true,
+      value: { leaseId: 'lse_1', role: 'query', nodeId: 'q1', lmid, expiresAt: fields.expiresAt, ttlMs: 30_000 },
+    });
   });
 
   for (const [field, value] of [
@@ -43,6 +45,9 @@ describe('verifyLeaseToken', () => {
     ['nodeId', 'q2'],
     ['role', 'storage'],
     ['product', 'guard'],
+    ['lmid', 'QQQQ-QQQQ'],
+    ['instance', 'inst-2'],
+    ['nonce', 'nonce-0'],
   ] as const) {
     it(`refuses a token for another ${field}`, () => {
       const outcome = verifyLeaseToken(answer({ [field]: value }), expected);
@@ -63,8 +68,22 @@ describe('verifyLeaseToken', () => {
     expect(verifyLeaseToken(answer({ issuedAt: 'yesterday' }), expected)).toMatchObject({ ok: false, code: 'LEASE_TOKEN_INVALID' });
   });
 
+  it('refuses a token signed by another key under the same LMID', () => {
+    const other = generateEd25519().privateKey;
+    const forged = sealEnvelope('lease', { kid: lmid, privateKey: other }, fields);
+    expect(verifyLeaseToken(forged, expected)).toMatchObject({ ok: false, code: 'LEASE_TOKEN_INVALID' });
+  });
+
+  it('refuses a token without a nonce when a nonce is expected (a checkout token replayed as a renewal)', () => {
+    const { nonce: _nonce, ...withoutNonce } = fields;
+    const token = sealEnvelope('lease', { kid: lmid, privateKey }, withoutNonce);
+    const outcome = verifyLeaseToken(token, expected);
+    expect(outcome).toMatchObject({ ok: false, code: 'LEASE_TOKEN_INVALID' });
+    expect(!outcome.ok && outcome.detail).toContain('another nonce (undefined');
+  });
+
   it('refuses text that is not a lease token', () => {
-    const outcome = verifyLeaseToken({ ...answer(), token: 'tessera-lease:9.x.y' }, expected);
+    const outcome = verifyLeaseToken('tessera-lease:9.x.y', expected);
     expect(outcome).toMatchObject({ ok: false, code: 'LEASE_TOKEN_INVALID' });
     expect(!outcome.ok && outcome.detail).toMatch(/cannot be read/);
   });

@@ -41,8 +41,8 @@ export interface InfoResponse {
   lastSync: { at: string | null; ok: boolean | null; error: string | null } | null;
 }
 
+/** A lease as the public usage shows it: no lease id, since whoever knows one can release the seat. */
 export interface LeaseView {
-  leaseId: string;
   product: string;
   role: string;
   nodeId: string;
@@ -63,6 +63,8 @@ export interface CheckoutRequest {
   product: string;
   role: string;
   nodeId: string;
+  /** The SDK connection's random id (1..64 characters): the process that holds the seat. */
+  instance: string;
   host?: string;
 }
 
@@ -77,10 +79,21 @@ export interface CheckoutResponse {
   code: Code;
 }
 
-/** POST /v1/seats/heartbeat 200 answer (body: { leaseId }). */
+/** POST /v1/seats/heartbeat body. */
+export interface HeartbeatRequest {
+  leaseId: string;
+  /** The instance that checked the lease out; another's lease is LEASE_NOT_FOUND. */
+  instance: string;
+  /** A fresh random value (16 bytes base64url), signed back in the token. */
+  nonce: string;
+}
+
+/** POST /v1/seats/heartbeat 200 answer. */
 export interface HeartbeatResponse {
   leaseId: string;
   expiresAt: string;
+  /** A fresh lease token (typ "lease") signed by this LM's key, its payload carrying the request's nonce and instance. */
+  token: string;
   status: LmStatus;
   code: Code;
 }

@@ -34,7 +34,6 @@ const usage: UsageResponse = {
   roles: info.nodes,
   leases: [
     {
-      leaseId: 'lse_1',
       product: 'graphdb',
       role: 'query',
       nodeId: 'graphd-0',
@@ -43,7 +42,6 @@ const usage: UsageResponse = {
       expiresAt: '2026-11-24T12:00:30.000Z',
     },
     {
-      leaseId: 'lse_2',
       product: 'graphdb',
       role: 'query',
       nodeId: 'graphd-1',
@@ -52,7 +50,6 @@ const usage: UsageResponse = {
       expiresAt: '2026-11-24T12:00:40.000Z',
     },
     {
-      leaseId: 'lse_3',
       product: 'graphdb',
       role: 'storage',
       nodeId: 'storaged-0',

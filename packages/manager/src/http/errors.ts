@@ -18,6 +18,7 @@ export function statusFor(code: Code): number {
     case 'LEASE_NOT_FOUND':
       return 404;
     case 'TOO_MANY_NODES':
+    case 'NODE_ID_IN_USE':
       return 409;
     case 'RATE_LIMITED':
       return 429;

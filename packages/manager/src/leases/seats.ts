@@ -1,7 +1,9 @@
 /**
- * Node seats: a seat per (product, role, nodeId), held while the node heartbeats and freed when it releases or
- * its lease runs out. A node that checks out again gets its own seat back: a restarted node is never counted
- * twice. Leases live in memory for speed. A checkout is answered only after it is committed to SQLite (grouped
+ * Node seats: a seat per (product, role, nodeId), held by one running process (its SDK connection's random
+ * `instance` id) while it heartbeats, and freed when it releases or its lease runs out. The same instance
+ * checking out again (a retry after a network blip) gets its own seat back; another process with the same node
+ * id is refused (NODE_ID_IN_USE) while the seat lives, so one seat never licenses two processes. A node restarted
+ * cleanly released its seat; a killed node's replacement waits at most one lease TTL. Leases live in memory for speed. A checkout is answered only after it is committed to SQLite (grouped
  * with the checkouts of the same moment), so a restart or kill -9 keeps every lease that was granted. Renewals
  * are kept in memory and written once a second: a kill -9 loses at most that second of renewals, which can only
  * make a lease look shorter, never keep a dead node's seat.
@@ -20,7 +22,16 @@ export interface CheckoutInput {
   product: string;
   role: string;
   nodeId: string;
+  /** The SDK connection's random id: the process that will hold the seat. */
+  instance: string;
   host?: string | undefined;
+}
+
+export interface HeartbeatInput {
+  leaseId: string;
+  instance: string;
+  /** The SDK's fresh random value, signed back in the renewed lease token so an old answer cannot be replayed. */
+  nonce: string;
 }
 
 export type SeatOutcome<T> = ({ ok: true } & T) | { ok: false; code: Code; detail: string };
@@ -68,6 +79,7 @@ export class Seats {
     const existingId = this.byNode.get(keyOf(input.product, input.role, input.nodeId));
     const existing = existingId ? this.byId.get(existingId) : undefined;
     if (existing && existing.expiresAt > now) {
+      if (existing.instance !== input.instance) return this.refuse('NODE_ID_IN_USE', inUse(existing), input.role);
       const lease = { ...existing, host: input.host ?? existing.host, expiresAt: now + this.options.ttlMs };
       this.dirty.delete(existing);
       this.index(lease);
@@ -87,6 +99,7 @@ export class Seats {
       role: input.role,
       nodeId: input.nodeId,
       host: input.host ?? null,
+      instance: input.instance,
       since: now,
       expiresAt: now + this.options.ttlMs,
     };
@@ -105,10 +118,14 @@ export class Seats {
     return { ok: true, lease, token: this.token(lease, now), verdict, committed };
   }
 
-  /** Renews a lease; refused (and not renewed) when the license no longer grants seats. */
-  heartbeat(leaseId: string): SeatOutcome<{ lease: StoredLease; verdict: Verdict }> {
+  /**
+   * Renews a lease held by this instance and answers a fresh signed token carrying the caller's nonce; refused
+   * (and not renewed) when the license no longer grants seats. Another instance's lease is LEASE_NOT_FOUND to it.
+   */
+  heartbeat(input: HeartbeatInput): SeatOutcome<{ lease: StoredLease; token: string; verdict: Verdict }> {
     const now = this.options.clock.now();
-    const lease = this.byId.get(leaseId);
+    const found = this.byId.get(input.leaseId);
+    const lease = found && found.instance === input.instance ? found : undefined;
     if (!lease || lease.expiresAt <= now) {
       if (lease) this.drop(lease);
       return this.refuse('LEASE_NOT_FOUND', 'This seat lease is unknown or has run out. Check out a seat again.', lease?.role);
@@ -118,7 +135,7 @@ export class Seats {
     if (refused) return this.refuse(refused.code, refused.detail, lease.role);
     lease.expiresAt = now + this.options.ttlMs;
     this.dirty.add(lease);
-    return { ok: true, lease, verdict };
+    return { ok: true, lease, token: this.token(lease, now, input.nonce), verdict };
   }
 
   /** Writes the renewals made since the last call, in one transaction; run every second and on shutdown. */
@@ -234,7 +251,7 @@ export class Seats {
     if (older < limit) return null;
     return {
       code: 'TOO_MANY_NODES',
-      detail: `The license now grants ${limit} "${lease.role}" seats and ${older} older nodes hold them; this node's seat ends with its lease.`,
+      detail: `The license now grants ${limit} "${lease.role}" seats and ${older} older nodes hold them; this node's seat is not renewed.`,
     };
   }
 
@@ -244,7 +261,8 @@ export class Seats {
     return used;
   }
 
-  private token(lease: StoredLease, now: number): string {
+  /** The signed lease token; a heartbeat's also carries the caller's nonce. */
+  private token(lease: StoredLease, now: number, nonce?: string): string {
     const license = this.options.license.current!;
     const { lmid, privateKey } = this.options.identity;
     return sealEnvelope(
@@ -256,6 +274,8 @@ export class Seats {
         product: lease.product,
         role: lease.role,
         nodeId: lease.nodeId,
+        instance: lease.instance,
+        ...(nonce === undefined ? {} : { nonce }),
         licenseId: license.id,
         serial: license.serial,
         issuedAt: new Date(now).toISOString(),
@@ -289,4 +309,13 @@ export class Seats {
     this.dirty.delete(lease);
     this.unindex(lease);
   }
+}
+
+/** The sentence for a checkout of a node id whose seat another live process holds. */
+function inUse(lease: StoredLease): string {
+  const where = [lease.host ? `host ${lease.host}` : '', `since ${new Date(lease.since).toISOString()}`].filter(Boolean).join(', ');
+  return (
+    `Another process already runs as ${lease.product} ${lease.role} node "${lease.nodeId}" (${where}). ` +
+    `Stop it or give this one another node id; if that process was killed, its seat is free at ${new Date(lease.expiresAt).toISOString()}.`
+  );
 }

@@ -59,7 +59,6 @@ export function usageView(services: LmServices): UsageResponse {
     status: services.license.verdict().status,
     roles: services.seats.usage(),
     leases: services.seats.leases().map((lease) => ({
-      leaseId: lease.id,
       product: lease.product,
       role: lease.role,
       nodeId: lease.nodeId,

@@ -40,6 +40,9 @@ const MIGRATIONS: string[] = [
      detail TEXT NOT NULL
    );
    CREATE TABLE notifications (kind TEXT PRIMARY KEY, last_sent_at INTEGER NOT NULL);`,
+  // The process (the SDK connection's random instance id) a lease belongs to. Leases from before have none: they
+  // belong to no process, so no checkout can take them over, and they end when their lease runs out.
+  `ALTER TABLE leases ADD COLUMN instance TEXT;`,
 ];
 
 export function openStateDb(file: string): SqliteDatabase {

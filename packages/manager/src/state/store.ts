@@ -20,6 +20,8 @@ export interface StoredLease {
   role: string;
   nodeId: string;
   host: string | null;
+  /** The SDK connection that holds the lease; null for a lease stored before instances existed (owned by nobody). */
+  instance: string | null;
   since: number;
   expiresAt: number;
 }
@@ -49,6 +51,7 @@ interface LeaseRow {
   role: string;
   node_id: string;
   host: string | null;
+  instance: string | null;
   since: number;
   expires_at: number;
 }
@@ -89,7 +92,8 @@ export class StateStore {
       recordSync: db.prepare('UPDATE license SET last_sync_at = ?, last_sync_ok = ?, last_sync_error = ? WHERE id = 1'),
       listLeases: db.prepare('SELECT * FROM leases'),
       upsertLease: db.prepare(
-        `INSERT INTO leases (id, product, role, node_id, host, since, expires_at) VALUES (@id, @product, @role, @node_id, @host, @since, @expires_at)
+        `INSERT INTO leases (id, product, role, node_id, host, instance, since, expires_at)
+         VALUES (@id, @product, @role, @node_id, @host, @instance, @since, @expires_at)
          ON CONFLICT (id) DO UPDATE SET host = excluded.host, expires_at = excluded.expires_at`,
       ),
       renewLease: db.prepare('UPDATE leases SET expires_at = ? WHERE id = ?'),
@@ -152,6 +156,7 @@ export class StateStore {
       role: row.role,
       nodeId: row.node_id,
       host: row.host,
+      instance: row.instance,
       since: row.since,
       expiresAt: row.expires_at,
     }));
@@ -164,6 +169,7 @@ export class StateStore {
       role: lease.role,
       node_id: lease.nodeId,
       host: lease.host,
+      instance: lease.instance,
       since: lease.since,
       expires_at: lease.expiresAt,
     });

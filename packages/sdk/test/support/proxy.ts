@@ -1,7 +1,9 @@
 /**
  * A real HTTP server between the SDK and a real License Manager, standing for the network: it can go down (it
  * drops every connection, as a dead host or a cut cable does), send a path to another LM, or alter an answer
- * (what a forged LM or a meddler on the LAN would do). It counts what it sees.
+ * (what a forged LM or a meddler on the LAN would do), answer a path itself without asking the LM (a proxy that
+ * forwards checkouts but makes up heartbeat answers, or a gateway's 429), or hold a request back for a while.
+ * It counts what it sees and what it has answered.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -15,8 +17,14 @@ export interface Proxy {
   seen: Record<string, number>;
   /** Where a path goes: the default LM unless this answers another base URL. */
   route: (path: string) => string | null;
+  /** Answers seen per path (after any delay), forwarded or made up. */
+  answered: Record<string, number>;
   /** Changes an answer's JSON body before the SDK sees it. */
   rewrite: (path: string, body: any) => any;
+  /** An answer made up here for a request (its JSON body), or null to forward it to the LM. */
+  answer: (path: string, body: any) => { status: number; body: unknown } | null;
+  /** How long to hold a request back before handling it, in ms. */
+  delay: (path: string) => number;
   close(): Promise<void>;
 }
 
@@ -25,8 +33,11 @@ export async function startProxy(target: string): Promise<Proxy> {
     url: '',
     down: false,
     seen: {},
+    answered: {},
     route: () => null,
     rewrite: (_path, body) => body,
+    answer: () => null,
+    delay: () => 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -39,18 +50,22 @@ export async function startProxy(target: string): Promise<Proxy> {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      void forward(proxy, target, request, Buffer.concat(chunks)).then(
-        ({ status, text }) => {
-          let body = text;
-          try {
-            body = JSON.stringify(proxy.rewrite(path, JSON.parse(text)));
-          } catch {
-            // not JSON: passed on as it is
-          }
-          response.writeHead(status, { 'content-type': 'application/json' }).end(body);
-        },
-        () => request.socket.destroy(),
-      );
+      const received = Buffer.concat(chunks);
+      void new Promise((resolve) => setTimeout(resolve, proxy.delay(path)))
+        .then(() => madeUp(proxy, path, received) ?? forward(proxy, target, request, received))
+        .then(
+          ({ status, text }) => {
+            proxy.answered[path] = (proxy.answered[path] ?? 0) + 1;
+            let body = text;
+            try {
+              body = JSON.stringify(proxy.rewrite(path, JSON.parse(text)));
+            } catch {
+              // not JSON: passed on as it is
+            }
+            response.writeHead(status, { 'content-type': 'application/json' }).end(body);
+          },
+          () => request.socket.destroy(),
+        );
     });
   });
   server.keepAliveTimeout = 1; // so a proxy going down is not hidden behind an idle kept-alive connection
@@ -62,6 +77,17 @@ export async function startProxy(target: string): Promise<Proxy> {
     await close();
   };
   return proxy;
+}
+
+function madeUp(proxy: Proxy, path: string, received: Buffer): { status: number; text: string } | null {
+  let body: unknown = null;
+  try {
+    body = JSON.parse(received.toString('utf8'));
+  } catch {
+    // no JSON body (a GET)
+  }
+  const answer = proxy.answer(path, body);
+  return answer ? { status: answer.status, text: JSON.stringify(answer.body) } : null;
 }
 
 async function forward(proxy: Proxy, target: string, request: IncomingMessage, body: Buffer): Promise<{ status: number; text: string }> {

@@ -2,14 +2,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { LmServices } from '../../services/index.js';
 import { ApiError, statusFor } from '../errors.js';
-import type { CheckoutRequest, CheckoutResponse, HeartbeatResponse } from '../api-types.js';
+import type { CheckoutRequest, CheckoutResponse, HeartbeatRequest, HeartbeatResponse } from '../api-types.js';
 
 const NAME = '^[a-z][a-z0-9_-]{0,31}$';
+const leaseId = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const instance = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const leaseBody = {
   type: 'object',
   required: ['leaseId'],
   additionalProperties: false,
-  properties: { leaseId: { type: 'string', minLength: 1, maxLength: 64 } },
+  properties: { leaseId },
+} as const;
+const heartbeatBody = {
+  type: 'object',
+  required: ['leaseId', 'instance', 'nonce'],
+  additionalProperties: false,
+  properties: { leaseId, instance, nonce: { type: 'string', minLength: 16, maxLength: 128 } },
 } as const;
 
 export function seatRoutes(app: FastifyInstance, services: LmServices): void {
@@ -19,12 +27,13 @@ export function seatRoutes(app: FastifyInstance, services: LmServices): void {
       schema: {
         body: {
           type: 'object',
-          required: ['product', 'role', 'nodeId'],
+          required: ['product', 'role', 'nodeId', 'instance'],
           additionalProperties: false,
           properties: {
             product: { type: 'string', pattern: NAME },
             role: { type: 'string', pattern: NAME },
             nodeId: { type: 'string', minLength: 1, maxLength: 200 },
+            instance,
             host: { type: 'string', maxLength: 253 },
           },
         },
@@ -45,17 +54,18 @@ export function seatRoutes(app: FastifyInstance, services: LmServices): void {
     },
   );
 
-  app.post<{ Body: { leaseId: string } }>(
+  app.post<{ Body: HeartbeatRequest }>(
     '/v1/seats/heartbeat',
     {
       schema: {
-        body: leaseBody,
+        body: heartbeatBody,
         response: {
           200: {
             type: 'object',
             properties: {
               leaseId: { type: 'string' },
               expiresAt: { type: 'string' },
+              token: { type: 'string' },
               status: { type: 'string' },
               code: { type: 'string' },
             },
@@ -64,11 +74,12 @@ export function seatRoutes(app: FastifyInstance, services: LmServices): void {
       },
     },
     async (request): Promise<HeartbeatResponse> => {
-      const outcome = services.seats.heartbeat(request.body.leaseId);
+      const outcome = services.seats.heartbeat(request.body);
       if (!outcome.ok) throw new ApiError(outcome.code, statusFor(outcome.code), outcome.detail);
       return {
         leaseId: outcome.lease.id,
         expiresAt: new Date(outcome.lease.expiresAt).toISOString(),
+        token: outcome.token,
         status: outcome.verdict.status,
         code: outcome.verdict.code,
       };

@@ -1,0 +1,134 @@
+/**
+ * Renewals the SDK can trust: a heartbeat answer moves the seat's deadline only when it is a lease token the LM
+ * signed over that heartbeat's nonce. A proxy that forwards checkouts but makes up heartbeat answers (forged,
+ * unsigned or replayed) cannot keep a node licensed after the LM freed its seat; a 429 or another answer that is
+ * not the LM's word on the seat is ridden out like an outage, never a reason to give the seat up.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateEd25519, parseEnvelope, sealEnvelope } from '@tessera/core';
+import { connect } from '@tessera/sdk';
+import type { Connection } from '@tessera/sdk';
+import { recordChanges, startLm, until, usedSeats } from './support/lm.js';
+import type { TestLm } from './support/lm.js';
+import { startProxy } from './support/proxy.js';
+import type { Proxy } from './support/proxy.js';
+
+const HEARTBEAT = '/v1/seats/heartbeat';
+let lm: TestLm;
+let proxy: Proxy;
+let connection: Connection;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeEach(async () => {
+  lm = await startLm({ ttlSeconds: 3 });
+  proxy = await startProxy(lm.url);
+  connection = await connect({ url: proxy.url, product: 'graphdb', role: 'query', nodeId: 'q1', heartbeatMs: 50, timeoutMs: 1000 });
+});
+afterEach(async () => {
+  await connection.close();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await proxy.close();
+  await lm.cleanup();
+});
+
+/** The payload fields of a real lease token, without the envelope's own. */
+function payloadOf(token: string): Record<string, unknown> {
+  const envelope = parseEnvelope(token, 'lease');
+  if (!envelope.ok) throw new Error(envelope.detail);
+  const { v: _v, kid: _kid, typ: _typ, ...fields } = envelope.value.payload;
+  return fields;
+}
+
+/** A heartbeat answer that claims a renewal far into the future. */
+function claim(body: { leaseId: string; instance?: string }, token: unknown) {
+  return { status: 200, body: { leaseId: body.leaseId, expiresAt: '2099-01-01T00:00:00.000Z', token, status: 'Normal', code: 'VALID' } };
+}
+
+describe('heartbeat answers that the LM did not sign for this heartbeat', () => {
+  const liars: Record<string, (real: { token: string }) => Proxy['answer']> = {
+    'forged (signed by another key under the LM kid)': (real) => {
+      const { privateKey } = generateEd25519();
+      const kid = parseEnvelope(real.token, 'lease');
+      return (path, body) =>
+        path === HEARTBEAT && kid.ok
+          ? claim(
+              body,
+              sealEnvelope(
+                'lease',
+                { kid: kid.value.kid, privateKey },
+                { ...payloadOf(real.token), nonce: body.nonce, expiresAt: '2099-01-01T00:00:00.000Z' },
+              ),
+            )
+          : null;
+    },
+    'unsigned (no token)': () => (path, body) => (path === HEARTBEAT ? claim(body, undefined) : null),
+    'replayed (an earlier real renewal)': (real) => (path, body) => (path === HEARTBEAT ? claim(body, real.token) : null),
+  };
+
+  for (const [kind, liar] of Object.entries(liars)) {
+    it(`${kind} do not extend the seat: the node goes unlicensed when its lease runs out`, async () => {
+      // One real renewal passes through first, so a replay has a genuine token to send.
+      let real: { token: string } | null = null;
+      proxy.rewrite = (path, body) => {
+        if (path === HEARTBEAT && typeof body.token === 'string') real = { token: body.token };
+        return body;
+      };
+      await until(() => real !== null, 'a real renewal');
+      const changes = recordChanges(connection);
+      proxy.answer = liar(real!);
+      const before = proxy.answered[HEARTBEAT] ?? 0;
+      lm.world.clock.advance(4000); // the LM's lease runs out: it frees the seat
+      expect(await usedSeats(lm)).toEqual({ query: 0, storage: 0 });
+
+      await until(() => changes.some((c) => !c.state.licensed), 'the node goes unlicensed');
+      expect((proxy.answered[HEARTBEAT] ?? 0) - before).toBeGreaterThan(0);
+      const lost = changes.find((c) => !c.state.licensed)!.state;
+      expect(lost).toMatchObject({ licensed: false, code: 'LM_UNREACHABLE', seat: null });
+      expect(lost.message).toMatch(/its lease ran out without a verified renewal/);
+      for (const change of changes) expect(change.state.seat?.expiresAt).not.toBe('2099-01-01T00:00:00.000Z');
+    });
+  }
+});
+
+describe('answers that are not the LM refusing the seat', () => {
+  const answers = [
+    [429, 'RATE_LIMITED'],
+    [408, 'REQUEST_TIMEOUT'],
+    [400, 'BAD_REQUEST'],
+    [403, 'FORBIDDEN'],
+  ] as const;
+  for (const [status, code] of answers) {
+    it(`${status} ${code} on heartbeats is ridden out: the seat is neither dropped nor released`, async () => {
+      const leaseId = connection.status().seat!.leaseId;
+      const changes = recordChanges(connection);
+      proxy.answer = (path) => (path === HEARTBEAT ? { status, body: { error: { code, message: 'Slow down.', requestId: 'gw' } } } : null);
+      const before = proxy.answered[HEARTBEAT] ?? 0;
+      await until(() => (proxy.answered[HEARTBEAT] ?? 0) >= before + 3, 'three refused heartbeats');
+      expect(connection.status()).toMatchObject({ licensed: true, code: 'VALID', seat: { leaseId } });
+      expect(proxy.seen['/v1/seats/release'] ?? 0).toBe(0);
+      expect(await usedSeats(lm)).toEqual({ query: 1, storage: 0 });
+
+      proxy.answer = () => null;
+      const renewed = connection.status().seat!.expiresAt;
+      lm.world.clock.advance(1000);
+      await until(() => connection.status().seat!.expiresAt !== renewed, 'a real renewal again');
+      expect(connection.status()).toMatchObject({ licensed: true, seat: { leaseId } });
+      expect(changes).toEqual([]);
+    });
+  }
+});
+
+describe('the LM identity a lease was taken under', () => {
+  it('another LM at the address: the lease is dropped and a seat is taken there, without heartbeating the old lease to it', async () => {
+    const other = await startLm({ ttlSeconds: 3 });
+    cleanups.push(() => other.cleanup());
+    const before = connection.status().seat!.leaseId;
+    proxy.route = () => other.url;
+    await until(async () => (await usedSeats(other)).query === 1, 'a seat at the other LM');
+    await until(() => connection.status().seat?.leaseId !== before, 'the new lease in the state');
+    expect(connection.status()).toMatchObject({ licensed: true, code: 'VALID' });
+    // The old lease was never sent to the other LM (it would have answered LEASE_NOT_FOUND), nor released there.
+    expect(JSON.stringify(other.daemon.services.counters.refusals.snapshot())).not.toContain('LEASE_NOT_FOUND');
+    expect(await usedSeats(lm)).toEqual({ query: 1, storage: 0 }); // the first LM frees it when its lease runs out
+  });
+});
