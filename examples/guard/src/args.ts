@@ -62,9 +62,12 @@ export function intFlag(name: string, value: string | undefined, fallback: numbe
   return number;
 }
 
-/** The vendor's trust bundle, read from the file --trust names (the SDK takes its text). */
-export function trustFlag(path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
+/** Said when --trust is missing: without the vendor's bundle the SDK can only check that the LM agrees with itself. */
+export const TRUST_REQUIRED = "--trust is required: the vendor's trust bundle file shipped with the product; see README";
+
+/** The vendor's trust bundle, read from the file --trust names (the SDK takes its text). Required. */
+export function trustFlag(path: string | undefined): string {
+  if (path === undefined || path === '') throw new UsageError(TRUST_REQUIRED);
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {

@@ -1,5 +1,5 @@
 /**
- * `node dist/controller.js --license_manager_url <host:port> [--trust <file>] [--port N] [--host H]
+ * `node dist/controller.js --license_manager_url <host:port> --trust <file> [--port N] [--host H]
  * [--poll-ms N] [--heartbeat-ms N]`: the guard controller. It watches the license (no seat: the controller is not
  * a licensed node) and reacts to every change without a restart.
  */
@@ -9,7 +9,7 @@ import { startController } from './controller/app.js';
 import { PRODUCT } from './index.js';
 
 const USAGE =
-  'node dist/controller.js --license_manager_url <host:port> [--trust <file>] [--port N] [--host H] [--poll-ms N] [--heartbeat-ms N]';
+  'node dist/controller.js --license_manager_url <host:port> --trust <file> [--port N] [--host H] [--poll-ms N] [--heartbeat-ms N]';
 const FLAGS = ['license_manager_url', 'trust', 'port', 'host', 'poll-ms', 'heartbeat-ms'];
 
 async function main(argv: string[]): Promise<void> {
@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<void> {
   const pollMs = intFlag('poll-ms', flags['poll-ms'], 10_000, 100, 3_600_000);
   const heartbeatMs = intFlag('heartbeat-ms', flags['heartbeat-ms'], 5_000, 100, 600_000);
   const trust = trustFlag(flags.trust);
-  const license = await watch({ url: lmUrl, product: PRODUCT, pollMs, ...(trust === undefined ? {} : { trust }) });
+  const license = await watch({ url: lmUrl, product: PRODUCT, pollMs, trust });
   const log = (line: string) => process.stdout.write(`${line}\n`);
   let controller;
   try {

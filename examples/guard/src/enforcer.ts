@@ -1,5 +1,5 @@
 /**
- * `node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> [--trust <file>]
+ * `node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> --trust <file>
  * [--heartbeat-ms N]`: a guard enforcer. It takes a seat of role `enforcer` at the License Manager before anything
  * else (no seat, no enforcer: exit 3), then registers with the controller and keeps both heartbeats going.
  */
@@ -9,8 +9,7 @@ import { EnforcerAgent } from './enforcer/agent.js';
 import { ControllerClient } from './enforcer/controller-client.js';
 import { ENFORCER_ROLE, NODE_ID_PATTERN, PRODUCT } from './index.js';
 
-const USAGE =
-  'node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> [--trust <file>] [--heartbeat-ms N]';
+const USAGE = 'node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> --trust <file> [--heartbeat-ms N]';
 const FLAGS = ['controller', 'license_manager_url', 'node-id', 'trust', 'heartbeat-ms'];
 /** Exit code when the License Manager gives this enforcer no seat. */
 const EXIT_NO_SEAT = 3;
@@ -39,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
       product: PRODUCT,
       role: ENFORCER_ROLE,
       nodeId,
-      ...(trust === undefined ? {} : { trust }),
+      trust,
       ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
     });
   } catch (error) {

@@ -3,11 +3,12 @@
  * input (paths, bodies, headers) always gets a JSON answer with a stable code, never a crash; values shown on
  * the status page are escaped; the flag parsers say what is wrong.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { watch } from '@tessera/sdk';
 import type { LicenseWatch } from '@tessera/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intFlag, lmUrlFlag, readFlags, UsageError } from '../src/args.js';
+import { intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from '../src/args.js';
 import { startController } from '../src/controller/app.js';
 import type { RunningController } from '../src/controller/app.js';
 import { renderStatusPage } from '../src/controller/status-page.js';
@@ -22,7 +23,7 @@ const logged: string[] = [];
 beforeAll(async () => {
   lm = await startLm();
   await loadGuardLicense(lm, { limits: { remote_clusters: 1 } });
-  license = await watch({ url: lm.addr, product: 'guard', pollMs: 200 });
+  license = await watch({ url: lm.addr, product: 'guard', pollMs: 200, trust: readFileSync(lm.world.trustPath, 'utf8') });
   controller = await startController({
     license,
     lmUrl: lm.daemon.url,
@@ -135,5 +136,15 @@ describe('flags', () => {
     expect(() => readFlags(['extra'], ['port'], [], 'u')).toThrow(UsageError);
     expect(() => intFlag('port', '80a', 1, 0, 65535)).toThrow('--port "80a" must be a whole number from 0 to 65535.');
     expect(intFlag('port', undefined, 10443, 0, 65535)).toBe(10443);
+  });
+
+  it('requires --trust and reads the file it names', () => {
+    const required = "--trust is required: the vendor's trust bundle file shipped with the product; see README";
+    expect(() => trustFlag(undefined)).toThrow(required);
+    expect(() => trustFlag('')).toThrow(required);
+    expect(() => trustFlag(`${lm.world.dir}/none.json`)).toThrow(
+      /^--trust .*none\.json cannot be read \(ENOENT\); give the vendor's trust bundle file\.$/,
+    );
+    expect(trustFlag(lm.world.trustPath)).toBe(readFileSync(lm.world.trustPath, 'utf8'));
   });
 });

@@ -61,10 +61,17 @@ export class EnforcerAgent {
         this.again = false;
         await this.step();
       } while (this.again && !this.stopped);
-    })().finally(() => {
-      this.running = null;
-      if (!this.stopped) this.timer = setTimeout(this.wake, this.session ? this.heartbeatMs : this.options.retryMs);
-    });
+    })()
+      // tick() runs from timers and events as `void this.tick()`: a rejection there would end the process.
+      .catch((error: unknown) => {
+        this.problem(
+          `guard: enforcer ${this.options.nodeId} hit an unexpected error (${(error as Error)?.message ?? String(error)}); retrying`,
+        );
+      })
+      .finally(() => {
+        this.running = null;
+        if (!this.stopped) this.timer = setTimeout(this.wake, this.session ? this.heartbeatMs : this.options.retryMs);
+      });
     return this.running;
   }
 
@@ -98,7 +105,9 @@ export class EnforcerAgent {
     }
     this.session = answer.value.session;
     this.leaseId = seat.leaseId;
-    this.heartbeatMs = answer.value.heartbeatMs > 0 ? answer.value.heartbeatMs : this.options.retryMs;
+    // Within what the controller's own --heartbeat-ms allows, so an odd answer neither spins nor stalls the timer.
+    const asked = answer.value.heartbeatMs;
+    this.heartbeatMs = asked > 0 ? Math.min(Math.max(asked, 100), 600_000) : this.options.retryMs;
     this.lastProblem = null;
     this.options.out(`guard enforcer ${nodeId} connected to ${controller.url}`);
   }

@@ -1,6 +1,8 @@
 /**
  * The enforcer's calls to its controller: register with the seat's lease id, heartbeat and leave with the
  * session the controller handed out. Failures come back as values: an answer with its code, or unreachable.
+ * A success answer is checked for the fields the enforcer reads, so a controller (or anything posing as one)
+ * answering 2xx with a body of another shape is a refusal, never a crash of the enforcer.
  */
 
 export type ControllerAnswer<T> =
@@ -13,6 +15,22 @@ export interface Registration {
   heartbeatMs: number;
 }
 
+/** The code of a 2xx answer the enforcer cannot use (not JSON, or not the shape it should have). */
+export const BAD_ANSWER = 'BAD_ANSWER';
+
+/** What a 2xx body must hold: the value the caller reads, or null when the body is not of that shape. */
+type Reader<T> = (body: unknown) => T | null;
+
+const anything: Reader<unknown> = (body) => body;
+
+function readRegistration(body: unknown): Registration | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const { session, heartbeatMs } = body as Record<string, unknown>;
+  if (typeof session !== 'string' || !/^\S{1,512}$/.test(session)) return null;
+  if (typeof heartbeatMs !== 'number' || !Number.isFinite(heartbeatMs)) return null;
+  return { session, heartbeatMs };
+}
+
 export class ControllerClient {
   constructor(
     readonly url: string,
@@ -20,23 +38,29 @@ export class ControllerClient {
   ) {}
 
   register(nodeId: string, leaseId: string): Promise<ControllerAnswer<Registration>> {
-    return this.call<Registration>('POST', '/api/enforcers', null, { nodeId, leaseId });
+    return this.call('POST', '/api/enforcers', null, readRegistration, { nodeId, leaseId });
   }
 
   heartbeat(nodeId: string, session: string): Promise<ControllerAnswer<unknown>> {
-    return this.call('POST', `/api/enforcers/${encodeURIComponent(nodeId)}/heartbeat`, session);
+    return this.call('POST', `/api/enforcers/${encodeURIComponent(nodeId)}/heartbeat`, session, anything);
   }
 
   leave(nodeId: string, session: string): Promise<ControllerAnswer<unknown>> {
-    return this.call('DELETE', `/api/enforcers/${encodeURIComponent(nodeId)}`, session);
+    return this.call('DELETE', `/api/enforcers/${encodeURIComponent(nodeId)}`, session, anything);
   }
 
-  private async call<T>(method: string, path: string, session: string | null, body?: unknown): Promise<ControllerAnswer<T>> {
+  private async call<T>(
+    method: string,
+    path: string,
+    session: string | null,
+    read: Reader<T>,
+    body?: unknown,
+  ): Promise<ControllerAnswer<T>> {
     const headers: Record<string, string> = {};
     if (session) headers.authorization = `Bearer ${session}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
-    let parsed: unknown;
+    let text: string;
     try {
       response = await fetch(this.url + path, {
         method,
@@ -44,12 +68,28 @@ export class ControllerClient {
         signal: AbortSignal.timeout(this.timeoutMs),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      parsed = await response.json();
+      text = await response.text();
     } catch (error) {
       return { ok: false, reachable: false, message: (error as Error).message };
     }
-    if (response.ok) return { ok: true, value: parsed as T };
-    const error = (parsed as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (response.ok) {
+      const value = parsed === undefined ? null : read(parsed);
+      if (value !== null) return { ok: true, value };
+      return {
+        ok: false,
+        reachable: true,
+        status: response.status,
+        code: BAD_ANSWER,
+        message: `The controller answered HTTP ${response.status} with a body the enforcer cannot use; check that --controller names a guard controller.`,
+      };
+    }
+    const error = (parsed as { error?: { code?: unknown; message?: unknown } } | null | undefined)?.error;
     return {
       ok: false,
       reachable: true,

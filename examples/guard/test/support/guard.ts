@@ -121,6 +121,9 @@ export class Programs {
     const program = this.run('controller.js', [
       '--license_manager_url',
       lm.addr,
+      // The vendor's trust bundle, as shipped with the product; a test may give another one in `extra` (the last wins).
+      '--trust',
+      lm.world.trustPath,
       '--port',
       '0',
       '--poll-ms',
@@ -143,6 +146,8 @@ export class Programs {
       lm.addr,
       '--node-id',
       nodeId,
+      '--trust',
+      lm.world.trustPath,
       '--heartbeat-ms',
       '300',
       ...extra,
