@@ -23,6 +23,15 @@ async function json(url: string, init?: RequestInit): Promise<{ status: number; 
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
+/** Each licensed storage node still answers with the value written to it at step 7: it kept serving. */
+async function keptServing(world: DemoWorld, ids = ['storage-1', 'storage-2']): Promise<void> {
+  for (const id of ids) {
+    const read = await fetch(`${world.nodes.get(id)!.url}/kv/answer-${id}`);
+    expect({ id, status: read.status }).toEqual({ id, status: 200 });
+    expect(await read.text()).toContain(`42 from ${id}`);
+  }
+}
+
 function lmUrl(world: DemoWorld): string {
   return `http://${world.manager!.addr}`;
 }
@@ -67,12 +76,11 @@ const checks: Record<StepName, (world: DemoWorld) => Promise<void>> = {
     const usage = (await json(`${lmUrl(world)}/v1/usage`)).body;
     expect(usage.roles.storage).toMatchObject({ total: 2, used: 2, free: 0 });
     expect(usage.leases.map((lease: { nodeId: string }) => lease.nodeId).sort()).toEqual(['storage-1', 'storage-2']);
-    // The two licensed nodes really serve.
-    const node = world.nodes.get('storage-1')!;
-    expect((await fetch(`${node.url}/kv/answer`, { method: 'PUT', body: '42' })).status).toBeLessThan(300);
-    const read = await fetch(`${node.url}/kv/answer`);
-    expect(read.status).toBe(200);
-    expect(await read.text()).toContain('42');
+    // The two licensed nodes really serve: each keeps a value, read back at every later step.
+    for (const [id, node] of world.nodes) {
+      expect((await fetch(`${node.url}/kv/answer-${id}`, { method: 'PUT', body: `42 from ${id}` })).status).toBeLessThan(300);
+    }
+    await keptServing(world);
   },
   async 'license-expanded'(world) {
     const details = await world.staff!.get<any>(`/v1/staff/licenses/${world.licenseId}`);
@@ -81,6 +89,7 @@ const checks: Record<StepName, (world: DemoWorld) => Promise<void>> = {
     // The LM holds the offline key it was given: still 2 storage seats until it is told otherwise.
     expect(info.nodes.storage.total).toBe(2);
     expect(info.serial).toBeLessThan(details.basic.serial);
+    await keptServing(world);
   },
   async 'switched-online'(world) {
     const details = await world.staff!.get<any>(`/v1/staff/licenses/${world.licenseId}`);
@@ -90,14 +99,14 @@ const checks: Record<StepName, (world: DemoWorld) => Promise<void>> = {
     expect(info.lastSync.ok).toBe(true);
     // The License Center saw the sync: the LM's usage report arrived with it.
     expect(details.usage).toMatchObject({ lmid: world.manager!.lmid, usage: { storage: 2 } });
+    await keptServing(world);
   },
   async 'third-node-seated'(world) {
     expect([...world.nodes.keys()].sort()).toEqual(['storage-1', 'storage-2', 'storage-3']);
     const usage = (await json(`${lmUrl(world)}/v1/usage`)).body;
     expect(usage.roles.storage).toMatchObject({ total: 3, used: 3, free: 0 });
-    // storage-1 kept its data and its seat through the expansion and the switch to online.
-    const read = await fetch(`${world.nodes.get('storage-1')!.url}/kv/answer`);
-    expect(read.status).toBe(200);
+    // The first two kept their data and their seats through the expansion and the switch to online.
+    await keptServing(world);
     for (const node of world.nodes.values()) {
       const status = (await json(`${node.url}/status`)).body;
       expect(status.license.licensed).toBe(true);
