@@ -23,7 +23,16 @@ async function main(argv: string[]): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   let controller;
   try {
-    controller = await startController({ license, lmUrl, host: flags.host ?? '127.0.0.1', port, timeoutMs: 5_000, heartbeatMs, log });
+    controller = await startController({
+      license,
+      lmUrl,
+      trust,
+      host: flags.host ?? '127.0.0.1',
+      port,
+      timeoutMs: 5_000,
+      heartbeatMs,
+      log,
+    });
   } catch (error) {
     await license.close();
     throw new UsageError(

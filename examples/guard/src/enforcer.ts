@@ -3,6 +3,7 @@
  * [--heartbeat-ms N]`: a guard enforcer. It takes a seat of role `enforcer` at the License Manager before anything
  * else (no seat, no enforcer: exit 3), then registers with the controller and keeps both heartbeats going.
  */
+import { hostname } from 'node:os';
 import { connect, LicenseError } from '@tessera/sdk';
 import { EXIT_USAGE, httpUrlFlag, intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from './args.js';
 import { EnforcerAgent } from './enforcer/agent.js';
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const agent = new EnforcerAgent({
     nodeId,
+    host: hostname(),
     connection,
     controller: new ControllerClient(controllerUrl, 5_000),
     retryMs: 1_000,

@@ -47,7 +47,7 @@ describe('the controller client', () => {
     ['an empty body', 204, ''],
   ])('turns a registration answered with %s into a BAD_ANSWER refusal', async (_what, status, body) => {
     answer = { status, body };
-    const result = await client().register('node-a', 'lse_x');
+    const result = await client().register('node-a', 'a-seat-token', null);
     expect(result).toEqual({
       ok: false,
       reachable: true,
@@ -59,9 +59,9 @@ describe('the controller client', () => {
 
   it('reads a well-formed registration, and a refusal with its code and sentence', async () => {
     answer = { status: 201, body: '{"nodeId":"node-a","session":"s3cr3t","heartbeatMs":1000,"managedNodes":1}' };
-    expect(await client().register('node-a', 'lse_x')).toEqual({ ok: true, value: { session: 's3cr3t', heartbeatMs: 1000 } });
+    expect(await client().register('node-a', 'a-seat-token', null)).toEqual({ ok: true, value: { session: 's3cr3t', heartbeatMs: 1000 } });
     answer = { status: 403, body: '{"error":{"code":"SEAT_NOT_FOUND","message":"No such seat."}}' };
-    expect(await client().register('node-a', 'lse_x')).toEqual({
+    expect(await client().register('node-a', 'a-seat-token', null)).toEqual({
       ok: false,
       reachable: true,
       status: 403,
@@ -69,7 +69,7 @@ describe('the controller client', () => {
       message: 'No such seat.',
     });
     answer = { status: 502, body: 'null' };
-    expect(await client().heartbeat('node-a', 's3cr3t')).toMatchObject({ ok: false, status: 502, code: 'HTTP_502' });
+    expect(await client().heartbeat('node-a', 's3cr3t', 'a-seat-token')).toMatchObject({ ok: false, status: 502, code: 'HTTP_502' });
   });
 });
 

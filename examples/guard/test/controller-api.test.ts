@@ -23,10 +23,12 @@ const logged: string[] = [];
 beforeAll(async () => {
   lm = await startLm();
   await loadGuardLicense(lm, { limits: { remote_clusters: 1 } });
-  license = await watch({ url: lm.addr, product: 'guard', pollMs: 200, trust: readFileSync(lm.world.trustPath, 'utf8') });
+  const trust = readFileSync(lm.world.trustPath, 'utf8');
+  license = await watch({ url: lm.addr, product: 'guard', pollMs: 200, trust });
   controller = await startController({
     license,
     lmUrl: lm.daemon.url,
+    trust,
     host: '127.0.0.1',
     port: 0,
     timeoutMs: 2000,
@@ -41,7 +43,7 @@ afterAll(async () => {
 });
 
 const EXPECTED_CODES =
-  /^(BAD_REQUEST|NOT_FOUND|METHOD_NOT_ALLOWED|UNAUTHORIZED|NOT_REGISTERED|SEAT_NOT_FOUND|SEAT_MISMATCH|LIMIT_EXCEEDED|FEATURE_NOT_LICENSED)$/;
+  /^(BAD_REQUEST|NOT_FOUND|METHOD_NOT_ALLOWED|UNAUTHORIZED|NOT_REGISTERED|LEASE_TOKEN_INVALID|SEAT_MISMATCH|LIMIT_EXCEEDED|FEATURE_NOT_LICENSED)$/;
 
 describe('untrusted input', () => {
   it('answers any method, path and body with JSON and a known code, never a 500', async () => {
@@ -56,7 +58,8 @@ describe('untrusted input', () => {
       fc.constant(undefined),
       fc.json(),
       fc.string({ maxLength: 50 }),
-      fc.jsonValue().map((v) => JSON.stringify({ nodeId: v, leaseId: v, name: v })),
+      fc.jsonValue().map((v) => JSON.stringify({ nodeId: v, token: v, name: v })),
+      fc.string({ minLength: 1, maxLength: 40 }).map((t) => JSON.stringify({ nodeId: 'node-a', token: t.replace(/\s/g, '_') })),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'), paths, bodies, fc.boolean(), async (method, path, body, json) => {
@@ -111,7 +114,7 @@ describe('the status page', () => {
       },
       banner: { tone: 'red', status: 'Invalid', code: 'X<Y', message: '<script>alert(1)</script> & more' },
       managedNodes: 0,
-      enforcers: [{ nodeId: 'a', host: '<b>h</b>', connectedAt: 't', lastSeenAt: 't' }],
+      enforcers: [{ nodeId: 'a', host: '<b>h</b>', connectedAt: 't', lastSeenAt: 't', seatExpiresAt: 't' }],
       clusters: { joined: [], limit: 0, limitName: 'remote_clusters' },
       features: { scan: false },
     });

@@ -45,9 +45,9 @@ describe('without a license', CHILDREN, () => {
     expect(text).toMatch(/scan off enforce off federation off/);
   });
 
-  it('refuses a registration even with a lease id, and every gated action', async () => {
+  it('refuses a registration before looking at its seat token, and every gated action', async () => {
     const controller = await programs.startController(lm);
-    const register = await send(controller.url + '/api/enforcers', 'POST', { nodeId: 'node-a', leaseId: 'lse_made_up' });
+    const register = await send(controller.url + '/api/enforcers', 'POST', { nodeId: 'node-a', token: 'tessera-lease.made-up' });
     expect(register.status).toBe(403);
     expect(register.body.error.code).toBe('NO_LICENSE');
     expect(register.body.error.message).toMatch(/^No enforcer may connect to this guard controller: /);

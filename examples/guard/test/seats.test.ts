@@ -1,4 +1,6 @@
 /** Enforcers hold seats: as many connect as the license has enforcer seats, and each is counted once. */
+import { readFileSync } from 'node:fs';
+import { connect } from '@tessera/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call } from '../../../packages/manager/test/support/world.js';
 import { CHILDREN, getJson, loadGuardLicense, pageText, Programs, send, startLm, waitUntil } from './support/guard.js';
@@ -9,7 +11,7 @@ let controllerUrl: string;
 const programs = new Programs();
 
 const managedNodes = async () => (await getJson(controllerUrl + '/api/status')).managedNodes as number;
-const lmLeases = async () => (await call(lm.daemon, 'GET', '/v1/usage')).body.leases as { leaseId: string; nodeId: string }[];
+const lmLeases = async () => (await call(lm.daemon, 'GET', '/v1/usage')).body.leases as { nodeId: string }[];
 
 beforeEach(async () => {
   lm = await startLm();
@@ -89,23 +91,43 @@ describe('a controller that restarts', CHILDREN, () => {
 });
 
 describe('enforcer registration security', CHILDREN, () => {
-  it('accepts only a live guard enforcer seat held by the node that registers', async () => {
+  it('accepts only the signed token of a guard enforcer seat of the very node that registers', async () => {
     await loadGuardLicense(lm, { serial: 2, nodes: { enforcer: 2, scanner: 1 } });
     const a = programs.enforcer(lm, controllerUrl, 'node-a');
     await a.waitFor('stdout', /connected to/);
-    const [lease] = await lmLeases();
-
-    const stolen = await send(controllerUrl + '/api/enforcers', 'POST', { nodeId: 'intruder', leaseId: lease!.leaseId });
-    expect([stolen.status, stolen.body.error.code]).toEqual([403, 'SEAT_MISMATCH']);
-    const invented = await send(controllerUrl + '/api/enforcers', 'POST', { nodeId: 'intruder', leaseId: 'lse_invented' });
-    expect([invented.status, invented.body.error.code]).toEqual([403, 'SEAT_NOT_FOUND']);
-
-    // A live seat of another role of the same product is not an enforcer seat.
-    const other = await call(lm.daemon, 'POST', '/v1/seats/checkout', { product: 'guard', role: 'scanner', nodeId: 'intruder' });
-    expect(other.status).toBe(200);
-    const scanner = await send(controllerUrl + '/api/enforcers', 'POST', { nodeId: 'intruder', leaseId: other.body.leaseId });
-    expect([scanner.status, scanner.body.error.code]).toEqual([403, 'SEAT_NOT_FOUND']);
-    expect(await managedNodes()).toBe(1);
+    const register = (nodeId: string, token: string) => send(controllerUrl + '/api/enforcers', 'POST', { nodeId, token });
+    const seatOf = (lmAt: Lm, role: string, nodeId: string) =>
+      connect({ url: lmAt.addr, product: 'guard', role, nodeId, trust: readFileSync(lmAt.world.trustPath, 'utf8') });
+    // Real seats, taken through the SDK as any process on the network could: none of them is node-a's enforcer seat.
+    const other = await startLm();
+    await loadGuardLicense(other);
+    const seats = [
+      await seatOf(lm, 'enforcer', 'intruder'),
+      await seatOf(lm, 'scanner', 'node-a'),
+      await seatOf(other, 'enforcer', 'node-a'),
+    ];
+    try {
+      const [intruder, scanner, elsewhere] = seats.map((seat) => seat.status().seat!.token);
+      const anotherNode = await register('node-a', intruder!);
+      expect([anotherNode.status, anotherNode.body.error.code]).toEqual([403, 'SEAT_MISMATCH']);
+      expect(anotherNode.body.error.message).toMatch(/granted to another node, not to "node-a"/);
+      const anotherRole = await register('node-a', scanner!);
+      expect([anotherRole.status, anotherRole.body.error.code]).toEqual([403, 'SEAT_MISMATCH']);
+      expect(anotherRole.body.error.message).toMatch(/role "scanner", not "enforcer"/);
+      const anotherLm = await register('node-a', elsewhere!);
+      expect([anotherLm.status, anotherLm.body.error.code]).toEqual([403, 'LEASE_TOKEN_INVALID']);
+      const invented = await register('node-a', 'tessera-lease.made-up');
+      expect([invented.status, invented.body.error.code]).toEqual([403, 'LEASE_TOKEN_INVALID']);
+      const none = await send(controllerUrl + '/api/enforcers', 'POST', { nodeId: 'node-a' });
+      expect([none.status, none.body.error.code]).toEqual([400, 'BAD_REQUEST']);
+    } finally {
+      await Promise.all(seats.map((seat) => seat.close()));
+      await other.close();
+    }
+    // node-a was never displaced: still the one managed node, never told to register again.
+    expect((await getJson(controllerUrl + '/api/status')).enforcers.map((e: any) => e.nodeId)).toEqual(['node-a']);
+    expect(a.stdout().match(/connected to/g)).toHaveLength(1);
+    expect(a.stderr()).toBe('');
   });
 
   it('lets nobody heartbeat or remove an enforcer without its session', async () => {
@@ -120,9 +142,11 @@ describe('enforcer registration security', CHILDREN, () => {
 
   it('answers bad registrations with BAD_REQUEST and a sentence', async () => {
     const cases: [unknown, RegExp][] = [
-      [{ leaseId: 'lse_x' }, /"nodeId" is missing/],
-      [{ nodeId: 'node a', leaseId: 'lse_x' }, /"nodeId" is missing or not a node id/],
-      [{ nodeId: 'node-a' }, /"leaseId" is missing/],
+      [{ token: 'tok' }, /"nodeId" is missing/],
+      [{ nodeId: 'node a', token: 'tok' }, /"nodeId" is missing or not a node id/],
+      [{ nodeId: 'node-a' }, /"token" is missing/],
+      [{ nodeId: 'node-a', token: 'two words' }, /"token" is missing or not the seat's lease token/],
+      [{ nodeId: 'node-a', token: 'tok', host: '<b>' }, /"host" is missing or not a host name/],
       [[1, 2], /must be a JSON object/],
     ];
     for (const [body, message] of cases) {

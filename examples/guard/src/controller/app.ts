@@ -1,7 +1,7 @@
 /**
- * The controller put together: the enforcer list, remote clusters, the lease check, the HTTP server, and the
+ * The controller put together: the enforcer list, remote clusters, the seat check, the HTTP server, and the
  * reactions to the license (a change event drops every enforcer the moment the license stops being usable; a
- * periodic sweep drops silent enforcers and those whose seat the License Manager no longer holds).
+ * periodic sweep drops silent enforcers and those whose last verified seat token ran out).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,13 +9,15 @@ import { REMOTE_CLUSTERS_LIMIT } from '../index.js';
 import type { LicenseState, LicenseView } from '../license-view.js';
 import { Clusters } from './clusters.js';
 import { Enforcers } from './enforcers.js';
-import { LeaseCheck } from './lease-check.js';
+import { SeatCheck } from './seat-check.js';
 import { createControllerServer } from './server.js';
 
 export interface ControllerOptions {
   license: LicenseView;
   /** The License Manager's base URL (http://host:port), asked about enforcer seats. */
   lmUrl: string;
+  /** The vendor's trust bundle text: enforcers' seat tokens are checked against the license it vouches for. */
+  trust: string;
   host: string;
   port: number;
   timeoutMs: number;
@@ -37,7 +39,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     onDrop: (enforcer, reason) => log(`guard controller: enforcer ${enforcer.nodeId} dropped: ${reason} (${enforcers.count} managed)`),
   });
   const clusters = new Clusters(() => license.limit(REMOTE_CLUSTERS_LIMIT), Date.now);
-  const leaseCheck = new LeaseCheck(options.lmUrl, options.timeoutMs);
+  const seatCheck = new SeatCheck({ lmUrl: options.lmUrl, trust: options.trust, timeoutMs: options.timeoutMs, now: Date.now });
 
   const onChange = (state: LicenseState, previous: LicenseState) => {
     log(`guard controller: license ${previous.status} [${previous.code}] -> ${state.status} [${state.code}]: ${state.message}`);
@@ -45,27 +47,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
   };
   license.on('change', onChange);
 
-  let sweeping = false;
-  const sweep = async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      const state = license.status();
-      if (!state.licensed) enforcers.dropAll(`the license is ${state.status} [${state.code}]`);
-      enforcers.dropSilent();
-      if (enforcers.count > 0) {
-        const askedAt = Date.now();
-        enforcers.keepOnlyLeases(new Set((await leaseCheck.liveLeases()).keys()), askedAt);
-      }
-    } catch {
-      // The LM could not be asked; the license watch reports an unreachable LM, and the next sweep tries again.
-    } finally {
-      sweeping = false;
-    }
+  const sweep = () => {
+    const state = license.status();
+    if (!state.licensed) enforcers.dropAll(`the license is ${state.status} [${state.code}]`);
+    enforcers.dropLapsed();
   };
-  const timer = setInterval(() => void sweep(), options.heartbeatMs);
+  const timer = setInterval(sweep, options.heartbeatMs);
 
-  const server = createControllerServer({ license, enforcers, clusters, leaseCheck, heartbeatMs: options.heartbeatMs, log });
+  const server = createControllerServer({ license, enforcers, clusters, seatCheck, heartbeatMs: options.heartbeatMs, log });
   try {
     await listen(server, options.host, options.port);
   } catch (error) {

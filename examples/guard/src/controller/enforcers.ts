@@ -1,17 +1,21 @@
 /**
- * The enforcers the controller manages: the "managed node count". An enforcer is in this list only while it
- * holds a live seat at the License Manager and keeps heartbeating; each one is dropped with a reason otherwise.
+ * The enforcers the controller manages: the "managed node count". An enforcer is in this list only while its
+ * last verified seat token has not run out and it keeps heartbeating; each one is dropped with a reason otherwise.
  */
 import { randomBytes } from 'node:crypto';
+import type { VerifiedSeat } from './seat-check.js';
 
 export interface Enforcer {
   nodeId: string;
   leaseId: string;
+  /** As the enforcer reports it, for people reading the status page; not checked. */
   host: string | null;
   /** A secret handed to the enforcer at registration, so no other process can heartbeat or leave for it. */
   session: string;
   connectedAt: number;
   lastSeenAt: number;
+  /** When the last seat token the controller verified runs out. */
+  seatExpiresAt: number;
 }
 
 export interface EnforcerView {
@@ -19,6 +23,7 @@ export interface EnforcerView {
   host: string | null;
   connectedAt: string;
   lastSeenAt: string;
+  seatExpiresAt: string;
 }
 
 export interface EnforcersOptions {
@@ -26,6 +31,11 @@ export interface EnforcersOptions {
   /** An enforcer silent for longer than this is dropped. */
   staleMs: number;
   onDrop?: (enforcer: Enforcer, reason: string) => void;
+}
+
+/** Registering a node that another live registration holds with another seat. */
+export interface Conflict {
+  conflict: Enforcer;
 }
 
 export class Enforcers {
@@ -37,10 +47,24 @@ export class Enforcers {
     return this.byNode.size;
   }
 
-  /** Registers a node; the same node registering again (a restart) replaces its old entry, never counts twice. */
-  register(nodeId: string, leaseId: string, host: string | null): Enforcer {
+  /**
+   * Registers a node with a verified seat. The same node registering again with the same seat (a restart)
+   * replaces its old entry and never counts twice; with another seat it may only replace an entry that stopped
+   * heartbeating or whose seat ran out, so a second process cannot push out the enforcer holding the node's seat.
+   */
+  register(nodeId: string, seat: VerifiedSeat, host: string | null): Enforcer | Conflict {
     const now = this.options.now();
-    const enforcer: Enforcer = { nodeId, leaseId, host, session: randomBytes(24).toString('base64url'), connectedAt: now, lastSeenAt: now };
+    const existing = this.byNode.get(nodeId);
+    if (existing && existing.leaseId !== seat.leaseId && this.isLive(existing, now)) return { conflict: existing };
+    const enforcer: Enforcer = {
+      nodeId,
+      leaseId: seat.leaseId,
+      host,
+      session: randomBytes(24).toString('base64url'),
+      connectedAt: now,
+      lastSeenAt: now,
+      seatExpiresAt: seat.expiresAt,
+    };
     this.byNode.set(nodeId, enforcer);
     return enforcer;
   }
@@ -51,35 +75,43 @@ export class Enforcers {
     return enforcer && enforcer.session === session ? enforcer : null;
   }
 
-  heartbeat(nodeId: string, session: string): Enforcer | null {
+  /**
+   * A heartbeat whose seat token verified: the enforcer is seen, and its seat runs until the token's expiry.
+   * Null when the session no longer names this node's entry (dropped or replaced while the token was checked).
+   */
+  heartbeat(nodeId: string, session: string, seat: VerifiedSeat): Enforcer | null {
+    const enforcer = this.find(nodeId, session);
+    if (!enforcer) return null;
+    enforcer.lastSeenAt = this.options.now();
+    enforcer.seatExpiresAt = Math.max(enforcer.seatExpiresAt, seat.expiresAt);
+    return enforcer;
+  }
+
+  /** A heartbeat whose token could not be checked (LM unreachable): seen, the seat still runs out on time. */
+  seen(nodeId: string, session: string): Enforcer | null {
     const enforcer = this.find(nodeId, session);
     if (enforcer) enforcer.lastSeenAt = this.options.now();
     return enforcer;
   }
 
-  leave(nodeId: string, session: string): boolean {
+  /** Drops the enforcer of this session, with the reason; false when the session names none. */
+  dropSession(nodeId: string, session: string, reason: string): boolean {
     const enforcer = this.find(nodeId, session);
     if (!enforcer) return false;
-    this.drop(enforcer, 'it left');
+    this.drop(enforcer, reason);
     return true;
   }
 
-  /** Drops enforcers that stopped heartbeating. */
-  dropSilent(): void {
-    const cutoff = this.options.now() - this.options.staleMs;
-    for (const enforcer of [...this.byNode.values()]) {
-      if (enforcer.lastSeenAt < cutoff) this.drop(enforcer, 'it stopped heartbeating');
-    }
+  leave(nodeId: string, session: string): boolean {
+    return this.dropSession(nodeId, session, 'it left');
   }
 
-  /**
-   * Drops enforcers whose seat the License Manager no longer holds (released, run out, refused renewal).
-   * `askedAt` is when the list of live leases was asked for: one registered since may hold a newer lease.
-   */
-  keepOnlyLeases(liveLeaseIds: ReadonlySet<string>, askedAt: number): void {
+  /** Drops enforcers that stopped heartbeating, and those whose last verified seat token ran out. */
+  dropLapsed(): void {
+    const now = this.options.now();
     for (const enforcer of [...this.byNode.values()]) {
-      if (enforcer.connectedAt < askedAt && !liveLeaseIds.has(enforcer.leaseId))
-        this.drop(enforcer, 'its seat at the License Manager is gone');
+      if (enforcer.seatExpiresAt <= now) this.drop(enforcer, 'its seat token ran out without a fresh one');
+      else if (!this.isLive(enforcer, now)) this.drop(enforcer, 'it stopped heartbeating');
     }
   }
 
@@ -95,7 +127,13 @@ export class Enforcers {
         host: e.host,
         connectedAt: new Date(e.connectedAt).toISOString(),
         lastSeenAt: new Date(e.lastSeenAt).toISOString(),
+        seatExpiresAt: new Date(e.seatExpiresAt).toISOString(),
       }));
+  }
+
+  /** Heartbeating recently enough, with a seat token that has not run out: an entry to keep. */
+  private isLive(enforcer: Enforcer, now: number): boolean {
+    return enforcer.lastSeenAt >= now - this.options.staleMs && enforcer.seatExpiresAt > now;
   }
 
   private drop(enforcer: Enforcer, reason: string): void {

@@ -9,7 +9,7 @@ import type { LicenseView } from '../license-view.js';
 import type { Clusters } from './clusters.js';
 import type { Enforcers } from './enforcers.js';
 import { GuardError, readJsonObject, sendError, sendJson, stringField } from './http-json.js';
-import type { LeaseCheck } from './lease-check.js';
+import type { SeatCheck, VerifiedSeat } from './seat-check.js';
 import { guardStatus } from './status.js';
 import { renderStatusPage } from './status-page.js';
 
@@ -17,13 +17,15 @@ export interface ControllerParts {
   license: LicenseView;
   enforcers: Enforcers;
   clusters: Clusters;
-  leaseCheck: LeaseCheck;
+  seatCheck: SeatCheck;
   /** How often enforcers are told to heartbeat. */
   heartbeatMs: number;
   log: (line: string) => void;
 }
 
-const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A seat's lease token as the SDK hands it out (LicenseState.seat.token): printable, no spaces. */
+const SEAT_TOKEN = /^[\x21-\x7e]{1,8192}$/;
+const HOST = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const CLUSTER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ACTIONS: Record<string, { feature: string; what: string }> = {
   scan: { feature: 'scan', what: 'Vulnerability scanning' },
@@ -103,21 +105,63 @@ function sessionOf(request: IncomingMessage): string {
 async function registerEnforcer(request: IncomingMessage, response: ServerResponse, parts: ControllerParts): Promise<void> {
   const body = await readJsonObject(request);
   const nodeId = stringField(body, 'nodeId', NODE_ID_PATTERN, 'a node id (letters, digits, . _ : -, up to 200)');
-  const leaseId = stringField(body, 'leaseId', LEASE_ID, 'the lease id the License Manager granted');
-  const state = parts.license.status();
-  // NeuVector's rule: with the license missing or invalid, no enforcer may connect.
-  if (!state.licensed) {
-    throw new GuardError(state.code, 403, `No enforcer may connect to this ${PRODUCT} controller: ${state.message}`);
+  const token = stringField(body, 'token', SEAT_TOKEN, "the seat's lease token the License Manager granted");
+  const host = body.host === undefined ? null : stringField(body, 'host', HOST, 'a host name');
+  refuseUnlicensed(parts);
+  const seat = await parts.seatCheck.verify(token, nodeId);
+  refuseUnlicensed(parts); // the license may have changed while the LM was asked
+  const registered = parts.enforcers.register(nodeId, seat, host);
+  if ('conflict' in registered) {
+    throw new GuardError(
+      'NODE_CONNECTED',
+      409,
+      `Enforcer "${nodeId}" is connected with another seat and heartbeating; stop the other process, or give this one its own --node-id.`,
+    );
   }
-  const lease = await parts.leaseCheck.confirm(leaseId, nodeId);
-  const enforcer = parts.enforcers.register(nodeId, leaseId, lease.host);
   parts.log(`guard controller: enforcer ${nodeId} connected (${parts.enforcers.count} managed)`);
-  sendJson(response, 201, { nodeId, session: enforcer.session, heartbeatMs: parts.heartbeatMs, managedNodes: parts.enforcers.count });
+  sendJson(response, 201, { nodeId, session: registered.session, heartbeatMs: parts.heartbeatMs, managedNodes: parts.enforcers.count });
 }
 
+/** NeuVector's rule: with the license missing or invalid, no enforcer may connect. */
+function refuseUnlicensed(parts: ControllerParts): void {
+  const state = parts.license.status();
+  if (!state.licensed) throw new GuardError(state.code, 403, `No enforcer may connect to this ${PRODUCT} controller: ${state.message}`);
+}
+
+/**
+ * A heartbeat carries the enforcer's newest seat token: a token that verifies keeps its seat running, one that
+ * does not (or names another seat) drops the enforcer. When the LM cannot be asked, the enforcer is kept until
+ * its last verified token runs out.
+ */
 async function heartbeat(request: IncomingMessage, response: ServerResponse, nodeId: string, parts: ControllerParts): Promise<void> {
-  if (!parts.enforcers.heartbeat(nodeId, sessionOf(request))) throw notRegistered(nodeId);
-  sendJson(response, 200, { nodeId, managedNodes: parts.enforcers.count });
+  const session = sessionOf(request);
+  const enforcer = parts.enforcers.find(nodeId, session);
+  if (!enforcer) throw notRegistered(nodeId);
+  const body = await readJsonObject(request);
+  const token = stringField(body, 'token', SEAT_TOKEN, "the seat's newest lease token");
+  let seat: VerifiedSeat;
+  try {
+    seat = await parts.seatCheck.verify(token, nodeId);
+  } catch (error) {
+    if (!(error instanceof GuardError)) throw error;
+    if (error.code === 'LM_UNREACHABLE') {
+      if (!parts.enforcers.seen(nodeId, session)) throw notRegistered(nodeId);
+      sendJson(response, 200, { nodeId, managedNodes: parts.enforcers.count, verified: false });
+      return;
+    }
+    parts.enforcers.dropSession(nodeId, session, `its seat token was refused [${error.code}]`);
+    throw error;
+  }
+  if (seat.leaseId !== enforcer.leaseId) {
+    parts.enforcers.dropSession(nodeId, session, 'it sent the token of another seat');
+    throw new GuardError(
+      'SEAT_MISMATCH',
+      403,
+      `This token is for another seat than the one enforcer "${nodeId}" registered with; register again.`,
+    );
+  }
+  if (!parts.enforcers.heartbeat(nodeId, session, seat)) throw notRegistered(nodeId);
+  sendJson(response, 200, { nodeId, managedNodes: parts.enforcers.count, verified: true });
 }
 
 async function leave(request: IncomingMessage, response: ServerResponse, nodeId: string, parts: ControllerParts): Promise<void> {

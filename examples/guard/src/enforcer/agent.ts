@@ -1,5 +1,6 @@
 /**
- * An enforcer's life with its controller: registered while it holds a seat, heartbeating, leaving the moment
+ * An enforcer's life with its controller: registered while it holds a seat (proved by the seat's signed lease
+ * token, sent on registration and with every heartbeat), heartbeating, leaving the moment
  * the seat is lost (license expired, replaced, LM gone past the lease), and registering again when the SDK gets
  * the seat back. The SDK's change event wakes it at once; a timer covers everything else.
  */
@@ -8,6 +9,8 @@ import type { ControllerClient } from './controller-client.js';
 
 export interface AgentOptions {
   nodeId: string;
+  /** Shown on the controller's status page; null sends none. */
+  host: string | null;
   connection: LicenseView;
   controller: ControllerClient;
   /** How soon to try again while not registered. */
@@ -89,16 +92,16 @@ export class EnforcerAgent {
     }
     if (this.session && this.leaseId !== seat.leaseId) await this.leave(); // a new seat (after an LM restart): register it
     if (this.session) {
-      const answer = await controller.heartbeat(nodeId, this.session);
+      const answer = await controller.heartbeat(nodeId, this.session, seat.token);
       if (answer.ok) return;
-      if (answer.reachable && (answer.status === 404 || answer.status === 401)) {
-        this.session = null; // the controller dropped us; register again at once
+      if (answer.reachable && [401, 403, 404].includes(answer.status)) {
+        this.session = null; // the controller dropped us; register again at once (its refusal then says why)
       } else {
         this.problem(`guard: enforcer ${nodeId} cannot heartbeat to the controller at ${controller.url}: ${describe(answer)}; retrying`);
         return;
       }
     }
-    const answer = await controller.register(nodeId, seat.leaseId);
+    const answer = await controller.register(nodeId, seat.token, this.options.host);
     if (!answer.ok) {
       this.problem(`guard: enforcer ${nodeId} is not registered with the controller at ${controller.url}: ${describe(answer)}; retrying`);
       return;

@@ -1,6 +1,6 @@
 /**
- * The enforcer's calls to its controller: register with the seat's lease id, heartbeat and leave with the
- * session the controller handed out. Failures come back as values: an answer with its code, or unreachable.
+ * The enforcer's calls to its controller: register with the seat's signed lease token, heartbeat with the
+ * session the controller handed out and the newest token, and leave. Failures come back as values: an answer with its code, or unreachable.
  * A success answer is checked for the fields the enforcer reads, so a controller (or anything posing as one)
  * answering 2xx with a body of another shape is a refusal, never a crash of the enforcer.
  */
@@ -37,12 +37,14 @@ export class ControllerClient {
     private readonly timeoutMs: number,
   ) {}
 
-  register(nodeId: string, leaseId: string): Promise<ControllerAnswer<Registration>> {
-    return this.call('POST', '/api/enforcers', null, readRegistration, { nodeId, leaseId });
+  /** `token` is the seat's lease token (LicenseState.seat.token): the controller checks it at the LM. */
+  register(nodeId: string, token: string, host: string | null): Promise<ControllerAnswer<Registration>> {
+    return this.call('POST', '/api/enforcers', null, readRegistration, { nodeId, token, ...(host === null ? {} : { host }) });
   }
 
-  heartbeat(nodeId: string, session: string): Promise<ControllerAnswer<unknown>> {
-    return this.call('POST', `/api/enforcers/${encodeURIComponent(nodeId)}/heartbeat`, session, anything);
+  /** Sends the newest seat token, so the controller keeps counting this enforcer only while its seat runs. */
+  heartbeat(nodeId: string, session: string, token: string): Promise<ControllerAnswer<unknown>> {
+    return this.call('POST', `/api/enforcers/${encodeURIComponent(nodeId)}/heartbeat`, session, anything, { token });
   }
 
   leave(nodeId: string, session: string): Promise<ControllerAnswer<unknown>> {

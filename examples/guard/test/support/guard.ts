@@ -36,8 +36,9 @@ export interface Lm {
   close(): Promise<void>;
 }
 
-export async function startLm(): Promise<Lm> {
-  const world = makeWorld({ leaseTtlSeconds: 30 });
+/** A License Manager granting leases of `leaseTtlSeconds` (30 unless a test needs tokens that run out sooner). */
+export async function startLm(leaseTtlSeconds = 30): Promise<Lm> {
+  const world = makeWorld({ leaseTtlSeconds });
   const clock = new MovingClock();
   const daemon = await start(world, { clock, timers: { sweepMs: 500, watchMs: 500 } });
   return {
