@@ -196,6 +196,9 @@ class ConnectionImpl extends LiveLicense {
     const { product, role, nodeId, host } = this.options;
     const sentAt = Date.now();
     const reply = await this.client.checkout({ product, role, nodeId, instance: this.instance, host });
+    if (reply.kind === 'refused' && !isSeatRefusal(reply)) {
+      return { kind: 'unreachable', detail: `it answered the checkout with HTTP ${reply.httpStatus} ${reply.code}: ${reply.message}` };
+    }
     if (reply.kind !== 'ok') return reply;
     const fields = { leaseId: reply.body.leaseId, product, role, nodeId };
     const verified = verifyLeaseToken(reply.body.token, { identity, fields, now: Date.now() });

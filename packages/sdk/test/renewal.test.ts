@@ -118,12 +118,50 @@ describe('answers that are not the LM refusing the seat', () => {
   }
 });
 
+describe('a 429 on a checkout', () => {
+  const limited = (path: string) =>
+    path === '/v1/seats/checkout'
+      ? { status: 429, body: { error: { code: 'RATE_LIMITED', message: 'Slow down.', requestId: 'gw' } } }
+      : null;
+
+  it('at start rejects as LM_UNREACHABLE naming the answer, not as a refusal of the seat', async () => {
+    proxy.answer = limited;
+    const error = await connect({ url: proxy.url, product: 'graphdb', role: 'query', nodeId: 'q2' }).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(error).toMatchObject({ code: 'LM_UNREACHABLE' });
+    expect(error!.message).toMatch(/answered the checkout with HTTP 429 RATE_LIMITED: Slow down\./);
+  });
+
+  it('after the LM forgot the lease is retried until the checkout goes through', async () => {
+    const changes = recordChanges(connection);
+    proxy.answer = limited;
+    lm.world.clock.advance(4000); // the LM forgets the lease: the next heartbeat is LEASE_NOT_FOUND, then a checkout
+    const before = proxy.answered['/v1/seats/checkout'] ?? 0;
+    await until(() => (proxy.answered['/v1/seats/checkout'] ?? 0) >= before + 2, 'two rate-limited checkouts');
+    expect(connection.status()).toMatchObject({ licensed: false, code: 'LM_UNREACHABLE' });
+    proxy.answer = () => null;
+    await until(() => connection.status().licensed, 'the seat taken again');
+    expect(changes.map((c) => [c.state.licensed, c.state.code])).toEqual([
+      [false, 'LM_UNREACHABLE'],
+      [true, 'VALID'],
+    ]);
+  });
+});
+
 describe('the LM identity a lease was taken under', () => {
   it('another LM at the address: the lease is dropped and a seat is taken there, without heartbeating the old lease to it', async () => {
     const other = await startLm({ ttlSeconds: 3 });
     cleanups.push(() => other.cleanup());
     const before = connection.status().seat!.leaseId;
-    proxy.route = () => other.url;
+    // The other LM takes the address from the next round on: seat calls go there once a round has read its identity
+    // (rounds never overlap, so a round that read the first LM's identity still heartbeats the first LM).
+    let readOther = false;
+    proxy.route = (path) => {
+      if (path === '/v1/license') readOther = true;
+      return readOther ? other.url : null;
+    };
     await until(async () => (await usedSeats(other)).query === 1, 'a seat at the other LM');
     await until(() => connection.status().seat?.leaseId !== before, 'the new lease in the state');
     expect(connection.status()).toMatchObject({ licensed: true, code: 'VALID' });
