@@ -8,7 +8,7 @@ import { connect, LicenseError } from '@tessera/sdk';
 import { EXIT_USAGE, httpUrlFlag, intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from './args.js';
 import { EnforcerAgent } from './enforcer/agent.js';
 import { ControllerClient } from './enforcer/controller-client.js';
-import { ENFORCER_ROLE, NODE_ID_PATTERN, PRODUCT } from './index.js';
+import { ENFORCER_ROLE, HOST_PATTERN, NODE_ID_PATTERN, PRODUCT } from './index.js';
 
 const USAGE = 'node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> --trust <file> [--heartbeat-ms N]';
 const FLAGS = ['controller', 'license_manager_url', 'node-id', 'trust', 'heartbeat-ms'];
@@ -51,7 +51,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const agent = new EnforcerAgent({
     nodeId,
-    host: hostname(),
+    // Only for the status page: a host name the controller would refuse is not sent at all.
+    host: HOST_PATTERN.test(hostname()) ? hostname() : null,
     connection,
     controller: new ControllerClient(controllerUrl, 5_000),
     retryMs: 1_000,

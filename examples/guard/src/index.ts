@@ -9,3 +9,5 @@ export const FEATURES = ['scan', 'enforce', 'federation'] as const;
 export const REMOTE_CLUSTERS_LIMIT = 'remote_clusters';
 /** What the controller accepts as a node id (host names, pod names, ids with : or .); the enforcer checks it first. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+/** A host name an enforcer may report for the status page; the enforcer sends none when its own does not fit. */
+export const HOST_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;

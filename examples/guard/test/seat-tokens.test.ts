@@ -89,6 +89,10 @@ describe('registration', { timeout: 60_000 }, () => {
     // Once the old registration's last token has run out (or it went silent), the new seat is accepted.
     await waitUntil(async () => (await register('node-x', tokenOf(second))).status === 201, 'the new seat to be accepted');
     expect(await managed()).toEqual(['node-x']);
+    // Dropped by the sweep, or pushed out by the new seat once it went quiet: either way the log says why.
+    expect(logged).toContainEqual(
+      expect.stringMatching(/^guard controller: enforcer node-x dropped: (its seat token ran out|it went quiet)/),
+    );
   });
 });
 

@@ -1,8 +1,10 @@
 /** Enforcers hold seats: as many connect as the license has enforcer seats, and each is counted once. */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { connect } from '@tessera/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call } from '../../../packages/manager/test/support/world.js';
+import { HOST_PATTERN } from '../src/index.js';
 import { CHILDREN, getJson, loadGuardLicense, pageText, Programs, send, startLm, waitUntil } from './support/guard.js';
 import type { Lm } from './support/guard.js';
 
@@ -37,6 +39,8 @@ describe('with a license for 2 enforcers', CHILDREN, () => {
     const status = await getJson(controllerUrl + '/api/status');
     expect(status.managedNodes).toBe(2);
     expect(status.enforcers.map((e: any) => e.nodeId)).toEqual(['node-a', 'node-b']);
+    // Each enforcer reports its host name for the status page (none when it would not fit).
+    expect(status.enforcers[0].host).toBe(HOST_PATTERN.test(hostname()) ? hostname() : null);
     expect(status.banner).toBeNull();
     expect(status.license).toMatchObject({ licensed: true, status: 'Normal', enforcerSeats: 2 });
     const { html, text } = await pageText(controllerUrl);

@@ -55,7 +55,10 @@ export class Enforcers {
   register(nodeId: string, seat: VerifiedSeat, host: string | null): Enforcer | Conflict {
     const now = this.options.now();
     const existing = this.byNode.get(nodeId);
-    if (existing && existing.leaseId !== seat.leaseId && this.isLive(existing, now)) return { conflict: existing };
+    if (existing && existing.leaseId !== seat.leaseId) {
+      if (this.isLive(existing, now)) return { conflict: existing };
+      this.drop(existing, 'it went quiet, and its node registered again with another seat');
+    }
     const enforcer: Enforcer = {
       nodeId,
       leaseId: seat.leaseId,

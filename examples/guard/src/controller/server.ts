@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { NODE_ID_PATTERN, PRODUCT, REMOTE_CLUSTERS_LIMIT } from '../index.js';
+import { HOST_PATTERN, NODE_ID_PATTERN, PRODUCT, REMOTE_CLUSTERS_LIMIT } from '../index.js';
 import type { LicenseView } from '../license-view.js';
 import type { Clusters } from './clusters.js';
 import type { Enforcers } from './enforcers.js';
@@ -25,7 +25,6 @@ export interface ControllerParts {
 
 /** A seat's lease token as the SDK hands it out (LicenseState.seat.token): printable, no spaces. */
 const SEAT_TOKEN = /^[\x21-\x7e]{1,8192}$/;
-const HOST = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const CLUSTER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ACTIONS: Record<string, { feature: string; what: string }> = {
   scan: { feature: 'scan', what: 'Vulnerability scanning' },
@@ -106,7 +105,7 @@ async function registerEnforcer(request: IncomingMessage, response: ServerRespon
   const body = await readJsonObject(request);
   const nodeId = stringField(body, 'nodeId', NODE_ID_PATTERN, 'a node id (letters, digits, . _ : -, up to 200)');
   const token = stringField(body, 'token', SEAT_TOKEN, "the seat's lease token the License Manager granted");
-  const host = body.host === undefined ? null : stringField(body, 'host', HOST, 'a host name');
+  const host = body.host === undefined ? null : stringField(body, 'host', HOST_PATTERN, 'a host name');
   refuseUnlicensed(parts);
   const seat = await parts.seatCheck.verify(token, nodeId);
   refuseUnlicensed(parts); // the license may have changed while the LM was asked
