@@ -115,7 +115,7 @@ export async function startCenter(dataDir: string): Promise<LicenseCenter> {
  */
 export async function linkInMail(dataDir: string, to: string, path: string): Promise<string> {
   const dir = join(dataDir, 'outbox');
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   const pattern = new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`);
   while (Date.now() < deadline) {
     const files = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.eml')) : [];
@@ -129,7 +129,7 @@ export async function linkInMail(dataDir: string, to: string, path: string): Pro
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`no mail to ${to} with a /${path} link arrived within 30 s`);
+  throw new Error(`no mail to ${to} with a /${path} link arrived within 60 s`);
 }
 
 export interface LicenseManager {

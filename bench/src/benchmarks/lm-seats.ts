@@ -24,6 +24,8 @@ import type { Benchmark, BenchResult, BenchRow, RunOptions } from '../lib/types.
 import {
   BUSY_MACHINE_CORES,
   PRODUCT,
+  BENCH_NONCE,
+  benchInstance,
   checkoutLeases,
   describeAnswers,
   getUsage,
@@ -110,7 +112,7 @@ export const lmSeats: Benchmark = {
       [bare, lm] = await Promise.all([startBareFastify({ cpu }), startLm(world, { cpu })]);
       await loadLicense(world, lm, { query: MAX_NODES, storage: MAX_NODES });
       const leaseIds = await checkoutLeases(lm.url, 'query', HEARTBEAT_LEASES, 'hb-node');
-      const bodies = leaseIds.map((leaseId) => JSON.stringify({ leaseId }));
+      const bodies = leaseIds.map((leaseId, i) => JSON.stringify({ leaseId, instance: benchInstance('hb-node', i), nonce: BENCH_NONCE }));
 
       // One warm-up (discarded, but its answers are checked too) and one measured run. The machine may be shared: each
       // run waits for the rest of it to be quiet first, and a run that other processes disturbed anyway is repeated
@@ -161,7 +163,13 @@ export const lmSeats: Benchmark = {
             headers: JSON_HEADERS,
             setupRequest: (request) => ({
               ...request,
-              body: JSON.stringify({ product: PRODUCT, role: 'storage', nodeId: `co-node-${node++}`, host: 'bench-host' }),
+              body: JSON.stringify({
+                product: PRODUCT,
+                role: 'storage',
+                nodeId: `co-node-${node}`,
+                instance: benchInstance('co-node', node++),
+                host: 'bench-host',
+              }),
             }),
           },
         ],
