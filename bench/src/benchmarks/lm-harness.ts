@@ -238,16 +238,13 @@ export async function loadLicense(world: LmWorld, lm: LmProcess, nodes: Record<s
   if (info.status !== undefined && info.status !== 'Normal') throw new Error(`the loaded license is ${info.status}: ${text}`);
 }
 
+/** The process instance a synthetic node checks out and heartbeats as (the LM gives a seat to one process). */
+export const benchInstance = (prefix: string, i: number): string => `bench-${prefix}-${i}`;
+
 /**
  * Checks out `count` seats in `role`, node ids `<prefix>-0` ... (with `concurrency` requests in flight), asserting
  * that every answer is 200 with a lease id; returns the lease ids.
  */
-/** The process instance a synthetic node checks out and heartbeats as (the LM gives a seat to one process). */
-export const benchInstance = (prefix: string, i: number): string => `bench-${prefix}-${i}`;
-
-/** A heartbeat nonce: the LM signs it into each renewal's token; a fixed one is enough to load the server. */
-export const BENCH_NONCE = 'bench-nonce-0123456789';
-
 export async function checkoutLeases(url: string, role: string, count: number, prefix: string, concurrency = 50): Promise<string[]> {
   const ids = new Array<string>(count);
   let next = 0;

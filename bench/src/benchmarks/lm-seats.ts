@@ -24,7 +24,6 @@ import type { Benchmark, BenchResult, BenchRow, RunOptions } from '../lib/types.
 import {
   BUSY_MACHINE_CORES,
   PRODUCT,
-  BENCH_NONCE,
   benchInstance,
   checkoutLeases,
   describeAnswers,
@@ -112,7 +111,7 @@ export const lmSeats: Benchmark = {
       [bare, lm] = await Promise.all([startBareFastify({ cpu }), startLm(world, { cpu })]);
       await loadLicense(world, lm, { query: MAX_NODES, storage: MAX_NODES });
       const leaseIds = await checkoutLeases(lm.url, 'query', HEARTBEAT_LEASES, 'hb-node');
-      const bodies = leaseIds.map((leaseId, i) => JSON.stringify({ leaseId, instance: benchInstance('hb-node', i), nonce: BENCH_NONCE }));
+      const bodies = leaseIds.map((leaseId, i) => JSON.stringify({ leaseId, instance: benchInstance('hb-node', i) }));
 
       // One warm-up (discarded, but its answers are checked too) and one measured run. The machine may be shared: each
       // run waits for the rest of it to be quiet first, and a run that other processes disturbed anyway is repeated

@@ -68,9 +68,8 @@ describe('durability', () => {
       (await post(lm.addr, '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q3', instance: 'proc-1' })).status,
     ).toBe(409);
     // The restarted LM still knows each lease and its owner: the instance that took it renews it.
-    const nonce = 'AAAAAAAAAAAAAAAAAAAAAA';
-    expect((await post(lm.addr, '/v1/seats/heartbeat', { leaseId: leases[0], instance: 'proc-1', nonce })).status).toBe(200);
-    expect((await post(lm.addr, '/v1/seats/heartbeat', { leaseId: leases[1], instance: 'proc-2', nonce })).status).toBe(404);
+    expect((await post(lm.addr, '/v1/seats/heartbeat', { leaseId: leases[0], instance: 'proc-1' })).status).toBe(200);
+    expect((await post(lm.addr, '/v1/seats/heartbeat', { leaseId: leases[1], instance: 'proc-2' })).status).toBe(404);
   });
 
   it('kill -9 during seat traffic loses no acknowledged lease and leaves a readable state', async () => {

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeBase64Url, parseEnvelope, publicKeyFromRaw, verifyEnvelope } from '@tessera/core';
@@ -17,9 +16,18 @@ async function checkout(nodeId: string, role = 'query', product = 'graphdb', ins
   if (answer.status === 200) owners.set(answer.body.leaseId, instance);
   return answer;
 }
-const nonce = () => randomBytes(16).toString('base64url');
-const heartbeat = (leaseId: string, instance = owners.get(leaseId) ?? 'nobody', n = nonce()) =>
-  call(lm, 'POST', '/v1/seats/heartbeat', { leaseId, instance, nonce: n });
+const heartbeat = (leaseId: string, instance = owners.get(leaseId) ?? 'nobody') =>
+  call(lm, 'POST', '/v1/seats/heartbeat', { leaseId, instance });
+
+/** A lease token's payload, after checking it is signed by this LM's key under its LMID. */
+async function signedPayload(token: string): Promise<Record<string, unknown>> {
+  const envelope = parseEnvelope(token, 'lease');
+  if (!envelope.ok) throw new Error(envelope.detail);
+  const { lmPublicKey } = (await call(lm, 'GET', '/v1/license')).body;
+  expect(verifyEnvelope(envelope.value, publicKeyFromRaw(decodeBase64Url(lmPublicKey)!)!)).toBe(true);
+  expect(envelope.value.kid).toBe(lm.lmid);
+  return envelope.value.payload;
+}
 
 beforeEach(async () => {
   world = makeWorld();
@@ -99,30 +107,75 @@ describe('with a license for 2 query nodes', () => {
     expect((await heartbeat(lease.body.leaseId)).body.error.code).toBe('LEASE_NOT_FOUND');
   });
 
-  it('answers a heartbeat with a fresh lease token signed by the LM, carrying the nonce and the instance', async () => {
+  it('answers a heartbeat a while after the last token with a new lease token signed by the LM, carrying the instance', async () => {
     const lease = await checkout('q1');
     world.clock.advance(10_000);
-    const n = nonce();
-    const renewed = await heartbeat(lease.body.leaseId, 'proc-q1', n);
+    const renewed = await heartbeat(lease.body.leaseId, 'proc-q1');
     expect(renewed.status).toBe(200);
-    const envelope = parseEnvelope(renewed.body.token, 'lease');
-    expect(envelope.ok).toBe(true);
-    if (!envelope.ok) return;
-    const { lmPublicKey } = (await call(lm, 'GET', '/v1/license')).body;
-    expect(verifyEnvelope(envelope.value, publicKeyFromRaw(decodeBase64Url(lmPublicKey)!)!)).toBe(true);
-    expect(envelope.value.kid).toBe(lm.lmid);
-    expect(envelope.value.payload).toMatchObject({
+    const payload = await signedPayload(renewed.body.token);
+    expect(payload).toMatchObject({
       leaseId: lease.body.leaseId,
       lmid: lm.lmid,
       product: 'graphdb',
       role: 'query',
       nodeId: 'q1',
       instance: 'proc-q1',
-      nonce: n,
       issuedAt: new Date(T0 + 10_000).toISOString(),
       expiresAt: renewed.body.expiresAt,
     });
+    expect(payload).not.toHaveProperty('nonce');
     expect(renewed.body.expiresAt).toBe(new Date(T0 + 40_000).toISOString());
+  });
+
+  it('answers quick heartbeats with the same token, and a new one with a later issuedAt once it is TTL/6 old', async () => {
+    const lease = await checkout('q1'); // TTL 30 s: a token is answered again for 5 s
+    world.clock.advance(1_000);
+    const quick = await heartbeat(lease.body.leaseId);
+    expect(quick.body.token).toBe(lease.body.token);
+    world.clock.advance(3_999);
+    const last = await heartbeat(lease.body.leaseId);
+    expect(last.body.token).toBe(lease.body.token);
+    // The lease itself is renewed by every heartbeat, whichever token answers it.
+    expect(last.body.expiresAt).toBe(new Date(T0 + 4_999 + 30_000).toISOString());
+
+    world.clock.advance(1);
+    const fresh = await heartbeat(lease.body.leaseId);
+    expect(fresh.body.token).not.toBe(lease.body.token);
+    expect(await signedPayload(fresh.body.token)).toMatchObject({
+      issuedAt: new Date(T0 + 5_000).toISOString(),
+      expiresAt: new Date(T0 + 35_000).toISOString(),
+    });
+    world.clock.advance(10);
+    expect((await heartbeat(lease.body.leaseId)).body.token).toBe(fresh.body.token);
+  });
+
+  it('signs a new token at once for a newly loaded license serial, and after a restart (the last token is memory only)', async () => {
+    const lease = await checkout('q1');
+    world.clock.advance(1_000);
+    await load({ serial: 2 });
+    const reloaded = await heartbeat(lease.body.leaseId);
+    expect(await signedPayload(reloaded.body.token)).toMatchObject({ serial: 2, issuedAt: new Date(T0 + 1_000).toISOString() });
+
+    await lm.close();
+    world.clock.advance(1_000);
+    lm = await start(world, { timers: { sweepMs: 60_000 } });
+    const restarted = await heartbeat(lease.body.leaseId);
+    expect(restarted.body.token).not.toBe(reloaded.body.token);
+    expect(await signedPayload(restarted.body.token)).toMatchObject({ issuedAt: new Date(T0 + 2_000).toISOString() });
+  });
+
+  it("keeps a lease's issuedAt growing when the clock steps back", async () => {
+    const lease = await checkout('q1');
+    world.clock.advance(20_000);
+    const before = await heartbeat(lease.body.leaseId);
+    expect(await signedPayload(before.body.token)).toMatchObject({ issuedAt: new Date(T0 + 20_000).toISOString() });
+    world.clock.set(T0 + 10_000);
+    const after = await heartbeat(lease.body.leaseId);
+    expect(after.body.token).not.toBe(before.body.token);
+    expect(await signedPayload(after.body.token)).toMatchObject({
+      issuedAt: new Date(T0 + 20_001).toISOString(),
+      expiresAt: new Date(T0 + 40_000).toISOString(),
+    });
   });
 
   it('shows no lease ids in the public usage, so nobody on the LAN can release a seat', async () => {
@@ -275,8 +328,11 @@ describe('with a license for 2 query nodes', () => {
     const lease = await checkout('q1');
     for (const body of [
       { leaseId: lease.body.leaseId },
-      { leaseId: lease.body.leaseId, instance: 'proc-q1' },
-      { leaseId: lease.body.leaseId, nonce: nonce() },
+      { instance: 'proc-q1' },
+      { leaseId: lease.body.leaseId, instance: '' },
+      { leaseId: lease.body.leaseId, nonce: 'AAAAAAAAAAAAAAAAAAAAAA' },
+      // The nonce of earlier SDKs is gone from the API: an unknown field is refused, not ignored.
+      { leaseId: lease.body.leaseId, instance: 'proc-q1', nonce: 'AAAAAAAAAAAAAAAAAAAAAA' },
     ]) {
       const answer = await call(lm, 'POST', '/v1/seats/heartbeat', body);
       expect([answer.status, answer.body.error.code]).toEqual([400, 'BAD_REQUEST']);

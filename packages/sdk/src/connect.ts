@@ -1,14 +1,15 @@
 /**
  * connect(): a node's seat at its License Manager. It checks the license and takes a seat at start (or rejects
  * with a LicenseError saying why), then heartbeats in the background. The seat belongs to this connection (a
- * random instance id), so another process with the same node id cannot share it. Every renewal is a fresh lease
- * token signed by the LM over this heartbeat's random nonce: an answer that does not verify counts as no answer,
- * so nothing between node and LM can keep a seat alive that the LM let go. The seat outlives an LM outage (or a
+ * random instance id), so another process with the same node id cannot share it. A renewal counts only with a lease
+ * token the LM signed for this lease and instance that is newer (a later issuedAt) than the last one accepted: an
+ * answer that does not verify counts as no answer, and a replayed token keeps the seat but does not extend it, so
+ * nothing between node and LM can keep a seat alive that the LM let go. The seat outlives an LM outage (or a
  * 429, or an answer that is not the LM's) for as long as its lease (measured on this host's clock from the last
  * renewal sent); an LM that forgot the lease (a restart) gets a checkout again, so the node never looks
  * unlicensed; a refused node keeps trying, so a renewed or expanded license gives it its seat back.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { LmClient } from './lm-client.js';
 import type { LicenseAnswer, LmReply } from './lm-client.js';
 import { LiveLicense } from './live-license.js';
@@ -27,6 +28,8 @@ interface Lease {
   expiresAt: string;
   /** The latest verified lease token. */
   token: string;
+  /** Its issuedAt (the LM's clock): only a later one moves the deadline. */
+  issuedAt: number;
   /** The LM identity the lease was taken under: renewals must be signed by it. */
   identity: LmIdentity;
   /** This host's clock: the lease is surely still held until then. */
@@ -167,21 +170,29 @@ class ConnectionImpl extends LiveLicense {
   }
 
   /**
-   * One heartbeat with a fresh nonce. The deadline moves only for a token the lease's LM signed over this nonce;
-   * anything else is no answer. Answers null when the LM no longer knows the lease (check out again).
+   * One heartbeat. The LM answers the lease's last token while it is younger than TTL/6 and signs a new one (later
+   * issuedAt) after that. Only a new token moves the deadline, to when this heartbeat was sent plus the TTL; the
+   * same token again keeps the seat held without moving it (so a proxy replaying it cannot extend the seat); an
+   * older or unverified one is no answer. Answers null when the LM no longer knows the lease (check out again).
+   *
+   * Why a real LM keeps the seat: heartbeats go out at most TTL/2 apart (interval() caps them), so the first one
+   * reaching the LM TTL/6 or more after it signed the last token gets a new token, and it was sent at most
+   * TTL/6 + TTL/2 = 2/3 TTL after the heartbeat (or checkout) that brought the last one. That is before the
+   * deadline it set (its send time + TTL), with TTL/3 to spare for the round's own time and the answer's way back.
    */
   private async renew(lease: Lease): Promise<SeatOutcome | null> {
     const { product, role, nodeId } = this.options;
     const sentAt = Date.now();
-    const nonce = randomBytes(16).toString('base64url');
-    const reply = await this.client.heartbeat({ leaseId: lease.id, instance: this.instance, nonce });
+    const reply = await this.client.heartbeat({ leaseId: lease.id, instance: this.instance });
     if (reply.kind === 'ok') {
-      const fields = { leaseId: lease.id, product, role, nodeId, instance: this.instance, nonce };
+      const fields = { leaseId: lease.id, product, role, nodeId, instance: this.instance };
       const token = typeof reply.body.token === 'string' ? reply.body.token : '';
       const verified = verifyLeaseToken(token, { identity: lease.identity, fields, now: Date.now() });
       if (!verified.ok) return { kind: 'unreachable', detail: `its heartbeat answer did not verify: ${verified.detail}` };
+      const { issuedAt, expiresAt } = verified.value;
+      if (issuedAt < lease.issuedAt) return { kind: 'unreachable', detail: 'its heartbeat answer was an older lease token' };
       if (this.lease !== lease) return { kind: 'unreachable', detail: 'closed' }; // close() released it meanwhile
-      this.holdLease({ ...lease, expiresAt: verified.value.expiresAt, token, deadline: sentAt + this.ttlMs });
+      if (issuedAt > lease.issuedAt) this.holdLease({ ...lease, expiresAt, token, issuedAt, deadline: sentAt + this.ttlMs });
       return { kind: 'held', status: reply.body.status, code: reply.body.code };
     }
     if (reply.kind === 'unreachable') return reply;
@@ -214,7 +225,8 @@ class ConnectionImpl extends LiveLicense {
     const answered = reply.body.ttlSeconds * 1000;
     this.ttlMs = answered > 0 ? Math.min(answered, verified.value.ttlMs) : verified.value.ttlMs;
     const token = reply.body.token;
-    this.holdLease({ id: reply.body.leaseId, expiresAt: reply.body.expiresAt, token, identity, deadline: sentAt + this.ttlMs });
+    const { issuedAt } = verified.value;
+    this.holdLease({ id: reply.body.leaseId, expiresAt: reply.body.expiresAt, token, issuedAt, identity, deadline: sentAt + this.ttlMs });
     return { kind: 'held', status: reply.body.status, code: reply.body.code };
   }
 
@@ -222,7 +234,7 @@ class ConnectionImpl extends LiveLicense {
     this.lease = lease;
     this.hold(lease.deadline, () => {
       this.lease = null;
-      this.update(this.unreachable('its lease ran out without a verified renewal'));
+      this.update(this.unreachable('its lease ran out without a new verified renewal'));
     });
   }
 

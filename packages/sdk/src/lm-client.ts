@@ -26,7 +26,7 @@ export interface CheckoutAnswer {
 export interface HeartbeatAnswer {
   leaseId: string;
   expiresAt: string;
-  /** A fresh lease token signed by the LM, carrying the heartbeat's nonce. */
+  /** The lease's token signed by the LM: its last one while young (same issuedAt), else a new one (later issuedAt). */
   token: string;
   status: string;
   code: string;
@@ -75,7 +75,7 @@ export class LmClient {
     );
   }
 
-  heartbeat(body: { leaseId: string; instance: string; nonce: string }): Promise<LmReply<HeartbeatAnswer>> {
+  heartbeat(body: { leaseId: string; instance: string }): Promise<LmReply<HeartbeatAnswer>> {
     // An answer without a token is still "an answer": the caller verifies the token and treats a missing one as none.
     return this.call(
       'POST',

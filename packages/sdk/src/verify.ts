@@ -109,7 +109,7 @@ function counts(value: unknown): Record<string, number> {
 export interface ExpectedToken {
   /** The LM identity the lease was taken under (or that the controller reads from the LM). */
   identity: LmIdentity;
-  /** Payload fields that must be exactly these values (product always; leaseId, role, nodeId, nonce, ...). */
+  /** Payload fields that must be exactly these values (product always; leaseId, role, nodeId, instance, ...). */
   fields: Record<string, string>;
   /** This host's clock, for the "not expired" check. */
   now: number;
@@ -121,6 +121,8 @@ export interface LeaseTokenFacts {
   role: string;
   nodeId: string;
   lmid: string;
+  /** When the LM signed it (its clock, ms): a renewal counts only with a later one than the last accepted. */
+  issuedAt: number;
   expiresAt: string;
   /** The lease's lifetime as the LM signed it. */
   ttlMs: number;
@@ -160,6 +162,7 @@ export function verifyLeaseToken(token: string, expected: ExpectedToken): Checke
       role: p.role,
       nodeId: p.nodeId,
       lmid,
+      issuedAt,
       expiresAt: new Date(expiresAt).toISOString(),
       ttlMs: expiresAt - issuedAt,
     },

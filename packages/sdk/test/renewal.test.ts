@@ -1,8 +1,10 @@
 /**
  * Renewals the SDK can trust: a heartbeat answer moves the seat's deadline only when it is a lease token the LM
- * signed over that heartbeat's nonce. A proxy that forwards checkouts but makes up heartbeat answers (forged,
- * unsigned or replayed) cannot keep a node licensed after the LM freed its seat; a 429 or another answer that is
- * not the LM's word on the seat is ridden out like an outage, never a reason to give the seat up.
+ * signed for this lease and connection, newer than the last one accepted (the LM answers its last token again for
+ * TTL/6, then signs a new one). A proxy that forwards checkouts but makes up heartbeat answers (forged, unsigned
+ * or replayed) cannot keep a node licensed after the LM freed its seat, while a real LM keeps it licensed for as
+ * long as it runs; a 429 or another answer that is not the LM's word on the seat is ridden out like an outage,
+ * never a reason to give the seat up.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateEd25519, parseEnvelope, sealEnvelope } from '@tessera/core';
@@ -39,16 +41,21 @@ function payloadOf(token: string): Record<string, unknown> {
   return fields;
 }
 
+/** When a lease token says it was signed. */
+const issuedAtOf = (token: string) => String(payloadOf(token).issuedAt);
+
 /** A heartbeat answer that claims a renewal far into the future. */
 function claim(body: { leaseId: string; instance?: string }, token: unknown) {
   return { status: 200, body: { leaseId: body.leaseId, expiresAt: '2099-01-01T00:00:00.000Z', token, status: 'Normal', code: 'VALID' } };
 }
 
-describe('heartbeat answers that the LM did not sign for this heartbeat', () => {
-  const liars: Record<string, (real: { token: string }) => Proxy['answer']> = {
-    'forged (signed by another key under the LM kid)': (real) => {
+describe('heartbeat answers that are not a new renewal the LM signed', () => {
+  /** The genuine tokens at hand when the proxy starts lying: the checkout's and the last renewal's (newer). */
+  type Genuine = { checkout: string; renewal: string };
+  const liars: Record<string, (real: Genuine) => Proxy['answer']> = {
+    'forged (signed by another key under the LM kid, issued now)': (real) => {
       const { privateKey } = generateEd25519();
-      const kid = parseEnvelope(real.token, 'lease');
+      const kid = parseEnvelope(real.renewal, 'lease');
       return (path, body) =>
         path === HEARTBEAT && kid.ok
           ? claim(
@@ -56,26 +63,25 @@ describe('heartbeat answers that the LM did not sign for this heartbeat', () => 
               sealEnvelope(
                 'lease',
                 { kid: kid.value.kid, privateKey },
-                { ...payloadOf(real.token), nonce: body.nonce, expiresAt: '2099-01-01T00:00:00.000Z' },
+                { ...payloadOf(real.renewal), issuedAt: new Date().toISOString(), expiresAt: '2099-01-01T00:00:00.000Z' },
               ),
             )
           : null;
     },
     'unsigned (no token)': () => (path, body) => (path === HEARTBEAT ? claim(body, undefined) : null),
-    'replayed (an earlier real renewal)': (real) => (path, body) => (path === HEARTBEAT ? claim(body, real.token) : null),
+    'replayed (the last genuine renewal, which the node accepted)': (real) => (path, body) =>
+      path === HEARTBEAT ? claim(body, real.renewal) : null,
+    "replayed (an older genuine token: the checkout's)": (real) => (path, body) => (path === HEARTBEAT ? claim(body, real.checkout) : null),
   };
 
   for (const [kind, liar] of Object.entries(liars)) {
     it(`${kind} do not extend the seat: the node goes unlicensed when its lease runs out`, async () => {
-      // One real renewal passes through first, so a replay has a genuine token to send.
-      let real: { token: string } | null = null;
-      proxy.rewrite = (path, body) => {
-        if (path === HEARTBEAT && typeof body.token === 'string') real = { token: body.token };
-        return body;
-      };
-      await until(() => real !== null, 'a real renewal');
+      // A real renewal (a token newer than the checkout's) is accepted first, so a replay has a genuine token to send.
+      const checkout = connection.status().seat!.token;
+      await until(() => issuedAtOf(connection.status().seat!.token) > issuedAtOf(checkout), 'a new token from the LM');
+      const real = { checkout, renewal: connection.status().seat!.token };
       const changes = recordChanges(connection);
-      proxy.answer = liar(real!);
+      proxy.answer = liar(real);
       const before = proxy.answered[HEARTBEAT] ?? 0;
       lm.world.clock.advance(4000); // the LM's lease runs out: it frees the seat
       expect(await usedSeats(lm)).toEqual({ query: 0, storage: 0 });
@@ -84,10 +90,34 @@ describe('heartbeat answers that the LM did not sign for this heartbeat', () => 
       expect((proxy.answered[HEARTBEAT] ?? 0) - before).toBeGreaterThan(0);
       const lost = changes.find((c) => !c.state.licensed)!.state;
       expect(lost).toMatchObject({ licensed: false, code: 'LM_UNREACHABLE', seat: null });
-      expect(lost.message).toMatch(/its lease ran out without a verified renewal/);
+      expect(lost.message).toMatch(/its lease ran out without a new verified renewal/);
       for (const change of changes) expect(change.state.seat?.expiresAt).not.toBe('2099-01-01T00:00:00.000Z');
     });
   }
+});
+
+describe('a real LM behind the proxy', () => {
+  it('keeps the node licensed across several TTLs with the new tokens it signs as time passes', async () => {
+    const ttlLm = await startLm({ ttlSeconds: 2 });
+    cleanups.push(() => ttlLm.cleanup());
+    const ttlProxy = await startProxy(ttlLm.url);
+    cleanups.push(() => ttlProxy.close());
+    const renewals: string[] = [];
+    ttlProxy.rewrite = (path, body) => {
+      if (path === HEARTBEAT && typeof body.token === 'string') renewals.push(body.token);
+      return body;
+    };
+    const node = await connect({ url: ttlProxy.url, product: 'graphdb', role: 'query', nodeId: 'q9', heartbeatMs: 50, timeoutMs: 1000 });
+    cleanups.push(() => node.close());
+    const changes = recordChanges(node);
+    const started = Date.now();
+    // Three TTLs of heartbeats; the LM signs a new token for the first heartbeat TTL/6 after its last one.
+    await until(() => Date.now() - started > 6000 && new Set(renewals.map(issuedAtOf)).size >= 4, 'three TTLs of renewals', 20_000);
+    expect(changes).toEqual([]);
+    expect(node.status()).toMatchObject({ licensed: true, code: 'VALID' });
+    expect(issuedAtOf(node.status().seat!.token) > issuedAtOf(renewals[0]!)).toBe(true);
+    expect(await usedSeats(ttlLm)).toEqual({ query: 1, storage: 0 });
+  });
 });
 
 describe('answers that are not the LM refusing the seat', () => {

@@ -8,10 +8,10 @@ const { privateKey } = generateEd25519();
 const raw = rawPublicKey(privateKey);
 const lmid = deriveLmid(raw, fingerprintDigest('host'));
 const now = Date.parse('2026-11-24T12:00:00Z');
-// What a heartbeat's renewal is checked for: this lease, this node, this connection and this heartbeat's nonce.
+// What a heartbeat's renewal is checked for: this lease, this node and this connection.
 const expected: ExpectedToken = {
   identity: { lmid, publicKey: publicKeyFromRaw(raw)! },
-  fields: { leaseId: 'lse_1', product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'inst-1', nonce: 'nonce-1' },
+  fields: { leaseId: 'lse_1', product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'inst-1' },
   now,
 };
 const fields = {
@@ -21,7 +21,6 @@ const fields = {
   role: 'query',
   nodeId: 'q1',
   instance: 'inst-1',
-  nonce: 'nonce-1',
   licenseId: 'lic_1',
   serial: 1,
   issuedAt: new Date(now).toISOString(),
@@ -33,10 +32,10 @@ function answer(change: Record<string, unknown> = {}): string {
 }
 
 describe('verifyLeaseToken', () => {
-  it('accepts a token for this lease and answers its signed lifetime', () => {
+  it('accepts a token for this lease and answers when it was signed and its signed lifetime', () => {
     expect(verifyLeaseToken(answer(), expected)).toEqual({
       ok: true,
-      value: { leaseId: 'lse_1', role: 'query', nodeId: 'q1', lmid, expiresAt: fields.expiresAt, ttlMs: 30_000 },
+      value: { leaseId: 'lse_1', role: 'query', nodeId: 'q1', lmid, issuedAt: now, expiresAt: fields.expiresAt, ttlMs: 30_000 },
     });
   });
 
@@ -47,7 +46,6 @@ describe('verifyLeaseToken', () => {
     ['product', 'guard'],
     ['lmid', 'QQQQ-QQQQ'],
     ['instance', 'inst-2'],
-    ['nonce', 'nonce-0'],
   ] as const) {
     it(`refuses a token for another ${field}`, () => {
       const outcome = verifyLeaseToken(answer({ [field]: value }), expected);
@@ -74,12 +72,12 @@ describe('verifyLeaseToken', () => {
     expect(verifyLeaseToken(forged, expected)).toMatchObject({ ok: false, code: 'LEASE_TOKEN_INVALID' });
   });
 
-  it('refuses a token without a nonce when a nonce is expected (a checkout token replayed as a renewal)', () => {
-    const { nonce: _nonce, ...withoutNonce } = fields;
-    const token = sealEnvelope('lease', { kid: lmid, privateKey }, withoutNonce);
+  it('refuses a token without an instance when one is expected (a lease of no process, from before instances)', () => {
+    const { instance: _instance, ...withoutInstance } = fields;
+    const token = sealEnvelope('lease', { kid: lmid, privateKey }, withoutInstance);
     const outcome = verifyLeaseToken(token, expected);
     expect(outcome).toMatchObject({ ok: false, code: 'LEASE_TOKEN_INVALID' });
-    expect(!outcome.ok && outcome.detail).toContain('another nonce (undefined');
+    expect(!outcome.ok && outcome.detail).toContain('another instance (undefined');
   });
 
   it('refuses text that is not a lease token', () => {

@@ -84,15 +84,16 @@ export interface HeartbeatRequest {
   leaseId: string;
   /** The instance that checked the lease out; another's lease is LEASE_NOT_FOUND. */
   instance: string;
-  /** A fresh random value (16 bytes base64url), signed back in the token. */
-  nonce: string;
 }
 
 /** POST /v1/seats/heartbeat 200 answer. */
 export interface HeartbeatResponse {
   leaseId: string;
   expiresAt: string;
-  /** A fresh lease token (typ "lease") signed by this LM's key, its payload carrying the request's nonce and instance. */
+  /**
+   * The lease's token (typ "lease") signed by this LM's key, its payload carrying the instance: the last one
+   * signed for the lease while it is younger than TTL/6, else a new one with a later issuedAt.
+   */
   token: string;
   status: LmStatus;
   code: Code;

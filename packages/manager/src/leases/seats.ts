@@ -30,8 +30,19 @@ export interface CheckoutInput {
 export interface HeartbeatInput {
   leaseId: string;
   instance: string;
-  /** The SDK's fresh random value, signed back in the renewed lease token so an old answer cannot be replayed. */
-  nonce: string;
+}
+
+/**
+ * The last token signed for a lease, answered again to heartbeats while it is young: Ed25519 signing costs about
+ * 35 µs, which would dominate a heartbeat. Memory only: a restart signs anew.
+ */
+interface SignedToken {
+  token: string;
+  issuedAt: number;
+  /** What the token was signed for: another instance or license serial needs a new one. */
+  instance: string | null;
+  licenseId: string;
+  serial: number;
 }
 
 export type SeatOutcome<T> = ({ ok: true } & T) | { ok: false; code: Code; detail: string };
@@ -56,9 +67,14 @@ export class Seats {
   private readonly byRole = new Map<string, Set<string>>();
   private readonly writes: WriteQueue;
   private dirty: DirtyLeases = new Set();
+  /** Per lease id, the last token signed for it; dropped with the lease (unindex). */
+  private readonly signed = new Map<string, SignedToken>();
+  /** How long a signed token is answered again: TTL/6, so a node heartbeating every TTL/3 gets a new one each time. */
+  private readonly reuseMs: number;
 
   constructor(private readonly options: SeatsOptions) {
     this.writes = new WriteQueue(options.store);
+    this.reuseMs = options.ttlMs / 6;
     const now = options.clock.now();
     options.store.deleteExpiredLeases(now);
     for (const lease of options.store.listLeases()) this.index(lease);
@@ -119,7 +135,10 @@ export class Seats {
   }
 
   /**
-   * Renews a lease held by this instance and answers a fresh signed token carrying the caller's nonce; refused
+   * Renews a lease held by this instance and answers its lease token: the last one signed for it while that is
+   * younger than TTL/6, else a new one (a later issuedAt, the renewed expiresAt). A node trusts a renewal only for
+   * a token newer than the last it accepted, so a replayed token cannot extend a seat; a new token at most TTL/6
+   * apart keeps a node that heartbeats at least every TTL/2 renewed in time (see the SDK's connect.ts). Refused
    * (and not renewed) when the license no longer grants seats. Another instance's lease is LEASE_NOT_FOUND to it.
    */
   heartbeat(input: HeartbeatInput): SeatOutcome<{ lease: StoredLease; token: string; verdict: Verdict }> {
@@ -135,7 +154,7 @@ export class Seats {
     if (refused) return this.refuse(refused.code, refused.detail, lease.role);
     lease.expiresAt = now + this.options.ttlMs;
     this.dirty.add(lease);
-    return { ok: true, lease, token: this.token(lease, now, input.nonce), verdict };
+    return { ok: true, lease, token: this.renewalToken(lease, now), verdict };
   }
 
   /** Writes the renewals made since the last call, in one transaction; run every second and on shutdown. */
@@ -261,11 +280,30 @@ export class Seats {
     return used;
   }
 
-  /** The signed lease token; a heartbeat's also carries the caller's nonce. */
-  private token(lease: StoredLease, now: number, nonce?: string): string {
+  /** The lease's last token while it is young and still says the same (instance, license); else a new one. */
+  private renewalToken(lease: StoredLease, now: number): string {
+    const last = this.signed.get(lease.id);
+    const license = this.options.license.current!;
+    if (
+      last &&
+      now >= last.issuedAt &&
+      now - last.issuedAt < this.reuseMs &&
+      last.instance === lease.instance &&
+      last.licenseId === license.id &&
+      last.serial === license.serial
+    )
+      return last.token;
+    return this.token(lease, now);
+  }
+
+  /** Signs a new lease token and remembers it as the lease's last. */
+  private token(lease: StoredLease, now: number): string {
+    const last = this.signed.get(lease.id);
+    // issuedAt only grows, even if the clock steps back, so the node can tell a new token from the last one.
+    const issuedAt = last ? Math.max(now, last.issuedAt + 1) : now;
     const license = this.options.license.current!;
     const { lmid, privateKey } = this.options.identity;
-    return sealEnvelope(
+    const token = sealEnvelope(
       'lease',
       { kid: lmid, privateKey },
       {
@@ -275,13 +313,14 @@ export class Seats {
         role: lease.role,
         nodeId: lease.nodeId,
         instance: lease.instance,
-        ...(nonce === undefined ? {} : { nonce }),
         licenseId: license.id,
         serial: license.serial,
-        issuedAt: new Date(now).toISOString(),
+        issuedAt: new Date(issuedAt).toISOString(),
         expiresAt: new Date(lease.expiresAt).toISOString(),
       },
     );
+    this.signed.set(lease.id, { token, issuedAt, instance: lease.instance, licenseId: license.id, serial: license.serial });
+    return token;
   }
 
   private refuse(code: Code, detail: string, role: string | undefined): { ok: false; code: Code; detail: string } {
@@ -299,6 +338,7 @@ export class Seats {
 
   private unindex(lease: StoredLease): void {
     this.byId.delete(lease.id);
+    this.signed.delete(lease.id);
     if (this.byNode.get(keyOf(lease.product, lease.role, lease.nodeId)) === lease.id)
       this.byNode.delete(keyOf(lease.product, lease.role, lease.nodeId));
     this.byRole.get(lease.role)?.delete(lease.id);

@@ -1,16 +1,35 @@
 /**
  * A real License Manager for SDK tests, from the manager's own test support: the daemon in this process with a
- * ManualClock set to now (the SDK checks lease tokens against this host's clock), a short lease TTL, and helpers
+ * clock that runs with this host's (the SDK checks lease tokens against it, and the LM signs a new lease token
+ * only as its time passes) and that a test can still move ahead, a short lease TTL, and helpers
  * to load licenses, restart the daemon on the same port and data path, and wait for the SDK to notice.
  */
 import { readFileSync } from 'node:fs';
 import type { LicenseInput } from '@tessera/core';
+import { ManualClock } from '../../../manager/src/clock.js';
 import type { LicenseState, LicenseWatch } from '@tessera/sdk';
 import type { Daemon } from '../../../manager/src/daemon.js';
 import { admin, call, DAY, licenseFor, makeWorld, start } from '../../../manager/test/support/world.js';
 import type { World } from '../../../manager/test/support/world.js';
 
 export { call, DAY };
+
+/** Real time plus what the test moved it by: set() and advance() move it, and it keeps running from there. */
+class RunningClock extends ManualClock {
+  private offset = 0;
+  constructor() {
+    super(Date.now());
+  }
+  override now(): number {
+    return Date.now() + this.offset;
+  }
+  override set(time: number): void {
+    this.offset = time - Date.now();
+  }
+  override advance(ms: number): void {
+    this.offset += ms;
+  }
+}
 
 export interface TestLm {
   world: World;
@@ -26,8 +45,7 @@ export interface TestLm {
 }
 
 export async function startLm(options: { ttlSeconds?: number; license?: Partial<LicenseInput> | null } = {}): Promise<TestLm> {
-  const world = makeWorld({ leaseTtlSeconds: options.ttlSeconds ?? 3 });
-  world.clock.set(Date.now());
+  const world = { ...makeWorld({ leaseTtlSeconds: options.ttlSeconds ?? 3 }), clock: new RunningClock() };
   let daemon: Daemon | null = await start(world, { timers: { sweepMs: 60_000 } });
   world.config.port = daemon.port; // a restart comes back at the same address
   const lm: TestLm = {

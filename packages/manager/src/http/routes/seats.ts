@@ -15,9 +15,9 @@ const leaseBody = {
 } as const;
 const heartbeatBody = {
   type: 'object',
-  required: ['leaseId', 'instance', 'nonce'],
+  required: ['leaseId', 'instance'],
   additionalProperties: false,
-  properties: { leaseId, instance, nonce: { type: 'string', minLength: 16, maxLength: 128 } },
+  properties: { leaseId, instance },
 } as const;
 
 export function seatRoutes(app: FastifyInstance, services: LmServices): void {
