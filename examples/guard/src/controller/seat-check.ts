@@ -4,8 +4,16 @@
  * vendor's trust bundle, the license chain). The token must be for a `guard`/`enforcer` seat of the very node
  * that registers, and not expired by this controller's clock. A process without a seat has no such token, and
  * nothing it can read from the LM's public pages makes one.
+ *
+ * A token's verdict is kept: checking one costs a request to the LM and two Ed25519 verifications (the license
+ * chain and the token), and an enforcer sends the same token with several heartbeats in a row (the LM signs a new
+ * one at most every sixth of a lease). The verdict depends only on the token, the LM's key and the license, and
+ * the token's expiry is still checked against the clock on every use; a kept verdict lasts at most a minute, so a
+ * replaced LM key or license is seen soon, and the controller's watch() drops every enforcer at once when the
+ * license stops being usable anyway.
  */
 import { verifySeat } from '@tessera/sdk';
+import type { SeatVerdict } from '@tessera/sdk';
 import { ENFORCER_ROLE, PRODUCT } from '../index.js';
 import { GuardError } from './http-json.js';
 
@@ -25,13 +33,18 @@ export interface SeatCheckOptions {
   now: () => number;
 }
 
+/** How long a token's verdict is kept, and how many are kept at most (the oldest go first). */
+const KEEP_MS = 60_000;
+const KEEP_MAX = 10_000;
+
 export class SeatCheck {
+  private readonly kept = new Map<string, { seat: Extract<SeatVerdict, { ok: true }>; until: number }>();
+
   constructor(private readonly options: SeatCheckOptions) {}
 
   /** The seat `token` proves for `nodeId`; a GuardError with a stable code and a sentence otherwise. */
   async verify(token: string, nodeId: string): Promise<VerifiedSeat> {
-    const { lmUrl, trust, timeoutMs } = this.options;
-    const seat = await verifySeat({ url: lmUrl, product: PRODUCT, token, trust, timeoutMs });
+    const seat = await this.verdict(token);
     if (!seat.ok) {
       if (seat.code === 'LM_UNREACHABLE') {
         throw new GuardError('LM_UNREACHABLE', 503, `${seat.message} Check that the License Manager runs, then register again.`);
@@ -62,5 +75,20 @@ export class SeatCheck {
       );
     }
     return { leaseId: seat.leaseId, expiresAt };
+  }
+
+  /** verifySeat()'s answer for `token`, from the kept ones when it is there; only good verdicts are kept. */
+  private async verdict(token: string): Promise<SeatVerdict> {
+    const now = this.options.now();
+    const kept = this.kept.get(token);
+    if (kept && kept.until > now) return kept.seat;
+    if (kept) this.kept.delete(token);
+    const { lmUrl, trust, timeoutMs } = this.options;
+    const seat = await verifySeat({ url: lmUrl, product: PRODUCT, token, trust, timeoutMs });
+    if (seat.ok) {
+      if (this.kept.size >= KEEP_MAX) this.kept.delete(this.kept.keys().next().value!);
+      this.kept.set(token, { seat, until: now + KEEP_MS });
+    }
+    return seat;
   }
 }
