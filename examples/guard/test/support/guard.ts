@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LicenseInput } from '@tessera/core';
+import { RunningClock } from '../../../../packages/manager/src/clock.js';
 import type { Daemon } from '../../../../packages/manager/src/daemon.js';
 import { admin, DAY, licenseFor, makeWorld, start } from '../../../../packages/manager/test/support/world.js';
 import type { World } from '../../../../packages/manager/test/support/world.js';
@@ -16,21 +17,11 @@ const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 /** Test options for tests that run programs: room for several generous waits on a busy machine. */
 export const CHILDREN = { timeout: 60_000 };
 
-/** The LM's clock: real time, moved forward by the test (never back, or the LM sees a tampered clock). */
-export class MovingClock {
-  private offset = 0;
-  now(): number {
-    return Date.now() + this.offset;
-  }
-  advance(ms: number): void {
-    this.offset += ms;
-  }
-}
-
 export interface Lm {
   world: World;
   daemon: Daemon;
-  clock: MovingClock;
+  /** The LM's clock: real time, moved forward by the test (never back, or the LM sees a tampered clock). */
+  clock: RunningClock;
   /** host:port, as --license_manager_url takes it. */
   addr: string;
   close(): Promise<void>;
@@ -39,7 +30,7 @@ export interface Lm {
 /** A License Manager granting leases of `leaseTtlSeconds` (30 unless a test needs tokens that run out sooner). */
 export async function startLm(leaseTtlSeconds = 30): Promise<Lm> {
   const world = makeWorld({ leaseTtlSeconds });
-  const clock = new MovingClock();
+  const clock = new RunningClock();
   const daemon = await start(world, { clock, timers: { sweepMs: 500, watchMs: 500 } });
   return {
     world,

@@ -6,30 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { LicenseInput } from '@tessera/core';
-import { ManualClock } from '../../../manager/src/clock.js';
+import { RunningClock } from '../../../manager/src/clock.js';
 import type { LicenseState, LicenseWatch } from '@tessera/sdk';
 import type { Daemon } from '../../../manager/src/daemon.js';
 import { admin, call, DAY, licenseFor, makeWorld, start } from '../../../manager/test/support/world.js';
 import type { World } from '../../../manager/test/support/world.js';
 
 export { call, DAY };
-
-/** Real time plus what the test moved it by: set() and advance() move it, and it keeps running from there. */
-class RunningClock extends ManualClock {
-  private offset = 0;
-  constructor() {
-    super(Date.now());
-  }
-  override now(): number {
-    return Date.now() + this.offset;
-  }
-  override set(time: number): void {
-    this.offset = time - Date.now();
-  }
-  override advance(ms: number): void {
-    this.offset += ms;
-  }
-}
 
 export interface TestLm {
   world: World;
