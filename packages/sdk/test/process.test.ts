@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from '@tessera/sdk';
 import type { Connection } from '@tessera/sdk';
-import { cli, serve } from '../../manager/test/support/process.js';
+import { cli, serve, writeConfig } from '../../manager/test/support/process.js';
 import type { RunningLm } from '../../manager/test/support/process.js';
 import { DAY, licenseFor, makeWorld } from '../../manager/test/support/world.js';
 import type { World } from '../../manager/test/support/world.js';
@@ -36,12 +36,8 @@ async function freePort(): Promise<number> {
 beforeEach(async () => {
   world = makeWorld();
   const port = await freePort();
-  config = join(world.dir, 'config.yaml');
   // The binary's shortest lease is 5 s; a fixed port so a restarted LM is at the same address.
-  writeFileSync(
-    config,
-    `name: lm-sdk\nhost: 127.0.0.1\nport: ${port}\ndataPath: ${world.config.dataPath}\ntrust: ${world.trustPath}\nleaseTtlSeconds: 5\nlog:\n  mode: console\n  level: warn\n`,
-  );
+  config = writeConfig(world, '', { port, leaseTtlSeconds: 5 });
   running = await serve(config);
   url = `http://${running.addr}`;
   const lmid = JSON.parse(cli(['--addr', running.addr, '--json', 'info']).stdout).lmid as string;

@@ -8,16 +8,17 @@ import type { World } from './world.js';
 
 export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-export function writeConfig(world: World, extra = ''): string {
+/** A config file for the binary: port 0 and 120-second leases unless a test needs a fixed address or short leases. */
+export function writeConfig(world: World, extra = '', options: { port?: number; leaseTtlSeconds?: number } = {}): string {
   const file = join(world.dir, 'config.yaml');
   writeFileSync(
     file,
     `name: lm-proc
 host: 127.0.0.1
-port: 0
+port: ${options.port ?? 0}
 dataPath: ${world.config.dataPath}
 trust: ${world.trustPath}
-leaseTtlSeconds: 120
+leaseTtlSeconds: ${options.leaseTtlSeconds ?? 120}
 log:
   mode: console
   level: warn
