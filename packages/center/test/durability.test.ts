@@ -45,6 +45,19 @@ describe.runIf(DIALECTS.includes('postgres'))('two tessera-center processes on o
   let staffB: Client;
   const shared = { customerId: '', licenseId: '', lmid: '', browserB: null as Client | null };
 
+  /**
+   * The token of the `path` link mailed to `email`. A send that fails (a loaded machine can miss an SMTP timeout) is
+   * retried after a minute, as the outbox promises: the wait covers one retry, and a timeout shows what both
+   * instances logged about it.
+   */
+  const mailedLink = async (email: string, path: string): Promise<string> => {
+    try {
+      return await waitFor(`the ${path} mail`, async () => receiver.linkFor(email, path), 100_000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\ninstance A:\n${a.output().slice(-3000)}\ninstance B:\n${b.output().slice(-3000)}`);
+    }
+  };
+
   beforeAll(async () => {
     target = await createTestDatabase('postgres');
     dirB = mkdtempSync(join(tmpdir(), 'tessera-lc-b-'));
@@ -102,9 +115,9 @@ describe.runIf(DIALECTS.includes('postgres'))('two tessera-center processes on o
     const email = 'owner@acme.example';
     expect((await staffA.post(`/v1/staff/customers/${shared.customerId}/invite`, { email })).status).toBe(202);
     const browserA = new Client(a.url);
-    const setup = await waitFor('the setup mail', async () => receiver.linkFor(email, 'setup'));
+    const setup = await mailedLink(email, 'setup');
     expect((await browserA.post('/v1/auth/register', { token: setup, name: 'Owner', password: PASSWORD })).status).toBe(201);
-    const activation = await waitFor('the activation mail', async () => receiver.linkFor(email, 'activate'));
+    const activation = await mailedLink(email, 'activate');
     expect((await new Client(b.url).post('/v1/auth/activate', { token: activation })).status).toBe(200);
     const login = await browserA.post('/v1/auth/login', { email, password: PASSWORD });
     expect(login.status).toBe(200);
@@ -127,7 +140,7 @@ describe.runIf(DIALECTS.includes('postgres'))('two tessera-center processes on o
     expect((await browserA.get('/v1/auth/me')).status).toBe(401);
     expect((await browserB.post('/v1/auth/login', { email, password: PASSWORD })).status).toBe(200);
     Object.assign(shared, { lmid: bound.body.lmid, browserB });
-  }, 120_000);
+  }, 240_000);
 
   it('sends every queued mail exactly once although both instances run the delivery job', async () => {
     const invited = Array.from({ length: 10 }, (_, i) => `user${i}@acme.example`);
@@ -135,7 +148,12 @@ describe.runIf(DIALECTS.includes('postgres'))('two tessera-center processes on o
       const staff = i % 2 === 0 ? staffA : staffB;
       expect((await staff.post(`/v1/staff/customers/${shared.customerId}/invite`, { email })).status).toBe(202);
     }
-    await waitFor('every invitation at the receiver', async () => invited.every((e) => receiver.received.some((m) => m.to.includes(e))));
+    // As in mailedLink: the wait covers one retry of a send that failed.
+    await waitFor(
+      'every invitation at the receiver',
+      async () => invited.every((e) => receiver.received.some((m) => m.to.includes(e))),
+      100_000,
+    );
     // Then let the job run a few more times on the two instances: nothing more may arrive.
     const runs = new Set<number>();
     const arrived = Date.now();
