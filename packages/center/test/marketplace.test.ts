@@ -19,7 +19,8 @@ import { FakeAws, SUBSCRIPTION_TOPIC } from './support/fake-aws.js';
 import type { Buyer, SnsDelivery } from './support/fake-aws.js';
 import { Client, PASSWORD, startTestCenter } from './support/http.js';
 import type { TestCenter } from './support/http.js';
-import { SmtpReceiver, waitFor } from './support/processes.js';
+import { waitFor } from './support/processes.js';
+import { SmtpReceiver } from './support/smtp.js';
 
 // The SDK's default credential chain reads these; the stand-in checks only the signature's shape.
 process.env.AWS_ACCESS_KEY_ID = 'AKIDTESTMARKETPLACE';

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { Client, PASSWORD, startTestCenter } from './support/http.js';
 import type { TestCenter } from './support/http.js';
-import { SmtpReceiver, waitFor } from './support/processes.js';
+import { waitFor } from './support/processes.js';
+import { SmtpReceiver } from './support/smtp.js';
 import { upload } from './support/uploads.js';
 
 describe.each(DIALECTS)('the purchase mail lists the packages, on %s', (dialect) => {

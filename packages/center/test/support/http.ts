@@ -10,12 +10,18 @@ import pino from 'pino';
 import { loadCenterConfig } from '../../src/config.js';
 import { startCenter } from '../../src/app.js';
 import type { Center } from '../../src/app.js';
+import type { JobTimers } from '../../src/jobs/scheduler.js';
 import type { StaffRole } from '../../src/services/accounts.js';
 import type { Dialect } from '../../src/db/connect.js';
 import { createTestDatabase } from './databases.js';
+import { linkIn as linkInMails, readMail } from './smtp.js';
+import type { ReceivedMail } from './smtp.js';
 import type { TestDatabase } from './databases.js';
 
 export const PASSWORD = 'correct-Horse-42';
+
+/** Job timers that never fire: the test runs each round of background jobs itself. */
+export const NO_TIMER: JobTimers = { now: () => performance.now(), setTimeout: () => null, clearTimeout: () => {} };
 
 export interface Answer {
   status: number;
@@ -110,27 +116,21 @@ export async function startTestCenter(
     },
   });
   const clock = { t: start, now: () => clock.t };
-  const center = await startCenter(loaded.config, { clock, logger: pino({ level: 'debug' }, sink) });
+  // Background rounds run when a test says so (center.jobs.runOnce()), never on a timer behind its back.
+  const center = await startCenter(loaded.config, { clock, logger: pino({ level: 'debug' }, sink), jobs: { timers: NO_TIMER } });
   const seen = new Set<string>();
-  const inbox: { to: string; text: string }[] = [];
+  const inbox: ReceivedMail[] = [];
 
   const linkIn = async (to: string, path: string): Promise<string> => {
     await center.services.mail.deliver();
     const dir = join(target.dataDir, 'outbox');
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.eml') && !seen.has(f))) {
       seen.add(file);
-      const raw = readFileSync(join(dir, file), 'utf8');
-      const qp = /content-transfer-encoding: quoted-printable/i.test(raw);
-      const text = qp
-        ? raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
-        : raw;
-      inbox.push({ to: /^To: (.*)$/m.exec(raw)![1]!.trim(), text });
+      inbox.push(await readMail(readFileSync(join(dir, file))));
     }
-    for (const mail of [...inbox].reverse()) {
-      const match = new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`).exec(mail.text);
-      if (mail.to === to && match) return match[1]!;
-    }
-    throw new Error(`no ${path} mail to ${to}`);
+    const token = linkInMails(inbox, to, path);
+    if (token === undefined) throw new Error(`no ${path} mail to ${to}`);
+    return token;
   };
 
   const must = <T>(result: { ok: true; value: T } | { ok: false; detail: string }): T => {
