@@ -16,7 +16,10 @@ import { Accounts } from './services/accounts.js';
 import { AuditLog } from './services/audit.js';
 import { Contracts } from './services/contracts.js';
 import { Customers } from './services/customers.js';
-import { JobClaims } from './services/jobs.js';
+import { JobClaims } from './jobs/claims.js';
+import { backgroundJobs } from './jobs/background.js';
+import { JobScheduler } from './jobs/scheduler.js';
+import type { JobTimers } from './jobs/scheduler.js';
 import { Licenses } from './services/licenses.js';
 import { MailOutbox } from './services/mail.js';
 import { SigningKeys } from './services/signing-keys.js';
@@ -69,6 +72,8 @@ export interface Center {
   readonly app: FastifyInstance;
   readonly url: string;
   readonly services: CenterServices;
+  /** The background jobs: started when the center listens; tests run a round with jobs.runOnce(). */
+  readonly jobs: JobScheduler;
   close(): Promise<void>;
 }
 
@@ -91,14 +96,16 @@ const REDACT = [
 
 export async function startCenter(
   config: CenterConfig,
-  options: { clock?: Clock; logger?: Logger; listen?: boolean } = {},
+  options: { clock?: Clock; logger?: Logger; listen?: boolean; jobs?: { periodMs?: number; timers?: JobTimers } } = {},
 ): Promise<Center> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: 'info', redact: { paths: REDACT, censor: '[redacted]' } });
   const handle = openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    timeouts: config.database,
     onPoolError: (error) => logger.warn({ err: error }, 'database connection closed by the server; reconnecting'),
+    onTimeout: ({ message, ...timeout }) => logger.warn({ dbTimeout: timeout }, message),
   });
   await migrateToLatest(handle.db as never, handle.dialect);
   const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock });
@@ -185,46 +192,32 @@ export async function startCenter(
     },
   };
   const app = await buildServer(services, logger);
-  const timers: NodeJS.Timeout[] = [];
+  const scheduler = new JobScheduler({
+    jobs: backgroundJobs({
+      claims: services.jobs,
+      mail,
+      clock,
+      logger,
+      hourly: [
+        {
+          name: 'contract-renewals',
+          job: new ContractRenewals({ db: handle.db, licenses, audit, mail, clock, publicUrl: config.publicUrl }),
+          done: 'contracts auto-renewed',
+        },
+        {
+          name: 'expiry-notices',
+          job: new ExpiryNotices({ db: handle.db, mail, clock, publicUrl: config.publicUrl }),
+          done: 'expiry notices queued',
+        },
+      ],
+    }),
+    periodMs: options.jobs?.periodMs ?? config.jobs.periodMs,
+    logger,
+    ...(options.jobs?.timers ? { timers: options.jobs.timers } : {}),
+  });
   if (options.listen !== false) {
     await app.listen({ host: config.host, port: config.port });
-    // Each job runs on whichever instance holds its claim; the outbox and the notice table keep two instances from
-    // sending one mail twice anyway.
-    const hourly: { name: string; job: { run(): Promise<number> }; done: string }[] = [
-      {
-        name: 'contract-renewals',
-        job: new ContractRenewals({ db: handle.db, licenses, audit, mail, clock, publicUrl: config.publicUrl }),
-        done: 'contracts auto-renewed',
-      },
-      {
-        name: 'expiry-notices',
-        job: new ExpiryNotices({ db: handle.db, mail, clock, publicUrl: config.publicUrl }),
-        done: 'expiry notices queued',
-      },
-    ];
-    let nextHourlyCheck = 0;
-    timers.push(
-      setInterval(() => {
-        // A database outage must not end the process (an unhandled rejection would): log, and try again next tick.
-        void (async () => {
-          if (await services.jobs.claim('mail-delivery', 30_000)) {
-            await services.mail.deliver();
-            await services.jobs.done('mail-delivery');
-          }
-          // Hourly jobs: at most hourly across all instances (lastRun is shared), looked at every 10 minutes here.
-          if (clock.now() < nextHourlyCheck) return;
-          nextHourlyCheck = clock.now() + 10 * 60_000;
-          for (const job of hourly) {
-            const last = await services.jobs.lastRun(job.name);
-            if (last !== null && clock.now() - last < 3_600_000) continue;
-            if (!(await services.jobs.claim(job.name, 10 * 60_000))) continue;
-            const count = await job.job.run();
-            await services.jobs.done(job.name);
-            if (count > 0) logger.info({ count }, job.done);
-          }
-        })().catch((error: unknown) => logger.warn({ err: error }, 'background job failed; retrying in 5 s'));
-      }, 5_000).unref(),
-    );
+    scheduler.start();
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -232,8 +225,9 @@ export async function startCenter(
     app,
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     services,
+    jobs: scheduler,
     async close() {
-      for (const timer of timers) clearInterval(timer);
+      await scheduler.stop();
       await app.close();
       services.mail.close();
       await handle.close();

@@ -38,6 +38,18 @@ export interface CenterConfig {
   portalDir: string | null;
   aws: AwsMarketplaceConfig;
   packages: PackagesConfig;
+  /** How often a round of background jobs (mail delivery, renewals, notices) runs (TESSERA_JOB_PERIOD_MS). */
+  jobs: { periodMs: number };
+  database: DatabaseTimeouts;
+}
+
+/**
+ * Bounds on waiting for the database, so a stuck connection or lock shows as a logged timeout instead of a silent
+ * stall: for a pooled connection (PostgreSQL) or the write lock (SQLite), and for one statement (PostgreSQL).
+ */
+export interface DatabaseTimeouts {
+  acquireTimeoutMs: number;
+  statementTimeoutMs: number;
 }
 
 /** Installation packages (services/packages.ts). */
@@ -110,6 +122,11 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
     keyReadsPerUser: readPerMinute(env, 'TESSERA_KEY_READS_PER_USER', 30, problems),
   };
 
+  const jobs = { periodMs: readMilliseconds(env, 'TESSERA_JOB_PERIOD_MS', 5_000, [10, 3_600_000], problems) };
+  const database = {
+    acquireTimeoutMs: readMilliseconds(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', 10_000, [10, 600_000], problems),
+    statementTimeoutMs: readMilliseconds(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', 30_000, [10, 3_600_000], problems),
+  };
   const aws = readAwsMarketplace(env, problems);
   const packages = readPackages(env, dataDir, problems);
 
@@ -149,6 +166,8 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       portalDir: env.TESSERA_PORTAL_DIR?.trim() ? resolve(env.TESSERA_PORTAL_DIR.trim()) : null,
       aws,
       packages,
+      jobs,
+      database,
     },
   };
 }
@@ -276,6 +295,21 @@ function readPerMinute(env: NodeJS.ProcessEnv, name: string, fallback: number, p
   const value = Number(text);
   if (/^\d{1,9}$/.test(text) && value >= 1) return value;
   problems.push(`${name} must be a whole number of requests a minute, at least 1 (got "${text}").`);
+  return fallback;
+}
+
+function readMilliseconds(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  [min, max]: [number, number],
+  problems: string[],
+): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (/^\d{1,9}$/.test(text) && value >= min && value <= max) return value;
+  problems.push(`${name} must be a whole number of milliseconds from ${min} to ${max} (got "${text}").`);
   return fallback;
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { JobClaims } from '../src/services/jobs.js';
+import { JobClaims } from '../src/jobs/claims.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 

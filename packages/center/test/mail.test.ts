@@ -122,8 +122,9 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
     await receiver.stop();
   });
 
-  it('delivers queued mails through SMTP and marks them sent', async () => {
-    const mail = outbox(smtpSettings(receiver.port));
+  it('delivers queued mails through SMTP and marks them sent, one log line each', async () => {
+    const logger = collectingLogger();
+    const mail = outbox(smtpSettings(receiver.port), { logger });
     const ids = [];
     for (const n of [1, 2, 3]) {
       ids.push(await mail.enqueue({ to: `user${n}@customer.example`, subject: `Welcome ${n}`, text: `Hello ${n}` }));
@@ -144,6 +145,10 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
     expect(receiver.received[0]!.data).toContain('Hello 1');
     const after = await rows();
     expect(after.map((r) => [r.id, r.status, r.sent_at, r.claimed_by])).toEqual(ids.map((id) => [id, 'sent', T0 + 1_003, null]));
+    // The log says which mail left, on which attempt: never its address or text.
+    expect(logger.lines).toEqual(
+      ids.map((id, i) => ({ level: 'info', obj: { id, subject: `Welcome ${i + 1}`, attempt: 1 }, msg: 'mail delivered' })),
+    );
 
     // Nothing left to do: a second round sends nothing again.
     expect(await mail.deliver()).toEqual({ sent: 0, failed: 0, retried: 0 });
@@ -200,6 +205,9 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
     expect(receiver.received.map((m) => m.to)).toEqual([['ops@customer.example']]);
     row = (await rows())[0]!;
     expect(row).toMatchObject({ status: 'sent', attempts: 1, sent_at: clock.t, last_error: null });
+    expect(logger.lines.filter((l) => l.level === 'info')).toEqual([
+      { level: 'info', obj: { id, subject: 'Reset your password', attempt: 2 }, msg: 'mail delivered' },
+    ]);
   });
 
   it('gives a mail up after 5 failed attempts', async () => {
@@ -274,7 +282,10 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
 
       // The log names each file, and never carries a mail's text (it holds one-time links).
       const infos = logger.lines.filter((l) => l.level === 'info');
-      expect(infos.map((l) => l.obj)).toEqual(files.map((f) => ({ file: join(outboxDir, f) })));
+      expect(infos.map((l) => l.obj)).toEqual([
+        { id: first, subject: 'Set up your account', attempt: 1, file: join(outboxDir, files[0]!) },
+        { id: second, subject: 'Activate', attempt: 1, file: join(outboxDir, files[1]!) },
+      ]);
       expect(infos[0]!.msg).toBe(`mail written to the outbox folder: ${path}`);
       expect(JSON.stringify(logger.lines)).not.toMatch(/secret/);
       expect((await rows()).map((r) => r.status)).toEqual(['sent', 'sent']);

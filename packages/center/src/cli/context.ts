@@ -22,7 +22,7 @@ export async function openContext(flags: CenterFlags): Promise<{ config: CenterC
   const { config } = loaded;
   let handle: DatabaseHandle;
   try {
-    handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.database });
   } catch (error) {
     throw new CliError(`Cannot open the database: ${(error as Error).message}`, EXIT.CONFIG);
   }

@@ -8,6 +8,7 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 import pg from 'pg';
+import type { DatabaseTimeouts } from '../config.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -24,19 +25,74 @@ export interface DatabaseHandle {
 // fits in a double, so read them as numbers.
 pg.types.setTypeParser(20, (value) => Number(value));
 
-export function openDatabase(options: {
+/** A wait on the database that ran out, for the log: a stall must show as a timeout, never as silence. */
+export interface DatabaseTimeout {
+  /** acquire: no pooled connection in time (PostgreSQL); statement: cancelled by statement_timeout (PostgreSQL); lock: SQLite's write lock. */
+  kind: 'acquire' | 'statement' | 'lock';
+  timeoutMs: number;
+  /** The statement's SQL (parameters are never part of it), cut short. */
+  sql?: string;
+  message: string;
+}
+
+export interface OpenDatabaseOptions {
   databaseUrl: string | null;
   dataDir: string;
   poolSize?: number;
+  timeouts?: Partial<DatabaseTimeouts>;
   onPoolError?: (error: Error) => void;
-}): DatabaseHandle {
+  onTimeout?: (timeout: DatabaseTimeout) => void;
+}
+
+const DEFAULT_TIMEOUTS: DatabaseTimeouts = { acquireTimeoutMs: 10_000, statementTimeoutMs: 30_000 };
+
+export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
   const url = options.databaseUrl;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const onTimeout = options.onTimeout ?? (() => {});
   if (url && /^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const max = options.poolSize ?? 10;
+    const pool = new pg.Pool({
+      connectionString: url,
+      max,
+      // Without these a leaked or stuck connection stalls every later query silently.
+      connectionTimeoutMillis: timeouts.acquireTimeoutMs,
+      statement_timeout: timeouts.statementTimeoutMs,
+      // A transaction left open by a bug must not hold its locks (the audit head, a job claim) forever.
+      idle_in_transaction_session_timeout: Math.max(60_000, 2 * timeouts.statementTimeoutMs),
+    });
     // An idle connection the server closed (a restart, a failover) is dropped and replaced by the pool; without
     // a listener that event would end the process.
     pool.on('error', (error) => options.onPoolError?.(error));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const timedPool = {
+      async connect() {
+        try {
+          return await pool.connect();
+        } catch (error) {
+          if (/timeout/i.test((error as Error).message))
+            onTimeout({
+              kind: 'acquire',
+              timeoutMs: timeouts.acquireTimeoutMs,
+              message: `no database connection within ${timeouts.acquireTimeoutMs} ms (all ${max} pooled connections busy, or the server does not answer)`,
+            });
+          throw error;
+        }
+      },
+      end: () => pool.end(),
+    };
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: timedPool }),
+      log: (event) => {
+        // 57014 query_canceled: here only statement_timeout cancels statements.
+        if (event.level === 'error' && (event.error as { code?: unknown })?.code === '57014')
+          onTimeout({
+            kind: 'statement',
+            timeoutMs: timeouts.statementTimeoutMs,
+            sql: event.query.sql.slice(0, 200),
+            message: `database statement cancelled after ${timeouts.statementTimeoutMs} ms (statement timeout)`,
+          });
+      },
+    });
     return { db, dialect: 'postgres', location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), close: () => db.destroy() };
   }
   if (url && !url.startsWith('sqlite:')) {
@@ -48,9 +104,22 @@ export function openDatabase(options: {
   sqlite.pragma('journal_mode = WAL');
   // FULL: a committed change survives a power cut as well as kill -9; LC writes are people's actions, not a hot path.
   sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
+  // How long a writer waits for another process's write lock (SQLite has no statement timeout: a statement runs
+  // synchronously to its end).
+  sqlite.pragma(`busy_timeout = ${timeouts.acquireTimeoutMs}`);
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    log: (event) => {
+      if (event.level === 'error' && /^SQLITE_BUSY/.test(String((event.error as { code?: unknown })?.code)))
+        onTimeout({
+          kind: 'lock',
+          timeoutMs: timeouts.acquireTimeoutMs,
+          sql: event.query.sql.slice(0, 200),
+          message: `the database's write lock was not free within ${timeouts.acquireTimeoutMs} ms (another process holds it)`,
+        });
+    },
+  });
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
 

@@ -139,8 +139,9 @@ export class MailOutbox {
         await this.unclaim(batch.slice(i).map((m) => m.id));
         break;
       }
+      let file: string | null;
       try {
-        await this.send(mail);
+        file = await this.send(mail);
       } catch (error) {
         const outcome = await this.recordFailure(mail, describe(error, this.settings.smtp?.password ?? null));
         if (outcome) counts[outcome]++;
@@ -157,6 +158,11 @@ export class MailOutbox {
         // Sent but not recorded: the claim runs out and the mail goes again. Rare, and better than never.
         this.logger?.warn({ id: mail.id, error: describe(error, null) }, 'mail was sent but could not be marked sent');
       }
+      // One line per mail that left (never its address, body or links), so "the mail never came" can be told
+      // apart from "it came and was not read" by the log alone.
+      const sent = { id: mail.id, subject: mail.subject, attempt: mail.attempts + 1 };
+      if (file) this.logger?.info({ ...sent, file }, `mail written to the outbox folder: ${file}`);
+      else this.logger?.info(sent, 'mail delivered');
     }
     return counts;
   }
@@ -197,7 +203,8 @@ export class MailOutbox {
       .then((rows) => rows.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1)));
   }
 
-  private async send(mail: ClaimedMail): Promise<void> {
+  /** Sends one mail through SMTP (null), or writes it to the outbox folder (its file). */
+  private async send(mail: ClaimedMail): Promise<string | null> {
     const message = {
       from: this.settings.from,
       to: mail.to_address,
@@ -209,12 +216,12 @@ export class MailOutbox {
       headers: { 'Auto-Submitted': 'auto-generated' },
     };
     const info: unknown = await this.transport.sendMail(message);
-    if (this.settings.smtp) return;
-    await this.writeEml(mail, (info as { message: Buffer }).message);
+    if (this.settings.smtp) return null;
+    return this.writeEml(mail, (info as { message: Buffer }).message);
   }
 
   /** Writes the mail as <created>-<id>.eml, readable by this user only: mails carry one-time links. */
-  private async writeEml(mail: ClaimedMail, message: Buffer): Promise<void> {
+  private async writeEml(mail: ClaimedMail, message: Buffer): Promise<string> {
     const dir = this.settings.outboxDir;
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${new Date(mail.created_at).toISOString().replace(/:/g, '-')}-${mail.id}.eml`);
@@ -222,7 +229,7 @@ export class MailOutbox {
     const partial = `${file}.${this.instanceId.replace(/[^A-Za-z0-9_-]/g, '_')}.partial`;
     await writeFile(partial, message, { mode: 0o600 });
     await rename(partial, file);
-    this.logger?.info({ file }, `mail written to the outbox folder: ${file}`);
+    return file;
   }
 
   private async recordFailure(mail: ClaimedMail, error: string): Promise<'failed' | 'retried' | null> {

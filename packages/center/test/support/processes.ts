@@ -1,20 +1,20 @@
 /**
  * The real tessera-center binary (the built dist, through the committed launcher) as child processes, for the
- * multi-instance and kill -9 tests: `serve` on port 0, the CLI, SIGKILL; and a real SMTP receiver on loopback.
+ * multi-instance and kill -9 tests: `serve` on port 0, the CLI, SIGKILL.
  * Every child gets only the environment it is given, and every started server is tracked so killAll() can end
- * them whatever happened.
+ * them whatever happened. The SMTP receiver is in ./smtp.ts.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { SMTPServer } from 'smtp-server';
 
 export const BIN = fileURLToPath(new URL('../../bin/tessera-center.js', import.meta.url));
 
 /** What a License Center process is given: nothing else of the test's environment. */
 export interface LcEnv {
   TESSERA_MASTER_KEY: string;
+  /** A round of background jobs every 200 ms: a queued mail leaves at once instead of after up to 5 s. */
+  TESSERA_JOB_PERIOD_MS: string;
   DATABASE_URL?: string;
   SMTP_URL?: string;
 }
@@ -22,6 +22,7 @@ export interface LcEnv {
 export function lcEnv(databaseUrl: string | null, extra: { SMTP_URL?: string } = {}): LcEnv {
   return {
     TESSERA_MASTER_KEY: randomBytes(32).toString('base64url'),
+    TESSERA_JOB_PERIOD_MS: '200',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...extra,
   };
@@ -121,69 +122,12 @@ export function runCli(dataDir: string, env: LcEnv, args: string[]): Promise<Cli
 }
 
 /** Polls `check` until it gives a value (not undefined, null or false); fails naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 45_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-export interface ReceivedMail {
-  to: string[];
-  messageId: string;
-  subject: string;
-  /** The body with quoted-printable undone, so links can be read. */
-  text: string;
-}
-
-/** A real SMTP receiver on loopback (plain SMTP, no STARTTLS), recording every message it accepts. */
-export class SmtpReceiver {
-  readonly received: ReceivedMail[] = [];
-  private server: SMTPServer | null = null;
-  port = 0;
-
-  async start(): Promise<void> {
-    const server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      // No reverse DNS of the client: a sandbox without a resolver would stall every connection.
-      disableReverseLookup: true,
-      onData: (stream, session, callback) => {
-        let data = '';
-        stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
-        stream.on('end', () => {
-          const text = data.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-          this.received.push({
-            to: session.envelope.rcptTo.map((r) => r.address),
-            messageId: /^Message-ID: (.*)$/im.exec(data)?.[1]?.trim() ?? '',
-            subject: /^Subject: (.*)$/m.exec(data)?.[1]?.trim() ?? '',
-            text,
-          });
-          callback();
-        });
-      },
-    });
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.port = (server.server.address() as AddressInfo).port;
-  }
-
-  /** The token of the newest mail to `to` with a link to `path` (setup, activate, …), or undefined. */
-  linkFor(to: string, path: string): string | undefined {
-    for (const mail of [...this.received].reverse()) {
-      const match = new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`).exec(mail.text);
-      if (mail.to.includes(to) && match) return match[1]!;
-    }
-    return undefined;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
