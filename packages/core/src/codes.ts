@@ -40,6 +40,12 @@ export const CODE_DESCRIPTIONS = {
   LINK_EXPIRED: 'The download link has expired; make a new one from the license page.',
   LINK_INVALID: 'The download link was altered or cut short; copy it again, or make a new one from the license page.',
   NODE_ID_IN_USE: 'Another running process already holds the seat of this node id; stop it or give this node another id.',
+  UNTRUSTED_ROOT:
+    "The trust bundle (and so every license it vouches for) is not signed by a root key the product was built with: it is not the vendor's.",
+  MODE_MISMATCH: 'The license was issued for online mode; load its online key, not the license document as an offline key.',
+  STALE_ANSWER: "The License Manager's signed answer is not for this request (an old nonce): a recorded answer was served again.",
+  RESET_NOT_APPLICABLE:
+    "The clock reset is for another License Manager's clock, or the clock's high-water mark has moved since it was asked for.",
 } as const;
 
 export type Code = keyof typeof CODE_DESCRIPTIONS;

@@ -15,7 +15,7 @@ import { fail, ok } from './result.js';
 import type { Failure, Result } from './result.js';
 
 export const FORMAT_VERSION = 1;
-export const DOCUMENT_TYPES = ['license', 'request', 'lease', 'sync'] as const;
+export const DOCUMENT_TYPES = ['license', 'request', 'lease', 'sync', 'trust', 'answer', 'reset'] as const;
 export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 
 /** What a person calls each kind; used in messages and armor labels. */
@@ -24,12 +24,18 @@ export const DOCUMENT_NAMES: Record<DocumentType, string> = {
   request: 'request code',
   lease: 'seat lease token',
   sync: 'License Center sync answer',
+  trust: 'trust bundle',
+  answer: 'License Manager answer',
+  reset: 'clock reset',
 };
 const ARMOR_LABELS: Record<DocumentType, string> = {
   license: 'TESSERA LICENSE',
   request: 'TESSERA REQUEST CODE',
   lease: 'TESSERA LEASE',
   sync: 'TESSERA SYNC',
+  trust: 'TESSERA TRUST BUNDLE',
+  answer: 'TESSERA LM ANSWER',
+  reset: 'TESSERA CLOCK RESET',
 };
 
 const SIGNATURE_CONTEXT: Record<DocumentType, Uint8Array> = {
@@ -37,6 +43,9 @@ const SIGNATURE_CONTEXT: Record<DocumentType, Uint8Array> = {
   request: Buffer.from('tessera/request/'),
   lease: Buffer.from('tessera/lease/'),
   sync: Buffer.from('tessera/sync/'),
+  trust: Buffer.from('tessera/trust/'),
+  answer: Buffer.from('tessera/answer/'),
+  reset: Buffer.from('tessera/reset/'),
 };
 
 /** An envelope whose structure is sound; its signature is not checked yet. */

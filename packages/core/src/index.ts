@@ -29,6 +29,7 @@ export {
   serializeTrustBundle,
   signingKeyFromSeed,
   signingKeySeed,
+  readBundleKeys,
   verifyingKey,
 } from './keyring.js';
 export type { SigningKey, TrustBundle, TrustBundleEntry, TrustedKey, VendorKeyState } from './keyring.js';
@@ -41,5 +42,18 @@ export type { Contact, HostSummary, LmSigner, RequestCode, RequestCodeBody, Requ
 export { checkLicenseKey, DEFAULT_CLOCK_TOLERANCE_MS, evaluate, evaluationOfFailure } from './evaluate.js';
 export type { Evaluation, EvaluationContext } from './evaluate.js';
 export { DAY_MS, parseIsoTime } from './time.js';
+export {
+  formatTrustRoot,
+  parseTrustRoot,
+  parseTrustRoots,
+  readSignedTrustBundle,
+  rootKidForPublicKey,
+  signTrustBundle,
+} from './trust-root.js';
+export type { SignedTrustBundle, TrustRoot } from './trust-root.js';
+export { LM_ANSWER_MSG, NONCE, readLmAnswer, signLmAnswer } from './lm-answer.js';
+export type { LmAnswer, LmAnswerBody } from './lm-answer.js';
+export { issueClockReset, readClockReset } from './clock-reset.js';
+export type { ClockReset, ClockResetDocument } from './clock-reset.js';
 export { buildSyncRequest, makeTimeToken, readSyncRequest, SYNC_PATH, SYNC_REQUEST_MSG, TIME_MSG } from './sync-protocol.js';
 export type { SyncRequest, SyncRequestInput } from './sync-protocol.js';

@@ -66,8 +66,7 @@ export interface TrustBundleEntry {
 
 /** The JSON text of a trust bundle, as LC prints it with `trust-bundle` and LMs read it from `trust:`. */
 export function serializeTrustBundle(entries: readonly TrustBundleEntry[]): string {
-  const keys = entries.map((e) => ({ kid: e.kid, alg: 'Ed25519', state: e.state, publicKey: encodeBase64Url(e.publicKeyRaw) }));
-  return JSON.stringify({ format: BUNDLE_FORMAT, v: 1, keys }, null, 2) + '\n';
+  return JSON.stringify({ format: BUNDLE_FORMAT, v: 1, keys: bundleKeysJson(entries) }, null, 2) + '\n';
 }
 
 /** Reads a trust bundle from its JSON text. Every problem is reported with the entry it is in. */
@@ -84,15 +83,29 @@ export function parseTrustBundle(text: string): Result<TrustBundle> {
   }
   if (bundle.v !== 1)
     return fail('UNSUPPORTED_VERSION', `The trust bundle has version ${describeValue(bundle.v)}; this software reads version 1.`);
-  if (!Array.isArray(bundle.keys) || bundle.keys.length === 0) return fail('MALFORMED', 'The trust bundle lists no keys.');
+  const keys = readBundleKeys(bundle.keys);
+  return keys.ok ? ok({ keys: keys.value }) : keys;
+}
+
+/** The keys list of a trust bundle (plain or root-signed), each entry checked. */
+export function readBundleKeys(list: unknown): Result<ReadonlyMap<string, TrustedKey>> {
+  if (!Array.isArray(list) || list.length === 0) return fail('MALFORMED', 'The trust bundle lists no keys.');
+  if (list.length > 256) return fail('MALFORMED', 'The trust bundle lists too many keys (at most 256).');
   const keys = new Map<string, TrustedKey>();
-  for (const [index, entry] of (bundle.keys as unknown[]).entries()) {
+  for (const [index, entry] of (list as unknown[]).entries()) {
     const key = readEntry(entry, index);
     if (!key.ok) return key;
     if (keys.has(key.value.kid)) return fail('MALFORMED', `The trust bundle lists kid ${key.value.kid} twice.`);
     keys.set(key.value.kid, key.value);
   }
-  return ok({ keys });
+  return ok(keys);
+}
+
+/** The JSON form of bundle entries, as both bundle formats carry them. */
+export function bundleKeysJson(
+  entries: readonly TrustBundleEntry[],
+): { kid: string; alg: 'Ed25519'; state: VendorKeyState; publicKey: string }[] {
+  return entries.map((e) => ({ kid: e.kid, alg: 'Ed25519', state: e.state, publicKey: encodeBase64Url(e.publicKeyRaw) }));
 }
 
 function readEntry(entry: unknown, index: number): Result<TrustedKey> {

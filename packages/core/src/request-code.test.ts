@@ -31,6 +31,15 @@ describe('request codes', () => {
     });
   });
 
+  it('carry the LM clock high-water mark when given (a clock reset answers it), and read older codes without it', () => {
+    const withMark = unwrap(readRequestCode(unwrap(createRequestCode({ ...input, highWater: '2027-01-02T03:04:05.000Z' }, lm))));
+    expect(withMark.highWater).toBe('2027-01-02T03:04:05.000Z');
+    const without = unwrap(createRequestCode(input, lm));
+    expect(Buffer.from(without.split('.')[1]!, 'base64url').toString()).not.toContain('highWater');
+    expect(unwrap(readRequestCode(without)).highWater).toBeNull();
+    expect(createRequestCode({ ...input, highWater: 'last week' }, lm)).toMatchObject({ ok: false, code: 'MALFORMED' });
+  });
+
   it('are refused when the LMID does not derive from the key that signed them', () => {
     const other = makeLm('host-2');
     const body = {

@@ -41,6 +41,11 @@ export interface RequestCodeBody {
   readonly features: readonly string[];
   readonly months: number;
   readonly createdAt: string;
+  /**
+   * The LM's clock high-water mark when it made the code (null in codes of LMs before it was added). A vendor-signed
+   * clock reset (clock-reset.ts) answers this very value, so it cannot be replayed once the mark has moved.
+   */
+  readonly highWater: string | null;
 }
 
 export interface RequestCode extends RequestCodeBody {
@@ -53,8 +58,9 @@ export interface LmSigner {
   readonly hostDigest: Uint8Array;
 }
 
-export type RequestCodeInput = Omit<RequestCodeBody, 'lmid' | 'lmPublicKey' | 'host'> & {
+export type RequestCodeInput = Omit<RequestCodeBody, 'lmid' | 'lmPublicKey' | 'host' | 'highWater'> & {
   readonly host: Omit<HostSummary, 'fingerprintDigest'>;
+  readonly highWater?: string | null;
 };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -75,10 +81,13 @@ export function createRequestCode(input: RequestCodeInput, lm: LmSigner): Result
     features: input.features,
     months: input.months,
     createdAt: input.createdAt,
+    highWater: input.highWater ?? null,
   };
   const checked = readRequestFields(body as unknown as Record<string, unknown>);
   if (!checked.ok) return checked;
-  return ok(sealEnvelope('request', { kid: lmid, privateKey: lm.privateKey }, { ...checked.value }));
+  // Written only when known, so a code without it reads (and signs) exactly as before the field existed.
+  const { highWater, ...rest } = checked.value;
+  return ok(sealEnvelope('request', { kid: lmid, privateKey: lm.privateKey }, highWater === null ? rest : { ...rest, highWater }));
 }
 
 /** Reads a pasted request code: structure, fields, the LM's own signature, and that the LMID derives from its key. */
@@ -128,7 +137,10 @@ function readRequestFields(p: Record<string, unknown>): Result<RequestCodeBody> 
     checkCounts(p.limits, 'limits', true) ??
     checkFeatures(p.features, 'features') ??
     checkWholeNumber(p.months, 'months', 1, 120) ??
-    (parseIsoTime(p.createdAt) === null ? 'createdAt must be an ISO 8601 UTC time.' : null);
+    (parseIsoTime(p.createdAt) === null ? 'createdAt must be an ISO 8601 UTC time.' : null) ??
+    (p.highWater === undefined || p.highWater === null || parseIsoTime(p.highWater) !== null
+      ? null
+      : 'highWater must be an ISO 8601 UTC time.');
   if (problem) return fail('MALFORMED', `The request code is not valid: ${problem}`);
   return ok({
     lmid: p.lmid as string,
@@ -146,5 +158,6 @@ function readRequestFields(p: Record<string, unknown>): Result<RequestCodeBody> 
     features: p.features as string[],
     months: p.months as number,
     createdAt: p.createdAt as string,
+    highWater: (p.highWater as string | undefined) ?? null,
   });
 }

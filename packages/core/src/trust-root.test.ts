@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { generateEd25519, rawPublicKey } from './crypto.js';
+import { generateSigningKey } from './keyring.js';
+import { issueLicense, readLicense } from './license.js';
+import {
+  formatTrustRoot,
+  parseTrustRoot,
+  parseTrustRoots,
+  readSignedTrustBundle,
+  rootKidForPublicKey,
+  signTrustBundle,
+} from './trust-root.js';
+import { makeWorld, unwrap } from '../test/helpers.js';
+
+function makeRoot() {
+  const { privateKey } = generateEd25519();
+  const publicKeyRaw = rawPublicKey(privateKey);
+  return { signer: { kid: rootKidForPublicKey(publicKeyRaw), privateKey }, text: formatTrustRoot(publicKeyRaw) };
+}
+
+describe('trust roots', () => {
+  it('print as tessera-root:<key> and read back with a kid of their own kind', () => {
+    const root = makeRoot();
+    expect(root.text).toMatch(/^tessera-root:[A-Za-z0-9_-]{43}$/);
+    const parsed = unwrap(parseTrustRoot(` ${root.text}\n`));
+    expect(parsed.kid).toBe(root.signer.kid);
+    expect(parsed.kid).toMatch(/^r[0-9A-Z]{12}$/);
+  });
+  it('refuse anything else with MALFORMED and a sentence', () => {
+    expect(parseTrustRoot('MCowBQYDK2VwAyEA')).toMatchObject({
+      ok: false,
+      code: 'MALFORMED',
+      detail: expect.stringMatching(/tessera-center trust-root/),
+    });
+    expect(parseTrustRoot('tessera-root:abc')).toMatchObject({ ok: false, code: 'MALFORMED' });
+    expect(parseTrustRoot(42)).toMatchObject({ ok: false, code: 'MALFORMED' });
+    expect(parseTrustRoots([])).toMatchObject({ ok: false, code: 'MALFORMED' });
+  });
+});
+
+describe('root-signed trust bundles', () => {
+  const root = makeRoot();
+  const roots = unwrap(parseTrustRoots([root.text]));
+  const vendor = generateSigningKey();
+  const retired = generateSigningKey();
+  const keys = [
+    { kid: vendor.kid, state: 'active' as const, publicKeyRaw: vendor.publicKeyRaw },
+    { kid: retired.kid, state: 'retired' as const, publicKeyRaw: retired.publicKeyRaw },
+  ];
+  const text = signTrustBundle({ serial: 3, issuedAt: '2026-12-01T00:00:00Z', keys }, root.signer);
+
+  it('verify with the root the product was built with, and vouch for the licenses of their keys', () => {
+    const bundle = unwrap(readSignedTrustBundle(text, roots));
+    expect(bundle).toMatchObject({ serial: 3, issuedAt: '2026-12-01T00:00:00Z', rootKid: root.signer.kid, text });
+    expect([...bundle.keys.keys()]).toEqual([vendor.kid, retired.kid]);
+    const { input } = makeWorld();
+    expect(readLicense(unwrap(issueLicense(input, vendor)), bundle)).toMatchObject({ ok: true });
+  });
+
+  it('refuse a bundle signed by another root (a key pair the customer made) with UNTRUSTED_ROOT', () => {
+    const forger = makeRoot();
+    const forged = signTrustBundle({ serial: 99, issuedAt: '2026-12-01T00:00:00Z', keys }, forger.signer);
+    expect(readSignedTrustBundle(forged, roots)).toMatchObject({
+      ok: false,
+      code: 'UNTRUSTED_ROOT',
+      detail: expect.stringContaining(forger.signer.kid),
+    });
+  });
+
+  it('refuse a bundle signed under the right kid by another key (SIGNATURE_INVALID), and an edited one', () => {
+    const impostor = { kid: root.signer.kid, privateKey: generateEd25519().privateKey };
+    const forged = signTrustBundle({ serial: 4, issuedAt: '2026-12-01T00:00:00Z', keys }, impostor);
+    expect(readSignedTrustBundle(forged, roots)).toMatchObject({ ok: false, code: 'SIGNATURE_INVALID' });
+    const [head, payload, signature] = text.split('.') as [string, string, string];
+    const edited = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { serial: number };
+    edited.serial = 1000;
+    const tampered = `${head}.${Buffer.from(JSON.stringify(edited)).toString('base64url')}.${signature}`;
+    expect(readSignedTrustBundle(tampered, roots)).toMatchObject({ ok: false });
+  });
+
+  it('accept any of several roots (a product built during a root rotation)', () => {
+    const next = makeRoot();
+    const both = unwrap(parseTrustRoots([root.text, next.text]));
+    const byNext = signTrustBundle({ serial: 5, issuedAt: '2026-12-02T00:00:00Z', keys }, next.signer);
+    expect(readSignedTrustBundle(byNext, both)).toMatchObject({ ok: true, value: { rootKid: next.signer.kid } });
+    expect(readSignedTrustBundle(byNext, roots)).toMatchObject({ ok: false, code: 'UNTRUSTED_ROOT' });
+  });
+
+  it('refuse a plain (unsigned) bundle and bad fields with MALFORMED or WRONG_KIND', () => {
+    expect(readSignedTrustBundle('{"format":"tessera-trust-bundle","v":1,"keys":[]}', roots)).toMatchObject({
+      ok: false,
+      code: 'MALFORMED',
+    });
+    const noKeys = signTrustBundle({ serial: 1, issuedAt: '2026-12-01T00:00:00Z', keys: [] }, root.signer);
+    expect(readSignedTrustBundle(noKeys, roots)).toMatchObject({ ok: false, code: 'MALFORMED', detail: 'The trust bundle lists no keys.' });
+    const badTime = signTrustBundle({ serial: 1, issuedAt: 'yesterday', keys }, root.signer);
+    expect(readSignedTrustBundle(badTime, roots)).toMatchObject({ ok: false, code: 'MALFORMED' });
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Trust rooted in the product (DESIGN decision 8). The vendor has a root key; its public half is a constant
+ * compiled into each product. The root signs trust bundles: the vendor's signing keys and their states, with a
+ * serial that grows with every change. A product accepts a license only if the key that signed it is in a bundle
+ * signed by one of the roots it was built with, so a key a customer makes and adds to a file vouches for nothing.
+ * Signing keys rotate without a product rebuild (a new bundle); a new root needs one (docs/trust.md).
+ */
+import { decodeBase64Url, encodeBase64Url } from './base64url.js';
+import { bytesToSymbols, symbolsToText } from './base32.js';
+import { publicKeyFromRaw, sha256 } from './crypto.js';
+import type { KeyObject } from './crypto.js';
+import { parseEnvelope, sealEnvelope, verifyEnvelope } from './envelope.js';
+import type { Signer } from './envelope.js';
+import { checkWholeNumber } from './fields.js';
+import { bundleKeysJson, readBundleKeys } from './keyring.js';
+import type { TrustBundle, TrustBundleEntry } from './keyring.js';
+import { fail, ok } from './result.js';
+import type { Result } from './result.js';
+import { parseIsoTime } from './time.js';
+
+/** A root public key as a product holds it. */
+export interface TrustRoot {
+  readonly kid: string;
+  readonly publicKeyRaw: Uint8Array;
+  readonly publicKey: KeyObject;
+}
+
+/** A trust bundle whose root signature has been checked against the product's roots. */
+export interface SignedTrustBundle extends TrustBundle {
+  /** Grows with every change of the vendor's keys: a product never goes back to a lower one. */
+  readonly serial: number;
+  readonly issuedAt: string;
+  /** The root that signed it. */
+  readonly rootKid: string;
+  /** The canonical one-line document. */
+  readonly text: string;
+}
+
+const ROOT_PREFIX = 'tessera-root:';
+
+/** The kid of a root key: "r" and 12 Crockford symbols of its SHA-256 (a signing key's kid starts with "k"). */
+export function rootKidForPublicKey(publicKeyRaw: Uint8Array): string {
+  return 'r' + symbolsToText(bytesToSymbols(sha256('tessera/root/', publicKeyRaw), 12), 12);
+}
+
+/** The text a vendor compiles into its products: "tessera-root:" and the raw public key in base64url. */
+export function formatTrustRoot(publicKeyRaw: Uint8Array): string {
+  return ROOT_PREFIX + encodeBase64Url(publicKeyRaw);
+}
+
+/** Reads a root public key from its text (as formatTrustRoot writes it). */
+export function parseTrustRoot(input: unknown): Result<TrustRoot> {
+  const text = typeof input === 'string' ? input.trim() : '';
+  if (!text.startsWith(ROOT_PREFIX)) {
+    return fail('MALFORMED', `A trust root must be the text "${ROOT_PREFIX}…" that tessera-center trust-root prints.`);
+  }
+  const raw = decodeBase64Url(text.slice(ROOT_PREFIX.length));
+  const publicKey = raw?.length === 32 ? publicKeyFromRaw(raw) : null;
+  if (!raw || !publicKey) return fail('MALFORMED', 'The trust root is damaged: it is not an Ed25519 public key. Copy it again.');
+  return ok({ kid: rootKidForPublicKey(raw), publicKeyRaw: raw, publicKey });
+}
+
+/** One root or several (during a root rotation a product is built with the old and the new one). */
+export function parseTrustRoots(input: string | readonly string[]): Result<TrustRoot[]> {
+  const texts = typeof input === 'string' ? [input] : input;
+  if (texts.length === 0) return fail('MALFORMED', 'At least one trust root is needed.');
+  const roots: TrustRoot[] = [];
+  for (const text of texts) {
+    const root = parseTrustRoot(text);
+    if (!root.ok) return root;
+    roots.push(root.value);
+  }
+  return ok(roots);
+}
+
+/** Signs a trust bundle with the vendor's root key (kid: the root's kid). */
+export function signTrustBundle(input: { serial: number; issuedAt: string; keys: readonly TrustBundleEntry[] }, root: Signer): string {
+  return sealEnvelope('trust', root, { serial: input.serial, issuedAt: input.issuedAt, keys: bundleKeysJson(input.keys) });
+}
+
+/**
+ * Reads a root-signed trust bundle: structure, that one of `roots` signed it (UNTRUSTED_ROOT otherwise), the
+ * signature, then the keys. Never throws.
+ */
+export function readSignedTrustBundle(input: unknown, roots: readonly TrustRoot[]): Result<SignedTrustBundle> {
+  const envelope = parseEnvelope(input, 'trust');
+  if (!envelope.ok) return envelope;
+  const root = roots.find((r) => r.kid === envelope.value.kid);
+  if (!root) {
+    return fail(
+      'UNTRUSTED_ROOT',
+      `This trust bundle is signed by root ${envelope.value.kid}, which is not a root this product was built with (${roots.map((r) => r.kid).join(', ')}): it is not the vendor's.`,
+    );
+  }
+  if (!verifyEnvelope(envelope.value, root.publicKey)) {
+    return fail('SIGNATURE_INVALID', "This trust bundle was altered: its signature does not match the vendor's root key.");
+  }
+  const p = envelope.value.payload;
+  const problem = checkWholeNumber(p.serial, 'serial', 1, Number.MAX_SAFE_INTEGER);
+  if (problem) return fail('MALFORMED', `The trust bundle is not valid: ${problem}`);
+  if (parseIsoTime(p.issuedAt) === null) return fail('MALFORMED', 'The trust bundle is not valid: issuedAt must be an ISO 8601 UTC time.');
+  const keys = readBundleKeys(p.keys);
+  if (!keys.ok) return keys;
+  return ok({ keys: keys.value, serial: p.serial as number, issuedAt: p.issuedAt as string, rootKid: root.kid, text: envelope.value.text });
+}
