@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { generateEd25519, rawPublicKey } from './crypto.js';
-import { generateSigningKey } from './keyring.js';
+import { generateSigningKey, serializeTrustBundle } from './keyring.js';
 import { issueLicense, readLicense } from './license.js';
 import {
   formatTrustRoot,
   parseTrustRoot,
   parseTrustRoots,
   readSignedTrustBundle,
+  readTrustFile,
   rootKidForPublicKey,
+  serializeTrustFile,
   signTrustBundle,
 } from './trust-root.js';
 import { makeWorld, unwrap } from '../test/helpers.js';
@@ -95,5 +97,35 @@ describe('root-signed trust bundles', () => {
     expect(readSignedTrustBundle(noKeys, roots)).toMatchObject({ ok: false, code: 'MALFORMED', detail: 'The trust bundle lists no keys.' });
     const badTime = signTrustBundle({ serial: 1, issuedAt: 'yesterday', keys }, root.signer);
     expect(readSignedTrustBundle(badTime, roots)).toMatchObject({ ok: false, code: 'MALFORMED' });
+  });
+});
+
+describe('trust files', () => {
+  const root = makeRoot();
+  const vendor = generateSigningKey();
+  const keys = [{ kid: vendor.kid, state: 'active' as const, publicKeyRaw: vendor.publicKeyRaw }];
+  const bundle = signTrustBundle({ serial: 2, issuedAt: '2026-12-01T00:00:00Z', keys }, root.signer);
+  const file = serializeTrustFile([root.text], bundle);
+
+  it('carry the published roots and the signed bundle, verified with them', () => {
+    expect(unwrap(readTrustFile(file))).toMatchObject({ kind: 'signed', bundle: { serial: 2, rootKid: root.signer.kid } });
+  });
+  it('verify with pinned roots instead of their own when given: a file that names its own root cannot widen trust', () => {
+    const forger = makeRoot();
+    const forged = serializeTrustFile([forger.text], signTrustBundle({ serial: 9, issuedAt: '2026-12-01T00:00:00Z', keys }, forger.signer));
+    expect(readTrustFile(forged)).toMatchObject({ ok: true });
+    expect(readTrustFile(forged, unwrap(parseTrustRoots([root.text])))).toMatchObject({ ok: false, code: 'UNTRUSTED_ROOT' });
+  });
+  it('still read the plain bundle of earlier releases, as legacy', () => {
+    const legacy = serializeTrustBundle(keys);
+    expect(unwrap(readTrustFile(legacy))).toMatchObject({ kind: 'legacy' });
+  });
+  it('refuse other versions and broken files with a code and a sentence', () => {
+    expect(readTrustFile('not json')).toMatchObject({ ok: false, code: 'MALFORMED' });
+    expect(readTrustFile('{"format":"tessera-trust-bundle","v":3}')).toMatchObject({ ok: false, code: 'UNSUPPORTED_VERSION' });
+    expect(readTrustFile('{"format":"tessera-trust-bundle","v":2,"roots":[],"bundle":"x"}')).toMatchObject({
+      ok: false,
+      code: 'MALFORMED',
+    });
   });
 });

@@ -11,8 +11,8 @@ import { publicKeyFromRaw, sha256 } from './crypto.js';
 import type { KeyObject } from './crypto.js';
 import { parseEnvelope, sealEnvelope, verifyEnvelope } from './envelope.js';
 import type { Signer } from './envelope.js';
-import { checkWholeNumber } from './fields.js';
-import { bundleKeysJson, readBundleKeys } from './keyring.js';
+import { checkWholeNumber, describeValue } from './fields.js';
+import { bundleKeysJson, parseTrustBundle, readBundleKeys } from './keyring.js';
 import type { TrustBundle, TrustBundleEntry } from './keyring.js';
 import { fail, ok } from './result.js';
 import type { Result } from './result.js';
@@ -102,4 +102,50 @@ export function readSignedTrustBundle(input: unknown, roots: readonly TrustRoot[
   const keys = readBundleKeys(p.keys);
   if (!keys.ok) return keys;
   return ok({ keys: keys.value, serial: p.serial as number, issuedAt: p.issuedAt as string, rootKid: root.kid, text: envelope.value.text });
+}
+
+/** What a trust file holds: the root-signed bundle, or (written before roots existed) a plain one. */
+export type TrustFile =
+  | { readonly kind: 'signed'; readonly roots: readonly TrustRoot[]; readonly bundle: SignedTrustBundle }
+  | { readonly kind: 'legacy'; readonly bundle: TrustBundle };
+
+const FILE_FORMAT = 'tessera-trust-bundle';
+
+/**
+ * The trust file the License Center serves (GET /v1/trust-bundle, `tessera-center trust-bundle`) and a License
+ * Manager reads (`trust:` in its YAML): format version 2, the vendor's published roots and the root-signed bundle.
+ */
+export function serializeTrustFile(rootTexts: readonly string[], bundleText: string): string {
+  return JSON.stringify({ format: FILE_FORMAT, v: 2, roots: rootTexts, bundle: bundleText }, null, 2) + '\n';
+}
+
+/**
+ * Reads a trust file. Version 2: the bundle must verify with `pinned` roots when given (a License Manager's
+ * `trust.root` setting: a file can narrow trust, never widen it), else with the roots the file names. Version 1 (the
+ * plain bundle of earlier releases) still reads, as 'legacy': products built with a root refuse what it vouches for.
+ */
+export function readTrustFile(text: string, pinned: readonly TrustRoot[] | null = null): Result<TrustFile> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return fail('MALFORMED', 'The trust file is not valid JSON.');
+  }
+  const file = json as { format?: unknown; v?: unknown; roots?: unknown; bundle?: unknown };
+  if (typeof json !== 'object' || json === null || file.format !== FILE_FORMAT) {
+    return fail('MALFORMED', `The trust file must be a JSON object with "format": "${FILE_FORMAT}".`);
+  }
+  if (file.v === 1) {
+    const legacy = parseTrustBundle(text);
+    return legacy.ok ? ok({ kind: 'legacy', bundle: legacy.value }) : legacy;
+  }
+  if (file.v !== 2) return fail('UNSUPPORTED_VERSION', `The trust file has version ${describeValue(file.v)}; this software reads 1 and 2.`);
+  if (!Array.isArray(file.roots) || !file.roots.every((r) => typeof r === 'string')) {
+    return fail('MALFORMED', 'The trust file must list its roots ("roots": ["tessera-root:…"]).');
+  }
+  const named = parseTrustRoots(file.roots as string[]);
+  if (!named.ok) return fail(named.code, `The trust file's roots cannot be read: ${named.detail}`);
+  const roots = pinned ?? named.value;
+  const bundle = readSignedTrustBundle(file.bundle, roots);
+  return bundle.ok ? ok({ kind: 'signed', roots, bundle: bundle.value }) : bundle;
 }
