@@ -281,22 +281,19 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     const [head, payload, signature] = code.value.split('.') as [string, string, string];
     const altered = Buffer.from(Buffer.from(payload, 'base64url').toString('utf8').replace('"query":4', '"query":9')).toString('base64url');
     const cardsBefore = (await customer.get('/v1/licenses?limit=200')).body.items.length;
+    const grant = { nodes: { query: 3 }, limits: {}, features: [], months: 12 };
     const forged = await sales.post('/v1/staff/request-codes/issue', {
       requestCode: `${head}.${altered}.${signature}`,
       customerId,
       productId,
+      grant,
     });
     expect(forged.status).toBe(400);
     expect(forged.body.error.code).toBe('SIGNATURE_INVALID');
     expect((await customer.get('/v1/licenses?limit=200')).body.items.length).toBe(cardsBefore);
-    expect((await support.post('/v1/staff/request-codes/issue', { requestCode: pasted, customerId, productId })).status).toBe(404);
+    expect((await support.post('/v1/staff/request-codes/issue', { requestCode: pasted, customerId, productId, grant })).status).toBe(404);
 
-    const issued = await sales.post('/v1/staff/request-codes/issue', {
-      requestCode: pasted,
-      customerId,
-      productId,
-      adjust: { nodes: { query: 3 } },
-    });
+    const issued = await sales.post('/v1/staff/request-codes/issue', { requestCode: pasted, customerId, productId, grant });
     expect(issued.status).toBe(201);
     expect(issued.body.license).toMatchObject({ lmid: lm.lmid, nodes: { query: 3 }, customerId });
     const verdict = checkLicenseKey(issued.body.offlineKey, trust, { now: tc.clock.now(), lmid: lm.lmid, product: 'graphdb' });

@@ -1,34 +1,40 @@
 /**
  * Request code → key (/staff/request-code): paste the code a License Manager printed (kept in this page's memory,
- * never in a URL), PREVIEW what it asks for (the verified LMID, contact, host, quantities), choose the customer and
- * product, adjust the quantities or months, ISSUE → the offline key, with a copy button.
+ * never in a URL), PREVIEW everything it asks for (the verified LMID, contact, host, product, nodes, limits,
+ * features, months) with what the chosen product does not define flagged, then decide item by item what the key
+ * holds (keep, change or strike each) and ISSUE → the offline key, with a copy button. The page sends exactly the
+ * rows it shows as granted: a customer's code cannot slip a limit or feature past staff who read only the counts.
  */
-import { useState } from 'react';
+import { Fragment, useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api';
 import type { LicenseCardPage } from '../api';
 import { useAction } from '../components/action';
 import { ErrorNotice, PageTitle, SuccessNotice } from '../components/page';
 import { copyText } from '../clipboard';
-import { Field } from '../components/fields';
-import { nodesText } from '../format';
+import { day, nodesText } from '../format';
 import { Link } from '../router';
-import { countsFrom, staffPath } from '../staff/api';
+import { staffPath } from '../staff/api';
 import type { LicenseView, RequestCodePreview } from '../staff/api';
 import { ProductAndCustomer, useCatalogue } from '../staff/choosers';
-import { RoleCounts, StaffNav, useLoad } from '../staff/kit';
+import { countsText, GrantTable, grantFieldsOf, grantFrom, grantText, monthsText } from '../staff/request-code-grant';
+import type { Flag, GrantFields } from '../staff/request-code-grant';
+import { StaffNav, useLoad } from '../staff/kit';
+
+type Issued = { license: LicenseView & { limits: Record<string, number>; features: string[] }; offlineKey: string };
+const PREVIEW = '/v1/staff/request-codes/preview';
 
 export function RequestCodePage() {
   const [code, setCode] = useState('');
   const [preview, setPreview] = useState<RequestCodePreview | null>(null);
-  const [issued, setIssued] = useState<{ license: LicenseView; offlineKey: string } | null>(null);
+  const [issued, setIssued] = useState<Issued | null>(null);
   const check = useAction();
 
   const read = async (event: FormEvent) => {
     event.preventDefault();
     setPreview(null);
     setIssued(null);
-    const answer = await check.run(() => api<RequestCodePreview>('POST', '/v1/staff/request-codes/preview', { requestCode: code }));
+    const answer = await check.run(() => api<RequestCodePreview>('POST', PREVIEW, { requestCode: code }));
     if (answer.ok) setPreview(answer.value);
   };
 
@@ -78,19 +84,24 @@ function Issue({
 }: {
   code: string;
   preview: RequestCodePreview;
-  issued: { license: LicenseView; offlineKey: string } | null;
-  onIssued(done: { license: LicenseView; offlineKey: string }): void;
+  issued: Issued | null;
+  onIssued(done: Issued): void;
 }) {
   const catalogue = useCatalogue(null, preview.product);
   const product = catalogue.product;
-  const [counts, setCounts] = useState<Record<string, string>>(() =>
-    Object.fromEntries(Object.entries(preview.nodes).map(([role, n]) => [role, String(n)])),
+  // The code checked against the product chosen: the first preview if it was checked against it, else asked again.
+  const checked = useLoad(
+    () =>
+      !product || preview.checkedAgainst?.id === product.id
+        ? Promise.resolve(preview)
+        : api<RequestCodePreview>('POST', PREVIEW, { requestCode: code, productId: product.id }),
+    product?.id ?? '',
   );
-  const [countsError, setCountsError] = useState<string | null>(null);
-  const [months, setMonths] = useState(String(preview.months));
-  const [monthsError, setMonthsError] = useState<string | null>(null);
+  const shown = checked.data && (!product || checked.data.checkedAgainst?.id === product.id) ? checked.data : null;
+  const [fields, setFields] = useState<GrantFields>(() => grantFieldsOf(preview));
+  const [invalid, setInvalid] = useState<{ field: string; message: string } | null>(null);
   const { busy, error, run } = useAction();
-  const roles = product ? [...new Set([...product.roles, ...Object.keys(preview.nodes)])] : Object.keys(preview.nodes);
+  const summaryId = useId();
   // A key can also be new content for one of the customer's licenses of the product: unbound, or bound to this LMID.
   const customerId = catalogue.customerId;
   const owned = useLoad(
@@ -105,22 +116,20 @@ function Issue({
   );
   const [chosenLicense, setChosenLicense] = useState('');
   const licenseId = replaceable.some((card) => card.id === chosenLicense) ? chosenLicense : '';
+  const read = product ? grantFrom(product, fields) : null;
 
   const issue = async (event: FormEvent) => {
     event.preventDefault();
-    setCountsError(null);
-    setMonthsError(null);
-    if (!product || !catalogue.customerId) return;
-    const nodes = countsFrom(Object.fromEntries(roles.map((role) => [role, counts[role] ?? ''])));
-    if (!nodes.ok) return setCountsError(nodes.message);
-    if (!/^\d+$/.test(months.trim())) return setMonthsError('The months must be a whole number from 1 to 120.');
+    setInvalid(null);
+    if (!product || !customerId || !read) return;
+    if (!read.ok) return setInvalid(read);
     const answer = await run(() =>
-      api<{ license: LicenseView; offlineKey: string }>('POST', '/v1/staff/request-codes/issue', {
+      api<Issued>('POST', '/v1/staff/request-codes/issue', {
         requestCode: code,
-        customerId: catalogue.customerId,
+        customerId,
         productId: product.id,
         ...(licenseId ? { licenseId } : {}),
-        adjust: { nodes: nodes.value, months: Number(months.trim()) },
+        grant: read.grant,
       }),
     );
     if (answer.ok) {
@@ -131,32 +140,7 @@ function Issue({
 
   return (
     <>
-      <section className="panel" aria-labelledby="code-asks">
-        <h2 id="code-asks">What the code asks for</h2>
-        <dl className="facts">
-          <dt>LMID</dt>
-          <dd>
-            <span className="mono">{preview.lmid}</span> <span className="ok-text">✓ verified: the License Manager signed this code</span>
-          </dd>
-          <dt>Contact</dt>
-          <dd>
-            {preview.contact.name} · {preview.contact.email}
-            {preview.contact.phone ? ` · ${preview.contact.phone}` : ''}
-          </dd>
-          <dt>Host</dt>
-          <dd>
-            {preview.host.hostname} ({preview.host.os}), License Manager {preview.host.lmVersion}
-          </dd>
-          <dt>Product</dt>
-          <dd>{preview.product ?? 'not named'}</dd>
-          <dt>Nodes</dt>
-          <dd>{nodesText(preview.nodes)}</dd>
-          <dt>Months</dt>
-          <dd>{preview.months}</dd>
-          <dt>Made</dt>
-          <dd>{preview.createdAt}</dd>
-        </dl>
-      </section>
+      <Asked preview={preview} shown={shown} />
       <form noValidate className="form step" onSubmit={issue} aria-labelledby="issue-key">
         <h2 id="issue-key">Issue the offline key</h2>
         <ProductAndCustomer catalogue={catalogue} />
@@ -172,25 +156,30 @@ function Issue({
           </select>
           <ErrorNotice message={owned.error} />
         </div>
-        <RoleCounts
-          legend="Nodes per role (as asked; change to adjust)"
-          roles={roles}
-          values={counts}
-          onValues={setCounts}
-          error={countsError}
-        />
-        <Field
-          label="Months"
-          inputMode="numeric"
-          value={months}
-          onValue={setMonths}
-          error={monthsError}
-          hint="From today; 1 to 120."
-          required
-        />
+        <ErrorNotice message={checked.error} />
+        {product && shown ? (
+          <GrantTable
+            preview={preview}
+            product={product}
+            flags={shown.flags}
+            fields={fields}
+            onFields={setFields}
+            invalid={invalid?.field ?? null}
+          />
+        ) : (
+          <p className="hint" role="status">
+            {product ? `Checking the code against ${product.slug}…` : 'Choose the product to see what the key can hold.'}
+          </p>
+        )}
+        <ErrorNotice message={invalid?.message ?? null} />
+        {read?.ok ? (
+          <p id={summaryId}>
+            <strong>The key will hold:</strong> {grantText(read.grant)}.
+          </p>
+        ) : null}
         <ErrorNotice message={error} />
         <div>
-          <button type="submit" disabled={busy || !product || !catalogue.customerId}>
+          <button type="submit" disabled={busy || !product || !customerId || !shown} aria-describedby={read?.ok ? summaryId : undefined}>
             Issue key
           </button>
         </div>
@@ -200,8 +189,94 @@ function Issue({
   );
 }
 
-function IssuedKey({ issued }: { issued: { license: LicenseView; offlineKey: string } }) {
+/** Everything the code asks for, each ask the chosen product does not define marked, and why. */
+function Asked({ preview, shown }: { preview: RequestCodePreview; shown: RequestCodePreview | null }) {
+  const flags = shown?.flags ?? [];
+  const flagged = (item: Flag['item'], name: string) => flags.some((flag) => flag.item === item && flag.name === name);
+  // "query 3 · storage 5 · gpu 4 (not defined: not granted)", as the portal writes counts elsewhere.
+  const list = (item: Flag['item'], entries: [string, string][]) =>
+    entries.length
+      ? entries.map(([name, text], index) => (
+          <Fragment key={name}>
+            {index > 0 ? ' · ' : null}
+            {text}
+            {flagged(item, name) ? <span className="flag"> (not defined: not granted)</span> : null}
+          </Fragment>
+        ))
+      : 'none';
+  return (
+    <section className="panel" aria-labelledby="code-asks">
+      <h2 id="code-asks">What the code asks for</h2>
+      <dl className="facts">
+        <dt>LMID</dt>
+        <dd>
+          <span className="mono">{preview.lmid}</span> <span className="ok-text">✓ verified: the License Manager signed this code</span>
+        </dd>
+        <dt>Contact</dt>
+        <dd>
+          {preview.contact.name} · {preview.contact.email}
+          {preview.contact.phone ? ` · ${preview.contact.phone}` : ''}
+        </dd>
+        <dt>Host</dt>
+        <dd>
+          {preview.host.hostname} ({preview.host.os}), License Manager {preview.host.lmVersion}
+        </dd>
+        <dt>Product</dt>
+        <dd>
+          {preview.product ?? 'not named'}
+          {preview.product && flagged('product', preview.product) ? <span className="flag"> (not the chosen product)</span> : null}
+        </dd>
+        <dt>Nodes</dt>
+        <dd>
+          {list(
+            'role',
+            Object.entries(preview.nodes).map(([role, n]) => [role, `${role} ${n}`]),
+          )}
+        </dd>
+        <dt>Limits</dt>
+        <dd>
+          {list(
+            'limit',
+            Object.entries(preview.limits).map(([limit, n]) => [limit, `${limit} ${n}`]),
+          )}
+        </dd>
+        <dt>Features</dt>
+        <dd>
+          {list(
+            'feature',
+            preview.features.map((feature) => [feature, feature]),
+          )}
+        </dd>
+        <dt>Months</dt>
+        <dd>{monthsText(preview.months)}</dd>
+        <dt>Made</dt>
+        <dd>{preview.createdAt}</dd>
+        <dt>Checked</dt>
+        <dd>
+          {!shown ? (
+            'checking…'
+          ) : !shown.checkedAgainst ? (
+            'not yet: choose the product'
+          ) : flags.length === 0 ? (
+            `every ask is defined by ${shown.checkedAgainst.slug}`
+          ) : (
+            <ul className="flags" aria-label="Flagged asks">
+              {flags.map((flag) => (
+                <li key={`${flag.item} ${flag.name}`} className="flag">
+                  {flag.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+function IssuedKey({ issued }: { issued: Issued }) {
   const [copied, setCopied] = useState<string | null>(null);
+  const { license } = issued;
   const copy = async () =>
     setCopied(
       (await copyText(issued.offlineKey))
@@ -212,8 +287,9 @@ function IssuedKey({ issued }: { issued: { license: LicenseView; offlineKey: str
     <section className="panel" aria-labelledby="issued-key">
       <h2 id="issued-key">The offline key</h2>
       <p>
-        Issued for <span className="mono">{issued.license.lmid}</span>: {nodesText(issued.license.nodes)}.{' '}
-        <Link to={`/staff/licenses/${issued.license.id}`}>Open the license {issued.license.id}</Link>
+        Issued for <span className="mono">{license.lmid}</span>: nodes {countsText(license.nodes)}; limits {countsText(license.limits)};
+        features {license.features.join(', ') || 'none'}; until {day(license.expiresAt)}.{' '}
+        <Link to={`/staff/licenses/${license.id}`}>Open the license {license.id}</Link>
       </p>
       <textarea className="key" readOnly spellCheck={false} rows={6} aria-label="The offline key" value={issued.offlineKey} />
       <div className="actions">

@@ -75,6 +75,7 @@ export interface LicenseView {
   lmid: string | null;
 }
 
+/** Everything a request code asks for, checked against a product (packages/center/src/services/request-codes.ts). */
 export interface RequestCodePreview {
   lmid: string;
   contact: { name: string; email: string; phone: string };
@@ -85,6 +86,16 @@ export interface RequestCodePreview {
   features: string[];
   months: number;
   createdAt: string;
+  checkedAgainst: { id: string; slug: string } | null;
+  flags: { item: 'product' | 'role' | 'limit' | 'feature'; name: string; message: string }[];
+}
+
+/** What an offline key issued from a request code holds: exactly what staff confirmed. */
+export interface RequestCodeGrant {
+  nodes: Record<string, number>;
+  limits: Record<string, number>;
+  features: string[];
+  months: number;
 }
 
 export interface RenewalRequest {

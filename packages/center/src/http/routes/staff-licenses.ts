@@ -168,19 +168,20 @@ export function staffLicenseRoutes(app: FastifyInstance, services: CenterService
     );
   }
 
-  app.post<{ Body: { requestCode: string } }>(
+  app.post<{ Body: { requestCode: string; productId?: string } }>(
     '/v1/staff/request-codes/preview',
     {
       schema: {
         tags: TAGS,
-        summary: 'What a pasted request code asks for: the verified LMID, contact, host and quantities. Nothing is stored.',
-        ...body({ requestCode: REQUEST_CODE }),
+        summary:
+          'Everything a pasted request code asks for (the verified LMID, contact, host, product, nodes, limits, features, months), with flags for what productId (else the product the code names) does not define. Nothing is stored.',
+        ...body({ requestCode: REQUEST_CODE, productId: id('prd_') }, ['requestCode']),
       },
     },
     async (request, reply) => {
       const staff = requireStaff(request);
       enforce(limiters.keyReads, staff.userId, reply, 'request-code checks');
-      return valueOf(requestCodes.preview(request.body.requestCode));
+      return valueOf(await requestCodes.preview(request.body.requestCode, request.body.productId));
     },
   );
 
@@ -190,24 +191,21 @@ export function staffLicenseRoutes(app: FastifyInstance, services: CenterService
       schema: {
         tags: TAGS,
         summary:
-          "Issue an offline key for the code's LMID: a new license, or new content for licenseId. The code's quantities unless adjusted. Roles: admin, sales.",
+          "Issue an offline key for the code's LMID holding exactly `grant`, what staff confirmed (nothing is taken from the code): a new license, or new content for licenseId. Roles: admin, sales.",
         ...body(
           {
             requestCode: REQUEST_CODE,
             customerId: id('cus_'),
             productId: id('prd_'),
             licenseId: id('lic_'),
-            adjust: object(
-              {
-                nodes: counts('Seats per role instead of the code’s.'),
-                limits: counts('Limits instead of the code’s.'),
-                features: names('Features instead of the code’s.'),
-                months: { type: 'integer', minimum: 1, maximum: 120 },
-              },
-              [],
-            ),
+            grant: object({
+              nodes: counts('Seats per role to grant; a role left out gets none.'),
+              limits: counts('Limits to grant; a limit left out is not granted.'),
+              features: names('Features to grant; a feature left out is not granted.'),
+              months: { type: 'integer', minimum: 1, maximum: 120, description: 'The term, from now.' },
+            }),
           },
-          ['requestCode', 'customerId', 'productId'],
+          ['requestCode', 'customerId', 'productId', 'grant'],
         ),
       },
     },
