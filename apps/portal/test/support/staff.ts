@@ -27,8 +27,12 @@ export async function logInWithLink(page: Page, url: string): Promise<void> {
   expect(new URL(page.url()).pathname).toBe('/staff');
 }
 
-/** A License Manager and the request code it prints, wrapped and indented as a terminal shows it. */
-export function requestCodeOf(nodes: Record<string, number>, months = 12) {
+/** A License Manager and the request code it prints (nodes, months, any `more` asks), wrapped and indented as a terminal shows it. */
+export function requestCodeOf(
+  nodes: Record<string, number>,
+  months = 12,
+  more: { limits?: Record<string, number>; features?: string[] } = {},
+) {
   const lm = makeLm();
   const code = createRequestCode(
     {
@@ -36,8 +40,8 @@ export function requestCodeOf(nodes: Record<string, number>, months = 12) {
       host: { hostname: 'graph-07', os: 'linux x64', lmVersion: '0.1.0' },
       product: 'graphdb',
       nodes,
-      limits: {},
-      features: [],
+      limits: more.limits ?? {},
+      features: more.features ?? [],
       months,
       createdAt: new Date().toISOString(),
     },
