@@ -105,11 +105,11 @@ export interface CenterServicesInProcess {
 export async function openCenterServices(world: CenterWorld): Promise<CenterServicesInProcess> {
   const handle = openDatabase({ databaseUrl: world.databaseUrl, dataDir: world.dataDir });
   try {
-    await migrateToLatest(handle.db as never, handle.dialect);
+    await migrateToLatest(handle.db as never, handle.dialect, { masterKey: world.masterKey });
     const clock = { now: () => Date.now() };
     const keys = new SigningKeys({ db: handle.db, masterKey: world.masterKey, clock });
     await keys.ensureActive();
-    const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock });
+    const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock, masterKey: world.masterKey });
     const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: world.masterKey, clock });
     const sessions = new Sessions({ db: handle.db, clock });
     return { handle, keys, licenses, sessions, close: () => handle.close() };

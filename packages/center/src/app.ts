@@ -107,10 +107,10 @@ export async function startCenter(
     onPoolError: (error) => logger.warn({ err: error }, 'database connection closed by the server; reconnecting'),
     onTimeout: ({ message, ...timeout }) => logger.warn({ dbTimeout: timeout }, message),
   });
-  await migrateToLatest(handle.db as never, handle.dialect);
+  await migrateToLatest(handle.db as never, handle.dialect, { masterKey: config.masterKey });
   const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock });
   await keys.ensureActive();
-  const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock });
+  const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock, masterKey: config.masterKey });
   const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: config.masterKey, clock });
   const mail = new MailOutbox({
     db: handle.db,

@@ -2,6 +2,7 @@
  * Accounts service on each dialect: invitation, registration, activation, login throttling, reset, staff, API
  * tokens; and what is stored (argon2id hashes, token hashes only, no secret in the audit log).
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
@@ -74,7 +75,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     target = await createTestDatabase(dialect);
     handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     await migrateToLatest(handle.db as never, handle.dialect);
-    const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock });
+    const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock, masterKey: randomBytes(32) });
     const mail = new MailOutbox({
       db: handle.db,
       settings: { smtp: null, from: 'lc@example.com', outboxDir: target.dataDir },

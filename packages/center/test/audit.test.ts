@@ -1,13 +1,16 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { auditEventHash, AuditLog, GENESIS_HASH } from '../src/services/audit.js';
+import { AuditLog, GENESIS_HASH } from '../src/services/audit.js';
+import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit-chain.js';
+import type { UnhashedEvent } from '../src/services/audit-chain.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
 const START = Date.parse('2026-11-24T12:00:00Z');
+const MASTER_KEY = randomBytes(32);
 
 function testClock(at = START) {
   return {
@@ -43,7 +46,7 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     await handle.db.deleteFrom('audit_events').execute();
     await handle.db.updateTable('audit_head').set({ seq: 0, hash: GENESIS_HASH }).execute();
     clock = testClock();
-    log = new AuditLog({ db: handle.db, dialect, clock });
+    log = new AuditLog({ db: handle.db, dialect, clock, masterKey: MASTER_KEY });
   });
 
   const appendMany = async (count: number, target = log) => {
@@ -70,7 +73,7 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     expect(await handle.db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirst()).toEqual({ seq: 3, hash: third.hash });
   });
 
-  it('hashes the documented canonical form: a JSON array, keys sorted at every depth, data as its JSON value', async () => {
+  it('keys the documented canonical form: HMAC-SHA256 under HKDF(master key), a JSON array, keys sorted at every depth', async () => {
     const event = await log.append({
       actor: 'usr_1',
       action: 'license.expanded',
@@ -81,7 +84,8 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
       `[1,${START},"usr_1","license.expanded","lic_1",` +
       `{"at":"2026-11-24T12:00:00.000Z","b":"é\\"\\n","list":[{"a":[true,null],"z":1}],"nodes":{"query":3,"storage":5}},` +
       `"${'0'.repeat(64)}"]`;
-    expect(event.hash).toBe(createHash('sha256').update(canonical, 'utf8').digest('hex'));
+    const key = hkdfSync('sha256', MASTER_KEY, new Uint8Array(0), 'tessera/audit-chain/v1', 32);
+    expect(event.hash).toBe(createHmac('sha256', Buffer.from(key)).update(canonical, 'utf8').digest('hex'));
     expect(event.data).toEqual({
       nodes: { storage: 5, query: 3 },
       at: '2026-11-24T12:00:00.000Z',
@@ -97,8 +101,8 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
   });
 
   it('numbers concurrent appends from two instances contiguously, and the chain stays valid', async () => {
-    const a = new AuditLog({ db: handle.db, dialect, clock });
-    const b = new AuditLog({ db: other.db, dialect, clock });
+    const a = new AuditLog({ db: handle.db, dialect, clock, masterKey: MASTER_KEY });
+    const b = new AuditLog({ db: other.db, dialect, clock, masterKey: MASTER_KEY });
     const appended = await Promise.all(
       Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).append({ actor: 'usr_admin', action: 'test.concurrent', subject: `n_${i}` })),
     );
@@ -156,13 +160,54 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     });
   });
 
-  it('detects the last event rewritten with a matching hash, when the head was left alone', async () => {
+  it('names an event a database writer rewrote with a recomputed hash: without the master key it cannot match', async () => {
+    await appendMany(3);
+    for (const seq of [2, 3]) {
+      const event = (await log.list({ beforeSeq: seq + 1, limit: 1 }))[0]!;
+      const forged: UnhashedEvent = { ...event, data: { serial: 1000 } };
+      // What a writer without the key could do: the unkeyed hash, written to the event and (for the last) the head.
+      await handle.db
+        .updateTable('audit_events')
+        .set({ data: JSON.stringify(forged.data), hash: legacyEventHash(forged) })
+        .where('seq', '=', seq)
+        .execute();
+      if (seq === 3)
+        await handle.db
+          .updateTable('audit_head')
+          .set({ hash: legacyEventHash(forged) })
+          .execute();
+      expect(await log.verify()).toEqual({
+        ok: false,
+        events: seq - 1,
+        brokenAt: seq,
+        reason: `Event ${seq} was altered: its contents no longer match its hash.`,
+      });
+      await handle.db
+        .updateTable('audit_events')
+        .set({ data: JSON.stringify(event.data), hash: event.hash })
+        .where('seq', '=', seq)
+        .execute();
+      await handle.db
+        .updateTable('audit_head')
+        .set({ hash: (await log.list({ limit: 1 }))[0]!.hash })
+        .execute();
+    }
+    expect(await log.verify()).toEqual({ ok: true, events: 3 });
+    // Another master key cannot verify the chain either, and says so at the first keyed event.
+    expect(await new AuditLog({ db: handle.db, dialect, clock, masterKey: randomBytes(32) }).verify()).toMatchObject({
+      ok: false,
+      brokenAt: 1,
+      reason: expect.stringContaining('or the master key is not the one it was written with'),
+    });
+  });
+
+  it('even with the key, detects the last event rewritten with a matching hash when the head was left alone', async () => {
     await appendMany(3);
     const last = (await log.list({ limit: 1 }))[0]!;
     const forged = { ...last, data: { serial: 1000 } };
     await handle.db
       .updateTable('audit_events')
-      .set({ data: JSON.stringify(forged.data), hash: auditEventHash(forged) })
+      .set({ data: JSON.stringify(forged.data), hash: keyedEventHash(auditChainKey(MASTER_KEY), forged) })
       .where('seq', '=', 3)
       .execute();
     expect(await log.verify()).toEqual({
@@ -173,13 +218,13 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     });
   });
 
-  it('detects a middle event rewritten with a matching hash at the link after it', async () => {
+  it('even with the key, detects a middle event rewritten with a matching hash at the link after it', async () => {
     await appendMany(3);
     const second = (await log.list({ beforeSeq: 3, limit: 1 }))[0]!;
     const forged = { ...second, actor: 'usr_someone_else' };
     await handle.db
       .updateTable('audit_events')
-      .set({ actor: forged.actor, hash: auditEventHash(forged) })
+      .set({ actor: forged.actor, hash: keyedEventHash(auditChainKey(MASTER_KEY), forged) })
       .where('seq', '=', 2)
       .execute();
     expect(await log.verify()).toEqual({
@@ -209,7 +254,16 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     const sneaked = { seq: 3, at: START, actor: 'x', action: 'y', subject: 'z', data: {}, prevHash: head.hash };
     await handle.db
       .insertInto('audit_events')
-      .values({ seq: 3, at: START, actor: 'x', action: 'y', subject: 'z', data: '{}', prev_hash: head.hash, hash: auditEventHash(sneaked) })
+      .values({
+        seq: 3,
+        at: START,
+        actor: 'x',
+        action: 'y',
+        subject: 'z',
+        data: '{}',
+        prev_hash: head.hash,
+        hash: keyedEventHash(auditChainKey(MASTER_KEY), sneaked),
+      })
       .execute();
     expect(await log.verify()).toMatchObject({ ok: false, events: 2, brokenAt: 3, reason: expect.stringContaining('beyond the chain') });
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrustBundle } from '@tessera/core';
+import { openDatabase } from '../src/db/connect.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
@@ -55,6 +56,28 @@ describe.each(DIALECTS)('tessera-center on %s', (dialect) => {
 
   it('audit verify reports an intact chain, the rotation in it', () => {
     expect(run('audit', 'verify')).toMatchObject({ status: 0, stdout: 'The audit chain is intact: 1 event.\n' });
+  });
+
+  it('audit verify names the first broken link with exit 1, and another master key cannot verify the chain', async () => {
+    const handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
+    try {
+      const before = await handle.db.selectFrom('audit_events').select(['seq', 'subject']).where('seq', '=', 1).executeTakeFirstOrThrow();
+      await handle.db.updateTable('audit_events').set({ subject: 'k_forged' }).where('seq', '=', 1).execute();
+      expect(run('audit', 'verify')).toMatchObject({
+        status: 1,
+        stderr: expect.stringContaining('The audit chain is broken at event 1 (0 intact before it): Event 1 was altered'),
+      });
+      await handle.db.updateTable('audit_events').set({ subject: before.subject }).where('seq', '=', 1).execute();
+      const env: NodeJS.ProcessEnv = { ...process.env, TESSERA_MASTER_KEY: Buffer.alloc(32, 7).toString('base64url') };
+      delete env.DATABASE_URL;
+      if (target.databaseUrl) env.DATABASE_URL = target.databaseUrl;
+      const otherKey = spawnSync(BIN, ['--data', target.dataDir, 'audit', 'verify'], { encoding: 'utf8', env, timeout: 30_000 });
+      expect(otherKey.status).toBe(1);
+      expect(otherKey.stderr).toContain('or the master key is not the one it was written with');
+      expect(run('audit', 'verify').status).toBe(0);
+    } finally {
+      await handle.close();
+    }
   });
 
   it('serve starts the HTTP API, answers /health, and stops on SIGTERM', async () => {

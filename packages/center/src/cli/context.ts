@@ -27,7 +27,7 @@ export async function openContext(flags: CenterFlags): Promise<{ config: CenterC
     throw new CliError(`Cannot open the database: ${(error as Error).message}`, EXIT.CONFIG);
   }
   try {
-    const migrated = await migrateToLatest(handle.db as never, handle.dialect);
+    const migrated = await migrateToLatest(handle.db as never, handle.dialect, { masterKey: config.masterKey });
     return { config, handle, migrated };
   } catch (error) {
     await handle.close();

@@ -5,6 +5,7 @@
  */
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { anchorOf, auditChainKey } from '../services/audit-chain.js';
 import type { Dialect } from './connect.js';
 
 function initial(dialect: Dialect): Migration {
@@ -275,7 +276,50 @@ const packages: Migration = {
   },
 };
 
-export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
+/**
+ * The audit chain becomes keyed (HMAC under a key derived from the master key; services/audit-chain.ts). Events
+ * already written keep their SHA-256 hashes and still verify; the head as it is now is anchored with a keyed MAC,
+ * so they cannot be recomputed unnoticed either, and every event from here on is keyed. That needs the master key
+ * when there are events; a database without any has nothing to anchor.
+ */
+function auditKeyed(dialect: Dialect, masterKey: Uint8Array | null): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const work = async (trx: Kysely<unknown>) => {
+        // Locked (PostgreSQL; SQLite's transaction holds the write lock), so no append slips in between.
+        const lock = dialect === 'postgres' ? sql` for update` : sql``;
+        const { rows } = await sql<{ seq: number | string; hash: string }>`select seq, hash from audit_head where id = 1${lock}`.execute(
+          trx,
+        );
+        const head = rows[0];
+        if (!head) throw new Error('the audit_head row is missing');
+        const legacy = Number(head.seq);
+        if (legacy > 0 && !masterKey) {
+          throw new Error(
+            `the audit log holds ${legacy} events to anchor with the master key; run tessera-center migrate or serve, which have it`,
+          );
+        }
+        await trx.schema
+          .alterTable('audit_head')
+          .addColumn('keyed_from', 'bigint', (c) => c.notNull().defaultTo(1))
+          .execute();
+        await trx.schema.alterTable('audit_head').addColumn('anchor', 'text').execute();
+        const anchor = legacy > 0 ? anchorOf(auditChainKey(masterKey!), legacy, head.hash) : null;
+        await sql`update audit_head set keyed_from = ${legacy + 1}, anchor = ${anchor} where id = 1`.execute(trx);
+      };
+      // PostgreSQL runs every migration in a transaction already; SQLite's are not, and this one must be whole.
+      if (dialect === 'postgres') await work(db);
+      else await db.transaction().execute(work);
+    },
+  };
+}
+
+export interface MigrationOptions {
+  /** Needed to key the audit chain of a database that has audit events (0006); the CLI and serve pass it. */
+  masterKey?: Uint8Array;
+}
+
+export function migrator(db: Kysely<unknown>, dialect: Dialect, options: MigrationOptions = {}): Migrator {
   const provider: MigrationProvider = {
     getMigrations: async () => ({
       '0001_initial': initial(dialect),
@@ -283,14 +327,15 @@ export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
       '0003_marketplace': marketplace,
       '0004_expiry_notices': expiryNotices,
       '0005_packages': packages,
+      '0006_audit_keyed': auditKeyed(dialect, options.masterKey ?? null),
     }),
   };
   return new Migrator({ db, provider });
 }
 
 /** Brings the schema up to date; the error names the migration that failed. */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
-  const { error, results } = await migrator(db, dialect).migrateToLatest();
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, options: MigrationOptions = {}): Promise<string[]> {
+  const { error, results } = await migrator(db, dialect, options).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Migration ${failed} failed: ${(error as Error).message}`);

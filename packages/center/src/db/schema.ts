@@ -169,6 +169,10 @@ export interface AuditHeadTable {
   id: number;
   seq: number;
   hash: string;
+  /** The first event with a keyed hash; events before it were written before the upgrade that keyed the chain. */
+  keyed_from: number;
+  /** The keyed MAC over the legacy part's length and last hash (services/audit-chain.ts); null without legacy events. */
+  anchor: string | null;
 }
 
 /** Background jobs claimed by one instance at a time. */

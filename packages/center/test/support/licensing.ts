@@ -62,7 +62,7 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
   const handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
   await migrateToLatest(handle.db as never, dialect);
   const keys = new SigningKeys({ db: handle.db, masterKey, clock });
-  const audit = new AuditLog({ db: handle.db, dialect, clock });
+  const audit = new AuditLog({ db: handle.db, dialect, clock, masterKey });
   const licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
   return {
     target,

@@ -11,7 +11,7 @@ async function withKeys<T>(command: Command, work: (keys: SigningKeys, audit: Au
   try {
     const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock: systemClock });
     await keys.ensureActive();
-    return await work(keys, new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock }));
+    return await work(keys, new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock, masterKey: config.masterKey }));
   } finally {
     await handle.close();
   }

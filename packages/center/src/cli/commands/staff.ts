@@ -23,7 +23,7 @@ export function staffCommand(program: Command): void {
       if (!STAFF_ROLES.includes(options.role as StaffRole))
         throw new CliError(`--role must be one of ${STAFF_ROLES.join(', ')} (got "${options.role}").`, EXIT.USAGE);
       const { config, handle } = await openContext(globals);
-      const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock });
+      const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock, masterKey: config.masterKey });
       const mail = new MailOutbox({
         db: handle.db,
         settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
