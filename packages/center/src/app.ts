@@ -22,6 +22,7 @@ import { JobScheduler } from './jobs/scheduler.js';
 import type { JobTimers } from './jobs/scheduler.js';
 import { Licenses } from './services/licenses.js';
 import { MailOutbox } from './services/mail.js';
+import { PasswordHasher } from './services/passwords.js';
 import { SigningKeys } from './services/signing-keys.js';
 import { SyncService } from './services/sync.js';
 import { LicenseQueries } from './services/license-queries.js';
@@ -96,7 +97,14 @@ const REDACT = [
 
 export async function startCenter(
   config: CenterConfig,
-  options: { clock?: Clock; logger?: Logger; listen?: boolean; jobs?: { periodMs?: number; timers?: JobTimers } } = {},
+  options: {
+    clock?: Clock;
+    logger?: Logger;
+    listen?: boolean;
+    jobs?: { periodMs?: number; timers?: JobTimers };
+    /** The process's password hasher; tests pass one that counts or holds its calls. */
+    passwords?: PasswordHasher;
+  } = {},
 ): Promise<Center> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: 'info', redact: { paths: REDACT, censor: '[redacted]' } });
@@ -120,7 +128,8 @@ export async function startCenter(
     logger,
   });
   const contracts = new Contracts({ db: handle.db, licenses, audit, clock });
-  const accounts = new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl });
+  const passwords = options.passwords ?? new PasswordHasher(config.passwordHashing);
+  const accounts = new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl, passwords });
   const awsApi = new AwsMarketplaceApi(config.aws);
   const now = () => clock.now();
   const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, now);

@@ -41,6 +41,8 @@ export interface CenterConfig {
   /** How often a round of background jobs (mail delivery, renewals, notices) runs (TESSERA_JOB_PERIOD_MS). */
   jobs: { periodMs: number };
   database: DatabaseTimeouts;
+  /** Password hashes (argon2id, 64 MiB each) run at once, and callers waiting for one; more are answered RATE_LIMITED. */
+  passwordHashing: { concurrency: number; queue: number };
 }
 
 /**
@@ -127,6 +129,10 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
     acquireTimeoutMs: readMilliseconds(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', 10_000, [10, 600_000], problems),
     statementTimeoutMs: readMilliseconds(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', 30_000, [10, 3_600_000], problems),
   };
+  const passwordHashing = {
+    concurrency: readWhole(env, 'TESSERA_PASSWORD_HASH_CONCURRENCY', 2, [1, 64], problems),
+    queue: readWhole(env, 'TESSERA_PASSWORD_HASH_QUEUE', 64, [0, 10_000], problems),
+  };
   const aws = readAwsMarketplace(env, problems);
   const packages = readPackages(env, dataDir, problems);
 
@@ -168,6 +174,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       packages,
       jobs,
       database,
+      passwordHashing,
     },
   };
 }
@@ -295,6 +302,15 @@ function readPerMinute(env: NodeJS.ProcessEnv, name: string, fallback: number, p
   const value = Number(text);
   if (/^\d{1,9}$/.test(text) && value >= 1) return value;
   problems.push(`${name} must be a whole number of requests a minute, at least 1 (got "${text}").`);
+  return fallback;
+}
+
+function readWhole(env: NodeJS.ProcessEnv, name: string, fallback: number, [min, max]: [number, number], problems: string[]): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (/^\d{1,9}$/.test(text) && value >= min && value <= max) return value;
+  problems.push(`${name} must be a whole number from ${min} to ${max} (got "${text}").`);
   return fallback;
 }
 

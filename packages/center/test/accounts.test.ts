@@ -1,16 +1,18 @@
 /**
  * Accounts service on each dialect: invitation, registration, activation, login throttling, reset, staff, API
- * tokens; and what is stored (argon2id hashes, token hashes only, no secret in the audit log).
+ * tokens; and what is stored (argon2id hashes, token hashes only, no secret in the audit log). Argon2 runs for
+ * real; the tests count its calls through the hashing the service is given.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { Accounts } from '../src/services/accounts.js';
+import { ACCOUNT_LIMIT, Accounts } from '../src/services/accounts.js';
 import { AuditLog } from '../src/services/audit.js';
 import { MailOutbox } from '../src/services/mail.js';
-import { passwordProblem } from '../src/services/passwords.js';
+import { ARGON2, DEFAULT_HASHING_LIMITS, PasswordHasher, passwordProblem } from '../src/services/passwords.js';
+import type { PasswordWork } from '../src/services/passwords.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
@@ -40,9 +42,26 @@ describe('the password rule', () => {
 describe.each(DIALECTS)('accounts on %s', (dialect) => {
   let target: TestDatabase;
   let handle: DatabaseHandle;
+  /** A second connection pool on PostgreSQL, as another LC instance has; on SQLite instances share the handle. */
+  let other: DatabaseHandle;
   let accounts: Accounts;
+  /** The same accounts as another LC instance sees them: its own pool, its own hasher. */
+  let secondInstance: Accounts;
   let customerId: string;
   const clock = { t: T0, now: () => clock.t };
+  const masterKey = randomBytes(32);
+  /** Real argon2, counted: every hash and verification of both instances. */
+  const calls = { hashes: 0, verifications: 0 };
+  const counted: PasswordWork = {
+    hash: (password) => {
+      calls.hashes++;
+      return ARGON2.hash(password);
+    },
+    verify: (stored, password) => {
+      calls.verifications++;
+      return ARGON2.verify(stored, password);
+    },
+  };
 
   /** The token in the newest queued mail to `to` whose link has `path`. */
   const linkIn = async (to: string, path: string): Promise<string> => {
@@ -58,6 +77,13 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     }
     throw new Error(`no ${path} mail to ${to}`);
   };
+  const throttledEvents = (email: string) =>
+    handle.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'login.throttled')
+      .execute()
+      .then((rows) => rows.filter((row) => (JSON.parse(row.data) as { email: string }).email === email));
   const storedText = async () => {
     const tables = ['users', 'sessions', 'tokens', 'throttle', 'audit_events'] as const;
     const rows = await Promise.all(tables.map((t) => handle.db.selectFrom(t).selectAll().execute()));
@@ -71,18 +97,29 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     return registered.value.userId;
   };
 
+  const instance = (db: DatabaseHandle, name: string) =>
+    new Accounts({
+      db: db.db,
+      mail: new MailOutbox({
+        db: db.db,
+        settings: { smtp: null, from: 'lc@example.com', outboxDir: target.dataDir },
+        clock,
+        instanceId: name,
+      }),
+      audit: new AuditLog({ db: db.db, dialect, clock, masterKey }),
+      clock,
+      publicUrl: `${URL_BASE}/`,
+      passwords: new PasswordHasher(DEFAULT_HASHING_LIMITS, counted),
+    });
+
   beforeAll(async () => {
     target = await createTestDatabase(dialect);
     handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     await migrateToLatest(handle.db as never, handle.dialect);
-    const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock, masterKey: randomBytes(32) });
-    const mail = new MailOutbox({
-      db: handle.db,
-      settings: { smtp: null, from: 'lc@example.com', outboxDir: target.dataDir },
-      clock,
-      instanceId: 't',
-    });
-    accounts = new Accounts({ db: handle.db, mail, audit, clock, publicUrl: `${URL_BASE}/` });
+    // better-sqlite3 waits for a lock synchronously: LC instances on SQLite are separate processes, not two handles.
+    other = dialect === 'postgres' ? openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir }) : handle;
+    accounts = instance(handle, 'lc-1');
+    secondInstance = instance(other, 'lc-2');
     customerId = 'cus_test';
     await handle.db.insertInto('customers').values({ id: customerId, name: 'Acme', created_at: T0 }).execute();
   });
@@ -91,6 +128,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     clock.t += HOUR;
   });
   afterAll(async () => {
+    if (other !== handle) await other?.close();
     await handle?.close();
     await target?.drop();
   });
@@ -195,7 +233,9 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
         detail: 'The email or password is wrong, or the account is not activated yet.',
       });
     }
-    expect(await accounts.login('throttled@example.com', PASSWORD, '10.1.1.1')).toMatchObject({ ok: false, code: 'RATE_LIMITED' });
+    for (let i = 0; i < 4; i++) {
+      expect(await accounts.login('throttled@example.com', PASSWORD, `10.1.1.${i}`)).toMatchObject({ ok: false, code: 'RATE_LIMITED' });
+    }
     clock.t += 15 * MINUTE + 1;
     expect((await accounts.login('throttled@example.com', PASSWORD, '10.1.1.1')).ok).toBe(true);
     const failures = await handle.db
@@ -206,6 +246,65 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       .execute();
     expect(failures).toHaveLength(5);
     expect(JSON.parse(failures[0]!.data)).toEqual({ email: 'throttled@example.com', reason: 'wrong password' });
+    // Four refused attempts, one audit row: the start of the episode.
+    expect((await throttledEvents('throttled@example.com')).map((e) => JSON.parse(e.data))).toEqual([
+      { email: 'throttled@example.com', limit: 'account' },
+    ]);
+  });
+
+  it('counts 200 parallel wrong passwords for one account before hashing: argon2 runs the budget, 5 times, over two instances', async () => {
+    const userId = await customerAccount('flood@example.com');
+    const before = calls.verifications;
+    // From 200 addresses, so only the account's budget holds them back.
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 ? secondInstance : accounts).login('flood@example.com', `wrong-Password-${i}`, `10.9.0.${i}`),
+      ),
+    );
+    expect(calls.verifications - before).toBe(ACCOUNT_LIMIT.max);
+    const codes = answers.map((a) => (a.ok ? 'ok' : a.code));
+    expect(codes.filter((c) => c === 'UNAUTHORIZED')).toHaveLength(ACCOUNT_LIMIT.max);
+    expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(200 - ACCOUNT_LIMIT.max);
+    // The right password too is refused now, and costs no hashing either.
+    expect(await secondInstance.login('flood@example.com', PASSWORD, '10.9.1.1')).toMatchObject({ ok: false, code: 'RATE_LIMITED' });
+    expect(calls.verifications - before).toBe(ACCOUNT_LIMIT.max);
+    const failed = await handle.db
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('subject', '=', userId)
+      .where('action', '=', 'login.failed')
+      .execute();
+    expect(failed).toHaveLength(ACCOUNT_LIMIT.max);
+    expect(await throttledEvents('flood@example.com')).toHaveLength(1);
+    expect(await new AuditLog({ db: handle.db, dialect, clock, masterKey }).verify()).toMatchObject({ ok: true });
+  });
+
+  it('checks a setup or reset link before hashing a password: a made-up, used or expired link costs no argon2', async () => {
+    await customerAccount('linkfirst@example.com');
+    const usedSetup = await linkIn('linkfirst@example.com', 'setup');
+    expect((await accounts.requestReset('linkfirst@example.com')).ok).toBe(true);
+    const reset = await linkIn('linkfirst@example.com', 'reset');
+    const before = calls.hashes;
+    expect(await accounts.register('A'.repeat(43), { name: 'M', password: PASSWORD })).toMatchObject({
+      ok: false,
+      code: 'BAD_REQUEST',
+      detail: expect.stringMatching(/setup link is not valid/),
+    });
+    expect(await accounts.register(usedSetup, { name: 'M', password: PASSWORD })).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/used already/),
+    });
+    expect(await accounts.resetPassword('B'.repeat(43), 'new-Password-99')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/reset link is not valid/),
+    });
+    clock.t += HOUR + 1;
+    expect(await accounts.resetPassword(reset, 'new-Password-99')).toMatchObject({ ok: false, detail: expect.stringMatching(/expired/) });
+    expect(calls.hashes).toBe(before);
+    // A good link is hashed for, once.
+    expect((await accounts.requestReset('linkfirst@example.com')).ok).toBe(true);
+    expect((await accounts.resetPassword(await linkIn('linkfirst@example.com', 'reset'), 'new-Password-99')).ok).toBe(true);
+    expect(calls.hashes).toBe(before + 1);
   });
 
   it('throttles an address after 20 failures in 15 minutes, over any accounts; unknown emails fail the same way', async () => {

@@ -5,8 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Center } from '../src/app.js';
+import { ARGON2, PasswordHasher } from '../src/services/passwords.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { Client, PASSWORD, startTestCenter } from './support/http.js';
@@ -22,6 +23,15 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
   let clock: TestCenter['clock'];
   let log: string[];
   let linkIn: TestCenter['linkIn'];
+  /** Real argon2 that waits while `held` is set: a test holds the hasher's one slot with it. */
+  let held: Promise<void> | null = null;
+  const hasher = new PasswordHasher(
+    { concurrency: 1, queue: 1 },
+    {
+      hash: async (password) => (await held, ARGON2.hash(password)),
+      verify: async (stored, password) => (await held, ARGON2.verify(stored, password)),
+    },
+  );
 
   const invite = async (email: string) => {
     const invited = await center.services.accounts.inviteCustomer(customerId, email, 'staff:test');
@@ -39,7 +49,7 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
   beforeAll(async () => {
     // Behind the real time (the default), as the staff CLI (a separate process) makes its links on the system clock.
     // The log is everything at debug level and unredacted: the test shows secrets never reach the logger at all.
-    tc = await startTestCenter(dialect);
+    tc = await startTestCenter(dialect, {}, undefined, { passwords: hasher });
     ({ target, center, clock, log, linkIn } = tc);
     const created = await center.services.licenses.createCustomer({ name: 'Acme' }, 'staff:test');
     if (!created.ok) throw new Error(created.detail);
@@ -234,6 +244,33 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
     expect(answers.slice(0, 30).every((s) => s === 200)).toBe(true);
     expect(answers[30]).toBe(429);
     expect((await client.post('/v1/auth/activate', { token: 'x' })).status).toBe(429);
+  });
+
+  it('answers 429 RATE_LIMITED at once, hashing nothing, while password hashing is at its cap (one running, one waiting)', async () => {
+    await customer('busy@example.com');
+    let release = () => {};
+    held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const first = new Client(center.url).post('/v1/auth/login', { email: 'busy@example.com', password: PASSWORD });
+      await vi.waitFor(() => expect(hasher.load).toEqual({ running: 1, waiting: 0 }));
+      const second = new Client(center.url).post('/v1/auth/login', { email: 'busy@example.com', password: 'wrong-Password-1' });
+      await vi.waitFor(() => expect(hasher.load).toEqual({ running: 1, waiting: 1 }));
+      const refused = await new Client(center.url).post('/v1/auth/login', { email: 'busy@example.com', password: PASSWORD });
+      expect(refused).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED', message: expect.stringMatching(/busy/) } } });
+      const register = await new Client(center.url).post('/v1/auth/register', {
+        token: await invite('busy2@example.com'),
+        name: 'B',
+        password: PASSWORD,
+      });
+      expect(register).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED' } } });
+      expect(hasher.load).toEqual({ running: 1, waiting: 1 });
+      release();
+      expect((await first).status).toBe(200);
+      expect((await second).status).toBe(401);
+    } finally {
+      held = null;
+      release();
+    }
   });
 
   it('never hands a password, a session id, a CSRF token or an API token to the logger', async () => {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts } from '../src/services/accounts.js';
+import { PasswordHasher } from '../src/services/passwords.js';
 import { ExpiryNotices } from '../src/services/expiry-notices.js';
 import { MailOutbox } from '../src/services/mail.js';
 import { DIALECTS } from './support/databases.js';
@@ -31,7 +32,14 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
   /** A customer with one active user (registered through the real flow) and a license expiring at `expiresAt`. */
   const customerWithLicense = async (email: string, expiresAt: number) => {
     const { licenses } = opened;
-    const accounts = new Accounts({ db: opened.handle.db, mail, audit: opened.audit, clock, publicUrl: 'https://lc.example' });
+    const accounts = new Accounts({
+      db: opened.handle.db,
+      mail,
+      audit: opened.audit,
+      clock,
+      publicUrl: 'https://lc.example',
+      passwords: new PasswordHasher(),
+    });
     const customer = unwrap(await licenses.createCustomer({ name: email }, STAFF));
     unwrap(await accounts.inviteCustomer(customer.id, email, STAFF));
     const setup = await opened.handle.db.selectFrom('mail_outbox').select('text').where('to_address', '=', email).executeTakeFirstOrThrow();

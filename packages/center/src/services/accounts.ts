@@ -13,14 +13,26 @@ import { newId } from '../ids.js';
 import type { AuditLog } from './audit.js';
 import type { MailOutbox } from './mail.js';
 import { textProblem } from './license-rules.js';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { API_TOKEN_PREFIX, consumeOneTimeToken, issueOneTimeToken, newSecret, secretHash, Sessions, STAFF_ROLES } from './sessions.js';
+import { passwordProblem } from './passwords.js';
+import type { PasswordHasher } from './passwords.js';
+import { PasswordLogins } from './password-logins.js';
+import {
+  API_TOKEN_PREFIX,
+  checkOneTimeToken,
+  consumeOneTimeToken,
+  issueOneTimeToken,
+  newSecret,
+  secretHash,
+  Sessions,
+  STAFF_ROLES,
+} from './sessions.js';
 import type { Principal, Session, StaffRole } from './sessions.js';
 import { StaffUsers } from './staff-users.js';
 import { Throttle } from './throttle.js';
 import { Refusal, rollingBack } from './refusal.js';
 
 export type { Principal, Session, StaffRole } from './sessions.js';
+export { ACCOUNT_LIMIT, ADDRESS_LIMIT } from './password-logins.js';
 export type { ApiTokenView, StaffUserView } from './staff-users.js';
 
 export interface UserView {
@@ -37,11 +49,6 @@ export interface LoggedIn {
   session: Session;
 }
 
-const MINUTE = 60_000;
-export const ACCOUNT_LIMIT = { max: 5, windowMs: 15 * MINUTE };
-export const ADDRESS_LIMIT = { max: 20, windowMs: 15 * MINUTE };
-/** The same words whether the email is unknown, the password wrong or the account not active. */
-const LOGIN_FAILED = 'The email or password is wrong, or the account is not activated yet.';
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{1,60}$/;
 
 export class Accounts {
@@ -52,17 +59,35 @@ export class Accounts {
   private readonly mail: MailOutbox;
   private readonly audit: AuditLog;
   private readonly clock: { now(): number };
+  private readonly passwords: PasswordHasher;
+  private readonly logins: PasswordLogins;
   readonly publicUrl: string;
 
-  constructor(options: { db: Kysely<Database>; mail: MailOutbox; audit: AuditLog; clock: { now(): number }; publicUrl: string }) {
+  constructor(options: {
+    db: Kysely<Database>;
+    mail: MailOutbox;
+    audit: AuditLog;
+    clock: { now(): number };
+    publicUrl: string;
+    /** The process's one hasher: every hash and verification shares its cap. */
+    passwords: PasswordHasher;
+  }) {
     this.db = options.db;
     this.mail = options.mail;
     this.audit = options.audit;
     this.clock = options.clock;
+    this.passwords = options.passwords;
     this.publicUrl = options.publicUrl.replace(/\/+$/, '');
     this.sessions = new Sessions({ db: options.db, clock: options.clock });
     this.throttle = new Throttle({ db: options.db, clock: options.clock });
     this.staff = new StaffUsers({ db: options.db, audit: options.audit, clock: options.clock });
+    this.logins = new PasswordLogins({
+      db: options.db,
+      throttle: this.throttle,
+      passwords: options.passwords,
+      sessions: this.sessions,
+      audit: options.audit,
+    });
   }
 
   /**
@@ -97,8 +122,13 @@ export class Accounts {
     if (problem) return fail('BAD_REQUEST', problem);
     if (input.email !== undefined && !normalEmail(input.email))
       return fail('BAD_REQUEST', 'The email must be an address like name@example.com.');
+    // The link before the hash: a made-up link must not cost 64 MiB of argon2.
+    const usable = await checkOneTimeToken(this.db, 'setup', setupToken, this.clock.now());
+    if (!usable.ok) return usable;
     // Hashed before the transaction: the ~40 ms of argon2 should not hold the database's write lock.
-    const passwordHash = await hashPassword(input.password);
+    const hashed = await this.passwords.hash(input.password);
+    if (!hashed.ok) return hashed;
+    const passwordHash = hashed.value;
     // A refusal after the link was consumed rolls the transaction back, so the link still works for a second try.
     return rollingBack(this.db, async (trx) => {
       const token = await consumeOneTimeToken(trx, 'setup', setupToken, this.clock.now());
@@ -158,37 +188,13 @@ export class Accounts {
 
   /**
    * A session for the right email and password of an active account. After 5 failures for an account, or 20 from
-   * an address, within 15 minutes, every attempt is refused (even with the right password) until the window ends.
+   * an address, within 15 minutes, every attempt is refused (even with the right password) until the window ends;
+   * attempts are counted before the password is checked (password-logins.ts).
    */
   async login(email: string, password: string, ip: string): Promise<Result<LoggedIn>> {
     const address = normalEmail(email) ?? email.trim().toLowerCase().slice(0, 320);
-    const accountKey = `login-account:${address}`;
-    const addressKey = `login-address:${ip}`;
-    if ((await this.throttle.exhausted(accountKey, ACCOUNT_LIMIT)) || (await this.throttle.exhausted(addressKey, ADDRESS_LIMIT))) {
-      await this.audit.append({ actor: `address:${ip}`, action: 'login.throttled', subject: 'login', data: { email: address } });
-      return fail('RATE_LIMITED', 'Too many failed logins; wait 15 minutes and try again, or reset the password.');
-    }
-    const user = await this.db.selectFrom('users').selectAll().where('email', '=', address).executeTakeFirst();
-    const passwordRight = await verifyPassword(user?.password_hash ?? null, password);
-    if (!user || !passwordRight || user.status !== 'active') {
-      await this.throttle.hit(accountKey, ACCOUNT_LIMIT);
-      await this.throttle.hit(addressKey, ADDRESS_LIMIT);
-      const reason = !user ? 'unknown email' : !passwordRight ? 'wrong password' : `account ${user.status}`;
-      await this.audit.append({
-        actor: `address:${ip}`,
-        action: 'login.failed',
-        subject: user?.id ?? 'login',
-        data: { email: address, reason },
-      });
-      return fail('UNAUTHORIZED', LOGIN_FAILED);
-    }
-    await this.throttle.clear(accountKey);
-    const session = await this.db.transaction().execute(async (trx) => {
-      const created = await this.sessions.create(user.id, trx);
-      await this.audit.append({ actor: user.id, action: 'login', subject: user.id, data: { address: ip, via: 'password' } }, trx);
-      return created;
-    });
-    return ok({ user: viewOf(user), session });
+    const done = await this.logins.login(address, password, ip);
+    return done.ok ? ok({ user: viewOf(done.value.user), session: done.value.session }) : done;
   }
 
   async logout(sessionId: string): Promise<void> {
@@ -221,7 +227,11 @@ export class Accounts {
   async resetPassword(resetToken: string, newPassword: string): Promise<Result<{ userId: string }>> {
     const problem = passwordProblem(newPassword);
     if (problem) return fail('BAD_REQUEST', problem);
-    const passwordHash = await hashPassword(newPassword);
+    const usable = await checkOneTimeToken(this.db, 'reset', resetToken, this.clock.now());
+    if (!usable.ok) return usable;
+    const hashed = await this.passwords.hash(newPassword);
+    if (!hashed.ok) return hashed;
+    const passwordHash = hashed.value;
     return this.db.transaction().execute(async (trx) => {
       const token = await consumeOneTimeToken(trx, 'reset', resetToken, this.clock.now());
       if (!token.ok) return token;

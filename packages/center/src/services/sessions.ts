@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Failure, Result } from '@tessera/core';
 import type { Database, TokensTable, UsersTable } from '../db/schema.js';
 import { newId } from '../ids.js';
 
@@ -124,6 +124,21 @@ export async function issueOneTimeToken(
   return { id, link: `${publicUrl}/${LINK_PATH[kind]}#token=${secret}` };
 }
 
+/**
+ * Whether a one-time token could be used now (exists, of this kind, unused, not expired), without using it:
+ * checked before work that costs (hashing a password), so a made-up link costs one indexed read. Only
+ * consumeOneTimeToken decides, in the transaction of the change.
+ */
+export async function checkOneTimeToken(db: Kysely<Database>, kind: OneTimeKind, secret: string, now: number): Promise<Result<null>> {
+  const row = await db
+    .selectFrom('tokens')
+    .select(['used_at', 'expires_at'])
+    .where('hash', '=', secretHash(secret))
+    .where('kind', '=', kind)
+    .executeTakeFirst();
+  return row && row.used_at === null && row.expires_at !== null && row.expires_at > now ? ok(null) : unusable(kind, row);
+}
+
 /** Marks a one-time token used, once: the update's condition decides between two concurrent uses. */
 export async function consumeOneTimeToken(
   trx: Transaction<Database>,
@@ -148,6 +163,11 @@ export async function consumeOneTimeToken(
     .where('hash', '=', hash)
     .where('kind', '=', kind)
     .executeTakeFirst();
+  return unusable(kind, row);
+}
+
+/** Why a one-time link cannot be used (none like it, used, expired), in the words its user is shown. */
+function unusable(kind: OneTimeKind, row: { used_at: number | null } | undefined): Failure {
   const what = `This ${kind === 'login' ? 'login' : kind} link`;
   if (!row) return fail('BAD_REQUEST', `${what} is not valid; check that it was copied whole, or ask for a new one.`);
   if (row.used_at !== null) return fail('BAD_REQUEST', `${what} was used already; ask for a new one.`);

@@ -1,6 +1,7 @@
 /**
  * Counters per key (an account, an address) per fixed window, in the `throttle` table so every LC instance
- * counts together. One upsert per hit: the window restarts once it has run out.
+ * counts together. One upsert per hit: the window restarts once it has run out. A hit is counted and its new count
+ * returned in one statement, so callers that decide on that count (login) cannot all slip through at once.
  */
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
@@ -53,6 +54,17 @@ export class Throttle {
   /** Counts one more and tells whether the key is still within its limit. */
   async allow(key: string, limit: Limit): Promise<boolean> {
     return (await this.hit(key, limit)) <= limit.max;
+  }
+
+  /** Gives back one hit of the current window (an attempt that turned out not to count), never below 0. */
+  async release(key: string, limit: Limit): Promise<void> {
+    await this.db
+      .updateTable('throttle')
+      .set({ count: sql<number>`count - 1` })
+      .where('key', '=', keyOf(key))
+      .where('count', '>', 0)
+      .where('window_start', '>', this.clock.now() - limit.windowMs)
+      .execute();
   }
 
   async clear(key: string): Promise<void> {

@@ -12,6 +12,7 @@ import { startCenter } from '../../src/app.js';
 import type { Center } from '../../src/app.js';
 import type { JobTimers } from '../../src/jobs/scheduler.js';
 import type { StaffRole } from '../../src/services/accounts.js';
+import type { PasswordHasher } from '../../src/services/passwords.js';
 import type { Dialect } from '../../src/db/connect.js';
 import { createTestDatabase } from './databases.js';
 import { linkIn as linkInMails, readMail } from './smtp.js';
@@ -101,6 +102,7 @@ export async function startTestCenter(
   dialect: Dialect,
   env: Record<string, string> = {},
   start = Date.now() - 12 * 3_600_000,
+  options: { passwords?: PasswordHasher } = {},
 ): Promise<TestCenter> {
   const target = await createTestDatabase(dialect);
   const loaded = loadCenterConfig(
@@ -117,7 +119,12 @@ export async function startTestCenter(
   });
   const clock = { t: start, now: () => clock.t };
   // Background rounds run when a test says so (center.jobs.runOnce()), never on a timer behind its back.
-  const center = await startCenter(loaded.config, { clock, logger: pino({ level: 'debug' }, sink), jobs: { timers: NO_TIMER } });
+  const center = await startCenter(loaded.config, {
+    clock,
+    logger: pino({ level: 'debug' }, sink),
+    jobs: { timers: NO_TIMER },
+    ...(options.passwords ? { passwords: options.passwords } : {}),
+  });
   const seen = new Set<string>();
   const inbox: ReceivedMail[] = [];
 

@@ -6,6 +6,7 @@ import { Accounts } from '../../services/accounts.js';
 import type { StaffRole } from '../../services/accounts.js';
 import { AuditLog } from '../../services/audit.js';
 import { MailOutbox } from '../../services/mail.js';
+import { PasswordHasher } from '../../services/passwords.js';
 import { STAFF_ROLES } from '../../services/sessions.js';
 import { CliError, EXIT, openContext } from '../context.js';
 
@@ -31,7 +32,8 @@ export function staffCommand(program: Command): void {
         instanceId: config.instanceId,
       });
       try {
-        const accounts = new Accounts({ db: handle.db, mail, audit, clock: systemClock, publicUrl: config.publicUrl });
+        const passwords = new PasswordHasher(config.passwordHashing);
+        const accounts = new Accounts({ db: handle.db, mail, audit, clock: systemClock, publicUrl: config.publicUrl, passwords });
         const created = await accounts.createStaff(options.email, options.role as StaffRole, 'cli', {
           apiToken: options.apiToken === true,
           ...(options.name ? { name: options.name } : {}),
