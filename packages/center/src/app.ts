@@ -178,7 +178,11 @@ export async function startCenter(
     marketplaceNotifications: new MarketplaceNotifications({
       db: handle.db,
       api: awsApi,
-      verifier: new SnsVerifier({ certUrlPattern: config.aws.certUrlPattern }),
+      verifier: new SnsVerifier({
+        certUrlPattern: config.aws.certUrlPattern,
+        endpoint: config.aws.endpoint,
+        allowSha1: config.aws.allowSha1,
+      }),
       contracts,
       licenses,
       audit,

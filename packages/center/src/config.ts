@@ -81,8 +81,13 @@ export interface AwsMarketplaceConfig {
   endpoint: string | null;
   /** By AWS product code. Empty: marketplace registration answers that no product is configured. */
   products: Record<string, MarketplaceProduct>;
-  /** SNS signing certificates are fetched only from URLs matching this. */
+  /**
+   * SNS signing certificates and SubscribeURLs are fetched only from URLs matching this, and only from SNS's own
+   * hosts (https://sns.<region>.amazonaws.com[.cn]) or the origin of `endpoint` (sns-messages.ts).
+   */
   certUrlPattern: RegExp;
+  /** Accept SignatureVersion 1 (SHA1withRSA) notifications too (TESSERA_SNS_ALLOW_SHA1); version 2 always. */
+  allowSha1: boolean;
   /** Notifications are accepted only from topics matching this (AWS Marketplace's own by default). */
   topicPattern: RegExp;
   /** Where a marketplace customer's RENEW leads: their subscriptions on AWS Marketplace (TESSERA_AWS_MARKETPLACE_RENEW_URL). */
@@ -246,6 +251,7 @@ function readAwsMarketplace(env: NodeJS.ProcessEnv, problems: string[]): AwsMark
     endpoint,
     products: readMarketplaceProducts(env.TESSERA_AWS_MARKETPLACE_PRODUCTS, problems),
     certUrlPattern: pattern('TESSERA_SNS_CERT_URL_PATTERN', DEFAULT_CERT_URL_PATTERN),
+    allowSha1: readSwitch(env, 'TESSERA_SNS_ALLOW_SHA1', problems),
     topicPattern: pattern('TESSERA_SNS_TOPIC_PATTERN', DEFAULT_TOPIC_PATTERN),
     renewUrl: readRenewUrl(env.TESSERA_AWS_MARKETPLACE_RENEW_URL, problems),
   };
@@ -312,6 +318,15 @@ function readWhole(env: NodeJS.ProcessEnv, name: string, fallback: number, [min,
   if (/^\d{1,9}$/.test(text) && value >= min && value <= max) return value;
   problems.push(`${name} must be a whole number from ${min} to ${max} (got "${text}").`);
   return fallback;
+}
+
+/** true or false; unset is false. */
+function readSwitch(env: NodeJS.ProcessEnv, name: string, problems: string[]): boolean {
+  const text = env[name]?.trim().toLowerCase();
+  if (!text || text === 'false') return false;
+  if (text === 'true') return true;
+  problems.push(`${name} must be true or false (got "${env[name]!.trim()}").`);
+  return false;
 }
 
 function readMilliseconds(

@@ -16,21 +16,41 @@ const BUYER = { customerIdentifier: 'CUST0001', accountId: '111122223333', produ
 describe('SNS signatures', () => {
   let aws: FakeAws;
   let verifier: SnsVerifier;
+  /** The fake's own address, trusted as an AWS endpoint (TESSERA_AWS_ENDPOINT) and by the pattern, as in the tests of the whole flow. */
+  const trustingTheFake = (allowSha1: boolean) =>
+    new SnsVerifier({ certUrlPattern: new RegExp(`^${aws.url.replace(/[.]/g, '\\.')}/`), endpoint: aws.url, allowSha1 });
 
   beforeAll(async () => {
     aws = await new FakeAws().start();
-    verifier = new SnsVerifier({ certUrlPattern: new RegExp(`^${aws.url.replace(/[.]/g, '\\.')}/`) });
+    verifier = trustingTheFake(true);
   });
   afterAll(async () => {
     await aws?.close();
   });
 
-  it('accepts both signature versions of both signed message types, and fetches the certificate once', async () => {
+  it('accepts both signature versions of both signed message types when SHA1 is allowed, and fetches the certificate once', async () => {
     for (const version of ['1', '2'] as const) {
       expect((await verifier.verify(aws.notification('entitlement-updated', BUYER, { version }) as unknown as SnsMessage)).ok).toBe(true);
       expect((await verifier.verify(aws.subscriptionConfirmation({ version }) as unknown as SnsMessage)).ok).toBe(true);
     }
     expect(aws.certFetches).toBe(1);
+  });
+
+  it('refuses SignatureVersion 1 (SHA1) unless it is allowed, before fetching anything; version 2 always verifies', async () => {
+    const strict = trustingTheFake(false);
+    const before = aws.certFetches;
+    for (const message of [
+      aws.notification('entitlement-updated', BUYER, { version: '1' }),
+      aws.subscriptionConfirmation({ version: '1' }),
+    ]) {
+      expect(await strict.verify(message as unknown as SnsMessage)).toMatchObject({
+        ok: false,
+        code: 'SIGNATURE_INVALID',
+        detail: expect.stringContaining('TESSERA_SNS_ALLOW_SHA1'),
+      });
+    }
+    expect(aws.certFetches).toBe(before);
+    expect((await strict.verify(aws.notification('entitlement-updated', BUYER) as unknown as SnsMessage)).ok).toBe(true);
   });
 
   it('refuses a message with any signed field changed', async () => {
@@ -50,25 +70,67 @@ describe('SNS signatures', () => {
     expect((await verifier.verify({ ...notification, SignatureVersion: '3' })).ok).toBe(false);
   });
 
-  it('never fetches a certificate from an untrusted URL', async () => {
+  it('never fetches a certificate from anything but an SNS certificate address', async () => {
     const before = aws.certFetches;
     for (const url of [
       'https://sns.us-east-1.amazonaws.com.evil.example/x.pem',
       'http://169.254.169.254/latest/meta-data',
       'file:///etc/passwd',
+      // The trusted address, but not an SNS certificate's path.
+      `${aws.url}/cert.pem`,
+      `${aws.url}/SimpleNotificationService-notahex.pem`,
+      `${aws.url}/SimpleNotificationService-0123abcd.pem?redirect=https://evil.example`,
+      `${aws.url}/SimpleNotificationService-0123abcd.pem/../../x.pem`,
+      // SNS's own, but not matching this run's pattern: the pattern narrows.
+      'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123abcd.pem',
+      'not a url',
     ]) {
       const verdict = await verifier.verify({
         ...(aws.notification('entitlement-updated', BUYER) as unknown as SnsMessage),
         SigningCertURL: url,
       });
-      expect(verdict.ok ? 'ok' : verdict.code).toBe('BAD_REQUEST');
+      expect(verdict.ok ? 'ok' : verdict.code, url).toBe('BAD_REQUEST');
     }
     expect(aws.certFetches).toBe(before);
-    const production = new SnsVerifier({ certUrlPattern: new RegExp(loadDefaults().certUrlPattern) });
-    expect(production.trusted('https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem')).toBe(true);
-    expect(production.trusted('https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem')).toBe(true);
-    expect(production.trusted('https://sns.us-east-1.amazonaws.com.evil.example/x.pem')).toBe(false);
-    expect(production.trusted('http://sns.us-east-1.amazonaws.com/x.pem')).toBe(false);
+  });
+
+  it('trusts by default only https://sns.<region>.amazonaws.com[.cn]/SimpleNotificationService-<hex>.pem, whatever the pattern allows', () => {
+    const aws = loadDefaults();
+    const production = new SnsVerifier({ certUrlPattern: aws.certUrlPattern, endpoint: null, allowSha1: aws.allowSha1 });
+    // A pattern widened by mistake widens nothing.
+    const widened = new SnsVerifier({ certUrlPattern: /.*/, endpoint: null, allowSha1: false });
+    const good = [
+      'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem',
+      'https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc0.pem',
+      'https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-ABC0.pem',
+    ];
+    const bad = [
+      'https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-abc0.pem',
+      'http://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc0.pem',
+      'https://sns.us-east-1.amazonaws.com:8443/SimpleNotificationService-abc0.pem',
+      'https://user@sns.us-east-1.amazonaws.com/SimpleNotificationService-abc0.pem',
+      'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc0.pem#x',
+      'https://sns.us-east-1.amazonaws.com/x.pem',
+      'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc0.pem/../x.pem',
+      'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc0.pem?x=1',
+      'https://sns.amazonaws.com/SimpleNotificationService-abc0.pem',
+      'https://s3.us-east-1.amazonaws.com/SimpleNotificationService-abc0.pem',
+      'https://evil.example/SimpleNotificationService-abc0.pem',
+    ];
+    for (const url of good) expect([production.trustedCertUrl(url), widened.trustedCertUrl(url)], url).toEqual([true, true]);
+    for (const url of bad) expect([production.trustedCertUrl(url), widened.trustedCertUrl(url)], url).toEqual([false, false]);
+    expect(aws.allowSha1).toBe(false);
+    const subscribe =
+      'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A1%3At&Token=abc';
+    expect(production.trustedSubscribeUrl(subscribe)).toBe(true);
+    for (const url of [
+      subscribe.replace('ConfirmSubscription', 'Unsubscribe'),
+      subscribe.replace('.com/?', '.com/x?'),
+      subscribe.replace('sns.us-east-1.amazonaws.com', 'sns.us-east-1.amazonaws.com.evil.example'),
+      subscribe.replace('https:', 'http:'),
+    ]) {
+      expect(widened.trustedSubscribeUrl(url), url).toBe(false);
+    }
   });
 });
 
@@ -122,6 +184,18 @@ describe('AWS Marketplace configuration', () => {
       expect(problems.some((p) => p.includes(name))).toBe(true);
     }
     expect(loadCenterConfig({ port: '0' }, { TESSERA_AWS_MARKETPLACE_PRODUCTS: 'not json', TESSERA_MASTER_KEY: 'x' }).ok).toBe(false);
+  });
+
+  it('reads TESSERA_SNS_ALLOW_SHA1 as true or false, and names anything else', () => {
+    const key = { TESSERA_MASTER_KEY: Buffer.alloc(32, 1).toString('base64url') };
+    const sha1 = (value: string) => {
+      const loaded = loadCenterConfig({ port: '0' }, { ...key, TESSERA_SNS_ALLOW_SHA1: value });
+      return loaded.ok ? loaded.config.aws.allowSha1 : loaded.problems;
+    };
+    expect(sha1('true')).toBe(true);
+    expect(sha1('false')).toBe(false);
+    expect(sha1('')).toBe(false);
+    expect(sha1('yes')).toEqual(['TESSERA_SNS_ALLOW_SHA1 must be true or false (got "yes").']);
   });
 
   it('defaults to AWS: us-east-1, its endpoints, SNS certificates and the Marketplace topics', () => {

@@ -95,6 +95,8 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
         [PRODUCT_CODE]: { product: 'graphdb', dimensions: { query_nodes: 'query', storage_nodes: 'storage' } },
       }),
       TESSERA_SNS_CERT_URL_PATTERN: `^${aws.url.replace(/[.]/g, '\\.')}/`,
+      // One notification below is signed the SHA1 way, which is accepted only when allowed.
+      TESSERA_SNS_ALLOW_SHA1: 'true',
     });
     const product = await tc.center.services.licenses.createProduct(
       { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: [], features: [] },
@@ -281,6 +283,9 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
     expect((await deliver(badSignature)).body.error.code).toBe('SIGNATURE_INVALID');
     const elsewhere = aws.notification('entitlement-updated', buyer, { certUrl: 'https://sns.evil.example/cert.pem' });
     expect(await deliver(elsewhere)).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+    // On the trusted address, but not an SNS certificate's path.
+    const notACertificate = aws.notification('entitlement-updated', buyer, { certUrl: `${aws.url}/cert.pem` });
+    expect(await deliver(notACertificate)).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
     const otherTopic = aws.notification('entitlement-updated', buyer, {
       topic: 'arn:aws:sns:us-east-1:999999999999:aws-mp-entitlement-notification-x',
     });

@@ -106,8 +106,11 @@ export class MarketplaceNotifications {
   /** Confirms the subscription by GETting SubscribeURL (only an SNS address) and records the message. */
   private async confirm(message: SnsMessage): Promise<Result<{ outcome: Outcome }>> {
     const url = message.SubscribeURL;
-    if (!url || !this.options.verifier.trusted(url))
-      return fail('BAD_REQUEST', 'SubscribeURL is not an SNS address trusted here (TESSERA_SNS_CERT_URL_PATTERN).');
+    if (!url || !this.options.verifier.trustedSubscribeUrl(url))
+      return fail(
+        'BAD_REQUEST',
+        "SubscribeURL is not SNS's ConfirmSubscription address (https://sns.<region>.amazonaws.com/?Action=ConfirmSubscription…).",
+      );
     try {
       const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(5_000) });
       await response.arrayBuffer();

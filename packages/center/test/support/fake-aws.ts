@@ -16,6 +16,9 @@ import { join } from 'node:path';
 export const MARKETPLACE_TOPIC = 'arn:aws:sns:us-east-1:287250355862:aws-mp-entitlement-notification-prodtest0001';
 export const SUBSCRIPTION_TOPIC = 'arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-prodtest0001';
 
+/** Named as SNS names its certificates: SimpleNotificationService-<hex>.pem. */
+const CERT_FILE = 'SimpleNotificationService-0123456789abcdef0123456789abcdef.pem';
+
 export interface Buyer {
   customerIdentifier: string;
   accountId: string;
@@ -92,7 +95,7 @@ export class FakeAws {
   }
 
   get certUrl(): string {
-    return `${this.url}/SimpleNotificationService-test.pem`;
+    return `${this.url}/${CERT_FILE}`;
   }
 
   close(): Promise<void> {
@@ -129,7 +132,7 @@ export class FakeAws {
         Message: `You have chosen to subscribe to the topic ${topic}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
         SubscribeURL: `${this.url}/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topic)}&Token=${token}`,
         Timestamp: new Date().toISOString(),
-        SignatureVersion: options.version ?? '1',
+        SignatureVersion: options.version ?? '2',
         SigningCertURL: this.certUrl,
       },
       ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'],
@@ -149,7 +152,7 @@ export class FakeAws {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const url = new URL(request.url ?? '/', this.url);
-    if (request.method === 'GET' && url.pathname === '/SimpleNotificationService-test.pem') {
+    if (request.method === 'GET' && url.pathname === `/${CERT_FILE}`) {
       this.certFetches++;
       response.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(this.certPem);
       return;
