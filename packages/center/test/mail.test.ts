@@ -10,6 +10,7 @@ import { migrateToLatest } from '../src/db/migrations.js';
 import { MailOutbox } from '../src/services/mail.js';
 import type { MailSettings } from '../src/services/mail.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
+import { readMail } from './support/smtp.js';
 import type { TestDatabase } from './support/databases.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -311,6 +312,39 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
     });
     expect((await rows()).map((r) => r.id)).toEqual([id]);
     expect(await mail.deliver()).toEqual({ sent: 1, failed: 0, retried: 0 });
+  });
+
+  it("keeps no live secret in a sent mail's stored text; a mail not sent keeps its links, to deliver them", async () => {
+    const text = [
+      'Choose your password: https://lc.example/setup#token=Qm9vbXRva2VuMTIzNDU2Nzg5MDEy_-x',
+      'Download: https://lc.example/downloads/pkg_1?expires=1900000000&sig=c2lnbmF0dXJlLWZvci10aGUtbGluaw',
+      'API token: tsk_dG9rZW4tZm9yLWF1dG9tYXRpb24',
+      'Your license: https://lc.example/licenses/lic_1#downloads',
+    ].join('\n');
+    const mail = outbox(smtpSettings(receiver.port));
+    const sent = await mail.enqueue({ to: 'ada@customer.example', subject: 'Links', text });
+    expect(await mail.deliver()).toEqual({ sent: 1, failed: 0, retried: 0 });
+    // Delivered whole...
+    expect((await readMail(Buffer.from(receiver.received[0]!.data))).text.trim()).toBe(text);
+    // ...and stored without its secrets, in the update that marked it sent.
+    expect((await rows()).find((r) => r.id === sent)).toMatchObject({
+      status: 'sent',
+      text: [
+        'Choose your password: https://lc.example/setup#token=[removed-once-sent]',
+        'Download: https://lc.example/downloads/pkg_1?expires=1900000000&sig=[removed-once-sent]',
+        'API token: tsk_[removed-once-sent]',
+        'Your license: https://lc.example/licenses/lic_1#downloads',
+      ].join('\n'),
+    });
+
+    // Not sent (the server is down), then given up: the text stays as it was, every time.
+    await receiver.stop();
+    const unsent = await mail.enqueue({ to: 'bob@customer.example', subject: 'Links', text });
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await mail.deliver();
+      expect((await rows()).find((r) => r.id === unsent)).toMatchObject({ status: attempt < 5 ? 'pending' : 'failed', text });
+      clock.t += 3 * HOUR;
+    }
   });
 
   it('keeps a subject on one header line', async () => {

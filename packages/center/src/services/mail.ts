@@ -2,6 +2,8 @@
  * The License Center's outgoing mail: queued in the database (in the same transaction as the change it reports)
  * and delivered by whichever instance claims it, so a mail is neither lost with a process nor sent twice by two.
  * Without an SMTP server configured (the quickstart), mails are written as .eml files to a folder instead.
+ * Once a mail is sent, its stored text keeps no live secret (withoutSecrets); a mail not sent yet keeps them, as it
+ * must still be delivered.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -150,7 +152,15 @@ export class MailOutbox {
       try {
         await this.db
           .updateTable('mail_outbox')
-          .set({ status: 'sent', sent_at: this.clock.now(), claimed_by: null, claimed_until: null, last_error: null })
+          .set({
+            status: 'sent',
+            sent_at: this.clock.now(),
+            claimed_by: null,
+            claimed_until: null,
+            last_error: null,
+            // In the update that marks it sent: a copy of the database never holds a sent mail's working link.
+            text: withoutSecrets(mail.text),
+          })
           .where('id', '=', mail.id)
           .execute();
         counts.sent++;
@@ -279,6 +289,19 @@ export class MailOutbox {
       // The claim runs out by itself.
     }
   }
+}
+
+const REMOVED = '[removed-once-sent]';
+
+/**
+ * A mail's text without the secrets links carry: one-time link tokens (`#token=…`, sessions.ts), download link
+ * signatures (`sig=…`, download-links.ts) and API tokens (`tsk_…`).
+ */
+export function withoutSecrets(text: string): string {
+  return text
+    .replace(/#token=[^\s&]+/g, `#token=${REMOVED}`)
+    .replace(/([?&]sig=)[^\s&#]+/g, `$1${REMOVED}`)
+    .replace(/\btsk_[A-Za-z0-9_-]+/g, `tsk_${REMOVED}`);
 }
 
 function domainOf(address: string): string {
