@@ -217,14 +217,17 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
       host: { hostname: 'graph-01', os: 'linux x64' },
       reportedAt: T0 + 5000,
     });
+    // The customer sees who as a word: usr_c is no user of theirs, so to them it is the vendor, like STAFF.
     expect(details.history.map((h) => [h.kind, h.serial, h.actor])).toEqual([
-      ['mode', 3, 'usr_c'],
-      ['bound', 2, 'usr_c'],
-      ['created', 1, STAFF],
+      ['mode', 3, 'vendor'],
+      ['bound', 2, 'vendor'],
+      ['created', 1, 'vendor'],
     ]);
     expect(details.history[1]!.detail).toMatchObject({ lmid: lm.lmid });
-    // Staff see it too; another customer, or no such license, is NOT_FOUND alike.
-    expect(unwrap(await queries.details(license.id, { customerId: null })).basic.id).toBe(license.id);
+    // Staff see it too, with who did what; another customer, or no such license, is NOT_FOUND alike.
+    const staffView = unwrap(await queries.details(license.id, { customerId: null }));
+    expect(staffView.basic.id).toBe(license.id);
+    expect(staffView.history.map((h) => h.actor)).toEqual(['usr_c', 'usr_c', STAFF]);
     expect(await queries.details(license.id, { customerId: otherCustomerId })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     expect(await queries.details('lic_nope', { customerId: null })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     clock.at = T0;

@@ -11,6 +11,8 @@ import type { Database } from '../db/schema.js';
 import { licenseState } from './license-rules.js';
 import type { LicenseState } from './license-rules.js';
 import { onlineKeyFor } from './online-keys.js';
+import { customerHistoryEntry } from './license-views.js';
+import type { LicenseHistoryEntry } from './license-views.js';
 
 export interface LicenseCard {
   id: string;
@@ -64,8 +66,8 @@ export interface LicenseDetails {
     host: { hostname: string; os: string };
     reportedAt: number;
   } | null;
-  /** Newest first, at most HISTORY_LIMIT. */
-  history: { at: number; kind: string; serial: number; actor: string; detail: Record<string, unknown> }[];
+  /** Newest first, at most HISTORY_LIMIT; as the customer sees it on their routes (license-views.ts). */
+  history: LicenseHistoryEntry[];
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -111,7 +113,10 @@ export class LicenseQueries {
     return ok({ items, nextCursor: last ? encodeCursor({ createdAt: Number(last.created_at), id: last.id }) : null });
   }
 
-  /** The details page. A license of another customer is NOT_FOUND, as one that does not exist. */
+  /**
+   * The details page: for staff with `customerId` null, for a customer with theirs. A license of another customer
+   * is NOT_FOUND, as one that does not exist.
+   */
   async details(licenseId: string, scope: { customerId: string | null }): Promise<Result<LicenseDetails>> {
     const row = await detailsQuery(this.db, licenseId, scope.customerId).executeTakeFirst();
     if (!row) return fail('NOT_FOUND', `There is no license ${licenseId}.`);
@@ -173,14 +178,30 @@ export class LicenseQueries {
               host: JSON.parse(row.usageHost!) as { hostname: string; os: string },
               reportedAt: Number(row.usageReportedAt),
             },
-      history: history.map((h) => ({
-        at: Number(h.at),
-        kind: h.kind,
-        serial: h.serial,
-        actor: h.actor,
-        detail: JSON.parse(h.detail) as Record<string, unknown>,
-      })),
+      history: await this.historyFor(history, scope.customerId),
     });
+  }
+
+  /** History rows as staff see them, or as the customer does (no staff ids, no internal reasons). */
+  private async historyFor(
+    rows: { at: number; kind: string; serial: number; actor: string; detail: string }[],
+    customerId: string | null,
+  ): Promise<LicenseHistoryEntry[]> {
+    const entries = rows.map((h) => ({
+      at: Number(h.at),
+      kind: h.kind,
+      serial: h.serial,
+      actor: h.actor,
+      detail: JSON.parse(h.detail) as Record<string, unknown>,
+    }));
+    if (customerId === null) return entries;
+    const actors = [...new Set(entries.map((e) => e.actor))].filter((a) => a.startsWith('usr_'));
+    const own =
+      actors.length === 0
+        ? []
+        : await this.db.selectFrom('users').select('id').where('id', 'in', actors).where('customer_id', '=', customerId).execute();
+    const ownUsers = new Set(own.map((u) => u.id));
+    return entries.map((entry) => customerHistoryEntry(entry, ownUsers));
   }
 }
 

@@ -56,3 +56,32 @@ export function licenseViewOf(row: Selectable<LicensesTable>, masterKey: Uint8Ar
     updatedAt: row.updated_at,
   };
 }
+
+/** One change in a license's history, newest first on the details page. */
+export interface LicenseHistoryEntry {
+  at: number;
+  kind: string;
+  serial: number;
+  /** Staff see who (a user id, marketplace:aws, job:…); customers see customer, vendor, marketplace or system. */
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+/** The facts of a change a customer is shown; anything else (reasons staff gave, message ids, new fields) is staff's. */
+const CUSTOMER_DETAIL = new Set(['lmid', 'previous', 'mode', 'months', 'expiresAt', 'nodes', 'added', 'limits', 'features', 'status']);
+
+/**
+ * A change as its customer sees it: who did it as a word, never a staff member's id, and only the facts of the
+ * change, never the internal reason or note that came with it.
+ */
+export function customerHistoryEntry(entry: LicenseHistoryEntry, ownUsers: ReadonlySet<string>): LicenseHistoryEntry {
+  const actor = ownUsers.has(entry.actor)
+    ? 'customer'
+    : entry.actor.startsWith('marketplace:')
+      ? 'marketplace'
+      : entry.actor === 'system' || entry.actor.startsWith('job:')
+        ? 'system'
+        : 'vendor';
+  const detail = Object.fromEntries(Object.entries(entry.detail).filter(([name]) => CUSTOMER_DETAIL.has(name)));
+  return { at: entry.at, kind: entry.kind, serial: entry.serial, actor, detail };
+}
