@@ -103,7 +103,8 @@ export async function startCenter(dataDir: string): Promise<LicenseCenter> {
   const started = await startProgram(
     [LC_BIN, '--data', dataDir, 'serve', '--host', '127.0.0.1', '--port', '0'],
     /serving on (http:\/\/127\.0\.0\.1:\d+)/,
-    baseEnv(),
+    // Background jobs every 200 ms: a mail is in the outbox folder within a second, not after up to 5 s.
+    { ...baseEnv(), TESSERA_JOB_PERIOD_MS: '200' },
     'the License Center',
   );
   return { url: started.match[1]!, dataDir, stop: () => stopChild(started.child, started.exited) };
@@ -111,25 +112,29 @@ export async function startCenter(dataDir: string): Promise<LicenseCenter> {
 
 /**
  * The newest mail to `to` with a link to `path` (setup, activate, ...), read from the License Center's outbox
- * folder (.eml files, where mail goes when no SMTP server is configured). The server delivers every 5 s.
+ * folder (.eml files, where mail goes when no SMTP server is configured). The server delivers every 200 ms here.
  */
 export async function linkInMail(dataDir: string, to: string, path: string): Promise<string> {
   const dir = join(dataDir, 'outbox');
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 20_000;
   const pattern = new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`);
   while (Date.now() < deadline) {
     const files = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.eml')) : [];
     for (const file of files.sort().reverse()) {
       const raw = readFileSync(join(dir, file), 'utf8');
       if (/^To: (.*)$/m.exec(raw)?.[1]?.trim() !== to) continue;
-      // Mail bodies are quoted-printable: long lines are cut with "=" and "=" itself is written "=3D".
-      const text = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      // A body with a line over 76 characters is quoted-printable (long lines cut with "=", "=" written "=3D"); a
+      // body of short lines is 7bit and taken as it is: decoding "=XX" there would turn "#token=12…" into garbage.
+      const qp = /^content-transfer-encoding: quoted-printable/im.test(raw);
+      const text = qp
+        ? raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+        : raw;
       const match = pattern.exec(text);
       if (match) return match[1]!;
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`no mail to ${to} with a /${path} link arrived within 60 s`);
+  throw new Error(`no mail to ${to} with a /${path} link arrived within 20 s`);
 }
 
 export interface LicenseManager {
