@@ -25,6 +25,7 @@ describe.each(DIALECTS)('storage on %s', (dialect) => {
       '0003_marketplace',
       '0004_expiry_notices',
       '0005_packages',
+      '0007_trust_roots',
     ]);
     const other = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     expect(await migrateToLatest(other.db as never, dialect)).toEqual([]);

@@ -275,6 +275,22 @@ const packages: Migration = {
   },
 };
 
+/** The vendor's root keys (trust rooted in the product): the active one signs trust bundles; a next one awaits a rotation. */
+const trustRoots: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('root_keys')
+      .addColumn('kid', 'text', (c) => c.primaryKey())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('private_key_enc', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('activated_at', 'bigint')
+      .addColumn('retired_at', 'bigint')
+      .execute();
+  },
+};
+
 export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
   const provider: MigrationProvider = {
     getMigrations: async () => ({
@@ -283,6 +299,7 @@ export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
       '0003_marketplace': marketplace,
       '0004_expiry_notices': expiryNotices,
       '0005_packages': packages,
+      '0007_trust_roots': trustRoots,
     }),
   };
   return new Migrator({ db, provider });
