@@ -70,7 +70,7 @@ describe.each(DIALECTS)('tessera-center on %s', (dialect) => {
     const next = run('trust-root', 'next');
     const nextKid = /^Next root (r[0-9A-Z]{12}):/.exec(next.stdout)?.[1];
     expect(nextKid).toBeDefined();
-    expect(run('trust-root').stdout).toMatch(/export const TESSERA_ROOT = \[\n  'tessera-root:[^']+',\n  'tessera-root:[^']+',\n\];/);
+    expect(run('trust-root').stdout).toMatch(/export const TESSERA_ROOT = \[\n {2}'tessera-root:[^']+',\n {2}'tessera-root:[^']+',\n\];/);
     expect(run('trust-root', 'activate', 'rNOSUCHROOT00')).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/no root key rNOSUCHROOT00/),
