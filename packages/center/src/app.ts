@@ -24,6 +24,10 @@ import { Licenses } from './services/licenses.js';
 import { MailOutbox } from './services/mail.js';
 import { PasswordHasher } from './services/passwords.js';
 import { SigningKeys } from './services/signing-keys.js';
+import { TrustBundles } from './services/trust-bundles.js';
+import { KeyRevocation } from './services/key-revocation.js';
+import { ClockResets } from './services/clock-resets.js';
+import { TrustRoots } from './services/trust-roots.js';
 import { SyncService } from './services/sync.js';
 import { LicenseQueries } from './services/license-queries.js';
 import { RequestCodes } from './services/request-codes.js';
@@ -50,6 +54,13 @@ export interface CenterServices {
   db: Kysely<Database>;
   dialect: Dialect;
   keys: SigningKeys;
+  /** The vendor's root keys, whose public half products are built with. */
+  roots: TrustRoots;
+  /** The root-signed trust bundle of the signing keys, handed to License Managers. */
+  trustBundles: TrustBundles;
+  /** Revoking a signing key and re-signing what it signed. */
+  keyRevocation: KeyRevocation;
+  clockResets: ClockResets;
   audit: AuditLog;
   licenses: Licenses;
   sync: SyncService;
@@ -118,6 +129,9 @@ export async function startCenter(
   await migrateToLatest(handle.db as never, handle.dialect, { masterKey: config.masterKey });
   const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock });
   await keys.ensureActive();
+  const roots = new TrustRoots({ db: handle.db, dialect: handle.dialect, masterKey: config.masterKey, clock });
+  await roots.ensureActive();
+  const trustBundles = new TrustBundles({ keys, roots, clock });
   const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock, masterKey: config.masterKey });
   const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: config.masterKey, clock });
   const mail = new MailOutbox({
@@ -146,9 +160,13 @@ export async function startCenter(
     db: handle.db,
     dialect: handle.dialect,
     keys,
+    roots,
+    trustBundles,
+    keyRevocation: new KeyRevocation({ db: handle.db, keys, licenses, trustBundles, audit }),
+    clockResets: new ClockResets({ keys, audit, clock }),
     audit,
     licenses,
-    sync: new SyncService({ db: handle.db, licenses, keys, clock, limitKey: (key) => syncPerKey.take(key) }),
+    sync: new SyncService({ db: handle.db, licenses, keys, trustBundles, clock, limitKey: (key) => syncPerKey.take(key) }),
     mail,
     jobs: new JobClaims({ db: handle.db, instanceId: config.instanceId, clock }),
     accounts,

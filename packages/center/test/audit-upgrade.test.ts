@@ -95,7 +95,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
 
   it("keeps verifying the previous version's events, keys every event after them, and names the first broken link in either part", async () => {
     const legacy = await previousVersionWith(5);
-    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0006_audit_keyed']);
+    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0006_audit_keyed', '0007_trust_roots']);
     const log = new AuditLog({ db: handle.db, dialect, clock, masterKey });
     expect(await log.verify()).toEqual({ ok: true, events: 5 });
 
@@ -159,7 +159,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
     );
     const columns = await handle.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
     expect(Object.keys(columns).sort()).toEqual(['hash', 'id', 'seq']);
-    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0006_audit_keyed']);
+    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0006_audit_keyed', '0007_trust_roots']);
     expect(await new AuditLog({ db: handle.db, dialect, clock, masterKey }).verify()).toEqual({ ok: true, events: 2 });
   });
 

@@ -3,10 +3,15 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTrustBundle } from '@tessera/core';
+import { parseTrustBundle, parseTrustRoot, readTrustFile } from '@tessera/core';
 import { openDatabase } from '../src/db/connect.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
+
+function unwrap<T>(result: { ok: true; value: T } | { ok: false; detail: string }): T {
+  if (!result.ok) throw new Error(result.detail);
+  return result.value;
+}
 
 const BIN = fileURLToPath(new URL('../../../node_modules/.bin/tessera-center', import.meta.url));
 
@@ -40,8 +45,8 @@ describe.each(DIALECTS)('tessera-center on %s', (dialect) => {
     const keyFile = join(target.dataDir, 'master.key');
     expect(existsSync(keyFile)).toBe(true);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-    const bundle = parseTrustBundle(run('trust-bundle').stdout);
-    expect(bundle.ok && [...bundle.value.keys.keys()]).toEqual([keys[0].kid]);
+    const file = readTrustFile(run('trust-bundle').stdout);
+    expect(file.ok && [...file.value.bundle.keys.keys()]).toEqual([keys[0].kid]);
   });
 
   it('rotates: a new active key, the old one retired and still in the trust bundle', () => {
@@ -50,8 +55,39 @@ describe.each(DIALECTS)('tessera-center on %s', (dialect) => {
     const after = JSON.parse(run('--json', 'keys', 'list').stdout);
     expect(after.map((k: any) => k.state).sort()).toEqual(['active', 'retired']);
     expect(after.find((k: any) => k.state === 'retired').kid).toBe(before[0].kid);
-    const bundle = parseTrustBundle(run('trust-bundle').stdout);
-    expect(bundle.ok && bundle.value.keys.size).toBe(2);
+    const file = readTrustFile(run('trust-bundle').stdout);
+    expect(file.ok && file.value.bundle.keys.size).toBe(2);
+  });
+
+  it('prints the root for products (a TypeScript constant and plain text) and rotates it in two steps', () => {
+    const printed = run('trust-root');
+    expect(printed.status).toBe(0);
+    const root = /export const TESSERA_ROOT = '(tessera-root:[A-Za-z0-9_-]{43})';/.exec(printed.stdout)?.[1];
+    expect(root).toBeDefined();
+    expect(printed.stdout).toContain(`Plain text, for other languages:\n  ${root}   (`);
+    const file = readTrustFile(run('trust-bundle').stdout);
+    expect(file.ok && file.value.kind === 'signed' && file.value.roots.map((r) => r.kid)).toEqual([unwrap(parseTrustRoot(root)).kid]);
+
+    const next = run('trust-root', 'next');
+    const nextKid = /^Next root (r[0-9A-Z]{12}):/.exec(next.stdout)?.[1];
+    expect(nextKid).toBeDefined();
+    expect(run('trust-root').stdout).toMatch(/export const TESSERA_ROOT = \[\n {2}'tessera-root:[^']+',\n {2}'tessera-root:[^']+',\n\];/);
+    expect(run('trust-root', 'activate', 'rNOSUCHROOT00')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/no root key rNOSUCHROOT00/),
+    });
+    expect(run('trust-root', 'activate', nextKid!)).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(`Root ${nextKid} now signs`),
+    });
+    const after = readTrustFile(run('trust-bundle').stdout);
+    expect(after.ok && after.value.kind === 'signed' && after.value.bundle.rootKid).toBe(nextKid);
+  });
+
+  it('prints the plain v1 bundle for License Managers of earlier releases, and refuses another format', () => {
+    const legacy = parseTrustBundle(run('trust-bundle', '--format', 'v1').stdout);
+    expect(legacy.ok && legacy.value.keys.size).toBe(2);
+    expect(run('trust-bundle', '--format', 'v3')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--format must be v1 or v2/) });
   });
 
   it('audit verify reports an intact chain, the rotation in it', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTrustBundle, readLicense } from '@tessera/core';
+import { readLicense, readTrustFile } from '@tessera/core';
 import type { TrustBundle } from '@tessera/core';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
@@ -29,9 +29,9 @@ async function createAdmin(dataDir: string, env: LcEnv, email: string): Promise<
 
 async function trustOf(lc: RunningLc): Promise<{ text: string; bundle: TrustBundle }> {
   const text = await (await fetch(`${lc.url}/v1/trust-bundle`)).text();
-  const parsed = parseTrustBundle(text);
+  const parsed = readTrustFile(text);
   if (!parsed.ok) throw new Error(parsed.detail);
-  return { text, bundle: parsed.value };
+  return { text, bundle: parsed.value.bundle };
 }
 
 describe.runIf(DIALECTS.includes('postgres'))('two tessera-center processes on one PostgreSQL database', () => {

@@ -13,12 +13,14 @@ import type { SigningKeys } from '../src/services/signing-keys.js';
 import { SyncService } from '../src/services/sync.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
+import type { TrustBundles } from '../src/services/trust-bundles.js';
 import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 
 describe.each(DIALECTS)('license queries on %s', (dialect) => {
   let target: TestDatabase;
   let handle: DatabaseHandle;
   let licenses: Licenses;
+  let trustBundles: TrustBundles;
   let queries: LicenseQueries;
   let keys: SigningKeys;
   const clock = { at: T0, now: () => clock.at };
@@ -29,6 +31,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
 
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
+    trustBundles = opened.trustBundles;
     ({ target, handle, licenses } = opened);
     keys = opened.keys;
     queries = new LicenseQueries({ db: handle.db, clock, masterKey });
@@ -158,7 +161,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
       .execute();
     await handle.db.updateTable('licenses').set({ contract_id: contractId }).where('id', '=', license.id).execute();
     clock.at = T0 + 5000;
-    const sync = new SyncService({ db: handle.db, licenses, keys, clock });
+    const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clock });
     const answer = await sync.handle({
       request: buildSyncRequest(
         {

@@ -3,7 +3,7 @@
  * create, renew, expand, rebind and request codes; roles; input errors; and that no key reaches the log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLicenseKey, createRequestCode, parseTrustBundle } from '@tessera/core';
+import { checkLicenseKey, createRequestCode, readTrustFile } from '@tessera/core';
 import type { TrustBundle } from '@tessera/core';
 import { DIALECTS } from './support/databases.js';
 import { startTestCenter } from './support/http.js';
@@ -54,7 +54,7 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     });
     expect(product.status).toBe(201);
     productId = product.body.id;
-    trust = unwrap(parseTrustBundle(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text()));
+    trust = unwrap(readTrustFile(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text())).bundle;
   });
   afterAll(async () => {
     await tc?.close();

@@ -4,7 +4,7 @@
  * flagged; issuing needs an explicit grant (nothing is taken from the code), and the key holds exactly that grant.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestCode, parseTrustBundle, readLicense } from '@tessera/core';
+import { createRequestCode, readLicense, readTrustFile } from '@tessera/core';
 import type { RequestCodeInput, TrustBundle } from '@tessera/core';
 import { DIALECTS } from './support/databases.js';
 import { startTestCenter, staffWorld } from './support/http.js';
@@ -39,7 +39,7 @@ describe.each(DIALECTS)('request-code routes on %s', (dialect) => {
     const other = await world.admin.post('/v1/staff/products', { slug: 'explorer', name: 'Explorer', roles: ['query'] });
     expect(other.status).toBe(201);
     otherProductId = other.body.id;
-    trust = unwrap(parseTrustBundle(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text()));
+    trust = unwrap(readTrustFile(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text())).bundle;
   });
   afterAll(async () => {
     await tc?.close();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTrustBundle } from '@tessera/core';
+import { readTrustFile } from '@tessera/core';
 import { startDaemon } from '@tessera/manager';
 import type { Daemon } from '@tessera/manager';
 import { loadCenterConfig } from '../src/config.js';
@@ -66,8 +66,8 @@ describe.each(DIALECTS)('tessera-center serve on %s', (dialect) => {
     const health = await fetch(`${center.url}/health`);
     expect(health.headers.get('x-request-id')).toMatch(/^req_/);
     expect(await health.json()).toEqual({ status: 'ok', database: dialect });
-    const bundle = parseTrustBundle(await (await fetch(`${center.url}/v1/trust-bundle`)).text());
-    expect(bundle.ok && bundle.value.keys.size).toBe(1);
+    const file = readTrustFile(await (await fetch(`${center.url}/v1/trust-bundle`)).text());
+    expect(file.ok && file.value.kind === 'signed' && file.value.bundle.keys.size).toBe(1);
   });
 
   it('lets a real License Manager sync its online license through POST /v1/lm/sync, and pick up a renewal', async () => {

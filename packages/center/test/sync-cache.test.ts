@@ -28,7 +28,7 @@ describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
     const { licenses, keys, handle, audit } = opened;
     const other = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
     let monotonic = 0;
-    const sync = new SyncService({ db: handle.db, licenses, keys, clock, monotonic: () => monotonic });
+    const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles: opened.trustBundles, clock, monotonic: () => monotonic });
     const product = unwrap(
       await licenses.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
     );

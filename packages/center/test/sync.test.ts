@@ -27,6 +27,7 @@ import type { SigningKeys } from '../src/services/signing-keys.js';
 import { SyncService } from '../src/services/sync.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
+import type { TrustBundles } from '../src/services/trust-bundles.js';
 import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 
 type Lm = ReturnType<typeof makeLm>;
@@ -51,6 +52,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   let handle: DatabaseHandle;
   let keys: SigningKeys;
   let licenses: Licenses;
+  let trustBundles: TrustBundles;
   let sync: SyncService;
   let trust: TrustBundle;
   let productId: string;
@@ -60,6 +62,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
 
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
+    trustBundles = opened.trustBundles;
     ({ target, handle, licenses } = opened);
     keys = opened.keys;
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
@@ -77,7 +80,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   });
   beforeEach(() => {
     clock.at = T0;
-    sync = new SyncService({ db: handle.db, licenses, keys, clock });
+    sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clock });
   });
 
   /** An online license, bound to `lm` unless told otherwise; returns it with its online key. */
@@ -99,7 +102,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
     const { license, onlineKey } = await sell(lm);
     const first = await sync.handle(request(lm, onlineKey));
     expect(first.status).toBe(200);
-    const body = first.body as { changed: boolean; license: string; time: string };
+    const body = first.body as { changed: boolean; license: string; time: string; trust: string };
     expect(body.changed).toBe(true);
     expect(unwrap(readLicense(body.license, trust))).toMatchObject({ id: license.id, serial: 2, lmid: lm.lmid, mode: 'online' });
     const time = unwrap(openVendorDocument(body.time, 'sync', trust)).payload;
@@ -109,7 +112,9 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
     const known = request(lm, onlineKey, { known: { licenseId: license.id, serial: 2 } });
     clock.at += 59_999;
     const again = await sync.handle(known);
-    expect(again).toEqual({ status: 200, body: { changed: false, time: body.time } });
+    // The root-signed bundle rides along with every answer, signed once.
+    expect(body.trust).toMatch(/^tessera-trust:/);
+    expect(again).toEqual({ status: 200, body: { changed: false, time: body.time, trust: body.trust } });
     expect(await sync.handle(known)).toEqual(again);
     expect(sync.stats()).toMatchObject({ verified: 2, cacheHits: 1, timeTokens: 1 });
     // 60 s on, one new time token serves the answers.
@@ -220,7 +225,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   });
 
   it('caches verdicts by the request text: identical requests are verified once, in a bounded LRU', async () => {
-    sync = new SyncService({ db: handle.db, licenses, keys, clock, cacheSize: 2 });
+    sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clock, cacheSize: 2 });
     const lm = makeLm();
     const { onlineKey } = await sell(lm);
     const a = request(lm, onlineKey, { usage: { query: 1 } });

@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './context.js';
 import { migrateCommand } from './commands/migrate.js';
-import { keysCommand, trustBundleCommand } from './commands/keys.js';
+import { keysCommand, trustBundleCommand, trustRootCommand } from './commands/keys.js';
 import { auditCommand } from './commands/audit.js';
 import { serveCommand } from './commands/serve.js';
 import { staffCommand } from './commands/staff.js';
@@ -22,6 +22,7 @@ serveCommand(program);
 migrateCommand(program);
 keysCommand(program);
 trustBundleCommand(program);
+trustRootCommand(program);
 auditCommand(program);
 staffCommand(program);
 

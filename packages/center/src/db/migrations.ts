@@ -314,6 +314,22 @@ function auditKeyed(dialect: Dialect, masterKey: Uint8Array | null): Migration {
   };
 }
 
+/** The vendor's root keys (trust rooted in the product): the active one signs trust bundles; a next one awaits a rotation. */
+const trustRoots: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('root_keys')
+      .addColumn('kid', 'text', (c) => c.primaryKey())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('private_key_enc', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('activated_at', 'bigint')
+      .addColumn('retired_at', 'bigint')
+      .execute();
+  },
+};
+
 export interface MigrationOptions {
   /** Needed to key the audit chain of a database that has audit events (0006); the CLI and serve pass it. */
   masterKey?: Uint8Array;
@@ -328,6 +344,7 @@ export function migrator(db: Kysely<unknown>, dialect: Dialect, options: Migrati
       '0004_expiry_notices': expiryNotices,
       '0005_packages': packages,
       '0006_audit_keyed': auditKeyed(dialect, options.masterKey ?? null),
+      '0007_trust_roots': trustRoots,
     }),
   };
   return new Migrator({ db, provider });

@@ -122,6 +122,17 @@ export interface SigningKeysTable {
   retired_at: Millis | null;
 }
 
+export interface RootKeysTable {
+  kid: string;
+  /** active: signs trust bundles; next: made for a rotation, published but not signing yet; retired: no longer used. */
+  state: 'active' | 'next' | 'retired';
+  public_key: string; // base64url raw
+  private_key_enc: string; // AES-256-GCM under the master key
+  created_at: Millis;
+  activated_at: Millis | null;
+  retired_at: Millis | null;
+}
+
 export interface UsageReportsTable {
   license_id: string;
   lmid: string;
@@ -239,6 +250,7 @@ export interface Database {
   licenses: LicensesTable;
   license_changes: LicenseChangesTable;
   signing_keys: SigningKeysTable;
+  root_keys: RootKeysTable;
   usage_reports: UsageReportsTable;
   lm_sightings: LmSightingsTable;
   mail_outbox: MailOutboxTable;

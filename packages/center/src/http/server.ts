@@ -20,6 +20,7 @@ import { staffAdminRoutes } from './routes/staff-admin.js';
 import { staffContractRoutes } from './routes/staff-contracts.js';
 import { staffCustomerRoutes } from './routes/staff-customers.js';
 import { staffLicenseRoutes } from './routes/staff-licenses.js';
+import { staffClockResetRoutes } from './routes/staff-clock-resets.js';
 import { staffUserRoutes } from './routes/staff-users.js';
 import type { CenterServices } from '../app.js';
 
@@ -58,6 +59,7 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
   lmSyncRoutes(app, services);
   licenseRoutes(app, services);
   staffLicenseRoutes(app, services);
+  staffClockResetRoutes(app, services);
   staffCustomerRoutes(app, services);
   staffContractRoutes(app, services);
   staffUserRoutes(app, services);

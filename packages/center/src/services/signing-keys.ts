@@ -141,8 +141,10 @@ export class SigningKeys {
   }
 
   /**
-   * The public trust bundle (core's JSON form) of every key, revoked ones included so License Managers refuse
-   * their documents with KEY_REVOKED rather than UNKNOWN_KEY. Creates the first key when there is none yet.
+   * The plain (v1) trust bundle of every key, revoked ones included so License Managers refuse their documents
+   * with KEY_REVOKED rather than UNKNOWN_KEY: what License Managers of releases before trust roots read
+   * (`tessera-center trust-bundle --format v1`); everything newer gets the root-signed one (trust-bundles.ts).
+   * Creates the first key when there is none yet.
    */
   async trustBundle(): Promise<string> {
     let keys = await this.list();

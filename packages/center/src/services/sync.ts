@@ -15,6 +15,7 @@ import type { Database } from '../db/schema.js';
 import type { Licenses } from './licenses.js';
 import { onlineKeyHash } from './online-keys.js';
 import type { SigningKeys } from './signing-keys.js';
+import type { TrustBundles } from './trust-bundles.js';
 
 export interface SyncAnswer {
   status: number;
@@ -49,6 +50,7 @@ export class SyncService {
   private readonly db: Kysely<Database>;
   private readonly licenses: Licenses;
   private readonly keys: SigningKeys;
+  private readonly trustBundles: TrustBundles;
   private readonly clock: { now(): number };
   private readonly cacheSize: number;
   /** Verdicts by SHA-256 of the request text; Map order is recency (a hit moves its entry to the end). */
@@ -76,6 +78,7 @@ export class SyncService {
     db: Kysely<Database>;
     licenses: Licenses;
     keys: SigningKeys;
+    trustBundles: TrustBundles;
     clock: { now(): number };
     cacheSize?: number;
     limitKey?: (onlineKey: string) => number;
@@ -89,6 +92,7 @@ export class SyncService {
     options.licenses.onChange((licenseId) => this.forget(licenseId));
     this.licenses = options.licenses;
     this.keys = options.keys;
+    this.trustBundles = options.trustBundles;
     this.clock = options.clock;
     this.cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
   }
@@ -122,15 +126,19 @@ export class SyncService {
 
     await this.record(request, row);
     const time = await this.currentTimeToken();
+    // Every answer carries the root-signed bundle (signed once per change): an LM picks up a rotation or a
+    // revocation at its next sync, and hands it to the products, which check it with the root built into them.
+    const trust = await this.trustBundles.signed();
     const { known } = request;
-    if (known !== null && known.licenseId === row.id && known.serial === row.serial) return { status: 200, body: { changed: false, time } };
+    if (known !== null && known.licenseId === row.id && known.serial === row.serial)
+      return { status: 200, body: { changed: false, time, trust } };
     if (known !== null && known.licenseId === row.id && known.serial > row.serial) this.counters.supersededByLm++;
     const license = row.signed_serial === row.serial && row.signed_text !== null ? row.signed_text : await this.licenses.signedText(row.id);
     // Unbound or gone between the two reads: answer as the first read would have, had it seen the change.
     if (license === null) return refuse(409, 'SYNC_REFUSED', `License ${row.id} changed during the sync; sync again.`);
     // The row was read before the text was signed and stored: read it again next time, with the text.
     if (row.signed_serial !== row.serial) this.forget(row.id);
-    return { status: 200, body: { changed: true, license, time } };
+    return { status: 200, body: { changed: true, license, time, trust } };
   }
 
   /** LMIDs that synced from more than one hostname: likely a License Manager's data path copied to another host. */

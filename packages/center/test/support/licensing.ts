@@ -11,6 +11,8 @@ import { migrateToLatest } from '../../src/db/migrations.js';
 import { AuditLog } from '../../src/services/audit.js';
 import { Licenses } from '../../src/services/licenses.js';
 import { SigningKeys } from '../../src/services/signing-keys.js';
+import { TrustBundles } from '../../src/services/trust-bundles.js';
+import { TrustRoots } from '../../src/services/trust-roots.js';
 import { createTestDatabase } from './databases.js';
 import type { TestDatabase } from './databases.js';
 
@@ -53,6 +55,8 @@ export interface Licensing {
   keys: SigningKeys;
   audit: AuditLog;
   licenses: Licenses;
+  roots: TrustRoots;
+  trustBundles: TrustBundles;
   close(): Promise<void>;
 }
 
@@ -64,12 +68,16 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
   const keys = new SigningKeys({ db: handle.db, masterKey, clock });
   const audit = new AuditLog({ db: handle.db, dialect, clock, masterKey });
   const licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
+  const roots = new TrustRoots({ db: handle.db, dialect, masterKey, clock });
+  const trustBundles = new TrustBundles({ keys, roots, clock });
   return {
     target,
     handle,
     keys,
     audit,
     licenses,
+    roots,
+    trustBundles,
     async close() {
       await handle.close();
       await target.drop();

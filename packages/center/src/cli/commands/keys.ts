@@ -3,7 +3,10 @@ import { systemClock } from '../../clock.js';
 import { AuditLog } from '../../services/audit.js';
 import { SigningKeys } from '../../services/signing-keys.js';
 import type { SigningKeyInfo } from '../../services/signing-keys.js';
-import { openContext } from '../context.js';
+import { TrustBundles } from '../../services/trust-bundles.js';
+import { TrustRoots } from '../../services/trust-roots.js';
+import type { RootKeyInfo } from '../../services/trust-roots.js';
+import { CliError, EXIT, openContext } from '../context.js';
 import type { CenterFlags } from '../../config.js';
 
 async function withKeys<T>(command: Command, work: (keys: SigningKeys, audit: AuditLog) => Promise<T>): Promise<T> {
@@ -12,6 +15,22 @@ async function withKeys<T>(command: Command, work: (keys: SigningKeys, audit: Au
     const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock: systemClock });
     await keys.ensureActive();
     return await work(keys, new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock, masterKey: config.masterKey }));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The signing keys, the roots and the bundle they make, on the CLI's own connection. */
+async function withTrust<T>(
+  command: Command,
+  work: (trust: { keys: SigningKeys; roots: TrustRoots; bundles: TrustBundles }) => Promise<T>,
+): Promise<T> {
+  const { config, handle } = await openContext(command.optsWithGlobals<CenterFlags>());
+  try {
+    const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock: systemClock });
+    const roots = new TrustRoots({ db: handle.db, dialect: handle.dialect, masterKey: config.masterKey, clock: systemClock });
+    await roots.ensureActive();
+    return await work({ keys, roots, bundles: new TrustBundles({ keys, roots, clock: systemClock }) });
   } finally {
     await handle.close();
   }
@@ -51,8 +70,67 @@ export function keysCommand(program: Command): void {
 export function trustBundleCommand(program: Command): void {
   program
     .command('trust-bundle')
-    .description('print the public trust bundle License Managers are configured with')
+    .description("print the trust file License Managers are configured with (the vendor's roots and the root-signed bundle)")
+    .option('--format <format>', 'v2, or v1: the plain bundle that License Managers of releases before trust roots read', 'v2')
+    .action(async (options: { format: string }, command: Command) => {
+      if (options.format !== 'v1' && options.format !== 'v2')
+        throw new CliError(`--format must be v1 or v2, not "${options.format}".`, EXIT.USAGE);
+      const legacy = options.format === 'v1';
+      process.stdout.write(await withTrust(command, (t) => (legacy ? t.keys.trustBundle() : t.bundles.file())));
+    });
+}
+
+/** The root as a vendor pastes it into source: a TypeScript constant, and the plain text for other languages. */
+function rootForSource(roots: RootKeyInfo[]): string {
+  const texts = roots.map((r) => r.root);
+  const constant =
+    texts.length === 1
+      ? `export const TESSERA_ROOT = '${texts[0]}';`
+      : `export const TESSERA_ROOT = [\n${texts.map((t) => `  '${t}',`).join('\n')}\n];`;
+  const lines = roots.map((r) => `  ${r.root}   (${r.kid}, ${r.state})`).join('\n');
+  return `The vendor's root public key${roots.length > 1 ? 's' : ''}: build ${roots.length > 1 ? 'them' : 'it'} into every product (the SDK's root option).
+
+TypeScript (e.g. src/tessera-root.ts):
+${constant}
+
+Plain text, for other languages:
+${lines}
+`;
+}
+
+export function trustRootCommand(program: Command): void {
+  const root = program
+    .command('trust-root')
+    .description("print the vendor's root public key to build into products (see the subcommands for a root rotation)")
     .action(async (_options: object, command: Command) => {
-      process.stdout.write(await withKeys(command, (k) => k.trustBundle()));
+      const json = command.optsWithGlobals<{ json?: boolean }>().json;
+      const roots = await withTrust(command, (t) => t.roots.published());
+      process.stdout.write(json ? JSON.stringify(roots, null, 2) + '\n' : rootForSource(roots));
+    });
+  root
+    .command('list')
+    .description('every root key: active, next (made for a rotation) and retired')
+    .action(async (_options: object, command: Command) => {
+      const roots = await withTrust(command, (t) => t.roots.list());
+      process.stdout.write(JSON.stringify(roots, null, 2) + '\n');
+    });
+  root
+    .command('next')
+    .description('rotation step 1: make the next root, published beside the active one; build products with both')
+    .action(async (_options: object, command: Command) => {
+      const next = await withTrust(command, (t) => t.roots.createNext());
+      process.stdout.write(
+        `Next root ${next.kid}: ${next.root}\nBuild products with both roots (tessera-center trust-root prints them); once installed products carry it, run: tessera-center trust-root activate ${next.kid}\n`,
+      );
+    });
+  root
+    .command('activate <kid>')
+    .description('rotation step 2: the next root signs trust bundles from now on; the active one is retired')
+    .action(async (kid: string, _options: object, command: Command) => {
+      const activated = await withTrust(command, (t) => t.roots.activate(kid));
+      if (!activated.ok) throw new CliError(activated.detail, EXIT.USAGE);
+      process.stdout.write(
+        `Root ${activated.value.kid} now signs trust bundles. Products built only with the old root refuse them: keep the old root in builds until none is installed.\n`,
+      );
     });
 }

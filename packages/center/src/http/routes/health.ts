@@ -1,4 +1,4 @@
-/** Liveness, and the public trust bundle License Managers are configured with. */
+/** Liveness, and the public trust file (roots and root-signed bundle) License Managers are configured with. */
 import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../app.js';
 
@@ -11,10 +11,16 @@ export function healthRoutes(app: FastifyInstance, services: CenterServices): vo
   }));
   app.get(
     '/v1/trust-bundle',
-    { schema: { tags: TAGS, summary: 'The public trust bundle (every signing key) to configure License Managers with.' } },
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          "The trust file License Managers are configured with: the vendor's published roots and the root-signed bundle of every signing key.",
+      },
+    },
     async (_request, reply) => {
       reply.type('application/json');
-      return services.keys.trustBundle();
+      return services.trustBundles.file();
     },
   );
 }

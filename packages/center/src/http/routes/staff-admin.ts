@@ -56,6 +56,7 @@ export function staffAdminRoutes(app: FastifyInstance, services: CenterServices)
     async (request, reply) => {
       const staff = requireStaff(request, ['admin']);
       const created = await keys.rotate();
+      services.trustBundles.forget();
       await audit.append({ actor: staff.userId, action: 'signing_key.rotated', subject: created.kid, data: { kid: created.kid } });
       reply.status(201);
       return created;
@@ -68,16 +69,16 @@ export function staffAdminRoutes(app: FastifyInstance, services: CenterServices)
       schema: {
         tags: TAGS,
         summary:
-          'Revoke a key (it leaked): LMs given the new trust bundle refuse what it signed. Revoking the active key makes a new one. Role: admin.',
+          'Revoke a key (it leaked): products refuse what it signed once their LM has the new trust bundle. Revoking the active key makes a new one. Every active license whose current serial it signed is re-signed under the active key (serial raised): online LMs pick it up at their next sync; the offline ones are listed with whom to contact. Role: admin.',
         params: object({ kid: KID }),
       },
     },
     async (request) => {
       const staff = requireStaff(request, ['admin']);
-      const revoked = await keys.revoke(request.params.kid);
-      if (!revoked) throw new ApiError('NOT_FOUND', 404, `There is no signing key ${request.params.kid}.`);
-      await audit.append({ actor: staff.userId, action: 'signing_key.revoked', subject: revoked.kid, data: { kid: revoked.kid } });
-      return revoked;
+      const outcome = await services.keyRevocation.revoke(request.params.kid, staff.userId);
+      if (!outcome.ok) throw new ApiError(outcome.code, 404, outcome.detail);
+      const { revoked, resigned, offline } = outcome.value;
+      return { ...revoked, resigned, offline };
     },
   );
 }
