@@ -112,6 +112,28 @@ describe('the sealed state', () => {
     expect((await load(licenseFor(world, lm!.lmid))).body.error.code).toBe('CLOCK_TAMPERED');
   });
 
+  it('is not lowered by editing state.db: an older license put back is Invalid, a clock row put back is ignored', async () => {
+    world = makeWorld();
+    lm = await start(world);
+    const lmid = lm.lmid;
+    await load(licenseFor(world, lmid, { serial: 2 }));
+    await load(licenseFor(world, lmid, { serial: 3 }));
+    world.clock.set(T0 + 3 * HOUR);
+    await info();
+    await lm.close();
+    lm = null;
+    const db = new Database(join(world.config.dataPath, 'state.db'));
+    db.prepare('UPDATE license SET license_text = ?, serial = 2 WHERE id = 1').run(licenseFor(world, lmid, { serial: 2 }));
+    // What a data path before the seal had: a clock row, here with the time the customer would like.
+    db.prepare('INSERT INTO clock (id, high_water) VALUES (1, ?)').run(T0);
+    db.close();
+    world.clock.set(T0 + 3 * HOUR);
+    await restart();
+    expect(await info()).toMatchObject({ status: 'Invalid', code: 'SUPERSEDED', serial: 2 });
+    world.clock.set(T0);
+    expect((await load(licenseFor(world, lmid, { serial: 3 }))).body.error.code).toBe('CLOCK_TAMPERED');
+  });
+
   it('starts afresh, with a new LMID, only when the identity key goes too', async () => {
     world = makeWorld();
     lm = await start(world);
