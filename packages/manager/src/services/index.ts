@@ -3,7 +3,9 @@ import type { RefusalCounter } from '../http/metrics.js';
 import type { LmIdentity } from '../identity.js';
 import type { Seats } from '../leases/seats.js';
 import type { LicenseService } from './license.js';
-import type { InfoResponse, UsageResponse } from '../http/api-types.js';
+import type { TrustService } from './trust.js';
+import { encodeBase64Url, signLmAnswer } from '@tessera/core';
+import type { InfoResponse, LicenseResponse, UsageResponse } from '../http/api-types.js';
 import { LM_VERSION } from '../version.js';
 
 export interface LmCounters {
@@ -15,8 +17,11 @@ export interface LmCounters {
 export interface LmServices {
   name: string;
   identity: LmIdentity;
+  trust: TrustService;
   license: LicenseService;
   seats: Seats;
+  /** Who may use the seat API: the shared secret products send (null: anyone who can reach the LM), and the checkout budget. */
+  seatAccess: { secret: string | null; checkoutsPerMinute: number };
   ttlMs: number;
   adminToken: string;
   counters: LmCounters;
@@ -66,5 +71,38 @@ export function usageView(services: LmServices): UsageResponse {
       since: new Date(lease.since).toISOString(),
       expiresAt: new Date(lease.expiresAt).toISOString(),
     })),
+  };
+}
+
+/** GET /v1/license: the license and trust the SDK decides on, and with a nonce the answer signed with the identity key. */
+export function licenseView(services: LmServices, nonce: string | null, now: number): LicenseResponse {
+  const verdict = services.license.verdict();
+  const license = services.license.current;
+  const bundle = services.trust.signedBundle;
+  const { identity } = services;
+  const answer =
+    nonce === null
+      ? null
+      : signLmAnswer(
+          {
+            nonce,
+            lmid: identity.lmid,
+            license: license ? { id: license.id, serial: license.serial } : null,
+            bundleSerial: bundle?.serial ?? null,
+            lmTime: new Date(now).toISOString(),
+            highWater: iso(services.license.highWaterTime),
+          },
+          identity,
+        );
+  return {
+    lmid: identity.lmid,
+    lmPublicKey: encodeBase64Url(identity.publicKeyRaw),
+    hostDigest: encodeBase64Url(identity.hostDigest),
+    status: verdict.status,
+    code: verdict.code,
+    detail: verdict.detail,
+    license: license?.key ?? null,
+    trust: bundle?.text ?? null,
+    answer,
   };
 }
