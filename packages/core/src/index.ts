@@ -47,10 +47,12 @@ export {
   parseTrustRoot,
   parseTrustRoots,
   readSignedTrustBundle,
+  readTrustFile,
   rootKidForPublicKey,
+  serializeTrustFile,
   signTrustBundle,
 } from './trust-root.js';
-export type { SignedTrustBundle, TrustRoot } from './trust-root.js';
+export type { SignedTrustBundle, TrustFile, TrustRoot } from './trust-root.js';
 export { LM_ANSWER_MSG, NONCE, readLmAnswer, signLmAnswer } from './lm-answer.js';
 export type { LmAnswer, LmAnswerBody } from './lm-answer.js';
 export { issueClockReset, readClockReset } from './clock-reset.js';
