@@ -36,9 +36,12 @@ describe('parseConfig: defaults and paths', () => {
       timeoutMs: 5000,
       dataPath: resolve('/var/lib/tessera-lm'),
       trustPath: resolve('/etc/tessera/trust.json'),
+      trustRoots: null,
       center: { url: null },
       syncIntervalMinutes: 60,
       leaseTtlSeconds: 60,
+      seats: { secret: null, checkoutsPerMinute: 600 },
+      tls: null,
       fingerprint: 'host',
       clockToleranceMinutes: 10,
       notify: { mail: null },
@@ -87,6 +90,38 @@ log: { level: DEBUG, keepDays: 30 }
 
   it('treats an empty value as not set', () => {
     expect(config(`${MINIMAL}port:\ncenter:\n`)).toMatchObject({ port: 9119, center: { url: null } });
+  });
+});
+
+describe('parseConfig: trust roots, the seat API and TLS', () => {
+  const ROOT = 'tessera-root:' + Buffer.alloc(32, 7).toString('base64url');
+  const OTHER = 'tessera-root:' + Buffer.alloc(32, 9).toString('base64url');
+
+  it('reads trustRoot as one root or a list, and refuses what is not a root with the sentence core gives', () => {
+    expect(config(`${MINIMAL}trustRoot: ${ROOT}\n`).trustRoots).toEqual([ROOT]);
+    expect(config(`${MINIMAL}trustRoot: [${ROOT}, ${OTHER}]\n`).trustRoots).toEqual([ROOT, OTHER]);
+    expect(problemOf(`${MINIMAL}trustRoot: MCowBQYDK2VwAyEA\n`, 'trustRoot')).toMatch(
+      /tessera-center trust-root.*\(got "MCowBQYDK2VwAyEA"\)/,
+    );
+    expect(problemOf(`${MINIMAL}trustRoot: []\n`, 'trustRoot')).toMatch(/at least one root/);
+  });
+
+  it('reads seats.secret (hidden in messages, at least 16 characters) and seats.checkoutsPerMinute', () => {
+    const secret = 'x'.repeat(24);
+    expect(config(`${MINIMAL}seats: { secret: "${secret}", checkoutsPerMinute: 30 }\n`).seats).toEqual({ secret, checkoutsPerMinute: 30 });
+    expect(problemOf(`${MINIMAL}seats: { secret: short }\n`, 'seats.secret')).toMatch(/at least 16 characters/);
+    const hidden = problemOf(`${MINIMAL}seats: { secret: 123456789012345678 }\n`, 'seats.secret');
+    expect(hidden).toContain('(hidden)');
+    expect(hidden).not.toContain('123456789012345678');
+    expect(problemOf(`${MINIMAL}seats: { checkoutsPerMinute: 0 }\n`, 'seats.checkoutsPerMinute')).toMatch(/from 1 to/);
+  });
+
+  it('reads tls with both files, relative to the config folder, and says which one is missing', () => {
+    expect(config(`${MINIMAL}tls: { cert: tls/lm.crt, key: /etc/tessera/lm.key }\n`).tls).toEqual({
+      cert: resolve('/etc/tessera/tls/lm.crt'),
+      key: resolve('/etc/tessera/lm.key'),
+    });
+    expect(problemOf(`${MINIMAL}tls: { cert: lm.crt }\n`, 'tls.key')).toMatch(/is required: the certificate's private key/);
   });
 });
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { parseTrustRoot } from '@tessera/core';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -26,9 +27,16 @@ export interface LmConfig {
   timeoutMs: number;
   dataPath: string;
   trustPath: string;
+  // The keys below are optional so that a config object built by an embedder (tests, tools) for an earlier
+  // release still starts an LM; parseConfig always sets them.
+  /** The vendor's root keys (`tessera-root:…`) the trust file must be signed by; null: the roots the file names. */
+  trustRoots?: string[] | null;
   center: { url: string | null };
   syncIntervalMinutes: number;
   leaseTtlSeconds: number;
+  seats?: { secret: string | null; checkoutsPerMinute: number };
+  /** HTTPS instead of HTTP: the certificate and private key files (PEM). */
+  tls?: { cert: string; key: string } | null;
   fingerprint: 'host' | 'installation';
   clockToleranceMinutes: number;
   notify: { mail: MailConfig | null };
@@ -43,6 +51,12 @@ export interface ConfigProblem {
 
 export type ConfigResult = { ok: true; config: LmConfig } | { ok: false; problems: ConfigProblem[] };
 
+/**
+ * Checkouts per minute per client address. A node checks out when it starts or lost its seat, so even a cluster
+ * behind one NAT address restarting at once stays within it (the SDK retries a 429); a flood does not.
+ */
+export const DEFAULT_CHECKOUTS_PER_MINUTE = 600;
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** The keys of each section. Every key is also accepted in PascalCase (`DataPath`), the seed product's spelling. */
@@ -54,15 +68,20 @@ const KEYS = {
     'timeoutMs',
     'dataPath',
     'trust',
+    'trustRoot',
     'center',
     'syncIntervalMinutes',
     'leaseTtlSeconds',
+    'seats',
+    'tls',
     'fingerprint',
     'clockToleranceMinutes',
     'notify',
     'log',
   ],
   center: ['url'],
+  seats: ['secret', 'checkoutsPerMinute'],
+  tls: ['cert', 'key'],
   notify: ['mail'],
   mail: ['host', 'port', 'secure', 'user', 'password', 'from', 'to'],
   log: ['mode', 'path', 'level', 'keepDays'],
@@ -72,7 +91,9 @@ const KEYS = {
 const EXTRA_ALIASES = new Map([['Timeout', 'timeoutMs']]);
 
 /** Keys whose values never appear in a message. */
-const SECRET_KEYS = new Set(['notify.mail.password']);
+const SECRET_KEYS = new Set(['notify.mail.password', 'seats.secret']);
+/** Long enough that guessing it over the network is hopeless; the SDK sends it, nobody types it. */
+const MIN_SEAT_SECRET = 16;
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
@@ -205,7 +226,11 @@ export function parseConfig(yamlText: string, baseDir: string): ConfigResult {
 
   const top = Section.read(raw, '', KEYS.top, problems);
   const dataPath = top.filePath('dataPath', baseDir, 'the folder where the License Manager keeps its state, e.g. /var/lib/tessera-lm');
-  const trustPath = top.filePath('trust', baseDir, "the vendor's trust bundle (a .json file that came with the product)");
+  const trustPath = top.filePath(
+    'trust',
+    baseDir,
+    "the vendor's trust file (the .json file that came with the product, as tessera-center trust-bundle prints it)",
+  );
   const config: LmConfig = {
     name: top.text('name', 'tessera-lm') ?? 'tessera-lm',
     host: checkHost(top, 'host', top.text('host', '0.0.0.0') ?? '0.0.0.0', '0.0.0.0'),
@@ -213,9 +238,12 @@ export function parseConfig(yamlText: string, baseDir: string): ConfigResult {
     timeoutMs: top.whole('timeoutMs', 1, 600_000, 5000),
     dataPath: dataPath ?? '',
     trustPath: trustPath ?? '',
+    trustRoots: readTrustRoots(top),
     center: { url: readCenterUrl(top.child('center', KEYS.center)) },
     syncIntervalMinutes: top.whole('syncIntervalMinutes', 1, 1440, 60),
     leaseTtlSeconds: top.whole('leaseTtlSeconds', 5, 86_400, 60),
+    seats: readSeats(top.child('seats', KEYS.seats)),
+    tls: readTls(top, baseDir),
     fingerprint: top.choice('fingerprint', ['host', 'installation'] as const, 'host'),
     clockToleranceMinutes: top.whole('clockToleranceMinutes', 1, 1440, 10),
     notify: { mail: readMail(top.child('notify', KEYS.notify)) },
@@ -301,6 +329,40 @@ function readCenterUrl(center: Section): string | null {
     center.fail('url', `must be the License Center's base address, without a query, fragment or user (got ${show(text)})`);
   }
   return text.replace(/\/+$/, '');
+}
+
+/** One `tessera-root:…` text or a list of them (several during a root rotation). */
+function readTrustRoots(top: Section): string[] | null {
+  const raw = top.raw('trustRoot');
+  if (raw === undefined) return null;
+  const list: unknown[] = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) {
+    top.fail('trustRoot', "must name at least one root key (tessera-root:…), or be left out to use the trust file's roots");
+    return null;
+  }
+  const roots: string[] = [];
+  for (const entry of list) {
+    const root = parseTrustRoot(entry);
+    if (!root.ok) top.fail('trustRoot', `${root.detail} (got ${show(entry)})`);
+    else roots.push((entry as string).trim());
+  }
+  return roots;
+}
+
+function readSeats(seats: Section): NonNullable<LmConfig['seats']> {
+  const secret = seats.text('secret', null);
+  if (secret !== null && secret.length < MIN_SEAT_SECRET) {
+    seats.fail('secret', `must be at least ${MIN_SEAT_SECRET} characters long (a random one, e.g. from openssl rand -hex 24)`);
+  }
+  return { secret, checkoutsPerMinute: seats.whole('checkoutsPerMinute', 1, 1_000_000, DEFAULT_CHECKOUTS_PER_MINUTE) };
+}
+
+function readTls(top: Section, baseDir: string): LmConfig['tls'] {
+  if (!top.has('tls')) return null;
+  const tls = top.child('tls', KEYS.tls);
+  const cert = tls.filePath('cert', baseDir, 'the certificate file (PEM) the License Manager serves HTTPS with');
+  const key = tls.filePath('key', baseDir, "the certificate's private key file (PEM)");
+  return cert !== null && key !== null ? { cert, key } : null;
 }
 
 function readMail(notify: Section): MailConfig | null {

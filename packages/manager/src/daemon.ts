@@ -5,22 +5,27 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTrustBundle } from '@tessera/core';
+import { parseTrustRoots } from '@tessera/core';
 import type { Code } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
+import { DEFAULT_CHECKOUTS_PER_MINUTE } from './config.js';
 import type { LmConfig } from './config.js';
 import { createLogger } from './log.js';
-import { ensureDataPath, hostFingerprint, loadAdminToken, loadIdentity } from './identity.js';
+import { ensureDataPath, hostFingerprint, loadAdminToken, openIdentity } from './identity.js';
+import type { OpenedIdentity } from './identity.js';
 import { Seats } from './leases/seats.js';
 import { Notifier } from './notify/mailer.js';
 import type { NotificationKind } from './notify/mailer.js';
 import { buildServer } from './http/server.js';
+import type { RouteRecord } from './http/server.js';
 import { RefusalCounter } from './http/metrics.js';
 import type { LmServices } from './services/index.js';
+import { Guards } from './services/guards.js';
 import { LicenseService } from './services/license.js';
+import { TrustService } from './services/trust.js';
 import { openStateDb } from './state/db.js';
 import { StateStore } from './state/store.js';
 import { CenterClient } from './sync/client.js';
@@ -43,21 +48,32 @@ export interface Daemon {
   readonly lmid: string;
   readonly services: LmServices;
   readonly app: FastifyInstance;
+  /** Every route with its schema, as registered. */
+  readonly routeTable: RouteRecord[];
   readonly notifier: Notifier;
   close(): Promise<void>;
 }
 
 /** A start-up problem a person must fix (config, trust bundle, data path); the CLI prints it without a trace. */
-export class StartupError extends Error {}
+export class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly code: Code = 'BAD_REQUEST',
+  ) {
+    super(message);
+  }
+}
 
 const EVENT_KEEP_MS = 90 * 86_400_000;
+/** Events a person should look at. */
+const WARNINGS = new Set(['sync.failed', 'clock.ahead', 'trust.refused']);
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const trustText = readTrustFile(config.trustPath);
-  const trust = parseTrustBundle(trustText);
-  if (!trust.ok) throw new StartupError(`The trust bundle ${config.trustPath} cannot be used: ${trust.detail}`);
+  const trustText = readText(config.trustPath, 'trust file', `Put the vendor's trust file there, or point "trust" in the config at it.`);
+  const tls = config.tls ? { cert: readText(config.tls.cert, 'TLS certificate'), key: readText(config.tls.key, 'TLS key') } : null;
+  const seatConfig = config.seats ?? { secret: null, checkoutsPerMinute: DEFAULT_CHECKOUTS_PER_MINUTE };
   try {
     ensureDataPath(config.dataPath);
   } catch (error) {
@@ -72,7 +88,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const logger = options.logger ?? ownLogger!.logger;
 
   const store = new StateStore(openStateDb(join(config.dataPath, 'state.db')));
-  const identity = loadIdentity(config.dataPath, options.fingerprint ?? hostFingerprint(config.fingerprint, config.dataPath));
+  let opened: OpenedIdentity;
+  let guards: Guards;
+  let trust: TrustService;
+  let warnings: string[];
+  try {
+    const fingerprint = options.fingerprint ?? hostFingerprint(config.fingerprint, config.dataPath);
+    ({ opened, guards, trust, warnings } = openGuarded(config, fingerprint, store, trustText));
+  } catch (error) {
+    store.close();
+    ownLogger?.close();
+    throw error;
+  }
+  const identity = opened.identity;
+  for (const warning of warnings) logger.warn({ event: 'trust.warning' }, warning);
   const adminToken = loadAdminToken(config.dataPath);
   const notifier = new Notifier({
     mail: config.notify.mail,
@@ -88,16 +117,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store.addEvent(clock.now(), kind, code, detail);
     if (kind === 'sync.failed') counters.syncFailures++;
     if (kind === 'sync.changed' || kind === 'sync.unchanged') counters.syncSuccesses++;
-    logger[kind === 'sync.failed' ? 'warn' : 'info']({ event: kind, code }, detail);
+    logger[WARNINGS.has(kind) ? 'warn' : 'info']({ event: kind, code }, detail);
   };
 
   let seats: Seats | null = null;
   const license = new LicenseService({
     store,
-    trust: trust.value,
+    trust,
+    guards,
     identity,
     clock,
-    center: config.center.url ? new CenterClient({ url: config.center.url, timeoutMs: config.timeoutMs, trust: trust.value }) : null,
+    center: config.center.url ? new CenterClient({ url: config.center.url, timeoutMs: config.timeoutMs, trust }) : null,
     clockToleranceMs: config.clockToleranceMinutes * 60_000,
     usage: () => seats?.usedCounts() ?? {},
     onEvent,
@@ -125,19 +155,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const services: LmServices = {
     name: config.name,
     identity,
+    trust,
     license,
     seats,
+    seatAccess: { secret: seatConfig.secret, checkoutsPerMinute: seatConfig.checkoutsPerMinute },
     ttlMs: config.leaseTtlSeconds * 1000,
     adminToken,
     counters,
     startedAt: clock.now(),
     requestCodeEnabled: true,
   };
-  const app = buildServer(services, { logger, timeoutMs: config.timeoutMs, now: () => clock.now() });
+  const { app, routeTable } = buildServer(services, { logger, timeoutMs: config.timeoutMs, now: () => clock.now(), tls });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     store.close();
+    ownLogger?.close();
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const address = app.server.address();
@@ -166,11 +199,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   logger.info({ lmid: identity.lmid, port }, `tessera-lm ${config.name} serving on ${config.host}:${port}, LMID ${identity.lmid}`);
   return {
-    url: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
     port,
     lmid: identity.lmid,
     services,
     app,
+    routeTable,
     notifier,
     async close() {
       for (const timer of timers) clearInterval(timer);
@@ -184,13 +218,33 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 }
 
-function readTrustFile(path: string): string {
+/**
+ * The identity, the guards sealed with it, and the trust they hold, in the order that keeps a crash harmless: the
+ * seal is written before a new identity key, and state.db's clock row is cleared only once it is in the seal.
+ */
+function openGuarded(config: LmConfig, fingerprint: string, store: StateStore, trustText: string) {
+  let opened: OpenedIdentity;
+  try {
+    opened = openIdentity(config.dataPath, fingerprint);
+  } catch (error) {
+    throw new StartupError((error as Error).message, 'MALFORMED');
+  }
+  const guards = Guards.open(config.dataPath, opened.sealKey, opened.existed, opened.existed ? store.legacyGuards() : null);
+  if (!guards.ok) throw new StartupError(guards.detail, guards.code);
+  store.clearLegacyClock();
+  opened.save();
+  const pinned = config.trustRoots ? parseTrustRoots(config.trustRoots) : null;
+  if (pinned && !pinned.ok) throw new StartupError(`trustRoot: ${pinned.detail}`, pinned.code);
+  const trust = TrustService.open(trustText, config.trustPath, pinned?.value ?? null, guards.value);
+  if (!trust.ok) throw new StartupError(trust.detail, trust.code);
+  return { opened, guards: guards.value, trust: trust.value.trust, warnings: trust.value.warnings };
+}
+
+function readText(path: string, what: string, hint = ''): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new StartupError(
-      `The trust bundle ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Put the vendor's trust bundle there, or point "trust" in the config at it.`,
-    );
+    throw new StartupError(`The ${what} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). ${hint}`.trimEnd());
   }
 }
 

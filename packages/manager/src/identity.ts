@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { deriveLmid, encodeBase64Url, fingerprintDigest, privateKeyFromSeed, rawPublicKey, rawSeed, generateEd25519 } from '@tessera/core';
 import type { KeyObject } from '@tessera/core';
 import { readFileIfExists, writeFileAtomic } from './state/files.js';
+import { sealKey } from './state/sealed-state.js';
 
 export interface LmIdentity {
   readonly lmid: string;
@@ -44,22 +45,42 @@ export function hostFingerprint(mode: 'host' | 'installation', dataPath: string)
   return `host:${hostname()}|${platform()}|${arch()}`;
 }
 
-export function loadIdentity(dataPath: string, fingerprint: string): LmIdentity {
+/** An identity as read from (or made for) a data path. A new one is written only by save(), once the seal is. */
+export interface OpenedIdentity {
+  readonly identity: LmIdentity;
+  /** False when this start made the key: nothing can have been guarded for it yet. */
+  readonly existed: boolean;
+  /** The key identity.seal is sealed with (derived from the identity seed). */
+  readonly sealKey: Buffer;
+  /** Writes a new identity key; a no-op for one that existed. */
+  save(): void;
+}
+
+/**
+ * Reads the identity key, or makes one without writing it yet: the caller writes the seal first, so a start that
+ * dies in between leaves no key without its seal (which would look like a deleted seal and refuse to start).
+ */
+export function openIdentity(dataPath: string, fingerprint: string): OpenedIdentity {
   const file = join(dataPath, KEY_FILE);
   const stored = readFileIfExists(file);
-  let privateKey: KeyObject | null = stored ? privateKeyFromSeed(Buffer.from(stored.trim(), 'base64url')) : null;
-  if (stored && !privateKey) {
+  const storedKey = stored ? privateKeyFromSeed(Buffer.from(stored.trim(), 'base64url')) : null;
+  if (stored && !storedKey) {
     throw new Error(
       `The identity key file ${file} is damaged. Restore it from a backup; removing it gives this License Manager a new LMID.`,
     );
   }
-  if (!privateKey) {
-    privateKey = generateEd25519().privateKey;
-    writeFileAtomic(file, encodeBase64Url(rawSeed(privateKey)) + '\n', 0o600);
-  }
+  const privateKey = storedKey ?? generateEd25519().privateKey;
+  const seed = rawSeed(privateKey);
   const publicKeyRaw = rawPublicKey(privateKey);
   const hostDigest = fingerprintDigest(fingerprint);
-  return { lmid: deriveLmid(publicKeyRaw, hostDigest), privateKey, publicKeyRaw, hostDigest };
+  return {
+    identity: { lmid: deriveLmid(publicKeyRaw, hostDigest), privateKey, publicKeyRaw, hostDigest },
+    existed: storedKey !== null,
+    sealKey: sealKey(seed),
+    save() {
+      if (!storedKey) writeFileAtomic(file, encodeBase64Url(seed) + '\n', 0o600);
+    },
+  };
 }
 
 /** The admin token the local CLI reads from dataPath; created on first start. */

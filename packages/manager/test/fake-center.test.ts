@@ -80,7 +80,7 @@ describe('fake License Center', () => {
     const first = (await post(JSON.stringify({ request: request() }))).json;
     now += 59_999;
     const unchanged = (await post(JSON.stringify({ request: request({ licenseId: 'lic_fake', serial: 1 }) }))).json;
-    expect(unchanged).toEqual({ changed: false, time: first.time });
+    expect(unchanged).toEqual({ changed: false, time: first.time, trust: center.bundleText });
     now += 1;
     const later = (await post(JSON.stringify({ request: request({ licenseId: 'lic_fake', serial: 1 }) }))).json;
     const opened = openVendorDocument(later.time, 'sync', trust.value);

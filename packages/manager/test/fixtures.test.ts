@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBase64Url, sha256 } from '@tessera/core';
+import { EMPTY_SEALED_STATE, sealKey, writeSealedState } from '../src/state/sealed-state.js';
 import { admin, call, makeWorld, start } from './support/world.js';
 
 const fixtures = new URL('../../core/test/fixtures/', import.meta.url);
@@ -37,6 +38,8 @@ describe('core fixtures through the License Manager', () => {
     writeFileSync(world.trustPath, read('trust-bundle.json'));
     mkdirSync(world.config.dataPath, { recursive: true });
     writeFileSync(join(world.config.dataPath, 'identity.key'), encodeBase64Url(FIXTURE_SEED) + '\n', { mode: 0o600 });
+    // An identity without its seal is refused (a deleted seal); a provisioned one comes with an empty seal.
+    writeSealedState(world.config.dataPath, EMPTY_SEALED_STATE, sealKey(FIXTURE_SEED));
     // The daemon records the time it starts at as seen; a later time set back would be CLOCK_TAMPERED.
     world.clock.set(Date.parse(c.context.highWaterTime ?? c.context.now));
     const lm = await start(world, { fingerprint: FIXTURE_FINGERPRINT });

@@ -84,7 +84,7 @@ describe('with a license for 2 query nodes', () => {
     );
     expect((await call(lm, 'GET', '/v1/usage')).body.roles.storage.used).toBe(1);
     // Once the holder releases, the node id is free for another process.
-    await call(lm, 'POST', '/v1/seats/release', { leaseId: first.body.leaseId });
+    await call(lm, 'POST', '/v1/seats/release', { leaseId: first.body.leaseId, instance: 'proc-a' });
     expect((await checkout('s1', 'storage', 'graphdb', 'proc-b')).status).toBe(200);
   });
 
@@ -149,6 +149,17 @@ describe('with a license for 2 query nodes', () => {
     expect((await heartbeat(lease.body.leaseId)).body.token).toBe(fresh.body.token);
   });
 
+  it('names the license id and serial in force in every token, and signs a new one at once for another license id', async () => {
+    const lease = await checkout('q1');
+    expect(await signedPayload(lease.body.token)).toMatchObject({ licenseId: 'lic_lmtest', serial: 1 });
+    world.clock.advance(1_000);
+    // Another license (a renewal issued under a new id) with the same serial: still a new token, within TTL/6.
+    await load({ id: 'lic_renewed' });
+    const renewed = await heartbeat(lease.body.leaseId);
+    expect(renewed.body.token).not.toBe(lease.body.token);
+    expect(await signedPayload(renewed.body.token)).toMatchObject({ licenseId: 'lic_renewed', serial: 1 });
+  });
+
   it('signs a new token at once for a newly loaded license serial, and after a restart (the last token is memory only)', async () => {
     const lease = await checkout('q1');
     world.clock.advance(1_000);
@@ -211,9 +222,27 @@ describe('with a license for 2 query nodes', () => {
   it('frees a released seat at once', async () => {
     const first = await checkout('q1');
     await checkout('q2');
-    expect((await call(lm, 'POST', '/v1/seats/release', { leaseId: first.body.leaseId })).body).toEqual({ released: true });
+    const release = { leaseId: first.body.leaseId, instance: 'proc-q1' };
+    expect((await call(lm, 'POST', '/v1/seats/release', release)).body).toEqual({ released: true });
     expect((await checkout('q3')).status).toBe(200);
-    expect((await call(lm, 'POST', '/v1/seats/release', { leaseId: first.body.leaseId })).status).toBe(404);
+    expect((await call(lm, 'POST', '/v1/seats/release', release)).status).toBe(404);
+  });
+
+  it("refuses to release another instance's lease exactly as an unknown one, and keeps the seat", async () => {
+    const lease = await checkout('q1');
+    const stranger = await call(lm, 'POST', '/v1/seats/release', { leaseId: lease.body.leaseId, instance: 'proc-other' });
+    const unknown = await call(lm, 'POST', '/v1/seats/release', { leaseId: 'lse_unknown', instance: 'proc-other' });
+    expect([stranger.status, stranger.body.error.code, stranger.body.error.message]).toEqual([
+      unknown.status,
+      unknown.body.error.code,
+      unknown.body.error.message,
+    ]);
+    expect([stranger.status, stranger.body.error.code]).toEqual([404, 'LEASE_NOT_FOUND']);
+    expect((await heartbeat(lease.body.leaseId)).status).toBe(200);
+    expect((await call(lm, 'GET', '/v1/usage')).body.roles.query.used).toBe(1);
+    // A release without the instance (as SDKs before it sent) is a bad request, not a release.
+    const bare = await call(lm, 'POST', '/v1/seats/release', { leaseId: lease.body.leaseId });
+    expect([bare.status, bare.body.error.code]).toEqual([400, 'BAD_REQUEST']);
   });
 
   it('keeps a heartbeating node and frees a killed one after the TTL', async () => {

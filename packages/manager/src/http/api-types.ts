@@ -99,8 +99,36 @@ export interface HeartbeatResponse {
   code: Code;
 }
 
+/** POST /v1/seats/release body: the instance that holds the lease, as for a heartbeat. */
+export interface ReleaseRequest {
+  leaseId: string;
+  instance: string;
+}
+
+/**
+ * GET /v1/license[?nonce=…] 200 answer (with seats.secret set, the x-tessera-seat-secret header is needed).
+ * status, code and detail are the LM's own verdict: information, never the SDK's decision.
+ */
+export interface LicenseResponse {
+  lmid: string;
+  /** base64url raw Ed25519 public key of the LM. */
+  lmPublicKey: string;
+  /** base64url fingerprint digest: derives the LMID with lmPublicKey. */
+  hostDigest: string;
+  status: LmStatus;
+  code: Code;
+  detail: string;
+  /** The signed license held (tessera-license:…), or null. */
+  license: string | null;
+  /** The root-signed trust bundle held (tessera-trust:…), or null. */
+  trust: string | null;
+  /** The LM's signed answer for the request's nonce (typ "answer", core signLmAnswer), or null without a nonce. */
+  answer: string | null;
+}
+
 /** POST /v1/admin/load body (admin token). 200 answer: InfoResponse. */
 export interface LoadRequest {
+  /** An online key, an offline key, a clock reset (tessera-reset:…) or a root-signed trust bundle. */
   key: string;
   force?: boolean;
 }

@@ -173,9 +173,10 @@ export class Seats {
     this.flushRenewals();
   }
 
-  release(leaseId: string): boolean {
-    const lease = this.byId.get(leaseId);
-    if (!lease) return false;
+  /** Frees a lease held by this instance; false for an unknown lease and for another instance's alike. */
+  release(input: HeartbeatInput): boolean {
+    const lease = this.byId.get(input.leaseId);
+    if (!lease || lease.instance !== input.instance) return false;
     this.drop(lease);
     return true;
   }

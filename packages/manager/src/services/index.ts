@@ -3,6 +3,7 @@ import type { RefusalCounter } from '../http/metrics.js';
 import type { LmIdentity } from '../identity.js';
 import type { Seats } from '../leases/seats.js';
 import type { LicenseService } from './license.js';
+import type { TrustService } from './trust.js';
 import type { InfoResponse, UsageResponse } from '../http/api-types.js';
 import { LM_VERSION } from '../version.js';
 
@@ -15,8 +16,11 @@ export interface LmCounters {
 export interface LmServices {
   name: string;
   identity: LmIdentity;
+  trust: TrustService;
   license: LicenseService;
   seats: Seats;
+  /** Who may use the seat API: the shared secret products send (null: anyone who can reach the LM), and the checkout budget. */
+  seatAccess: { secret: string | null; checkoutsPerMinute: number };
   ttlMs: number;
   adminToken: string;
   counters: LmCounters;

@@ -1,10 +1,11 @@
 /**
- * The license this LM holds: loading keys (offline and online), syncing, the clock high-water mark, and the
- * current verdict. The signed document is verified once, when it arrives; requests only re-evaluate it (no
- * crypto), and even that is cached for a second.
+ * The license this LM holds: loading (offline keys, online keys, and the vendor documents that come the same way:
+ * clock resets and trust bundles), syncing, and the current verdict. The signed document is verified once, when it
+ * arrives or the trust bundle changes; requests only re-evaluate it (no crypto), and even that is cached for a
+ * second. What must never go back (serials, the clock mark) lives in the guards, sealed with the identity.
  */
-import { evaluate, fail, maskOnlineKey, ok, parseOnlineKey, readLicense } from '@tessera/core';
-import type { Code, Evaluation, License, Result, TrustBundle } from '@tessera/core';
+import { evaluate, fail, maskOnlineKey, normalizeDocumentText, ok, parseOnlineKey, readClockReset, readLicense } from '@tessera/core';
+import type { Code, Evaluation, License, Result } from '@tessera/core';
 import { hostname, platform, arch } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { LmIdentity } from '../identity.js';
@@ -12,6 +13,9 @@ import type { StateStore, StoredLicense } from '../state/store.js';
 import type { CenterClient, SyncOutcome } from '../sync/client.js';
 import type { LmStatus } from '../http/api-types.js';
 import { LM_VERSION } from '../version.js';
+import type { Guards } from './guards.js';
+import { bundleTextOf } from './trust.js';
+import type { TrustService } from './trust.js';
 
 export interface Verdict extends Omit<Evaluation, 'status'> {
   status: LmStatus;
@@ -19,7 +23,8 @@ export interface Verdict extends Omit<Evaluation, 'status'> {
 
 export interface LicenseServiceOptions {
   store: StateStore;
-  trust: TrustBundle;
+  trust: TrustService;
+  guards: Guards;
   identity: LmIdentity;
   clock: Clock;
   center: CenterClient | null;
@@ -30,26 +35,20 @@ export interface LicenseServiceOptions {
 }
 
 const VERDICT_CACHE_MS = 1000;
-// Persisting every clock reading would be a write per request; a minute of slack is far inside the tolerance.
-const HIGH_WATER_STEP_MS = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 export class LicenseService {
   private stored: StoredLicense | null;
   private license: License | null = null;
-  private highWater: number | null;
   private cached: { at: number; verdict: Verdict } | null = null;
   private syncing: Promise<SyncOutcome> | null = null;
   private storedProblem: { code: Code; detail: string } | null = null;
 
   constructor(private readonly options: LicenseServiceOptions) {
     this.stored = options.store.getLicense();
-    this.highWater = options.store.getHighWater();
-    if (this.stored?.licenseText) {
-      const read = readLicense(this.stored.licenseText, options.trust);
-      // A stored license that no longer reads (trust bundle changed, file edited) is reported, not trusted.
-      this.license = read.ok ? read.value : null;
-      if (!read.ok) this.storedProblem = read;
-    }
+    this.reverify();
+    // A rotated bundle may revoke the key of the license held, or vouch for one no bundle did before.
+    options.trust.onChange(() => this.reverify());
   }
 
   get current(): License | null {
@@ -83,25 +82,28 @@ export class LicenseService {
         daysLeft: null,
       };
     }
-    return evaluate(this.license, {
+    const license = this.license;
+    // Loaded by a release that still took online licenses as offline keys: never in force, so sync can revoke it.
+    if (license && license.mode === 'online' && this.stored?.source === 'offline') {
+      return { valid: false, status: 'Invalid', code: 'MODE_MISMATCH', detail: modeMismatch(license), daysLeft: null };
+    }
+    return evaluate(license, {
       now,
       lmid: this.options.identity.lmid,
-      product: this.license?.product ?? '',
-      highWaterTime: this.highWater,
+      product: license?.product ?? '',
+      highWaterTime: this.options.guards.highWater,
       clockToleranceMs: this.options.clockToleranceMs,
+      knownSerial: license ? this.floorOf(license.id) : null,
     });
   }
 
-  /** Raises the persisted high-water mark of trusted time (the local clock, or LC's signed time). */
+  /** Raises the sealed high-water mark of trusted time to a clock reading. */
   observeTime(time: number): void {
-    if (this.highWater !== null && time < this.highWater + HIGH_WATER_STEP_MS) return;
-    this.highWater = time;
-    this.options.store.putHighWater(time);
-    this.cached = null;
+    if (this.options.guards.observe(time)) this.cached = null;
   }
 
   get highWaterTime(): number | null {
-    return this.highWater;
+    return this.options.guards.highWater;
   }
 
   /** Shown instead of the key: the online key masked, or the license id of an offline key. */
@@ -112,26 +114,34 @@ export class LicenseService {
   }
 
   /**
-   * Loads an offline key (a signed license) or an online key. A bad signature, an untrusted vendor key or another
-   * LMID is refused even with force; force only skips the status check (expired, not yet valid, older serial).
+   * Loads what the vendor sends through the same box: an online key, an offline key (a signed license), a clock
+   * reset or a root-signed trust bundle. A bad signature, an untrusted vendor key, another LMID, an online license
+   * or an older serial is refused even with force; force only skips EXPIRED and NOT_YET_VALID.
    */
   async load(input: string, force: boolean): Promise<Result<Verdict>> {
     const text = input.trim();
-    if (!/[.]|tessera-|-----BEGIN/i.test(text)) return this.loadOnlineKey(text);
-    const read = readLicense(text, this.options.trust);
+    if (!/[.{]|tessera-|-----BEGIN/i.test(text)) return this.loadOnlineKey(text);
+    const kind = documentKind(text);
+    if (kind === 'reset') return this.loadClockReset(text);
+    if (kind === 'trust') return this.loadTrustBundle(text);
+    return this.loadOfflineKey(text, force);
+  }
+
+  private loadOfflineKey(text: string, force: boolean): Result<Verdict> {
+    const read = readLicense(text, this.options.trust.bundle);
     if (!read.ok) return read;
     const license = read.value;
+    if (license.mode === 'online') return fail('MODE_MISMATCH', modeMismatch(license));
     const now = this.options.clock.now();
-    const known = this.license ? { licenseId: this.license.id, serial: this.license.serial } : null;
     const verdict = evaluate(license, {
       now,
       lmid: this.options.identity.lmid,
       product: license.product,
-      highWaterTime: this.highWater,
+      highWaterTime: this.options.guards.highWater,
       clockToleranceMs: this.options.clockToleranceMs,
-      knownSerial: known,
+      knownSerial: this.floorOf(license.id),
     });
-    const overridable: Code[] = ['EXPIRED', 'NOT_YET_VALID', 'SUPERSEDED'];
+    const overridable: Code[] = ['EXPIRED', 'NOT_YET_VALID'];
     if (!verdict.valid && !(force && overridable.includes(verdict.code))) {
       const hint = overridable.includes(verdict.code) ? ' Use --force to load it anyway.' : '';
       return fail(verdict.code, verdict.detail + hint);
@@ -182,12 +192,74 @@ export class LicenseService {
     return ok(this.verdict());
   }
 
+  /** An offline License Manager's way back from a clock set ahead by mistake (core clock-reset.ts). */
+  private loadClockReset(text: string): Result<Verdict> {
+    const reset = readClockReset(text, this.options.trust.bundle);
+    if (!reset.ok) return reset;
+    const applied = this.options.guards.applyReset(reset.value, this.options.identity.lmid);
+    if (!applied.ok) return applied;
+    this.cached = null;
+    this.options.onEvent?.(
+      'clock.reset',
+      null,
+      `Clock reset ${reset.value.id} applied: the high-water mark moved from ${iso(applied.value.from)} to the vendor's time ${iso(applied.value.to)}.`,
+    );
+    return ok(this.verdict());
+  }
+
+  /** A root-signed trust bundle (the document, or the v2 trust file around it): offline rotation without a restart. */
+  private loadTrustBundle(text: string): Result<Verdict> {
+    const bundleText = bundleTextOf(text);
+    if (!bundleText.ok) return bundleText;
+    const checked = this.options.trust.check(bundleText.value);
+    if (checked === null) {
+      return fail(
+        'UNTRUSTED_ROOT',
+        'This License Manager knows no trust root (its trust file is a plain v1 bundle and trustRoot is not set), so it cannot check a trust bundle. Replace its trust file instead.',
+      );
+    }
+    if (!checked.ok) return checked;
+    const outcome = this.options.trust.adopt(checked.value);
+    if (outcome === 'older') {
+      return fail(
+        'SUPERSEDED',
+        `This trust bundle has serial ${checked.value.serial}; this License Manager already holds serial ${this.options.trust.heldSerial}, and never goes back.`,
+      );
+    }
+    if (outcome === 'adopted') this.options.onEvent?.('trust.updated', null, `Trust bundle serial ${checked.value.serial} loaded.`);
+    return ok(this.verdict());
+  }
+
   private replace(stored: StoredLicense, license: License | null): void {
+    // state.db first, then the seal: a crash in between leaves a floor the held license meets (see constructor).
     this.options.store.putLicense(stored);
+    if (license) this.options.guards.acceptSerial(license.id, license.serial);
     this.stored = stored;
     this.license = license;
     this.storedProblem = null;
     this.cached = null;
+  }
+
+  private reverify(): void {
+    this.license = null;
+    this.storedProblem = null;
+    this.cached = null;
+    if (!this.stored?.licenseText) return;
+    const read = readLicense(this.stored.licenseText, this.options.trust.bundle);
+    // A stored license that no longer reads (trust bundle changed, file edited) is reported, not trusted.
+    if (!read.ok) {
+      this.storedProblem = read;
+      return;
+    }
+    this.license = read.value;
+    // state.db is written before the seal; a license held here was accepted, so the floor is at least its serial.
+    this.options.guards.acceptSerial(read.value.id, read.value.serial);
+  }
+
+  /** The highest serial accepted for a license id, as evaluate() takes it. */
+  private floorOf(licenseId: string): { licenseId: string; serial: number } | null {
+    const serial = this.options.guards.serialFloor(licenseId);
+    return serial === null ? null : { licenseId, serial };
   }
 
   /** Pulls the license from LC now. Concurrent calls share one request. Never throws. */
@@ -209,7 +281,7 @@ export class LicenseService {
     }
     if (!this.options.center) return { ok: false, code: 'NOT_ONLINE', detail: 'No License Center is configured (center.url).' };
     const { identity } = this.options;
-    const outcome = await this.options.center.sync(
+    let outcome = await this.options.center.sync(
       {
         onlineKey: stored.onlineKey,
         lmid: identity.lmid,
@@ -224,6 +296,16 @@ export class LicenseService {
     );
     const now = this.options.clock.now();
     if (this.stored !== stored) return outcome; // another key was loaded meanwhile; this answer is for the old one
+    if (outcome.ok) this.takeTrustAndTime(outcome, now);
+    if (outcome.ok && outcome.changed) {
+      const floor = this.options.guards.serialFloor(outcome.license.id);
+      if (floor !== null && outcome.license.serial < floor) {
+        outcome = fail(
+          'SUPERSEDED',
+          `The License Center sent serial ${outcome.license.serial} of license ${outcome.license.id}, but this License Manager has already accepted serial ${floor}; the older copy was not applied.`,
+        );
+      }
+    }
     if (!outcome.ok) {
       this.options.store.recordSync(now, false, outcome.detail);
       this.stored = { ...stored, lastSyncAt: now, lastSyncOk: false, lastSyncError: outcome.detail };
@@ -231,7 +313,6 @@ export class LicenseService {
       this.options.onEvent?.('sync.failed', outcome.code, outcome.detail);
       return outcome;
     }
-    this.observeTime(Math.max(outcome.lcTime, now));
     if (outcome.changed) {
       const license = outcome.license;
       this.replace(
@@ -255,4 +336,39 @@ export class LicenseService {
     }
     return outcome;
   }
+
+  /** A verified answer's trust bundle and signed time: adopt the one, and let the other raise or correct the mark. */
+  private takeTrustAndTime(outcome: Extract<SyncOutcome, { ok: true }>, now: number): void {
+    if (outcome.trust && this.options.trust.adopt(outcome.trust) === 'adopted') {
+      this.options.onEvent?.('trust.updated', null, `Trust bundle serial ${outcome.trust.serial} received from the License Center.`);
+    }
+    if (outcome.trustProblem) this.options.onEvent?.('trust.refused', 'UNTRUSTED_ROOT', outcome.trustProblem);
+    const time = this.options.guards.centerTime(outcome.lcTime, now, this.options.clockToleranceMs);
+    this.cached = null;
+    if (time?.kind === 'corrected') {
+      this.options.onEvent?.(
+        'clock.corrected',
+        null,
+        `The clock high-water mark moved back from ${iso(time.from)} to the License Center's signed time ${iso(time.to)}: a clock set ahead had carried it forward.`,
+      );
+    } else if (time?.kind === 'ahead') {
+      this.options.onEvent?.(
+        'clock.ahead',
+        'CLOCK_TAMPERED',
+        `The system clock is ${Math.round(time.by / 60_000)} minutes ahead of the License Center's signed time ${iso(outcome.lcTime)}. Correct it; the next sync then moves the high-water mark back.`,
+      );
+    }
+  }
+}
+
+/** The sentence for an online license taken as an offline key. */
+function modeMismatch(license: License): string {
+  return `License ${license.id} was issued for online mode: load its online key (5 groups of 5 characters, shown in the License Center), not the license document, so the License Center keeps it current.`;
+}
+
+/** The kind of a pasted vendor document: its typ, or 'trust' for a trust file (JSON). */
+function documentKind(text: string): string | null {
+  if (text.startsWith('{')) return 'trust';
+  const normalized = normalizeDocumentText(text);
+  return normalized.ok ? (/^tessera-([a-z]+):/.exec(normalized.value)?.[1] ?? null) : null;
 }

@@ -66,8 +66,8 @@ export class StateStore {
     renewLease: Statement<[number, string]>;
     deleteLease: Statement<[string]>;
     deleteExpired: Statement<[number]>;
-    getHighWater: Statement<[], { high_water: number }>;
-    putHighWater: Statement<[number]>;
+    legacyClock: Statement<[], { high_water: number }>;
+    clearLegacyClock: Statement<[]>;
     addEvent: Statement<[number, string, string | null, string]>;
     recentEvents: Statement<[number], StoredEvent>;
     pruneEvents: Statement<[number]>;
@@ -99,10 +99,8 @@ export class StateStore {
       renewLease: db.prepare('UPDATE leases SET expires_at = ? WHERE id = ?'),
       deleteLease: db.prepare('DELETE FROM leases WHERE id = ?'),
       deleteExpired: db.prepare('DELETE FROM leases WHERE expires_at <= ?'),
-      getHighWater: db.prepare('SELECT high_water FROM clock WHERE id = 1'),
-      putHighWater: db.prepare(
-        'INSERT INTO clock (id, high_water) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET high_water = excluded.high_water',
-      ),
+      legacyClock: db.prepare('SELECT high_water FROM clock WHERE id = 1'),
+      clearLegacyClock: db.prepare('DELETE FROM clock'),
       addEvent: db.prepare('INSERT INTO events (at, kind, code, detail) VALUES (?, ?, ?, ?)'),
       recentEvents: db.prepare('SELECT id, at, kind, code, detail FROM events ORDER BY id DESC LIMIT ?'),
       pruneEvents: db.prepare('DELETE FROM events WHERE at < ?'),
@@ -187,12 +185,21 @@ export class StateStore {
     return this.statements.deleteExpired.run(now).changes;
   }
 
-  getHighWater(): number | null {
-    return this.statements.getHighWater.get()?.high_water ?? null;
+  /**
+   * What a release before identity.seal kept here: its clock row (written at its first start, so its presence marks
+   * such a data path) and the serial of its license. Null when there is no clock row.
+   */
+  legacyGuards(): { highWater: number; license: { id: string; serial: number } | null } | null {
+    const clock = this.statements.legacyClock.get();
+    if (!clock) return null;
+    const license = this.statements.getLicense.get();
+    const held = license?.license_id && license.serial ? { id: license.license_id, serial: license.serial } : null;
+    return { highWater: clock.high_water, license: held };
   }
 
-  putHighWater(time: number): void {
-    this.statements.putHighWater.run(time);
+  /** The clock row moved into identity.seal; removed so its presence keeps meaning "not carried over yet". */
+  clearLegacyClock(): void {
+    this.statements.clearLegacyClock.run();
   }
 
   addEvent(at: number, kind: string, code: string | null, detail: string): void {

@@ -8,7 +8,7 @@ import type { LicenseInput, SigningKey, TrustBundle } from '@tessera/core';
 import { makeTestLm, startFakeCenter } from '../../test/support/fake-center.js';
 import type { FakeCenter } from '../../test/support/fake-center.js';
 import { CenterClient } from './client.js';
-import type { SyncOutcome } from './client.js';
+import type { SyncOutcome, SyncTrust } from './client.js';
 import { makeTimeToken } from '@tessera/core';
 import type { SyncRequestInput } from '@tessera/core';
 
@@ -50,12 +50,17 @@ function syncInput(known: SyncRequestInput['known'] = null): SyncRequestInput {
   };
 }
 
-function trustOf(...keys: SigningKey[]): TrustBundle {
+function trustOf(...keys: SigningKey[]): SyncTrust {
   const trust = parseTrustBundle(
     serializeTrustBundle(keys.map((k) => ({ kid: k.kid, state: 'active' as const, publicKeyRaw: k.publicKeyRaw }))),
   );
   if (!trust.ok) throw new Error(trust.detail);
-  return trust.value;
+  return plainTrust(trust.value);
+}
+
+/** A v1 (plain) bundle as an LM without roots holds it: nothing to check a root-signed bundle with. */
+function plainTrust(bundle: TrustBundle): SyncTrust {
+  return { bundle, heldSerial: 0, check: () => null };
 }
 
 async function fake(options: Parameters<typeof startFakeCenter>[0] = {}): Promise<{ center: FakeCenter; client: CenterClient }> {
@@ -63,7 +68,7 @@ async function fake(options: Parameters<typeof startFakeCenter>[0] = {}): Promis
   cleanups.push(() => center.close());
   const trust = parseTrustBundle(center.trustBundleJson);
   if (!trust.ok) throw new Error(trust.detail);
-  return { center, client: new CenterClient({ url: center.url, timeoutMs: 5_000, trust: trust.value }) };
+  return { center, client: new CenterClient({ url: center.url, timeoutMs: 5_000, trust: plainTrust(trust.value) }) };
 }
 
 /** A stand-in LC answering whatever `answer` says, for answers the honest fake never gives. */

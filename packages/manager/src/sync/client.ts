@@ -3,21 +3,37 @@
  * Nothing here throws, logs or stores; the caller decides what an outcome means for the license in force.
  */
 import { fail, maskOnlineKey, openVendorDocument, parseIsoTime, readLicense } from '@tessera/core';
-import type { Code, KeyObject, License, TrustBundle } from '@tessera/core';
+import type { Code, KeyObject, License, Result, SignedTrustBundle, TrustBundle } from '@tessera/core';
 import { buildSyncRequest, SYNC_PATH, TIME_MSG } from '@tessera/core';
 import type { SyncRequestInput } from '@tessera/core';
 
+/** What came with a 200 answer besides the license: a newer root-signed trust bundle, or why its `trust` was not used. */
+interface TrustNews {
+  trust?: SignedTrustBundle;
+  trustProblem?: string;
+}
+
 export type SyncOutcome =
-  | { ok: true; changed: true; license: License; lcTime: number }
-  | { ok: true; changed: false; lcTime: number }
+  | ({ ok: true; changed: true; license: License; lcTime: number } & TrustNews)
+  | ({ ok: true; changed: false; lcTime: number } & TrustNews)
   | { ok: false; code: Code; detail: string };
+
+/** The trust the client verifies answers with; the caller adopts a newer bundle, the client only checks it. */
+export interface SyncTrust {
+  /** What time tokens and licenses are verified with now. */
+  readonly bundle: TrustBundle;
+  /** The serial of the root-signed bundle held, 0 when none. */
+  readonly heldSerial: number;
+  /** Checks a root-signed bundle with the roots; null when no root is known (a v1 trust file and no trustRoot). */
+  check(text: unknown): Result<SignedTrustBundle> | null;
+}
 
 export interface CenterClientOptions {
   /** LC's base URL, e.g. https://license.example.com; the endpoint is <url>/v1/lm/sync. */
   url: string;
   /** For the whole exchange: connecting, sending, and reading the answer. */
   timeoutMs: number;
-  trust: TrustBundle;
+  trust: SyncTrust;
 }
 
 type Failure = Extract<SyncOutcome, { ok: false }>;
@@ -81,16 +97,19 @@ export class CenterClient {
 
   private readAnswer(answer: unknown, input: SyncRequestInput): SyncOutcome {
     if (!isPlainObject(answer)) return this.unusable('it is not a JSON object.');
-    const time = openVendorDocument(answer.time, 'sync', this.options.trust);
+    // The bundle first: a license signed by a key the vendor added in it verifies in this very answer.
+    const news = this.readTrust(answer.trust);
+    const trust = news.trust ?? this.options.trust.bundle;
+    const time = openVendorDocument(answer.time, 'sync', trust);
     if (!time.ok) return this.unusable(`its time token cannot be trusted: ${time.detail}`);
     const lcTime = parseIsoTime(time.value.payload.lcTime);
     if (time.value.payload.msg !== TIME_MSG || lcTime === null) return this.unusable('its time token holds no valid lcTime.');
     if (answer.changed === false) {
       if (input.known === null) return this.unusable('it says "unchanged" though this License Manager holds no license yet.');
-      return { ok: true, changed: false, lcTime };
+      return { ok: true, changed: false, lcTime, ...news };
     }
     if (answer.changed !== true) return this.unusable('"changed" must be true or false.');
-    const license = readLicense(answer.license, this.options.trust);
+    const license = readLicense(answer.license, trust);
     if (!license.ok) return this.unusable(`the license in it cannot be trusted: ${license.detail}`);
     if (license.value.lmid !== input.lmid) {
       return fail(
@@ -105,7 +124,20 @@ export class CenterClient {
         `The License Center sent serial ${license.value.serial} of license ${known.licenseId}, but this License Manager holds serial ${known.serial}; the older copy was not applied.`,
       );
     }
-    return { ok: true, changed: true, license: license.value, lcTime };
+    return { ok: true, changed: true, license: license.value, lcTime, ...news };
+  }
+
+  /**
+   * The answer's `trust` (the License Center's root-signed bundle): returned when newer than the one held. One
+   * that does not verify is reported, not fatal: the answer's license and time still verify with the bundle held
+   * (a License Center that moved to a root this License Manager is not pinned to must not stop its syncs).
+   */
+  private readTrust(text: unknown): TrustNews {
+    if (text === undefined || text === null) return {};
+    const checked = this.options.trust.check(text);
+    if (checked === null) return {};
+    if (!checked.ok) return { trustProblem: `The trust bundle in the License Center's answer was not used: ${checked.detail}` };
+    return checked.value.serial > this.options.trust.heldSerial ? { trust: checked.value } : {};
   }
 
   private unreachable(reason: string): Failure {

@@ -1,7 +1,7 @@
 /**
  * A fake License Center for tests: the real sync protocol (docs/sync-protocol.md) over real HTTP on 127.0.0.1,
- * with licenses held in memory. It checks requests with readSyncRequest, as LC must, and signs real licenses and
- * time tokens with its vendor key.
+ * with licenses held in memory. It checks requests with readSyncRequest, as LC must, signs real licenses and time
+ * tokens with its vendor key, and sends its root-signed trust bundle in every 200 answer (`trust`), as LC does.
  */
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
@@ -16,14 +16,28 @@ import {
   rawPublicKey,
   serializeTrustBundle,
 } from '@tessera/core';
-import type { Code, KeyObject, LicenseInput, SigningKey } from '@tessera/core';
+import type { Code, KeyObject, LicenseInput, SigningKey, TrustBundleEntry } from '@tessera/core';
 import { makeTimeToken, readSyncRequest, SYNC_PATH } from '@tessera/core';
 import type { SyncRequest } from '@tessera/core';
+import { entriesOf, makeRoot, signedBundle, trustFile } from './world.js';
+import type { TestRoot } from './world.js';
 
 export interface FakeCenter {
   url: string;
+  /** The key that signs licenses and time tokens now (setSigningKey changes it). */
   vendor: SigningKey;
+  root: TestRoot;
+  /** A plain v1 bundle of the first vendor key (what releases before roots read). */
   trustBundleJson: string;
+  /** The root-signed bundle sent in every 200 answer, and the trust file v2 around it (GET /v1/trust-bundle). */
+  bundleText: string;
+  trustFile: string;
+  /** Publishes a new root-signed bundle with these keys and the next serial (a rotation); returns the serial. */
+  rotate(entries: TrustBundleEntry[]): number;
+  /** Signs licenses and time tokens with another key from now on (one the bundle lists, after a rotation). */
+  setSigningKey(key: SigningKey): void;
+  /** Overrides the `trust` member of answers (null: none, as a License Center before roots). */
+  setTrustText(text: string | null): void;
   /** Every request that passed readSyncRequest, in order. */
   requests: SyncRequest[];
   /** Registers or replaces what an online key yields, signed with the serial given. An lmid of '' means "not bound yet". */
@@ -52,8 +66,13 @@ export function makeTestLm(fingerprint = `machine:${randomBytes(8).toString('hex
   return { privateKey, lmPublicKeyRaw, hostDigest, lmid: deriveLmid(lmPublicKeyRaw, hostDigest) };
 }
 
-export async function startFakeCenter(options: { vendor?: SigningKey; now?: () => number } = {}): Promise<FakeCenter> {
-  const vendor = options.vendor ?? generateSigningKey();
+export async function startFakeCenter(options: { vendor?: SigningKey; root?: TestRoot; now?: () => number } = {}): Promise<FakeCenter> {
+  const firstVendor = options.vendor ?? generateSigningKey();
+  let vendor = firstVendor;
+  const root = options.root ?? makeRoot();
+  let bundleSerial = 1;
+  let bundleText = signedBundle(root, bundleSerial, entriesOf(vendor));
+  let trustText: string | null = bundleText;
   const now = options.now ?? (() => Date.now());
   const licenses = new Map<string, Entry>();
   const requests: SyncRequest[] = [];
@@ -118,17 +137,39 @@ export async function startFakeCenter(options: { vendor?: SigningKey; now?: () =
     }
     const time = currentTimeToken();
     const { known } = sync;
-    if (known && known.licenseId === entry.input.id && known.serial === entry.input.serial) return { changed: false, time };
-    return { changed: true, license: entry.text, time };
+    const trust = trustText === null ? {} : { trust: trustText };
+    if (known && known.licenseId === entry.input.id && known.serial === entry.input.serial) return { changed: false, time, ...trust };
+    return { changed: true, license: entry.text, time, ...trust };
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('fake center: no TCP address');
 
-  return {
+  const center: FakeCenter = {
     url: `http://127.0.0.1:${address.port}`,
     vendor,
-    trustBundleJson: serializeTrustBundle([{ kid: vendor.kid, state: 'active', publicKeyRaw: vendor.publicKeyRaw }]),
+    root,
+    trustBundleJson: serializeTrustBundle(entriesOf(firstVendor)),
+    get bundleText() {
+      return bundleText;
+    },
+    get trustFile() {
+      return trustFile(root, bundleText);
+    },
+    rotate(entries) {
+      bundleSerial++;
+      bundleText = signedBundle(root, bundleSerial, entries, new Date(now()).toISOString());
+      trustText = bundleText;
+      return bundleSerial;
+    },
+    setSigningKey(key) {
+      vendor = key;
+      center.vendor = key;
+      timeToken = null;
+    },
+    setTrustText(text) {
+      trustText = text;
+    },
     requests,
     addLicense(onlineKey, input) {
       licenses.set(canonical(onlineKey), sign(input));
@@ -146,4 +187,5 @@ export async function startFakeCenter(options: { vendor?: SigningKey; now?: () =
     },
     close: () => app.close(),
   };
+  return center;
 }

@@ -1,13 +1,24 @@
 /**
- * Test worlds for the License Manager: a vendor key with its trust bundle on disk, a temporary data path, a
- * config, and the real daemon on port 0 (in this process, with a clock the test moves).
+ * Test worlds for the License Manager: a vendor root and signing key with the trust file on disk (v2: the root and
+ * a root-signed bundle; or a plain v1 bundle, as releases before roots had), a temporary data path, a config, and
+ * the real daemon on port 0 (in this process, with a clock the test moves).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { generateSigningKey, issueLicense, serializeTrustBundle } from '@tessera/core';
-import type { LicenseInput, SigningKey } from '@tessera/core';
+import {
+  formatTrustRoot,
+  generateEd25519,
+  generateSigningKey,
+  issueLicense,
+  rawPublicKey,
+  rootKidForPublicKey,
+  serializeTrustBundle,
+  serializeTrustFile,
+  signTrustBundle,
+} from '@tessera/core';
+import type { LicenseInput, Signer, SigningKey, TrustBundleEntry } from '@tessera/core';
 import { ManualClock } from '../../src/clock.js';
 import type { LmConfig } from '../../src/config.js';
 import { startDaemon } from '../../src/daemon.js';
@@ -16,19 +27,65 @@ import type { Daemon, DaemonOptions } from '../../src/daemon.js';
 export const T0 = Date.parse('2026-11-24T12:00:00Z');
 export const DAY = 86_400_000;
 
+/** A vendor root key: what products are built with (`text`) and what signs trust bundles (`signer`). */
+export interface TestRoot {
+  signer: Signer;
+  text: string;
+}
+
+export function makeRoot(): TestRoot {
+  const { privateKey } = generateEd25519();
+  const publicKeyRaw = rawPublicKey(privateKey);
+  return { signer: { kid: rootKidForPublicKey(publicKeyRaw), privateKey }, text: formatTrustRoot(publicKeyRaw) };
+}
+
+/** The bundle entries for signing keys, all active unless a state is given. */
+export function entriesOf(...keys: (SigningKey | [SigningKey, TrustBundleEntry['state']])[]): TrustBundleEntry[] {
+  return keys.map((k) => {
+    const [key, state] = Array.isArray(k) ? k : [k, 'active' as const];
+    return { kid: key.kid, state, publicKeyRaw: key.publicKeyRaw };
+  });
+}
+
+/** A root-signed trust bundle document (typ 'trust'). */
+export function signedBundle(root: TestRoot, serial: number, entries: TrustBundleEntry[], issuedAt = '2026-11-01T00:00:00Z'): string {
+  return signTrustBundle({ serial, issuedAt, keys: entries }, root.signer);
+}
+
+/** The trust file v2 as `tessera-center trust-bundle` prints it. */
+export function trustFile(root: TestRoot, bundle: string, roots: string[] = [root.text]): string {
+  return serializeTrustFile(roots, bundle);
+}
+
 export interface World {
   dir: string;
   vendor: SigningKey;
+  root: TestRoot;
+  /** The trust file the LM reads (config.trustPath): v2 with a bundle of serial 1, or a plain v1 bundle. */
   trustPath: string;
+  /** A plain v1 bundle of the same vendor key, as products built before roots read it. */
+  legacyTrustPath: string;
   config: LmConfig;
   clock: ManualClock;
   cleanup(): void;
 }
 
-export function makeWorld(change: Partial<LmConfig> = {}, vendor: SigningKey = generateSigningKey()): World {
+export interface WorldOptions {
+  /** 'signed' (the default): a v2 trust file; 'legacy': a v1 plain bundle, as releases before roots had. */
+  trust?: 'signed' | 'legacy';
+  root?: TestRoot;
+}
+
+export function makeWorld(change: Partial<LmConfig> = {}, vendor: SigningKey = generateSigningKey(), options: WorldOptions = {}): World {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-lm-'));
+  const root = options.root ?? makeRoot();
   const trustPath = join(dir, 'trust-bundle.json');
-  writeFileSync(trustPath, serializeTrustBundle([{ kid: vendor.kid, state: 'active', publicKeyRaw: vendor.publicKeyRaw }]));
+  const legacyTrustPath = join(dir, 'trust-bundle-v1.json');
+  writeFileSync(legacyTrustPath, serializeTrustBundle(entriesOf(vendor)));
+  writeFileSync(
+    trustPath,
+    options.trust === 'legacy' ? serializeTrustBundle(entriesOf(vendor)) : trustFile(root, signedBundle(root, 1, entriesOf(vendor))),
+  );
   const config: LmConfig = {
     name: 'lm-test',
     host: '127.0.0.1',
@@ -36,16 +93,28 @@ export function makeWorld(change: Partial<LmConfig> = {}, vendor: SigningKey = g
     timeoutMs: 5000,
     dataPath: join(dir, 'data'),
     trustPath,
+    trustRoots: null,
     center: { url: null },
     syncIntervalMinutes: 60,
     leaseTtlSeconds: 30,
+    seats: { secret: null, checkoutsPerMinute: 600 },
+    tls: null,
     fingerprint: 'host',
     clockToleranceMinutes: 10,
     notify: { mail: null },
     log: { mode: 'console', path: null, level: 'warn', keepDays: 7 },
     ...change,
   };
-  return { dir, vendor, trustPath, config, clock: new ManualClock(T0), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    vendor,
+    root,
+    trustPath,
+    legacyTrustPath,
+    config,
+    clock: new ManualClock(T0),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export const silentLogger = pino({ level: 'silent' });
@@ -78,8 +147,15 @@ export function licenseFor(world: World, lmid: string, change: Partial<LicenseIn
 }
 
 /** A small JSON-over-HTTP caller that returns status and body, for asserting on both. */
-export async function call(daemon: Daemon, method: 'GET' | 'POST', path: string, body?: unknown, token?: string) {
-  const headers: Record<string, string> = {};
+export async function call(
+  daemon: Daemon,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  token?: string,
+  extraHeaders: Record<string, string> = {},
+) {
+  const headers: Record<string, string> = { ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(daemon.url + path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });

@@ -60,7 +60,12 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
       const result = await services.license.load(request.body.key, request.body.force ?? false);
       if (!result.ok) {
         // 409: the key is fine but this LM is not set up for it; 422: the key is not valid here.
-        const status = result.code === 'NOT_ONLINE' ? 409 : statusFor(result.code) === 403 ? 422 : statusFor(result.code);
+        const status =
+          result.code === 'NOT_ONLINE'
+            ? 409
+            : statusFor(result.code) === 403 || result.code === 'LMID_MISMATCH'
+              ? 422
+              : statusFor(result.code);
         throw new ApiError(result.code, status, result.detail);
       }
       return infoView(services);
@@ -110,6 +115,8 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
           features: body.features ?? [],
           months: body.months ?? 12,
           createdAt: new Date(now()).toISOString(),
+          // The vendor answers a clock reset for exactly this mark (core clock-reset.ts).
+          highWater: services.license.highWaterTime === null ? null : new Date(services.license.highWaterTime).toISOString(),
         },
         { privateKey: services.identity.privateKey, hostDigest: services.identity.hostDigest },
       );

@@ -1,5 +1,4 @@
-/** Read-only routes: health, version, info, usage, metrics, the console page, and the license for the SDK. */
-import { encodeBase64Url } from '@tessera/core';
+/** Read-only routes: health, version, info, usage, metrics and the console page. */
 import type { FastifyInstance } from 'fastify';
 import { infoView, usageView } from '../../services/index.js';
 import type { LmServices } from '../../services/index.js';
@@ -12,20 +11,6 @@ export function infoRoutes(app: FastifyInstance, services: LmServices): void {
   app.get('/version', async () => ({ version: LM_VERSION }));
   app.get('/v1/info', async () => infoView(services));
   app.get('/v1/usage', async () => usageView(services));
-
-  // What the SDK needs to check a seat's token itself: the signed license and this LM's public identity.
-  app.get('/v1/license', async () => {
-    const verdict = services.license.verdict();
-    return {
-      lmid: services.identity.lmid,
-      lmPublicKey: encodeBase64Url(services.identity.publicKeyRaw),
-      hostDigest: encodeBase64Url(services.identity.hostDigest),
-      status: verdict.status,
-      code: verdict.code,
-      detail: verdict.detail,
-      license: services.license.current?.key ?? null,
-    };
-  });
 
   app.get('/metrics', async (_request, reply) => {
     const verdict = services.license.verdict();
@@ -47,10 +32,12 @@ export function infoRoutes(app: FastifyInstance, services: LmServices): void {
 
   app.get('/', async (_request, reply) => {
     reply.type('text/html; charset=utf-8');
+    // The page takes the admin token: no other site may frame it and trick a click (clickjacking).
     reply.header(
       'content-security-policy',
-      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'",
+      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
     );
+    reply.header('x-frame-options', 'DENY');
     return renderConsolePage(infoView(services), usageView(services), { requestCodeEnabled: services.requestCodeEnabled });
   });
 }

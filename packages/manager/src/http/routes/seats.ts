@@ -1,29 +1,29 @@
-/** The seat API products use (through the SDK): checkout, heartbeat, release. No token: products are on the LAN. */
+/**
+ * The seat API products use (through the SDK): checkout, heartbeat, release. No admin token: products are on the
+ * LAN; with seats.secret set they send it in a header (seat-access.ts), and checkouts spend a per-address budget.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { LmServices } from '../../services/index.js';
 import { ApiError, statusFor } from '../errors.js';
-import type { CheckoutRequest, CheckoutResponse, HeartbeatRequest, HeartbeatResponse } from '../api-types.js';
+import type { SeatAccess } from '../seat-access.js';
+import type { CheckoutRequest, CheckoutResponse, HeartbeatRequest, HeartbeatResponse, ReleaseRequest } from '../api-types.js';
 
 const NAME = '^[a-z][a-z0-9_-]{0,31}$';
 const leaseId = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const instance = { type: 'string', minLength: 1, maxLength: 64 } as const;
+// Heartbeat and release name the instance that holds the lease: a lease id seen on the way frees or keeps nothing.
 const leaseBody = {
-  type: 'object',
-  required: ['leaseId'],
-  additionalProperties: false,
-  properties: { leaseId },
-} as const;
-const heartbeatBody = {
   type: 'object',
   required: ['leaseId', 'instance'],
   additionalProperties: false,
   properties: { leaseId, instance },
 } as const;
 
-export function seatRoutes(app: FastifyInstance, services: LmServices): void {
+export function seatRoutes(app: FastifyInstance, services: LmServices, access: SeatAccess): void {
   app.post<{ Body: CheckoutRequest }>(
     '/v1/seats/checkout',
     {
+      onRequest: [access.requireSecret, access.checkoutBudget],
       schema: {
         body: {
           type: 'object',
@@ -57,8 +57,9 @@ export function seatRoutes(app: FastifyInstance, services: LmServices): void {
   app.post<{ Body: HeartbeatRequest }>(
     '/v1/seats/heartbeat',
     {
+      onRequest: access.requireSecret,
       schema: {
-        body: heartbeatBody,
+        body: leaseBody,
         response: {
           200: {
             type: 'object',
@@ -86,10 +87,15 @@ export function seatRoutes(app: FastifyInstance, services: LmServices): void {
     },
   );
 
-  app.post<{ Body: { leaseId: string } }>('/v1/seats/release', { schema: { body: leaseBody } }, async (request) => {
-    if (!services.seats.release(request.body.leaseId)) {
-      throw new ApiError('LEASE_NOT_FOUND', 404, 'This seat lease is unknown or was already released.');
-    }
-    return { released: true };
-  });
+  app.post<{ Body: ReleaseRequest }>(
+    '/v1/seats/release',
+    { onRequest: access.requireSecret, schema: { body: leaseBody } },
+    async (request) => {
+      // Another instance's lease gets the answer an unknown one gets: the caller learns nothing about it.
+      if (!services.seats.release(request.body)) {
+        throw new ApiError('LEASE_NOT_FOUND', 404, 'This seat lease is unknown or was already released.');
+      }
+      return { released: true };
+    },
+  );
 }

@@ -1,0 +1,63 @@
+/**
+ * A budget of requests per client address: a token bucket holding `perMinute` tokens, refilled continuously, so a
+ * burst of that size passes at once and a steady flood gets `perMinute` a minute. Time comes from the LM's clock.
+ * IPv6 addresses count by their /64, which one host usually holds whole; IPv4 by the address.
+ */
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Addresses remembered at most; past that, the ones whose bucket has refilled (idle) are forgotten first. */
+const MAX_ADDRESSES = 50_000;
+
+export class AddressBudget {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Takes one token for `address`; false when its budget is spent (answer 429). */
+  take(address: string): boolean {
+    const key = addressKey(address);
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
+    // A clock stepped back refills nothing and takes nothing away.
+    bucket.tokens = Math.min(this.perMinute, bucket.tokens + (Math.max(0, now - bucket.at) * this.perMinute) / 60_000);
+    bucket.at = now;
+    if (!this.buckets.has(key)) {
+      if (this.buckets.size >= MAX_ADDRESSES) this.forgetIdle(now);
+      this.buckets.set(key, bucket);
+    }
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** Seconds until `address` has a token again (for Retry-After). */
+  retryAfterSeconds(address: string): number {
+    const bucket = this.buckets.get(addressKey(address));
+    if (!bucket || bucket.tokens >= 1) return 0;
+    return Math.ceil(((1 - bucket.tokens) * 60) / this.perMinute);
+  }
+
+  private forgetIdle(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.at) * this.perMinute) / 60_000 >= this.perMinute) this.buckets.delete(key);
+    }
+  }
+}
+
+function addressKey(address: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1]!;
+  if (!address.includes(':')) return address;
+  // The first four groups of the expanded address: its /64.
+  const [head = '', tail = ''] = address.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups = [...headGroups, ...Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0'), ...tailGroups];
+  return groups.slice(0, 4).join(':').toLowerCase() + '::/64';
+}

@@ -1,0 +1,155 @@
+/**
+ * What never goes back at this License Manager (DESIGN decision 9): the clock high-water mark, the highest serial
+ * accepted per license id and the newest root-signed trust bundle, kept sealed next to the identity
+ * (state/sealed-state.ts). Every change is written before it counts. The mark moves back in two ways only, both on
+ * the vendor's signed word: a License Center time token newer than any accepted before (online), and a clock reset
+ * naming the exact mark it replaces (offline).
+ */
+import { fail, ok } from '@tessera/core';
+import type { ClockReset, Result } from '@tessera/core';
+import { EMPTY_SEALED_STATE, readSealedState, SEAL_FILE, writeSealedState } from '../state/sealed-state.js';
+import type { SealedState } from '../state/sealed-state.js';
+
+// Persisting every clock reading would be a write per request; a minute of slack is far inside the tolerance.
+const HIGH_WATER_STEP_MS = 60_000;
+
+/** What a data path written before the seal existed held (state.db's clock row and license), carried over once. */
+export interface LegacyGuards {
+  highWater: number | null;
+  license: { id: string; serial: number } | null;
+}
+
+export type CenterTimeOutcome = { kind: 'corrected'; from: number; to: number } | { kind: 'ahead'; by: number } | null;
+
+export class Guards {
+  private constructor(
+    private readonly dataPath: string,
+    private readonly key: Uint8Array,
+    private state: SealedState,
+  ) {}
+
+  /**
+   * Opens the guards of a data path. No seal and no identity before this start: a new License Manager. No seal but
+   * an identity: only a data path of a release before the seal (state.db still holds its clock row, `legacy`) is
+   * carried over; otherwise the seal was deleted, and starting afresh would be exactly the reset it prevents.
+   */
+  static open(dataPath: string, key: Uint8Array, identityExisted: boolean, legacy: LegacyGuards | null): Result<Guards> {
+    // A new identity starts with nothing to guard; a seal left by a start that died before writing the key is
+    // another identity's and is replaced.
+    if (!identityExisted) return ok(Guards.create(dataPath, key, EMPTY_SEALED_STATE));
+    const read = readSealedState(dataPath, key);
+    const restore = `Restore it from the backup it was taken with (with state.db). Removing identity.key too starts a new License Manager with a new LMID, whose license the vendor must bind again.`;
+    if (!read.ok) {
+      return fail(
+        read.code,
+        `The sealed state ${SEAL_FILE} in ${dataPath} cannot be used: ${read.detail} ${restore} It cannot be rebuilt: it is what keeps the clock and license serials from going back.`,
+      );
+    }
+    if (read.value) return ok(new Guards(dataPath, key, read.value));
+    if (!legacy) return fail('MALFORMED', `The data path ${dataPath} holds identity.key but not ${SEAL_FILE}: it was deleted. ${restore}`);
+    return ok(
+      Guards.create(dataPath, key, {
+        ...EMPTY_SEALED_STATE,
+        highWater: legacy.highWater,
+        serials: legacy.license ? { [legacy.license.id]: legacy.license.serial } : {},
+      }),
+    );
+  }
+
+  private static create(dataPath: string, key: Uint8Array, state: SealedState): Guards {
+    const guards = new Guards(dataPath, key, state);
+    guards.save(state);
+    return guards;
+  }
+
+  get highWater(): number | null {
+    return this.state.highWater;
+  }
+
+  get vendorTime(): number | null {
+    return this.state.vendorTime;
+  }
+
+  get bundle(): string | null {
+    return this.state.bundle;
+  }
+
+  get bundleSerial(): number {
+    return this.state.bundleSerial;
+  }
+
+  /** The highest serial accepted for a license id, or null when it was never seen. */
+  serialFloor(licenseId: string): number | null {
+    return this.state.serials[licenseId] ?? null;
+  }
+
+  /** Raises the mark to a clock reading; true when it moved. */
+  observe(time: number): boolean {
+    const mark = this.state.highWater;
+    if (mark !== null && time < mark + HIGH_WATER_STEP_MS) return false;
+    this.save({ ...this.state, highWater: time });
+    return true;
+  }
+
+  acceptSerial(licenseId: string, serial: number): void {
+    if ((this.state.serials[licenseId] ?? 0) >= serial) return;
+    this.save({ ...this.state, serials: { ...this.state.serials, [licenseId]: serial } });
+  }
+
+  acceptBundle(text: string, serial: number): void {
+    if (serial <= this.state.bundleSerial) return;
+    this.save({ ...this.state, bundle: text, bundleSerial: serial });
+  }
+
+  /**
+   * A License Center time token (verified by the caller). Only a token newer than every vendor time accepted before
+   * may move the mark back, so a recorded answer replayed by a fake center (center.url is in the customer's YAML)
+   * cannot; and only when the local clock agrees with it, since a clock still ahead would carry the mark forward
+   * again at once. Otherwise the token only raises the mark, as it always did.
+   */
+  centerTime(lcTime: number, now: number, toleranceMs: number): CenterTimeOutcome {
+    const fresh = this.state.vendorTime === null || lcTime > this.state.vendorTime;
+    const mark = this.state.highWater;
+    let outcome: CenterTimeOutcome = null;
+    if (fresh && mark !== null && lcTime < mark - toleranceMs) {
+      outcome = now <= lcTime + toleranceMs ? { kind: 'corrected', from: mark, to: lcTime } : { kind: 'ahead', by: now - lcTime };
+    }
+    if (fresh) this.save({ ...this.state, vendorTime: lcTime, highWater: outcome?.kind === 'corrected' ? lcTime : mark });
+    this.observe(Math.max(lcTime, now));
+    return outcome;
+  }
+
+  /**
+   * A vendor-signed clock reset (verified by the caller): for this LMID, naming exactly the mark held now, and newer
+   * than every vendor time accepted before (so, once applied, the same reset never applies again, even if the clock
+   * is steered back to the exact mark it named).
+   */
+  applyReset(reset: ClockReset, lmid: string): Result<{ from: number; to: number }> {
+    if (reset.lmid !== lmid) {
+      return fail('LMID_MISMATCH', `This clock reset is for License Manager ${reset.lmid}, not for this one (${lmid}).`);
+    }
+    const mark = this.state.highWater;
+    const again = 'Make a new request code (tessera-lm request-code) and ask the vendor for a reset of that.';
+    if (mark === null || reset.fromHighWaterMs !== mark) {
+      const now = mark === null ? 'this License Manager has no mark yet' : `the mark is now ${new Date(mark).toISOString()}`;
+      return fail(
+        'RESET_NOT_APPLICABLE',
+        `This clock reset is for the high-water mark ${reset.fromHighWater}, but ${now}: it moved since the request code was made. ${again}`,
+      );
+    }
+    if (this.state.vendorTime !== null && reset.toTimeMs <= this.state.vendorTime) {
+      return fail(
+        'RESET_NOT_APPLICABLE',
+        `This clock reset (issued ${reset.toTime}) is not newer than the vendor time this License Manager already holds (${new Date(this.state.vendorTime).toISOString()}): it was applied before, or a newer one exists. ${again}`,
+      );
+    }
+    this.save({ ...this.state, highWater: reset.toTimeMs, vendorTime: reset.toTimeMs });
+    return ok({ from: mark, to: reset.toTimeMs });
+  }
+
+  private save(next: SealedState): void {
+    // Written first: a value counts only once it is on disk next to the identity.
+    writeSealedState(this.dataPath, next, this.key);
+    this.state = next;
+  }
+}
