@@ -60,7 +60,8 @@ async function main(argv: string[]): Promise<void> {
   const products = positionals.length > 0 ? positionals : Object.keys(PRODUCTS);
   if (roots.length === 0) throw new Error(`--root is required: the vendor's root key, as tessera-center trust-root prints it. ${usage}`);
   for (const product of products) {
-    if (!(product in PRODUCTS)) throw new Error(`unknown product "${product}"; the products are ${Object.keys(PRODUCTS).join(', ')}. ${usage}`);
+    if (!(product in PRODUCTS))
+      throw new Error(`unknown product "${product}"; the products are ${Object.keys(PRODUCTS).join(', ')}. ${usage}`);
     const outDir = values.out ? join(values.out, product) : join(REPO, 'examples', product, 'dist', 'bundle');
     const built = await buildProduct(product as ProductName, roots, outDir);
     for (const path of Object.values(built)) process.stdout.write(`${path}\n`);
