@@ -179,6 +179,20 @@ describe('answers altered on their way', () => {
 });
 
 describe('what this process accepted', () => {
+  it('a clock set back is CLOCK_TAMPERED by the time this process read before, even from an LM that never saw it', async () => {
+    const first = await lmWith();
+    const live = await watch({ ...first.sdk, product: 'graphdb' });
+    expect(live.status()).toMatchObject({ licensed: true });
+    await live.close();
+
+    const clock = first.world.clock;
+    clock.advance(-DAY); // the host's clock set back a day; a License Manager started afresh knows no later time
+    const fresh = await lmWith({ clock, world: { root: first.world.root } });
+    const { watched } = await verdicts(fresh, fresh.url);
+    expect(watched).toMatchObject({ licensed: false, status: 'Invalid', code: 'CLOCK_TAMPERED' });
+    expect(watched.message).toMatch(/is behind a time already seen .*it was set back/);
+  });
+
   it('an LM holding an older trust bundle than one accepted before is refused SUPERSEDED', async () => {
     const newer = await lmWith({ license: null });
     const { root, vendor } = newer.world;

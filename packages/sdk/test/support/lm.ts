@@ -40,11 +40,13 @@ export interface TestLmOptions {
   config?: Partial<LmConfig>;
   /** The trust file the LM reads ('legacy': a plain v1 bundle) and the vendor root. */
   world?: WorldOptions;
+  /** The LM's clock (and so the SDK's, through `sdk`): a new one running with this host's unless given. */
+  clock?: RunningClock;
 }
 
 export async function startLm(options: TestLmOptions = {}): Promise<TestLm> {
   const made = makeWorld({ leaseTtlSeconds: options.ttlSeconds ?? 3, ...options.config }, undefined, options.world);
-  const world = { ...made, clock: new RunningClock() };
+  const world = { ...made, clock: options.clock ?? new RunningClock() };
   let daemon: Daemon | null = await start(world, { timers: { sweepMs: 60_000 } });
   world.config.port = daemon.port; // a restart comes back at the same address
   const lm: TestLm = {
