@@ -176,6 +176,9 @@ export function makeLmWorld(options: { port?: number; leaseTtlSeconds?: number }
         `trust: ${JSON.stringify(trustPath)}`,
         // Long enough that no lease runs out during a benchmark, or across the restarts of lm-restart.
         `leaseTtlSeconds: ${options.leaseTtlSeconds ?? 3600}`,
+        // One load generator on one address measures the LM's checkout capacity, not the per-address budget.
+        'seats:',
+        '  checkoutsPerMinute: 1000000',
         'log:',
         '  mode: console',
         '  level: warn',

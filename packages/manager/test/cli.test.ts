@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRequestCode } from '@tessera/core';
+import { armor, issueClockReset, readRequestCode } from '@tessera/core';
 import { cli, serve, writeConfig } from './support/process.js';
 import type { RunningLm } from './support/process.js';
 import { DAY, licenseFor, makeWorld } from './support/world.js';
@@ -126,9 +126,62 @@ describe('tessera-lm CLI', () => {
       status: 4,
       stderr: expect.stringMatching(/admin token/),
     });
-    expect(cli(['--addr', lm.addr, '--token', 'wrong', 'sync'])).toMatchObject({
+    const wrong = join(world.dir, 'wrong.token');
+    writeFileSync(wrong, 'wrong\n');
+    expect(cli(['--addr', lm.addr, '--token-file', wrong, 'sync'])).toMatchObject({
       status: 4,
       stderr: expect.stringMatching(/admin token is wrong/),
+    });
+  });
+
+  it('reads the admin token from --token-file or standard input, never from the command line', () => {
+    const token = readFileSync(join(world.config.dataPath, 'admin.token'), 'utf8');
+    const file = join(world.dir, 'copy.token');
+    writeFileSync(file, token, { mode: 0o600 });
+    // Without --config: the token comes from the file named, or from standard input.
+    expect(
+      cli(['--addr', lm.addr, '--token-file', file, 'request-code', '--name', 'A', '--email', 'a@b.co', '--nodes', 'query=1']).status,
+    ).toBe(0);
+    const piped = cli(
+      ['--addr', lm.addr, '--token-file', '-', '--json', 'request-code', '--name', 'A', '--email', 'a@b.co', '--nodes', 'query=1'],
+      token,
+    );
+    expect(piped.status).toBe(0);
+    // The request code carries the clock high-water mark, for a clock reset.
+    expect(readRequestCode(JSON.parse(piped.stdout).requestCode)).toMatchObject({
+      ok: true,
+      value: { highWater: expect.stringMatching(/Z$/) },
+    });
+    const argument = cli(['--addr', lm.addr, '--token', token.trim(), 'sync']);
+    expect(argument.status).toBe(2);
+    expect(argument.stderr).toMatch(
+      /--token is gone: a token on the command line is visible to every user of this host \(ps\)\. Use --token-file/,
+    );
+    expect(cli(['--addr', lm.addr, '--token-file', '-', 'load', '--key', '-'], token)).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/Standard input can carry the key or the admin token, not both/),
+    });
+    expect(cli(['--addr', lm.addr, '--token-file', join(world.dir, 'none.token'), 'sync'])).toMatchObject({
+      status: 4,
+      stderr: expect.stringMatching(/Cannot read the admin token from .*none.token: ENOENT/),
+    });
+    expect(cli(['--help']).stdout).not.toMatch(/--token </);
+  });
+
+  it('load takes a clock reset from a file and passes on why it does not apply', () => {
+    const vendor = world.vendor;
+    const reset = issueClockReset(
+      { id: 'rst_cli', lmid, fromHighWater: '2020-01-01T00:00:00.000Z', toTime: new Date().toISOString() },
+      vendor,
+    );
+    if (!reset.ok) throw new Error(reset.detail);
+    const file = join(world.dir, 'reset.txt');
+    writeFileSync(file, armor(reset.value) + '\n');
+    const out = run('--json', 'load', '--key-file', file);
+    expect(out.status).toBe(1);
+    expect(JSON.parse(out.stdout).error).toMatchObject({
+      code: 'RESET_NOT_APPLICABLE',
+      message: expect.stringMatching(/^This clock reset is for the high-water mark 2020-01-01T00:00:00.000Z, but the mark is now/),
     });
   });
 

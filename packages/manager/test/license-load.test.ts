@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   deriveLmid,
@@ -104,6 +106,32 @@ describe('loading an offline key', () => {
     expect(refused.body.error).toMatchObject({ code: 'EXPIRED', message: expect.stringContaining('--force') });
     const forced = await admin(lm, '/v1/admin/load', { key, force: true });
     expect(forced.body).toMatchObject({ status: 'Expired', code: 'EXPIRED' });
+  });
+
+  it('refuses a license issued for online mode as an offline key, even with force, saying to load its online key', async () => {
+    const key = licenseFor(world, lm.lmid, { mode: 'online' });
+    for (const force of [false, true]) {
+      const { status, body } = await admin(lm, '/v1/admin/load', { key, force });
+      expect([status, body.error.code]).toEqual([422, 'MODE_MISMATCH']);
+      expect(body.error.message).toBe(
+        'License lic_lmtest was issued for online mode: load its online key (5 groups of 5 characters, shown in the License Center), not the license document, so the License Center keeps it current.',
+      );
+    }
+    expect((await call(lm, 'GET', '/v1/info')).body.status).toBe('NotExist');
+  });
+
+  it('shows an online license that a release before this one took as an offline key as Invalid (MODE_MISMATCH)', async () => {
+    const lmid = lm.lmid;
+    expect((await admin(lm, '/v1/admin/load', { key: licenseFor(world, lmid) })).status).toBe(200);
+    await lm.close();
+    // What such a release left in state.db: the online license as the offline key held.
+    const db = new Database(join(world.config.dataPath, 'state.db'));
+    db.prepare('UPDATE license SET license_text = ? WHERE id = 1').run(licenseFor(world, lmid, { mode: 'online' }));
+    db.close();
+    lm = await start(world);
+    expect((await call(lm, 'GET', '/v1/info')).body).toMatchObject({ status: 'Invalid', code: 'MODE_MISMATCH' });
+    const seat = await call(lm, 'POST', '/v1/seats/checkout', { product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'p1' });
+    expect(seat.body.error.code).toBe('MODE_MISMATCH');
   });
 
   it('never accepts an altered key, even with force', async () => {

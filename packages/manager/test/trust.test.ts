@@ -180,6 +180,22 @@ describe('rotation and roll-back', () => {
     expect(await trustOf(lm)).toBe(current);
   });
 
+  it('ignores, and reports, a bundle in a sync answer that its roots do not vouch for, and still takes the license', async () => {
+    const world = track(makeWorld());
+    world.config.trustRoots = [world.root.text];
+    const center = await startFakeCenter({ vendor: world.vendor, root: makeRoot(), now: () => world.clock.now() });
+    centers.push(center);
+    world.config.center = { url: center.url };
+    const onlineKey = generateOnlineKey();
+    const { lm, warnings } = await open(world);
+    center.addLicense(onlineKey, onlineLicense(lm.lmid));
+    expect((await admin(lm, '/v1/admin/load', { key: onlineKey })).body).toMatchObject({ status: 'Normal', serial: 1 });
+    expect(await trustOf(lm)).not.toBe(center.bundleText);
+    expect(warnings).toEqual([
+      expect.stringMatching(/The trust bundle in the License Center's answer was not used: .*not a root this product was built with/),
+    ]);
+  });
+
   it('with a v1 file and trustRoot, adopts the bundle a sync brings; without trustRoot it cannot check one and keeps the v1 keys', async () => {
     for (const pinned of [true, false]) {
       const world = track(makeWorld({}, undefined, { trust: 'legacy' }));

@@ -3,7 +3,7 @@
  * tessera-lm: the License Manager daemon (serve) and the CLI that talks to it. Every failure ends here as one
  * line on stderr (or a JSON error with --json) and a documented exit code; never a stack trace.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT } from './errors.js';
 import { serveCommand } from './commands/serve.js';
 import { infoCommand } from './commands/info.js';
@@ -19,7 +19,9 @@ const program = new Command('tessera-lm')
   .option('--addr <host:port>', 'the License Manager to talk to (default: from --config, else 127.0.0.1:9119)')
   .option('-c, --config <file>', 'configuration file, to find the address and the admin token')
   .option('--data-path <dir>', 'the data path holding admin.token')
-  .option('--token <token>', 'the admin token (default: read from the data path)')
+  .option('--token-file <file>', 'read the admin token from this file, or "-" for standard input (default: admin.token in the data path)')
+  // Gone: a token in the arguments is visible to every user in ps. Kept hidden only to say what replaces it.
+  .addOption(new Option('--token <token>').hideHelp())
   .option('--json', 'machine-readable output')
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });

@@ -8,11 +8,12 @@ interface Bucket {
   at: number;
 }
 
-/** Addresses remembered at most; past that, the ones whose bucket has refilled (idle) are forgotten first. */
+/** Addresses remembered at most (a few MB); past that, idle ones are forgotten first (makeRoom). */
 const MAX_ADDRESSES = 50_000;
 
 export class AddressBudget {
   private readonly buckets = new Map<string, Bucket>();
+  private lastForget = -Infinity;
 
   constructor(
     private readonly perMinute: number,
@@ -28,7 +29,7 @@ export class AddressBudget {
     bucket.tokens = Math.min(this.perMinute, bucket.tokens + (Math.max(0, now - bucket.at) * this.perMinute) / 60_000);
     bucket.at = now;
     if (!this.buckets.has(key)) {
-      if (this.buckets.size >= MAX_ADDRESSES) this.forgetIdle(now);
+      if (this.buckets.size >= MAX_ADDRESSES) this.makeRoom(now);
       this.buckets.set(key, bucket);
     }
     if (bucket.tokens < 1) return false;
@@ -43,10 +44,18 @@ export class AddressBudget {
     return Math.ceil(((1 - bucket.tokens) * 60) / this.perMinute);
   }
 
-  private forgetIdle(now: number): void {
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + ((now - bucket.at) * this.perMinute) / 60_000 >= this.perMinute) this.buckets.delete(key);
+  /**
+   * Forgets the addresses whose bucket has refilled (idle), at most once a second, since that walks them all; when
+   * every remembered address is busy (a flood from very many addresses), the one remembered longest goes.
+   */
+  private makeRoom(now: number): void {
+    if (now - this.lastForget >= 1000 || now < this.lastForget) {
+      this.lastForget = now;
+      for (const [key, bucket] of this.buckets) {
+        if (bucket.tokens + ((now - bucket.at) * this.perMinute) / 60_000 >= this.perMinute) this.buckets.delete(key);
+      }
     }
+    if (this.buckets.size >= MAX_ADDRESSES) this.buckets.delete(this.buckets.keys().next().value!);
   }
 }
 

@@ -146,13 +146,14 @@ const TOKEN_HELP =
 function loadSection(): string {
   return `<section aria-labelledby="load-title">
 <h2 id="load-title">Paste a license key and activate</h2>
+<p class="muted">The same box takes the other documents your vendor sends: a clock reset (after a clock set ahead by mistake) and a trust bundle.</p>
 <form id="load-form" method="post" action="/v1/admin/load" novalidate>
-<label for="load-key">License key (online key or offline key)</label>
+<label for="load-key">License key (online key or offline key), clock reset or trust bundle</label>
 <textarea id="load-key" name="key" rows="4" required spellcheck="false" autocomplete="off" autocapitalize="off"></textarea>
 <label for="load-token">Admin token</label>
 <input id="load-token" name="token" type="password" required autocomplete="off">
 <p class="muted">${TOKEN_HELP}</p>
-<label class="check"><input id="load-force" name="force" type="checkbox"> Load even if it is expired, not yet valid or older than the loaded one (force)</label>
+<label class="check"><input id="load-force" name="force" type="checkbox"> Load a license even if it is expired or not yet valid (force)</label>
 <button type="submit">Activate</button>
 <p id="load-error" class="error" role="alert" hidden></p>
 <p id="load-result" class="ok" role="status" hidden></p>
@@ -163,7 +164,7 @@ function loadSection(): string {
 function requestCodeSection(): string {
   return `<section aria-labelledby="request-title">
 <h2 id="request-title">Make a request code</h2>
-<p class="muted">For an air-gapped site: send the request code to your vendor, who answers with an offline license key to paste above.</p>
+<p class="muted">For an air-gapped site: send the request code to your vendor, who answers with an offline license key to paste above. It also carries this License Manager's clock high-water mark, for a clock reset.</p>
 <form id="request-form" method="post" action="/v1/admin/request-code" novalidate>
 <label for="request-name">Contact name</label>
 <input id="request-name" name="name" required autocomplete="name">

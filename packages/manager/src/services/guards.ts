@@ -105,15 +105,14 @@ export class Guards {
    * A License Center time token (verified by the caller). Only a token newer than every vendor time accepted before
    * may move the mark back, so a recorded answer replayed by a fake center (center.url is in the customer's YAML)
    * cannot; and only when the local clock agrees with it, since a clock still ahead would carry the mark forward
-   * again at once. Otherwise the token only raises the mark, as it always did.
+   * again at once (that clock is reported instead). Otherwise the token only raises the mark, as it always did.
    */
   centerTime(lcTime: number, now: number, toleranceMs: number): CenterTimeOutcome {
     const fresh = this.state.vendorTime === null || lcTime > this.state.vendorTime;
     const mark = this.state.highWater;
     let outcome: CenterTimeOutcome = null;
-    if (fresh && mark !== null && lcTime < mark - toleranceMs) {
-      outcome = now <= lcTime + toleranceMs ? { kind: 'corrected', from: mark, to: lcTime } : { kind: 'ahead', by: now - lcTime };
-    }
+    if (fresh && now > lcTime + toleranceMs) outcome = { kind: 'ahead', by: now - lcTime };
+    else if (fresh && mark !== null && mark > lcTime + toleranceMs) outcome = { kind: 'corrected', from: mark, to: lcTime };
     if (fresh) this.save({ ...this.state, vendorTime: lcTime, highWater: outcome?.kind === 'corrected' ? lcTime : mark });
     this.observe(Math.max(lcTime, now));
     return outcome;

@@ -354,7 +354,7 @@ export class LicenseService {
     } else if (time?.kind === 'ahead') {
       this.options.onEvent?.(
         'clock.ahead',
-        'CLOCK_TAMPERED',
+        null,
         `The system clock is ${Math.round(time.by / 60_000)} minutes ahead of the License Center's signed time ${iso(outcome.lcTime)}. Correct it; the next sync then moves the high-water mark back.`,
       );
     }

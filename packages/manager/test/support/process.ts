@@ -29,7 +29,10 @@ ${extra}`,
 
 export interface RunningLm {
   child: ChildProcess;
+  /** host:port */
   addr: string;
+  /** http(s)://host:port, as the LM says it serves. */
+  url: string;
   stop(): Promise<number | null>;
   kill9(): Promise<void>;
 }
@@ -43,12 +46,13 @@ export function serve(configFile: string): Promise<RunningLm> {
     const timer = setTimeout(() => reject(new Error(`tessera-lm did not start: ${stderr}`)), 15_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      const match = /serving on http:\/\/([\d.]+:\d+)/.exec(stderr);
+      const match = /serving on (https?:\/\/([\d.]+:\d+))/.exec(stderr);
       if (match) {
         clearTimeout(timer);
         resolve({
           child,
-          addr: match[1]!,
+          addr: match[2]!,
+          url: match[1]!,
           async stop() {
             child.kill('SIGTERM');
             return exited;

@@ -9,12 +9,24 @@ import { formatInfo, printJson } from '../output.js';
 export function loadCommand(program: Command): void {
   program
     .command('load')
-    .description('load an online key or an offline key (a key pasted across lines or with spaces works)')
+    .description(
+      'load an online key, an offline key, a clock reset or a trust bundle from the vendor (pasted across lines or with spaces works)',
+    )
     .option('-k, --key <key>', 'the key; "-" reads it from standard input')
     .option('-f, --key-file <file>', 'read the key from a file (for example the armored block from a mail)')
-    .option('--force', 'load even if the license is expired, not yet valid or older; never skips the signature, vendor key or LMID checks')
+    .option(
+      '--force',
+      'load a license even if it is expired or not yet valid; never an older serial, an online license, or one that fails the signature, vendor key or LMID checks',
+    )
     .action(async (options: { key?: string; keyFile?: string; force?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
+      if (options.key === '-' && globals.tokenFile === '-') {
+        throw new CliError(
+          'Standard input can carry the key or the admin token, not both: give one of them as a file.',
+          EXIT.USAGE,
+          'BAD_REQUEST',
+        );
+      }
       const key = readKey(options);
       const info = await clientFor(globals, true).post<InfoResponse>('/v1/admin/load', { key, force: options.force ?? false }, true);
       if (globals.json) printJson(info);
