@@ -1,22 +1,23 @@
 /**
  * The real programs the demo drives, each a child process of the built workspace: the License Center
- * (tessera-center on SQLite), the License Manager (tessera-lm) and its CLI, and graphdb nodes. Every started
- * process is tracked, so stopAll() ends them whatever happened. Nothing here reads a key or token into a log.
+ * (tessera-center on SQLite), the License Manager (tessera-lm) and its CLI, and graphdb nodes, built for the
+ * demo's vendor with its root compiled in, as a vendor ships them. Every started process is tracked, so stopAll()
+ * ends them whatever happened. Nothing here reads a key or token into a log.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildProduct } from '../build-product.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LC_BIN = join(ROOT, 'packages/center/bin/tessera-center.js');
 const LM_BIN = join(ROOT, 'packages/manager/bin/tessera-lm.js');
-const GRAPHDB = join(ROOT, 'examples/graphdb/dist/main.js');
 
-/** The built programs the demo needs; a checkout that was never built says what to run. */
+/** The built programs the demo needs; a checkout that was never built says what to run. (graphdb it builds itself.) */
 export function missingBuild(): string | null {
-  for (const file of [join(ROOT, 'packages/center/dist/cli/main.js'), join(ROOT, 'packages/manager/dist/cli/main.js'), GRAPHDB]) {
+  for (const file of [join(ROOT, 'packages/center/dist/cli/main.js'), join(ROOT, 'packages/manager/dist/cli/main.js')]) {
     if (!existsSync(file)) return file;
   }
   return null;
@@ -97,6 +98,23 @@ export function createAdmin(dataDir: string, email: string): { apiToken: string 
   );
   if (run.status !== 0) throw new Error(`tessera-center staff create failed (${run.status}): ${run.stderr}`);
   return { apiToken: (JSON.parse(run.stdout) as { apiToken: string }).apiToken };
+}
+
+/** `tessera-center trust-root`: the vendor's root public key(s), to build into products. */
+export function vendorRoots(dataDir: string): string[] {
+  const run = spawnSync(process.execPath, [LC_BIN, '--data', dataDir, '--json', 'trust-root'], {
+    cwd: ROOT,
+    env: baseEnv(),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (run.status !== 0) throw new Error(`tessera-center trust-root failed (${run.status}): ${run.stderr}`);
+  return (JSON.parse(run.stdout) as { root: string }[]).map((published) => published.root);
+}
+
+/** Builds graphdb with `roots` compiled in (scripts/build-product.ts), into `outDir`; answers its program. */
+export async function buildGraphdb(roots: string[], outDir: string): Promise<string> {
+  return (await buildProduct('graphdb', roots, outDir)).main!;
 }
 
 export async function startCenter(dataDir: string): Promise<LicenseCenter> {
@@ -211,9 +229,9 @@ export interface GraphNode {
 
 export type NodeStart = { ok: true; node: GraphNode; line: string } | { ok: false; exitCode: number | null; line: string };
 
-/** Starts a graphdb node; it either prints its ready line or says why it cannot start and exits. */
-export async function startGraphNode(role: 'query' | 'storage', id: string, lmAddr: string, trustFile: string): Promise<NodeStart> {
-  const args = [GRAPHDB, '--role', role, '--node-id', id, '--license_manager_url', lmAddr, '--trust', trustFile, '--port', '0'];
+/** Starts a graphdb node of the `graphdb` build; it either prints its ready line or says why it cannot start and exits. */
+export async function startGraphNode(graphdb: string, role: 'query' | 'storage', id: string, lmAddr: string): Promise<NodeStart> {
+  const args = [graphdb, '--role', role, '--node-id', id, '--license_manager_url', lmAddr, '--port', '0'];
   try {
     const started = await startProgram(args, /^graphdb .* ready on (http:\/\/[\d.]+:\d+).*$/m, baseEnv(), `graphdb ${role} node ${id}`);
     return {

@@ -6,7 +6,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAdmin, killAll, linkInMail, lmCli, startCenter, startGraphNode, startManager, writeLmConfig } from './parts.js';
+import {
+  buildGraphdb,
+  createAdmin,
+  killAll,
+  linkInMail,
+  lmCli,
+  startCenter,
+  startGraphNode,
+  startManager,
+  vendorRoots,
+  writeLmConfig,
+} from './parts.js';
 import type { GraphNode, LicenseCenter, LicenseManager } from './parts.js';
 import { ApiCaller, getJson } from './web.js';
 
@@ -33,7 +44,10 @@ export interface DemoWorld {
   customer: ApiCaller | null;
   licenseId: string | null;
   manager: LicenseManager | null;
-  trustFile: string;
+  /** graphdb's program as the vendor built it, with its root compiled in. */
+  graphdb: string | null;
+  /** The roots it was built with (tessera-center trust-root). */
+  roots: string[];
   nodes: Map<string, GraphNode>;
   /** The refused third node's line and exit code. */
   refused: { line: string; exitCode: number | null } | null;
@@ -69,7 +83,8 @@ export async function runDemo(workDir: string, hooks: DemoHooks): Promise<DemoWo
     customer: null,
     licenseId: null,
     manager: null,
-    trustFile: join(workDir, 'trust-bundle.json'),
+    graphdb: null,
+    roots: [],
     nodes: new Map(),
     refused: null,
     exits: {},
@@ -111,6 +126,10 @@ async function tell(world: DemoWorld, say: (line: string) => void, step: (name: 
   });
   const licenseId = (world.licenseId = sold.license.id);
   say(`   Customer ${acme.id}, license ${licenseId} (serial ${sold.license.serial}); a setup mail goes to ${CUSTOMER_EMAIL}.`);
+  world.roots = vendorRoots(lcData);
+  world.graphdb = await buildGraphdb(world.roots, join(world.workDir, 'graphdb-build'));
+  say(`   The vendor builds graphdb with its root key compiled in ($ tessera-center trust-root   ->   ${world.roots[0]!.slice(0, 24)}…):`);
+  say("   graphdb trusts only licenses that root vouches for; no file or flag on the customer's machine can change that.");
   await step('license-sold');
 
   say(`3. Acme's admin opens the setup link from the mail, registers, activates the account and logs in to the portal.`);
@@ -147,7 +166,7 @@ async function tell(world: DemoWorld, say: (line: string) => void, step: (name: 
 
   say('7. Acme starts three graphdb storage nodes. The license has 2 storage seats, so the third must be refused.');
   for (const id of ['storage-1', 'storage-2', 'storage-3']) {
-    const started = await startGraphNode('storage', id, manager.addr, world.trustFile);
+    const started = await startGraphNode(world.graphdb!, 'storage', id, manager.addr);
     say(`   ${started.line}`);
     if (started.ok) world.nodes.set(id, started.node);
     else world.refused = { line: started.line, exitCode: started.exitCode };
@@ -179,7 +198,7 @@ async function tell(world: DemoWorld, say: (line: string) => void, step: (name: 
   await step('switched-online');
 
   say('10. The third storage node is started again and gets its seat; the first two kept serving all along.');
-  const third = await startGraphNode('storage', 'storage-3', manager.addr, world.trustFile);
+  const third = await startGraphNode(world.graphdb!, 'storage', 'storage-3', manager.addr);
   say(`   ${third.line}`);
   if (!third.ok) throw new Error(`storage-3 was refused again: ${third.line}`);
   world.nodes.set('storage-3', third.node);

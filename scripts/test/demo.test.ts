@@ -4,7 +4,7 @@
  * LM's API, the nodes' own HTTP), not only what the demo narrates. Then `npm run demo` itself, as a user runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,10 @@ const checks: Record<StepName, (world: DemoWorld) => Promise<void>> = {
     expect(details.resources.nodes).toEqual({ query: 1, storage: 2 });
     expect(details.basic.status).toBe('active');
     expect(details.key.mode).toBe('offline');
+    // graphdb is built with the License Center's published root compiled in (the one its trust file names).
+    const trustFile = (await json(`${world.center!.url}/v1/trust-bundle`)).body;
+    expect(world.roots).toEqual(trustFile.roots);
+    expect(readFileSync(world.graphdb!, 'utf8')).toContain(JSON.stringify(world.roots));
   },
   async 'customer-signed-up'(world) {
     const me = await world.customer!.get<{ user: { email: string; role: string } }>('/v1/auth/me');

@@ -11,9 +11,6 @@ export interface NodeFlags {
   nodeId: string;
   /** The License Manager's base URL, `http://host:port`. */
   licenseManagerUrl: string;
-  /** The vendor's trust bundle (path and text): the node verifies the license and its lease tokens with it. */
-  trustPath: string;
-  trust: string;
   localIp: string;
   port: number;
   /** Query nodes: the storage nodes' `host:port`, in the order keys are routed over them. */
@@ -27,22 +24,28 @@ export type FlagsResult = { ok: true; flags: NodeFlags } | { ok: false; message:
 /** Default ports are NebulaGraph's: graphd 9669, storaged 9779. */
 const DEFAULT_PORT: Record<Role, number> = { query: 9669, storage: 9779 };
 
-const KNOWN = ['flagfile', 'role', 'node_id', 'license_manager_url', 'trust', 'local_ip', 'port', 'storage_addrs', 'heartbeat_ms'] as const;
+const KNOWN = ['flagfile', 'role', 'node_id', 'license_manager_url', 'local_ip', 'port', 'storage_addrs', 'heartbeat_ms'] as const;
 type FlagName = (typeof KNOWN)[number];
 type RawFlags = Partial<Record<FlagName, string>>;
 
 export const USAGE =
-  'usage: graphdb --role query|storage --node-id <id> --license_manager_url <host:port> --trust <trust-bundle file> ' +
+  'usage: graphdb --role query|storage --node-id <id> --license_manager_url <host:port> ' +
   '[--flagfile <file>] [--port N] [--local_ip A] [--storage_addrs host:port,...] [--heartbeat_ms N]';
 
-/** Said when --trust is missing, on the command line and in the flag file alike. */
-export const TRUST_REQUIRED = "--trust is required: the vendor's trust bundle file shipped with the product; see README";
+/**
+ * Said for a --trust left over from earlier releases, on the command line and in the flag file alike: the vendor's
+ * root is compiled into graphdb, so no file a customer names can change what it trusts.
+ */
+export function trustRemoved(where = ''): string {
+  return `--trust${where} is no longer a flag: graphdb trusts only the vendor's root key compiled into it, and the License Manager serves the vendor's trust bundle; remove --trust (see README)`;
+}
 
 class FlagError extends Error {}
 
 /** `--node-id` and `--node_id` are the same flag: gflags users write underscores, shell users dashes. */
 function flagName(written: string, where: string): FlagName {
   const name = written.replace(/-/g, '_');
+  if (name === 'trust') throw new FlagError(trustRemoved(where));
   if (!(KNOWN as readonly string[]).includes(name)) {
     throw new FlagError(`unknown flag --${written}${where}; the flags are ${KNOWN.map((k) => `--${k}`).join(', ')}`);
   }
@@ -156,15 +159,6 @@ export function parseFlags(argv: readonly string[], readFile: (path: string) => 
     if (role === 'query' && storageAddrs.length === 0) {
       throw new FlagError('--storage_addrs is missing: a query node needs the storage nodes it sends data to (host:port,host:port)');
     }
-    // Without the vendor's bundle the node could only check that the LM agrees with itself, which any fake LM does.
-    const trustPath = raw.trust;
-    if (trustPath === undefined || trustPath === '') throw new FlagError(TRUST_REQUIRED);
-    let trust: string;
-    try {
-      trust = readFile(trustPath);
-    } catch (error) {
-      throw new FlagError(`cannot read the trust bundle ${trustPath}: ${(error as Error).message}`);
-    }
     let heartbeatMs: number | null = null;
     if (raw.heartbeat_ms !== undefined) {
       if (!/^\d+$/.test(raw.heartbeat_ms) || Number(raw.heartbeat_ms) < 100) {
@@ -180,8 +174,6 @@ export function parseFlags(argv: readonly string[], readFile: (path: string) => 
         role,
         nodeId,
         licenseManagerUrl: parseLmUrl(lm),
-        trustPath,
-        trust,
         localIp,
         port: raw.port === undefined ? DEFAULT_PORT[role] : parsePort(raw.port, 'port'),
         storageAddrs,

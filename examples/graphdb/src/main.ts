@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * graphdb node program: `node dist/main.js --role query|storage --node-id <id> --license_manager_url host:port --trust <file> ...`
+ * graphdb node program: `node main.js --role query|storage --node-id <id> --license_manager_url host:port ...`, built
+ * with the vendor's root compiled in (scripts/build-product.ts; see vendor-root.ts).
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not listen or an unexpected failure, 2 bad flags, 3 refused
  * by the license (no seat).
  */
@@ -11,6 +12,7 @@ import { parseFlags, USAGE } from './flags.js';
 import type { NodeFlags } from './flags.js';
 import { LicenseGate } from './license-gate.js';
 import { createGraphdbNode, PRODUCT } from './node.js';
+import { vendorRoots } from './vendor-root.js';
 
 /** How long a stopping node waits for the License Manager to take its seat back before it exits anyway. */
 const RELEASE_WAIT_MS = 10_000;
@@ -36,6 +38,12 @@ async function main(): Promise<void> {
   const parsed = parseFlags(process.argv.slice(2), (path) => readFileSync(path, 'utf8'));
   if (!parsed.ok) return exit(2, `graphdb: ${parsed.message}\n${USAGE}`, process.stderr);
   const flags = parsed.flags;
+  let roots: readonly string[];
+  try {
+    roots = vendorRoots();
+  } catch (error) {
+    return exit(1, `graphdb: ${(error as Error).message}`, process.stderr);
+  }
   const label = `graphdb ${flags.role} node ${flags.nodeId}`;
   const node = createGraphdbNode(flags, log);
 
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
       product: PRODUCT,
       role: flags.role,
       nodeId: flags.nodeId,
-      trust: flags.trust,
+      root: roots,
       ...(flags.heartbeatMs !== null ? { heartbeatMs: flags.heartbeatMs } : {}),
     }),
   );

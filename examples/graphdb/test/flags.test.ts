@@ -5,7 +5,6 @@ const files: Record<string, string> = {
   'storaged.conf': '# nebula-style flag file\n--role=storage\n--node_id=s1\n--license_manager_url=10.0.0.5:9119\n\n--port=9780\n',
   'bad.conf': '--role=storage\nrole storage\n',
   'unknown.conf': '--meta_server_addrs=127.0.0.1:9559\n',
-  'trust.json': '{"keys":[]}',
   'storaged-trust.conf': '--role=storage\n--node_id=s1\n--license_manager_url=10.0.0.5:9119\n--trust=trust.json\n',
 };
 const readFile = (path: string): string => {
@@ -28,7 +27,6 @@ describe('graphdb flags', () => {
       '--node-id=q1',
       '--license_manager_url=127.0.0.1:9119',
       '--storage_addrs=127.0.0.1:9779,h2:9779',
-      '--trust=trust.json',
     );
     expect(result).toEqual({
       ok: true,
@@ -36,8 +34,6 @@ describe('graphdb flags', () => {
         role: 'query',
         nodeId: 'q1',
         licenseManagerUrl: 'http://127.0.0.1:9119',
-        trustPath: 'trust.json',
-        trust: '{"keys":[]}',
         localIp: '127.0.0.1',
         port: 9669,
         storageAddrs: ['127.0.0.1:9779', 'h2:9779'],
@@ -47,14 +43,12 @@ describe('graphdb flags', () => {
   });
 
   it('reads a flag file, and the command line wins over it', () => {
-    const result = parse('--flagfile', 'storaged.conf', '--port=0', '--trust=trust.json');
+    const result = parse('--flagfile', 'storaged.conf', '--port=0');
     expect(result.ok && result.flags).toMatchObject({
       role: 'storage',
       nodeId: 's1',
       licenseManagerUrl: 'http://10.0.0.5:9119',
       port: 0,
-      trustPath: 'trust.json',
-      trust: '{"keys":[]}',
     });
   });
 
@@ -62,17 +56,18 @@ describe('graphdb flags', () => {
     expect(message('--role=storage', '--node-id=s1')).toMatch(/--license_manager_url is missing: .*host:port/);
   });
 
-  it('refuses a node without the vendor trust bundle, on the command line or in the flag file, saying what it is', () => {
+  it('refuses a --trust left over from earlier releases, on the command line or in the flag file: the root is compiled in', () => {
     const lm = '--license_manager_url=127.0.0.1:9119';
-    const sentence = "--trust is required: the vendor's trust bundle file shipped with the product; see README";
-    expect(message('--role=storage', '--node-id=s1', lm)).toBe(sentence);
-    expect(message('--role=storage', '--node-id=s1', lm, '--trust=trust.json', '--trust=')).toBe(sentence);
-    expect(message('--flagfile=storaged.conf')).toBe(sentence);
-    expect(parse('--flagfile=storaged-trust.conf')).toMatchObject({ ok: true, flags: { trustPath: 'trust.json', trust: '{"keys":[]}' } });
+    const sentence =
+      "is no longer a flag: graphdb trusts only the vendor's root key compiled into it, and the License Manager serves the vendor's trust bundle; remove --trust (see README)";
+    expect(message('--role=storage', '--node-id=s1', lm, '--trust=trust.json')).toBe(`--trust ${sentence}`);
+    expect(message('--role=storage', '--node-id=s1', lm, '--trust', 'trust.json')).toBe(`--trust ${sentence}`);
+    expect(message('--flagfile=storaged-trust.conf')).toBe(`--trust (storaged-trust.conf line 4) ${sentence}`);
+    expect(parse('--role=storage', '--node-id=s1', lm)).toMatchObject({ ok: true });
   });
 
   it('names each mistake and its flag', () => {
-    const lm = '--license_manager_url=127.0.0.1:9119 --trust=trust.json'.split(' ');
+    const lm = ['--license_manager_url=127.0.0.1:9119'];
     expect(message('--role=meta', '--node-id=m1', ...lm)).toBe('--role must be query or storage, not "meta"');
     expect(message('--role=storage', ...lm)).toMatch(/^--node_id is missing/);
     expect(message('--role=storage', '--node-id=s1', ...lm, '--port=70000')).toMatch(/--port must be a port number/);
@@ -81,9 +76,7 @@ describe('graphdb flags', () => {
     expect(message('--role=storage', '--node-id=s1', '--port')).toBe('--port needs a value');
     expect(message('--role=query', '--node-id=q1', ...lm)).toMatch(/--storage_addrs is missing/);
     expect(message('--role=query', '--node-id=q1', ...lm, '--storage_addrs=a:1,nohost')).toMatch(/"nohost" is not host:port/);
-    expect(message('--role=storage', '--node-id=s1', '--license_manager_url=ftp://x:1', '--trust=trust.json')).toMatch(
-      /--license_manager_url must be host:port/,
-    );
+    expect(message('--role=storage', '--node-id=s1', '--license_manager_url=ftp://x:1')).toMatch(/--license_manager_url must be host:port/);
     expect(message('--role=storage', '--node-id=s1', ...lm, '--heartbeat_ms=5')).toMatch(/--heartbeat_ms must be/);
   });
 
@@ -91,8 +84,5 @@ describe('graphdb flags', () => {
     expect(message('--flagfile=bad.conf')).toBe('"role storage" is not a --name=value line (bad.conf line 2)');
     expect(message('--flagfile=unknown.conf')).toMatch(/^unknown flag --meta_server_addrs \(unknown.conf line 1\)/);
     expect(message('--flagfile=missing.conf')).toMatch(/^cannot read the flag file missing.conf: ENOENT/);
-    expect(message('--role=storage', '--node-id=s1', '--license_manager_url=h:1', '--trust=nope.json')).toMatch(
-      /^cannot read the trust bundle nope.json/,
-    );
   });
 });

@@ -1,7 +1,8 @@
 /** graphdb nodes against a real License Manager: refusals at start, the role limit, a lapse and its recovery, stopping. */
 import { writeFileSync } from 'node:fs';
-import { generateSigningKey, serializeTrustBundle } from '@tessera/core';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeRoot } from '../../../packages/manager/test/support/world.js';
 import { killAll, nodeArgs, request, spawnNode, startLm, startNode, waitReady } from './support/graphdb.js';
 import type { Lm } from './support/graphdb.js';
 
@@ -22,37 +23,60 @@ describe('without a license', () => {
     const run = spawnNode(nodeArgs(role as 'query' | 'storage', nodeId, lm, extra));
     expect(await run.exited).toBe(3);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(
-      new RegExp(`^graphdb: ${role} node ${nodeId} cannot start: .*No license is in force.* \\[NO_LICENSE\\]\\n$`),
-    );
+    expect(run.stderr).toMatch(new RegExp(`^graphdb: ${role} node ${nodeId} cannot start: .*No license is loaded.* \\[NO_LICENSE\\]\\n$`));
     expect((await lm.usage()).leases).toEqual([]);
   });
 });
 
 describe('a License Manager that is not there', () => {
   it('refuses to start with LM_UNREACHABLE, exit 3', async () => {
-    const run = spawnNode([
-      '--role=storage',
-      '--node-id=s1',
-      '--license_manager_url=127.0.0.1:9',
-      `--trust=${lm.world.trustPath}`,
-      '--port=0',
-    ]);
+    const run = spawnNode(['--role=storage', '--node-id=s1', '--license_manager_url=127.0.0.1:9', '--port=0']);
     expect(await run.exited).toBe(3);
     expect(run.stderr).toMatch(/^graphdb: storage node s1 cannot start: .* \[LM_UNREACHABLE\]\n$/);
   });
 });
 
-describe('a node without the vendor trust bundle', () => {
-  it('exits 2 saying --trust is required, before asking the License Manager, even with a license loaded', async () => {
+describe('the vendor root, compiled in', () => {
+  it('a leftover --trust exits 2 saying the root is compiled in, before asking the License Manager', async () => {
     await lm.load();
-    const run = spawnNode(['--role=storage', '--node-id=s1', `--license_manager_url=${lm.addr}`, '--port=0']);
+    const run = spawnNode([
+      '--role=storage',
+      '--node-id=s1',
+      `--license_manager_url=${lm.addr}`,
+      `--trust=${lm.world.trustPath}`,
+      '--port=0',
+    ]);
     expect(await run.exited).toBe(2);
     expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^graphdb: --trust is no longer a flag: graphdb trusts only the vendor's root key compiled into it/);
+    expect(run.stderr).not.toMatch(/usage: .*--trust/);
+    expect((await lm.usage()).leases).toEqual([]);
+  });
+
+  it('a copy built without a root (plain tsc output) refuses to start, saying how to build it', async () => {
+    await lm.load();
+    const unbuilt = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+    const run = spawnNode(nodeArgs('storage', 's1', lm), unbuilt);
+    expect(await run.exited).toBe(1);
     expect(run.stderr).toMatch(
-      /^graphdb: --trust is required: the vendor's trust bundle file shipped with the product; see README\nusage: graphdb .*--trust <trust-bundle file>/,
+      /^graphdb: this copy of graphdb was built without the vendor's root key; build it with: npx tsx scripts\/build-product.ts/,
     );
     expect((await lm.usage()).leases).toEqual([]);
+  });
+
+  it('refuses to start against a License Manager whose trust bundle another root signed, however valid its license', async () => {
+    const other = await startLm(makeRoot());
+    try {
+      await other.load();
+      const run = spawnNode(nodeArgs('storage', 's1', other));
+      expect(await run.exited).toBe(3);
+      expect(run.stderr).toMatch(
+        /^graphdb: storage node s1 cannot start: .*not a root this product was built with.* \[UNTRUSTED_ROOT\]\n$/,
+      );
+      expect((await other.usage()).leases).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });
 
@@ -61,22 +85,9 @@ describe('bad flags', () => {
     const missing = spawnNode(['--role=storage', '--node-id=s1']);
     expect(await missing.exited).toBe(2);
     expect(missing.stderr).toMatch(/^graphdb: --license_manager_url is missing: .*\nusage: graphdb /);
-    const role = spawnNode(['--role=meta', '--node-id=m1', `--license_manager_url=${lm.addr}`, `--trust=${lm.world.trustPath}`]);
+    const role = spawnNode(['--role=meta', '--node-id=m1', `--license_manager_url=${lm.addr}`]);
     expect(await role.exited).toBe(2);
     expect(role.stderr).toMatch(/^graphdb: --role must be query or storage, not "meta"/);
-    const trust = spawnNode([
-      '--role=storage',
-      '--node-id=s1',
-      `--license_manager_url=${lm.addr}`,
-      `--trust=${lm.world.dir}/no-such-bundle`,
-    ]);
-    expect(await trust.exited).toBe(2);
-    expect(trust.stderr).toMatch(/^graphdb: cannot read the trust bundle /);
-    const notBundle = `${lm.world.dir}/not-a-bundle.json`;
-    writeFileSync(notBundle, 'not json');
-    const garbled = spawnNode(['--role=storage', '--node-id=s1', `--license_manager_url=${lm.addr}`, `--trust=${notBundle}`]);
-    expect(await garbled.exited).toBe(2);
-    expect(garbled.stderr).toMatch(/^graphdb: .*"trust" cannot be used/);
     expect((await lm.usage()).leases).toEqual([]);
   });
 });
@@ -110,22 +121,9 @@ describe('with a license for 2 storage and 2 query nodes', () => {
     expect((await lm.usage()).roles.storage).toEqual({ total: 2, used: 0, free: 2 });
   });
 
-  it('refuses to start when the license is not signed by the vendor of its trust bundle', async () => {
-    const otherVendor = `${lm.world.dir}/other-vendor.json`;
-    const other = generateSigningKey();
-    writeFileSync(otherVendor, serializeTrustBundle([{ kid: other.kid, state: 'active', publicKeyRaw: other.publicKeyRaw }]));
-    const run = spawnNode(['--role=storage', '--node-id=s1', `--license_manager_url=${lm.addr}`, `--trust=${otherVendor}`, '--port=0']);
-    expect(await run.exited).toBe(3);
-    expect(run.stderr).toMatch(/^graphdb: storage node s1 cannot start: .* \[UNKNOWN_KEY\]\n$/);
-    expect((await lm.usage()).leases).toEqual([]);
-  });
-
-  it('reads a flag file, verifies the license with the trust bundle, and shows its state on /status without the key', async () => {
+  it('reads a flag file, verifies the license up to its root, and shows its state on /status without the key', async () => {
     const flagfile = `${lm.world.dir}/storaged.conf`;
-    writeFileSync(
-      flagfile,
-      `# as in nebula-storaged.conf\n--role=storage\n--node_id=s9\n--license_manager_url=${lm.addr}\n--trust=${lm.world.trustPath}\n--port=9\n`,
-    );
+    writeFileSync(flagfile, `# as in nebula-storaged.conf\n--role=storage\n--node_id=s9\n--license_manager_url=${lm.addr}\n--port=9\n`);
     // --port on the command line wins over the file's.
     const s9 = await waitReady(spawnNode(['--flagfile', flagfile, '--port=0']), 'storage node s9');
     const status = await request(`${s9.url}/status`);

@@ -2,7 +2,6 @@
  * Command-line flags of the two programs. A wrong flag is a UsageError: one line on stderr naming the flag and
  * what it wants, exit 2, never a stack trace.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 export class UsageError extends Error {}
@@ -11,8 +10,16 @@ export const EXIT_USAGE = 2;
 
 type FlagSpec = Record<string, { type: 'string' }>;
 
+/**
+ * Said for a --trust left over from earlier releases: the vendor's root is compiled into guard, so no file a
+ * customer names can change what it trusts.
+ */
+export const TRUST_REMOVED =
+  "--trust is no longer a flag: guard trusts only the vendor's root key compiled into it, and the License Manager serves the vendor's trust bundle; remove --trust (see README)";
+
 /** Parses `argv` against string-valued flags; `required` must be present. */
 export function readFlags(argv: string[], names: string[], required: string[], usage: string): Record<string, string | undefined> {
+  if (argv.some((arg) => /^--trust(=|$)/.test(arg))) throw new UsageError(TRUST_REMOVED);
   const options: FlagSpec = Object.fromEntries(names.map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -60,19 +67,4 @@ export function intFlag(name: string, value: string | undefined, fallback: numbe
     throw new UsageError(`--${name} "${value}" must be a whole number from ${min} to ${max}.`);
   }
   return number;
-}
-
-/** Said when --trust is missing: without the vendor's bundle the SDK can only check that the LM agrees with itself. */
-export const TRUST_REQUIRED = "--trust is required: the vendor's trust bundle file shipped with the product; see README";
-
-/** The vendor's trust bundle, read from the file --trust names (the SDK takes its text). Required. */
-export function trustFlag(path: string | undefined): string {
-  if (path === undefined || path === '') throw new UsageError(TRUST_REQUIRED);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `--trust ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the vendor's trust bundle file.`,
-    );
-  }
 }

@@ -1,16 +1,16 @@
 /**
- * `node dist/controller.js --license_manager_url <host:port> --trust <file> [--port N] [--host H]
- * [--poll-ms N] [--heartbeat-ms N]`: the guard controller. It watches the license (no seat: the controller is not
+ * `node controller.js --license_manager_url <host:port> [--port N] [--host H] [--poll-ms N] [--heartbeat-ms N]`:
+ * the guard controller, built with the vendor's root compiled in (scripts/build-product.ts; see vendor-root.ts). It watches the license (no seat: the controller is not
  * a licensed node) and reacts to every change without a restart.
  */
 import { LicenseError, watch } from '@tessera/sdk';
-import { EXIT_USAGE, intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from './args.js';
+import { EXIT_USAGE, intFlag, lmUrlFlag, readFlags, UsageError } from './args.js';
 import { startController } from './controller/app.js';
 import { PRODUCT } from './index.js';
+import { vendorRoots } from './vendor-root.js';
 
-const USAGE =
-  'node dist/controller.js --license_manager_url <host:port> --trust <file> [--port N] [--host H] [--poll-ms N] [--heartbeat-ms N]';
-const FLAGS = ['license_manager_url', 'trust', 'port', 'host', 'poll-ms', 'heartbeat-ms'];
+const USAGE = 'node controller.js --license_manager_url <host:port> [--port N] [--host H] [--poll-ms N] [--heartbeat-ms N]';
+const FLAGS = ['license_manager_url', 'port', 'host', 'poll-ms', 'heartbeat-ms'];
 
 async function main(argv: string[]): Promise<void> {
   const flags = readFlags(argv, FLAGS, ['license_manager_url'], USAGE);
@@ -18,15 +18,15 @@ async function main(argv: string[]): Promise<void> {
   const port = intFlag('port', flags.port, 10443, 0, 65535);
   const pollMs = intFlag('poll-ms', flags['poll-ms'], 10_000, 100, 3_600_000);
   const heartbeatMs = intFlag('heartbeat-ms', flags['heartbeat-ms'], 5_000, 100, 600_000);
-  const trust = trustFlag(flags.trust);
-  const license = await watch({ url: lmUrl, product: PRODUCT, pollMs, trust });
+  const root = vendorRoots();
+  const license = await watch({ url: lmUrl, product: PRODUCT, pollMs, root });
   const log = (line: string) => process.stdout.write(`${line}\n`);
   let controller;
   try {
     controller = await startController({
       license,
       lmUrl,
-      trust,
+      root,
       host: flags.host ?? '127.0.0.1',
       port,
       timeoutMs: 5_000,

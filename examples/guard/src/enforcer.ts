@@ -1,17 +1,18 @@
 /**
- * `node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> --trust <file>
- * [--heartbeat-ms N]`: a guard enforcer. It takes a seat of role `enforcer` at the License Manager before anything
+ * `node enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> [--heartbeat-ms N]`: a
+ * guard enforcer, built with the vendor's root compiled in (scripts/build-product.ts; see vendor-root.ts). It takes a seat of role `enforcer` at the License Manager before anything
  * else (no seat, no enforcer: exit 3), then registers with the controller and keeps both heartbeats going.
  */
 import { hostname } from 'node:os';
 import { connect, LicenseError } from '@tessera/sdk';
-import { EXIT_USAGE, httpUrlFlag, intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from './args.js';
+import { EXIT_USAGE, httpUrlFlag, intFlag, lmUrlFlag, readFlags, UsageError } from './args.js';
 import { EnforcerAgent } from './enforcer/agent.js';
 import { ControllerClient } from './enforcer/controller-client.js';
 import { ENFORCER_ROLE, HOST_PATTERN, NODE_ID_PATTERN, PRODUCT } from './index.js';
+import { vendorRoots } from './vendor-root.js';
 
-const USAGE = 'node dist/enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> --trust <file> [--heartbeat-ms N]';
-const FLAGS = ['controller', 'license_manager_url', 'node-id', 'trust', 'heartbeat-ms'];
+const USAGE = 'node enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> [--heartbeat-ms N]';
+const FLAGS = ['controller', 'license_manager_url', 'node-id', 'heartbeat-ms'];
 /** Exit code when the License Manager gives this enforcer no seat. */
 const EXIT_NO_SEAT = 3;
 
@@ -26,7 +27,7 @@ async function main(argv: string[]): Promise<void> {
     );
   }
   const heartbeatMs = flags['heartbeat-ms'] === undefined ? undefined : intFlag('heartbeat-ms', flags['heartbeat-ms'], 0, 100, 600_000);
-  const trust = trustFlag(flags.trust);
+  const root = vendorRoots();
   // A stop asked for while the seat is being taken is honoured as soon as there is something to release.
   let stopAsked = false;
   const askStop = () => (stopAsked = true);
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
       product: PRODUCT,
       role: ENFORCER_ROLE,
       nodeId,
-      trust,
+      root,
       ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
     });
   } catch (error) {

@@ -3,12 +3,11 @@
  * input (paths, bodies, headers) always gets a JSON answer with a stable code, never a crash; values shown on
  * the status page are escaped; the flag parsers say what is wrong.
  */
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { watch } from '@tessera/sdk';
 import type { LicenseWatch } from '@tessera/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intFlag, lmUrlFlag, readFlags, trustFlag, UsageError } from '../src/args.js';
+import { intFlag, lmUrlFlag, readFlags, TRUST_REMOVED, UsageError } from '../src/args.js';
 import { startController } from '../src/controller/app.js';
 import type { RunningController } from '../src/controller/app.js';
 import { renderStatusPage } from '../src/controller/status-page.js';
@@ -23,12 +22,11 @@ const logged: string[] = [];
 beforeAll(async () => {
   lm = await startLm();
   await loadGuardLicense(lm, { limits: { remote_clusters: 1 } });
-  const trust = readFileSync(lm.world.trustPath, 'utf8');
-  license = await watch({ url: lm.addr, product: 'guard', pollMs: 200, trust });
+  license = await watch({ ...lm.sdk, url: lm.addr, product: 'guard', pollMs: 200 });
   controller = await startController({
     license,
     lmUrl: lm.daemon.url,
-    trust,
+    root: [lm.sdk.root],
     host: '127.0.0.1',
     port: 0,
     timeoutMs: 2000,
@@ -141,13 +139,10 @@ describe('flags', () => {
     expect(intFlag('port', undefined, 10443, 0, 65535)).toBe(10443);
   });
 
-  it('requires --trust and reads the file it names', () => {
-    const required = "--trust is required: the vendor's trust bundle file shipped with the product; see README";
-    expect(() => trustFlag(undefined)).toThrow(required);
-    expect(() => trustFlag('')).toThrow(required);
-    expect(() => trustFlag(`${lm.world.dir}/none.json`)).toThrow(
-      /^--trust .*none\.json cannot be read \(ENOENT\); give the vendor's trust bundle file\.$/,
-    );
-    expect(trustFlag(lm.world.trustPath)).toBe(readFileSync(lm.world.trustPath, 'utf8'));
+  it('refuses a --trust left over from earlier releases, in either form, saying the root is compiled in', () => {
+    for (const argv of [['--trust', lm.world.trustPath], [`--trust=${lm.world.trustPath}`], ['--trust']]) {
+      expect(() => readFlags(argv, ['port'], [], 'usage')).toThrow(TRUST_REMOVED);
+    }
+    expect(TRUST_REMOVED).toMatch(/^--trust is no longer a flag: guard trusts only the vendor's root key compiled into it/);
   });
 });

@@ -1,13 +1,10 @@
 /**
  * "Missing or invalid" in NeuVector's words: a license that is there but cannot be used by guard (another
- * product's, or one the vendor's trust bundle does not vouch for) is treated like no license at all. And neither
- * program runs without the vendor's trust bundle, since without it any fake License Manager would pass.
+ * product's, or one not vouched for by the vendor root guard was built with) is treated like no license at all.
+ * The root is compiled in: a --trust flag left over from earlier releases is refused, so no file can widen trust.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { generateSigningKey, serializeTrustBundle } from '@tessera/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call } from '../../../packages/manager/test/support/world.js';
+import { call, makeRoot } from '../../../packages/manager/test/support/world.js';
 import { CHILDREN, getJson, loadGuardLicense, pageText, Programs, startLm } from './support/guard.js';
 import type { Lm } from './support/guard.js';
 
@@ -38,34 +35,40 @@ it('treats a license for another product as invalid: no enforcer connects, count
   });
   const { text } = await pageText(controller.url);
   expect(text).toContain('The license is not valid: Invalid PRODUCT_MISMATCH');
-  expect(text).toContain('holds a license for graphdb, not for guard');
+  expect(text).toContain('This license is for graphdb, not for guard');
 });
 
-it('works with the vendor trust bundle and refuses a license that bundle does not vouch for', CHILDREN, async () => {
+it('works with the root it was built with and refuses a License Manager vouched for by another root', CHILDREN, async () => {
   await loadGuardLicense(lm);
   const good = await programs.startController(lm);
   expect(good.status).toBe('Normal');
   const a = programs.enforcer(lm, good.url, 'node-a');
   await a.waitFor('stdout', /^guard enforcer node-a connected to /m);
 
-  const strangerTrust = join(lm.world.dir, 'another-vendor.json');
-  const stranger = generateSigningKey();
-  writeFileSync(strangerTrust, serializeTrustBundle([{ kid: stranger.kid, state: 'active', publicKeyRaw: stranger.publicKeyRaw }]));
-  const bad = await programs.startController(lm, ['--trust', strangerTrust]);
-  expect(bad.status).toBe('Invalid');
-  const status = await getJson(bad.url + '/api/status');
-  expect(status).toMatchObject({ managedNodes: 0, banner: { tone: 'red', code: 'UNKNOWN_KEY' } });
-  const b = programs.enforcer(lm, good.url, 'node-b', ['--trust', strangerTrust]);
-  expect(await b.exited).toBe(3);
-  expect(b.stderr()).toMatch(/cannot connect: .+ \[UNKNOWN_KEY\]\n$/);
+  // Another vendor's License Manager, with a valid guard license of that vendor: not this guard's vendor.
+  const stranger = await startLm(30, makeRoot());
+  try {
+    await loadGuardLicense(stranger);
+    const bad = await programs.startController(stranger);
+    expect(bad.status).toBe('Invalid');
+    const status = await getJson(bad.url + '/api/status');
+    expect(status).toMatchObject({ managedNodes: 0, banner: { tone: 'red', code: 'UNTRUSTED_ROOT' } });
+    const b = programs.enforcer(stranger, good.url, 'node-b');
+    expect(await b.exited).toBe(3);
+    expect(b.stderr()).toMatch(/cannot connect: .+ \[UNTRUSTED_ROOT\]\n$/);
+    expect((await call(stranger.daemon, 'GET', '/v1/usage')).body.roles.enforcer.used).toBe(0);
+  } finally {
+    await stranger.close();
+  }
 });
 
-describe('without --trust', CHILDREN, () => {
-  const sentence = "guard: --trust is required: the vendor's trust bundle file shipped with the product; see README\n";
+describe('a --trust flag left over from earlier releases', CHILDREN, () => {
+  const sentence =
+    "guard: --trust is no longer a flag: guard trusts only the vendor's root key compiled into it, and the License Manager serves the vendor's trust bundle; remove --trust (see README)\n";
 
-  it('the controller exits 2 with one line saying what the file is', async () => {
+  it('the controller exits 2 with one line saying the root is compiled in', async () => {
     await loadGuardLicense(lm);
-    const controller = programs.run('controller.js', ['--license_manager_url', lm.addr, '--port', '0']);
+    const controller = programs.run('controller.js', ['--license_manager_url', lm.addr, '--port', '0', '--trust', lm.world.trustPath]);
     expect(await controller.exited).toBe(2);
     expect(controller.stderr()).toBe(sentence);
     expect(controller.stdout()).toBe('');
@@ -75,12 +78,11 @@ describe('without --trust', CHILDREN, () => {
     await loadGuardLicense(lm);
     const { url } = await programs.startController(lm);
     const args = ['--controller', url, '--license_manager_url', lm.addr, '--node-id', 'node-a'];
-    const enforcer = programs.run('enforcer.js', args);
-    expect(await enforcer.exited).toBe(2);
-    expect(enforcer.stderr()).toBe(sentence);
-    const empty = programs.run('enforcer.js', [...args, '--trust', '']);
-    expect(await empty.exited).toBe(2);
-    expect(empty.stderr()).toBe(sentence);
+    for (const trust of [['--trust', lm.world.trustPath], [`--trust=${lm.world.trustPath}`], ['--trust', '']]) {
+      const enforcer = programs.run('enforcer.js', [...args, ...trust]);
+      expect(await enforcer.exited).toBe(2);
+      expect(enforcer.stderr()).toBe(sentence);
+    }
     expect((await call(lm.daemon, 'GET', '/v1/usage')).body.roles.enforcer.used).toBe(0);
   });
 });

@@ -3,7 +3,6 @@
  * cost no new request to the License Manager (shown by stopping the LM: the known token still verifies, a token
  * never seen cannot), while the token's expiry is still checked on every use and refusals are never kept.
  */
-import { readFileSync } from 'node:fs';
 import { connect } from '@tessera/sdk';
 import type { Connection } from '@tessera/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,16 +30,15 @@ describe('the seat check', { timeout: 60_000 }, () => {
   it('keeps a good verdict per token, still checks expiry, and never keeps a refusal', async () => {
     const running = (lm = await startLm());
     await loadGuardLicense(running);
-    const trust = readFileSync(running.world.trustPath, 'utf8');
     const take = async (nodeId: string) => {
-      const connection = await connect({ url: running.addr, product: 'guard', role: 'enforcer', nodeId, trust });
+      const connection = await connect({ ...running.sdk, url: running.addr, product: 'guard', role: 'enforcer', nodeId });
       connections.push(connection);
       return connection.status().seat!.token;
     };
     const known = await take('node-a');
     const unseen = await take('node-b');
     let now = Date.now();
-    const check = new SeatCheck({ lmUrl: running.daemon.url, trust, timeoutMs: 1000, now: () => now });
+    const check = new SeatCheck({ lmUrl: running.daemon.url, root: [running.sdk.root], timeoutMs: 1000, now: () => now });
 
     const first = await check.verify(known, 'node-a');
     expect(first.leaseId).toMatch(/^lse_/);

@@ -5,7 +5,6 @@
  * replace a live one unless it carries the same seat; a heartbeat must carry a fresh token of that seat; an
  * enforcer whose last verified token ran out is dropped.
  */
-import { readFileSync } from 'node:fs';
 import { connect, watch } from '@tessera/sdk';
 import type { Connection, LicenseWatch } from '@tessera/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +18,6 @@ const LEASE_SECONDS = 5;
 const HEARTBEAT_MS = 2000;
 
 let lm: Lm;
-let trust: string;
 let license: LicenseWatch;
 let controller: RunningController;
 const logged: string[] = [];
@@ -28,12 +26,11 @@ const connections: Connection[] = [];
 beforeAll(async () => {
   lm = await startLm(LEASE_SECONDS);
   await loadGuardLicense(lm, { nodes: { enforcer: 4 } });
-  trust = readFileSync(lm.world.trustPath, 'utf8');
-  license = await watch({ url: lm.addr, product: 'guard', pollMs: 200, trust });
+  license = await watch({ ...lm.sdk, url: lm.addr, product: 'guard', pollMs: 200 });
   controller = await startController({
     license,
     lmUrl: lm.daemon.url,
-    trust,
+    root: [lm.sdk.root],
     host: '127.0.0.1',
     port: 0,
     timeoutMs: 2000,
@@ -52,7 +49,7 @@ afterAll(async () => {
 
 /** A real seat of role enforcer for `nodeId`, as an enforcer process takes it. */
 async function seat(nodeId: string): Promise<Connection> {
-  const connection = await connect({ url: lm.addr, product: 'guard', role: 'enforcer', nodeId, trust });
+  const connection = await connect({ ...lm.sdk, url: lm.addr, product: 'guard', role: 'enforcer', nodeId });
   connections.push(connection);
   return connection;
 }

@@ -1,5 +1,4 @@
 /** Enforcers hold seats: as many connect as the license has enforcer seats, and each is counted once. */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { connect } from '@tessera/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -100,8 +99,7 @@ describe('enforcer registration security', CHILDREN, () => {
     const a = programs.enforcer(lm, controllerUrl, 'node-a');
     await a.waitFor('stdout', /connected to/);
     const register = (nodeId: string, token: string) => send(controllerUrl + '/api/enforcers', 'POST', { nodeId, token });
-    const seatOf = (lmAt: Lm, role: string, nodeId: string) =>
-      connect({ url: lmAt.addr, product: 'guard', role, nodeId, trust: readFileSync(lmAt.world.trustPath, 'utf8') });
+    const seatOf = (lmAt: Lm, role: string, nodeId: string) => connect({ ...lmAt.sdk, url: lmAt.addr, product: 'guard', role, nodeId });
     // Real seats, taken through the SDK as any process on the network could: none of them is node-a's enforcer seat.
     const other = await startLm();
     await loadGuardLicense(other);

@@ -34,7 +34,8 @@ export const CODE_DESCRIPTIONS = {
   LM_UNREACHABLE: 'The License Manager could not be reached or gave no usable answer (SDK); a held seat lasts until its lease runs out.',
   LEASE_TOKEN_INVALID:
     "The License Manager's seat lease token or identity did not verify (SDK): wrong signature, another LM, or fields that do not match.",
-  BAD_OPTIONS: 'The SDK was called with a missing or malformed option (url, product, role, nodeId, trust, timings).',
+  BAD_OPTIONS:
+    'The SDK was called with a missing or malformed option (url, product, role, nodeId, root, secret, ca, timings), or with the removed trust option.',
   PACKAGE_EXISTS: 'An installation package of this product, version and platform is already uploaded; withdraw it first.',
   LICENSE_NOT_ACTIVE: 'The license is suspended, ended or expired past its grace, so its packages cannot be downloaded.',
   LINK_EXPIRED: 'The download link has expired; make a new one from the license page.',

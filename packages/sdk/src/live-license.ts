@@ -1,27 +1,39 @@
 /**
- * What watch() and connect() share: the current state, `change` listeners, and the background loop. Timers are
- * unref'd so the SDK never keeps a product's process alive, and rounds never overlap (the next is scheduled when
- * one ends). A `hold` timer ends a state at a deadline (a lease running out) even if no round happens then.
+ * What watch() and connect() share: the current state, `change` listeners, and the background loop. Rounds and
+ * deadlines run on the injected timers (Node's, unref'd, by default, so the SDK never keeps a product's process
+ * alive), and rounds never overlap (the next is scheduled when one ends). A `hold` timer ends a state at a
+ * deadline (a lease running out) even if no round happens then. Deadlines are measured on the monotonic clock
+ * (elapsed time, as timers are), never on the wall clock: a clock set forward must not end a lease early, nor one
+ * set back keep it longer.
  * close() waits for a round under way (bounded) before onClose(), so a checkout in flight is released, not
  * left to run out; once closed, no timer is armed again.
  */
 import { changed, copyState } from './state.js';
-import type { ChangeListener, LicenseState, LicenseWatch } from './types.js';
+import type { ChangeListener, LicenseState, LicenseWatch, SdkTimers } from './types.js';
 
 export abstract class LiveLicense implements LicenseWatch {
   protected closed = false;
   private readonly listeners = new Set<ChangeListener>();
-  private roundTimer: NodeJS.Timeout | null = null;
-  private holdTimer: NodeJS.Timeout | null = null;
+  private roundTimer: unknown = null;
+  private holdTimer: unknown = null;
   private closing: Promise<void> | null = null;
   /** The round under way, if any: close() waits for it. */
   private running: Promise<void> | null = null;
 
-  /** @param closeWaitMs how long close() waits for a round under way before it gives up on it */
+  /**
+   * @param closeWaitMs how long close() waits for a round under way before it gives up on it
+   * @param timers what schedules rounds and deadlines
+   */
   protected constructor(
     protected state: LicenseState,
     private readonly closeWaitMs: number,
+    private readonly timers: SdkTimers,
   ) {}
+
+  /** Monotonic milliseconds, for deadlines: hold() takes a deadline on this clock. */
+  protected elapsed(): number {
+    return performance.now();
+  }
 
   status(): LicenseState {
     return copyState(this.state);
@@ -59,6 +71,7 @@ export abstract class LiveLicense implements LicenseWatch {
     const running = this.running;
     if (!running) return;
     let timer: NodeJS.Timeout | undefined;
+    // Real time: this bounds a wait for the network (the round's requests), not the SDK's schedule.
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.closeWaitMs);
       timer.unref();
@@ -99,7 +112,7 @@ export abstract class LiveLicense implements LicenseWatch {
 
   private scheduleRound(): void {
     if (this.closed) return;
-    this.roundTimer = setTimeout(() => {
+    this.roundTimer = this.timers.setTimeout(() => {
       this.roundTimer = null;
       const running = this.round().finally(() => {
         this.running = null;
@@ -108,30 +121,28 @@ export abstract class LiveLicense implements LicenseWatch {
       this.running = running;
       void running;
     }, this.interval());
-    this.roundTimer.unref();
   }
 
-  /** Runs `lapse` at `deadline` (this host's clock) unless hold() or unhold() is called again before. */
+  /** Runs `lapse` at `deadline` (on the elapsed() clock) unless hold() or unhold() is called again before. */
   protected hold(deadline: number, lapse: () => void): void {
     this.unhold();
     if (this.closed) return;
-    this.holdTimer = setTimeout(
+    this.holdTimer = this.timers.setTimeout(
       () => {
         this.holdTimer = null;
         if (!this.closed) lapse();
       },
-      Math.max(0, deadline - Date.now()),
+      Math.max(0, deadline - this.elapsed()),
     );
-    this.holdTimer.unref();
   }
 
   protected unhold(): void {
-    if (this.holdTimer) clearTimeout(this.holdTimer);
+    if (this.holdTimer !== null) this.timers.clearTimeout(this.holdTimer);
     this.holdTimer = null;
   }
 
   private clearTimers(): void {
-    if (this.roundTimer) clearTimeout(this.roundTimer);
+    if (this.roundTimer !== null) this.timers.clearTimeout(this.roundTimer);
     this.roundTimer = null;
     this.unhold();
   }

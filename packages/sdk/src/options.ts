@@ -1,9 +1,9 @@
-/** Checks the options of watch() and connect() once, so a mistake is one clear LicenseError BAD_OPTIONS. */
+/** Checks the options of watch(), connect() and verifySeat() once, so a mistake is one clear LicenseError BAD_OPTIONS. */
 import { hostname } from 'node:os';
-import { parseTrustBundle } from '@tessera/core';
-import type { TrustBundle } from '@tessera/core';
+import { parseTrustRoots } from '@tessera/core';
+import type { TrustRoot } from '@tessera/core';
 import { LicenseError } from './types.js';
-import type { ConnectOptions, WatchOptions } from './types.js';
+import type { ConnectOptions, SdkClock, SdkTimers, WatchOptions } from './types.js';
 
 // The LM's own rule for product and role names (packages/manager/src/http/routes/seats.ts).
 const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -14,9 +14,14 @@ const MAX_MS = 24 * 3_600_000;
 export interface CheckedWatchOptions {
   url: string;
   product: string;
-  trust: TrustBundle | null;
+  /** The vendor's roots the product was built with: the only source of trust. */
+  roots: TrustRoot[];
+  secret: string | null;
+  ca: string | null;
   timeoutMs: number;
   pollMs: number;
+  clock: SdkClock;
+  timers: SdkTimers;
 }
 
 export interface CheckedConnectOptions extends CheckedWatchOptions {
@@ -78,22 +83,95 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? (value === null ? 'null' : 'an object') : String(value);
 }
 
-function checkTrust(value: unknown): TrustBundle | null {
+/** This host's clock and Node's timers, unref'd so the SDK never keeps a product's process alive. */
+export const systemClock: SdkClock = { now: () => Date.now() };
+const nodeTimers: SdkTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+function checkRoot(options: WatchOptions): TrustRoot[] {
+  if ((options as { trust?: unknown }).trust !== undefined) {
+    // A trust bundle read from a file on the customer's machine would let whoever can edit that file widen trust.
+    throw bad(
+      '"trust" is no longer an option: compile the vendor\'s root key into the product instead (root: "tessera-root:…", as tessera-center trust-root prints it), so that no file on the customer\'s machine can widen what the product trusts. The License Manager serves the root-signed trust bundle itself.',
+    );
+  }
+  const value: unknown = options.root;
+  const texts = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : null;
+  if (value === undefined || texts === null || !texts.every((text) => typeof text === 'string')) {
+    throw bad(
+      `"root" must be the vendor's root public key "tessera-root:…" (tessera-center trust-root prints it), compiled into the product, or a list of them during a root rotation; got ${describe(value)}.`,
+    );
+  }
+  const roots = parseTrustRoots(texts as string[]);
+  if (!roots.ok) throw bad(`"root" cannot be used: ${roots.detail}`);
+  return roots.value;
+}
+
+// A header value: visible ASCII with inner spaces, so it cannot end a header line early or be trimmed away.
+const SECRET = /^[\x21-\x7e](?:[\x20-\x7e]{0,1022}[\x21-\x7e])?$/;
+
+function checkSecret(value: unknown): string | null {
   if (value === undefined) return null;
-  if (typeof value !== 'string') throw bad('"trust" must be the text of the vendor\'s trust bundle (JSON), not a path or an object.');
-  const bundle = parseTrustBundle(value);
-  if (!bundle.ok) throw bad(`"trust" cannot be used: ${bundle.detail}`);
-  return bundle.value;
+  // The secret itself is never put in a message.
+  if (typeof value !== 'string' || !SECRET.test(value)) {
+    throw bad('"secret" must be the License Manager\'s seat secret (seats.secret in its YAML): 1 to 1024 printable ASCII characters.');
+  }
+  return value;
+}
+
+function checkCa(value: unknown, url: string): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || !value.includes('-----BEGIN CERTIFICATE-----')) {
+    throw bad(
+      '"ca" must be PEM text ("-----BEGIN CERTIFICATE-----…") of the certificate authority that signed the License Manager\'s certificate.',
+    );
+  }
+  if (!url.startsWith('https:')) {
+    throw bad(`"ca" is for a License Manager served over https, but "url" is ${url}; use its https:// address.`);
+  }
+  return value;
+}
+
+function checkClock(value: unknown): SdkClock {
+  if (value === undefined) return systemClock;
+  if (typeof value !== 'object' || value === null || typeof (value as SdkClock).now !== 'function') {
+    throw bad('"clock" must be an object with a now() method answering milliseconds since the epoch.');
+  }
+  return value as SdkClock;
+}
+
+function checkTimers(value: unknown): SdkTimers {
+  if (value === undefined) return nodeTimers;
+  const timers = value as SdkTimers;
+  if (typeof value !== 'object' || value === null || typeof timers.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function') {
+    throw bad('"timers" must be an object with setTimeout(callback, ms) and clearTimeout(handle) methods.');
+  }
+  return {
+    // Handles that can be unref'd are, so injected timers never keep the process alive either.
+    setTimeout: (callback, ms) => {
+      const handle = timers.setTimeout(callback, ms) as { unref?: () => void } | null;
+      if (typeof handle?.unref === 'function') handle.unref();
+      return handle;
+    },
+    clearTimeout: (handle) => timers.clearTimeout(handle),
+  };
 }
 
 export function checkWatchOptions(options: WatchOptions): CheckedWatchOptions {
   if (typeof options !== 'object' || options === null) throw bad('options must be an object with at least url and product.');
+  const url = normalizeUrl(options.url);
   return {
-    url: normalizeUrl(options.url),
+    url,
     product: checkName(options.product, 'product'),
-    trust: checkTrust(options.trust),
+    roots: checkRoot(options),
+    secret: checkSecret(options.secret),
+    ca: checkCa(options.ca, url),
     timeoutMs: checkMs(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, 1)!,
     pollMs: checkMs(options.pollMs, 'pollMs', DEFAULT_WATCH_POLL_MS, 10)!,
+    clock: checkClock(options.clock),
+    timers: checkTimers(options.timers),
   };
 }
 

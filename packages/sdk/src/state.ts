@@ -3,35 +3,29 @@ import type { LicenseState, LicenseStatusName } from './types.js';
 import type { LicenseFacts } from './verify.js';
 
 export const USABLE: readonly string[] = ['Normal', 'Expiring', 'Grace'];
-const STATUSES: readonly string[] = ['NotExist', 'Syncing', 'Normal', 'Expiring', 'Grace', 'Expired', 'Invalid', 'Unreachable'];
 
-type FactFields = Pick<LicenseState, 'licenseId' | 'serial' | 'expiresAt' | 'features' | 'limits' | 'nodes'>;
+type FactFields = Pick<LicenseState, 'licenseId' | 'serial' | 'expiresAt' | 'daysLeft' | 'features' | 'limits' | 'nodes'>;
 
-export function factFields(facts: LicenseFacts | null): FactFields {
-  if (!facts) return { licenseId: null, serial: null, expiresAt: null, features: [], limits: {}, nodes: {} };
+/** The license's fields of a state; daysLeft from the SDK's own evaluation. */
+export function factFields(facts: LicenseFacts | null, daysLeft: number | null = null): FactFields {
+  if (!facts) return { licenseId: null, serial: null, expiresAt: null, daysLeft: null, features: [], limits: {}, nodes: {} };
   return {
     licenseId: facts.licenseId,
     serial: facts.serial,
     expiresAt: facts.expiresAt,
+    daysLeft,
     features: [...facts.features],
     limits: { ...facts.limits },
     nodes: { ...facts.nodes },
   };
 }
 
-/** The LM's status name, or Invalid for a name this SDK does not know (a newer LM). */
-export function statusName(value: string): LicenseStatusName {
-  return (STATUSES.includes(value) ? value : 'Invalid') as LicenseStatusName;
-}
-
 /** Refusals about seats, not the license: the license's own status stands. */
 const SEAT_CODES: readonly string[] = ['TOO_MANY_NODES', 'ROLE_NOT_LICENSED', 'NODE_ID_IN_USE'];
 
 /** The status to show for a refusal: the license's own status when the refusal is about seats, else from the code. */
-export function statusOfRefusal(code: string, licenseStatus: string | null): LicenseStatusName {
-  if (licenseStatus !== null && (SEAT_CODES.includes(code) || !USABLE.includes(licenseStatus))) {
-    return statusName(licenseStatus);
-  }
+export function statusOfRefusal(code: string, licenseStatus: LicenseStatusName | null): LicenseStatusName {
+  if (licenseStatus !== null && (SEAT_CODES.includes(code) || !USABLE.includes(licenseStatus))) return licenseStatus;
   if (code === 'EXPIRED') return 'Expired';
   if (code === 'NO_LICENSE') return 'NotExist';
   if (code === 'LM_UNREACHABLE') return 'Unreachable';
@@ -90,8 +84,14 @@ export function hintFor(code: string): string {
       return 'Check that the address is your own License Manager and that nothing between them alters its answers.';
     case 'UNKNOWN_KEY':
     case 'KEY_REVOKED':
+      return "Check that the License Manager has the vendor's current trust file (tessera-center trust-bundle) and that the key was not altered.";
     case 'SIGNATURE_INVALID':
-      return "Check that the product ships the vendor's current trust bundle and that the key was not altered.";
+    case 'STALE_ANSWER':
+      return 'Check that the address is your own License Manager and that nothing between them alters or replays its answers.';
+    case 'UNTRUSTED_ROOT':
+      return "The product accepts only licenses vouched for by the vendor's root it was built with: give the License Manager the vendor's trust file (tessera-center trust-bundle), and a license the vendor issued.";
+    case 'UNAUTHORIZED':
+      return 'Pass the seat secret of the License Manager (seats.secret in its YAML) as the "secret" option.';
     default:
       return '';
   }

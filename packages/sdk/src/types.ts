@@ -1,20 +1,44 @@
 /** The SDK's public shapes: options, the license state a product reads, and the one error type it throws. */
 
-/** Options of {@link watch}: where the License Manager is and which product asks. */
+/** A wall clock: the SDK evaluates the license and checks lease tokens on it. Default: this host's (Date.now). */
+export interface SdkClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+/**
+ * What schedules the SDK's rounds and deadlines (a lease running out). Default: Node's timers, unref'd. A test
+ * passes its own to move time instead of waiting for it. Network timeouts (`timeoutMs`) stay on real time.
+ */
+export interface SdkTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Options of {@link watch}: where the License Manager is, which product asks, and the vendor's root. */
 export interface WatchOptions {
-  /** The License Manager's address: `http://127.0.0.1:9119`, or `127.0.0.1:9119` (http:// is assumed). */
+  /** The License Manager's address: `http://127.0.0.1:9119`, `https://lm.example:9119`, or `127.0.0.1:9119` (http). */
   url: string;
   /** The product's name as licensed, e.g. `graphdb`. */
   product: string;
   /**
-   * The vendor's trust bundle text (what the product ships). When given, the license the LM serves is verified
-   * with it and must be bound to that LM (its LMID) and to this product.
+   * The vendor's root public key, `tessera-root:…` as `tessera-center trust-root` prints it (or several during a
+   * root rotation): a constant compiled into the product, never read from a file the customer can change. Only a
+   * license signed by a key of a trust bundle this root signed is accepted.
    */
-  trust?: string;
+  root: string | readonly string[];
+  /** The License Manager's seat secret (`seats.secret` in its YAML), sent with every request when it has one. */
+  secret?: string;
+  /** PEM text of the certificate authority (or the certificate itself) to trust for an https License Manager. */
+  ca?: string;
   /** Per request, default 5000. */
   timeoutMs?: number;
   /** How often the license state is re-read: default 30000 for watch(), the heartbeat for connect(). */
   pollMs?: number;
+  /** The wall clock to evaluate the license on (default this host's). */
+  clock?: SdkClock;
+  /** What schedules rounds and deadlines (default Node's timers). */
+  timers?: SdkTimers;
 }
 
 /** Options of {@link connect}: a watch plus the node that takes a seat. */
@@ -36,7 +60,11 @@ export type LicenseStatusName = 'NotExist' | 'Syncing' | 'Normal' | 'Expiring' |
 
 /** What a product knows about its license at a moment. */
 export interface LicenseState {
-  /** connect(): this node holds a seat now; watch(): the license is usable (Normal, Expiring or Grace). */
+  /**
+   * connect(): this node holds a seat now; watch(): the license is usable (Normal, Expiring or Grace). Status,
+   * code and daysLeft come from the SDK's own evaluation of the verified license on its clock, never from the
+   * License Manager's word.
+   */
   licensed: boolean;
   status: LicenseStatusName;
   /** A stable code from docs/codes.md: VALID, EXPIRING, IN_GRACE, EXPIRED, NO_LICENSE, TOO_MANY_NODES, LM_UNREACHABLE, ... */
@@ -46,6 +74,8 @@ export interface LicenseState {
   licenseId: string | null;
   serial: number | null;
   expiresAt: string | null;
+  /** Whole days until expiry by this host's clock (negative after it), from the SDK's own evaluation; null without a license. */
+  daysLeft: number | null;
   /** e.g. ['scan', 'enforce'] */
   features: string[];
   /** e.g. { remote_clusters: 2 } */

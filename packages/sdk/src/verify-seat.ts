@@ -1,13 +1,16 @@
 /**
  * verifySeat(): for a controller that is handed a node's seat token (LicenseState.seat.token) and wants to know,
- * without trusting the node, that the node holds a seat at the License Manager. It asks the LM for its identity
- * (GET /v1/license) and checks the token as the SDK checks its own: signed by that LM's key, the LMID derived
- * from that key, for this product, and not expired; with the vendor's trust bundle also the license chain.
+ * without trusting the node, that the node holds a seat at the License Manager. It reads the LM's license with a
+ * fresh nonce and verifies it as connect() does (the LM's signed answer, the trust bundle up to the product's
+ * root, the license, the SDK's own evaluation on its clock), then checks the token: signed by that LM's key, for
+ * this product, under the license verified (id and serial), and not expired.
  */
-import { LmClient } from './lm-client.js';
+import { LmClient, newNonce } from './lm-client.js';
+import { readLicenseAnswer } from './license-answer.js';
 import { checkWatchOptions } from './options.js';
 import { LicenseError } from './types.js';
-import { checkIdentity, readLicenseFacts, verifyLeaseToken } from './verify.js';
+import type { SdkClock } from './types.js';
+import { verifyLeaseToken } from './verify.js';
 
 export interface VerifySeatOptions {
   /** The License Manager's address, as for connect(). */
@@ -16,25 +19,32 @@ export interface VerifySeatOptions {
   product: string;
   /** The lease token the node holds (its LicenseState.seat.token). */
   token: string;
-  /** The vendor's trust bundle text: when given, the license at the LM must verify and be bound to it. */
-  trust?: string;
+  /** The vendor's root public key(s) compiled into the product, as for connect(). */
+  root: string | readonly string[];
+  /** The License Manager's seat secret, when it has one. */
+  secret?: string;
+  /** PEM text of the certificate authority to trust for an https License Manager. */
+  ca?: string;
   /** Per request, default 5000. */
   timeoutMs?: number;
+  /** The wall clock to evaluate the license and the token's expiry on (default this host's). */
+  clock?: SdkClock;
 }
 
 export type SeatVerdict =
-  | { ok: true; leaseId: string; role: string; nodeId: string; expiresAt: string; lmid: string }
+  | { ok: true; leaseId: string; role: string; nodeId: string; expiresAt: string; lmid: string; licenseId: string; serial: number }
   | { ok: false; code: string; message: string };
 
 /**
  * Verifies a node's seat token against the License Manager at `url`. Never throws: bad options answer
- * BAD_OPTIONS, an LM that cannot be reached LM_UNREACHABLE, a token that does not verify LEASE_TOKEN_INVALID,
- * and a license that does not verify its own code. A token is accepted until its expiresAt (give or take 10
- * minutes of clock difference between the hosts); a controller wanting a live node checks expiresAt against a
- * fresher token from that node.
+ * BAD_OPTIONS, an LM that cannot be reached LM_UNREACHABLE, a token that does not verify (or names another license
+ * or serial than the one the LM holds now) LEASE_TOKEN_INVALID, and a license that does not verify or that the SDK
+ * finds unusable its own code (UNTRUSTED_ROOT, STALE_ANSWER, EXPIRED, ...). A token is accepted until its expiresAt
+ * (give or take 10 minutes of clock difference between the hosts); a controller wanting a live node checks
+ * expiresAt against a fresher token from that node.
  *
  * @example
- * const seat = await verifySeat({ url: 'http://lm.internal:9119', product: 'guard', token: fromEnforcer });
+ * const seat = await verifySeat({ url: 'http://lm.internal:9119', product: 'guard', token: fromEnforcer, root: VENDOR_ROOT });
  * if (!seat.ok) refuse(seat.code, seat.message);
  */
 export async function verifySeat(options: VerifySeatOptions): Promise<SeatVerdict> {
@@ -52,32 +62,24 @@ export async function verifySeat(options: VerifySeatOptions): Promise<SeatVerdic
       message: 'Tessera SDK: "token" must be the seat token a node holds (LicenseState.seat.token).',
     };
   }
-  const client = new LmClient(checked.url, checked.timeoutMs);
-  const reply = await client.license();
+  const { url, product, roots, clock } = checked;
+  const client = new LmClient(checked);
+  const nonce = newNonce();
+  const reply = await client.license(nonce);
+  client.close();
   if (reply.kind !== 'ok') {
     const why = reply.kind === 'unreachable' ? reply.detail : `it refused: ${reply.message}`;
-    return {
-      ok: false,
-      code: 'LM_UNREACHABLE',
-      message: `The License Manager at ${checked.url} cannot be asked (${why}), so the seat token cannot be checked.`,
-    };
+    const code = reply.kind === 'refused' && reply.code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'LM_UNREACHABLE';
+    return { ok: false, code, message: `The License Manager at ${url} cannot be asked (${why}), so the seat token cannot be checked.` };
   }
-  const identity = checkIdentity(reply.body);
-  if (!identity.ok) return { ok: false, code: identity.code, message: identity.detail };
-  const { lmid } = identity.value;
-  if (checked.trust) {
-    if (reply.body.license === null) {
-      return {
-        ok: false,
-        code: 'NO_LICENSE',
-        message: `The License Manager at ${checked.url} holds no license, so no seat there is licensed.`,
-      };
-    }
-    const facts = readLicenseFacts(reply.body.license, checked.trust, lmid, checked.product);
-    if (!facts.ok) return { ok: false, code: facts.code, message: facts.detail };
+  const answer = readLicenseAnswer(reply.body, { url, product, roots, clock, nonce }, null).outcome;
+  if (!answer.ok) return { ok: false, code: answer.code, message: answer.detail };
+  const { identity, license, evaluation } = answer.value;
+  if (!license || !evaluation.valid) {
+    return { ok: false, code: evaluation.code, message: `No seat at the License Manager at ${url} is licensed: ${evaluation.detail}` };
   }
-  const token = verifyLeaseToken(options.token, { identity: identity.value, fields: { product: checked.product }, now: Date.now() });
+  const token = verifyLeaseToken(options.token, { identity, fields: { product }, license, now: clock.now() });
   if (!token.ok) return { ok: false, code: token.code, message: `The seat token does not verify: ${token.detail}` };
-  const { leaseId, role, nodeId, expiresAt } = token.value;
-  return { ok: true, leaseId, role, nodeId, expiresAt, lmid };
+  const { leaseId, role, nodeId, expiresAt, lmid, licenseId, serial } = token.value;
+  return { ok: true, leaseId, role, nodeId, expiresAt, lmid, licenseId, serial };
 }

@@ -1,10 +1,10 @@
 /**
  * What the SDK checks itself rather than taking the LM's word for it: that the LM's LMID derives from the public
- * key it shows, that a seat's lease token is signed by that key and is for this very lease, and (with the
- * vendor's trust bundle) that the license is the vendor's and is bound to that LM and this product.
+ * key it shows, and that a seat's lease token is signed by that key, is for this very lease and names the license
+ * the SDK verified. (The license chain itself: license-answer.ts.)
  */
-import { decodeBase64Url, deriveLmid, parseEnvelope, parseIsoTime, publicKeyFromRaw, readLicense, verifyEnvelope } from '@tessera/core';
-import type { KeyObject, TrustBundle } from '@tessera/core';
+import { decodeBase64Url, deriveLmid, parseEnvelope, parseIsoTime, publicKeyFromRaw, verifyEnvelope } from '@tessera/core';
+import type { KeyObject, License } from '@tessera/core';
 import type { LicenseAnswer } from './lm-client.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; code: string; detail: string };
@@ -43,67 +43,24 @@ export function checkIdentity(answer: LicenseAnswer): Checked<LmIdentity> {
   return { ok: true, value: { lmid: answer.lmid, publicKey } };
 }
 
-/**
- * The license the LM serves. With a trust bundle it is verified (vendor key, signature, fields) and must be bound
- * to this LM and product; without one its fields are read as the LM sent them (the LM verified it on load).
- */
-export function readLicenseFacts(text: string, trust: TrustBundle | null, lmid: string, product: string): Checked<LicenseFacts> {
-  if (trust) {
-    const license = readLicense(text, trust);
-    if (!license.ok)
-      return {
-        ok: false,
-        code: license.code,
-        detail: `The license at the License Manager does not verify with the trust bundle: ${license.detail}`,
-      };
-    const l = license.value;
-    if (l.lmid !== lmid) {
-      return {
-        ok: false,
-        code: 'LMID_MISMATCH',
-        detail: `The license is bound to License Manager ${l.lmid}, but the one at this address is ${lmid}.`,
-      };
-    }
-    if (l.product !== product)
-      return { ok: false, code: 'PRODUCT_MISMATCH', detail: `The License Manager holds a license for ${l.product}, not for ${product}.` };
-    return ok(l.id, l.serial, l.product, l.lmid, l.expiresAt, [...l.features], { ...l.limits }, { ...l.nodes });
-  }
-  const envelope = parseEnvelope(text, 'license');
-  if (!envelope.ok)
-    return { ok: false, code: envelope.code, detail: `The License Manager serves a license that cannot be read: ${envelope.detail}` };
-  const p = envelope.value.payload;
-  if (
-    typeof p.id !== 'string' ||
-    typeof p.serial !== 'number' ||
-    typeof p.product !== 'string' ||
-    typeof p.lmid !== 'string' ||
-    typeof p.expiresAt !== 'string'
-  ) {
-    return { ok: false, code: 'MALFORMED', detail: 'The License Manager serves a license without id, serial, product, lmid or expiresAt.' };
-  }
-  return ok(p.id, p.serial, p.product, p.lmid, p.expiresAt, stringList(p.features), counts(p.limits), counts(p.nodes));
+/** The parts of a verified license a product reads. */
+export function licenseFacts(license: License): LicenseFacts {
+  return {
+    licenseId: license.id,
+    serial: license.serial,
+    product: license.product,
+    lmid: license.lmid,
+    expiresAt: license.expiresAt,
+    features: [...license.features],
+    limits: { ...license.limits },
+    nodes: { ...license.nodes },
+  };
 }
 
-function ok(
-  licenseId: string,
-  serial: number,
-  product: string,
-  lmid: string,
-  expiresAt: string,
-  features: string[],
-  limits: Record<string, number>,
-  nodes: Record<string, number>,
-): Checked<LicenseFacts> {
-  return { ok: true, value: { licenseId, serial, product, lmid, expiresAt, features, limits, nodes } };
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
-
-function counts(value: unknown): Record<string, number> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+/** A license as a signed answer or a lease token names it. */
+export interface LicenseRef {
+  id: string;
+  serial: number;
 }
 
 export interface ExpectedToken {
@@ -111,6 +68,8 @@ export interface ExpectedToken {
   identity: LmIdentity;
   /** Payload fields that must be exactly these values (product always; leaseId, role, nodeId, instance, ...). */
   fields: Record<string, string>;
+  /** The license verified at the LM: a token signed under another license or serial is not for this seat. */
+  license: LicenseRef;
   /** This host's clock, for the "not expired" check. */
   now: number;
 }
@@ -121,6 +80,8 @@ export interface LeaseTokenFacts {
   role: string;
   nodeId: string;
   lmid: string;
+  licenseId: string;
+  serial: number;
   /** When the LM signed it (its clock, ms): a renewal counts only with a later one than the last accepted. */
   issuedAt: number;
   expiresAt: string;
@@ -130,7 +91,8 @@ export interface LeaseTokenFacts {
 
 /**
  * Verifies a lease token (from a checkout, a heartbeat, or handed on by a node): signed by the LM's key with its
- * LMID as kid, for these fields, and not expired by this host's clock (within CLOCK_TOLERANCE_MS of skew).
+ * LMID as kid, for these fields, signed under the license verified (id and serial), and not expired by this host's
+ * clock (within CLOCK_TOLERANCE_MS of skew).
  */
 export function verifyLeaseToken(token: string, expected: ExpectedToken): Checked<LeaseTokenFacts> {
   const envelope = parseEnvelope(token, 'lease');
@@ -146,6 +108,12 @@ export function verifyLeaseToken(token: string, expected: ExpectedToken): Checke
   }
   if (typeof p.leaseId !== 'string' || typeof p.role !== 'string' || typeof p.nodeId !== 'string')
     return invalidToken('The seat lease token names no leaseId, role or nodeId.');
+  const { id, serial } = expected.license;
+  if (p.licenseId !== id || p.serial !== serial) {
+    return invalidToken(
+      `The seat lease token was signed under license ${String(p.licenseId)} serial ${String(p.serial)}, not under the license verified at the License Manager (${id} serial ${serial}).`,
+    );
+  }
   const issuedAt = parseIsoTime(p.issuedAt);
   const expiresAt = parseIsoTime(p.expiresAt);
   if (issuedAt === null || expiresAt === null || expiresAt <= issuedAt)
@@ -162,6 +130,8 @@ export function verifyLeaseToken(token: string, expected: ExpectedToken): Checke
       role: p.role,
       nodeId: p.nodeId,
       lmid,
+      licenseId: id,
+      serial,
       issuedAt,
       expiresAt: new Date(expiresAt).toISOString(),
       ttlMs: expiresAt - issuedAt,

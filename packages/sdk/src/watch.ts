@@ -1,43 +1,28 @@
 /**
  * watch(): the license at a License Manager without taking a seat, for a product's controller or UI. It reads
- * GET /v1/license every pollMs. When the LM cannot be reached the last answer stays in force for two polls (a
- * restart of the LM is not a licensing event); after that the state is Unreachable until the LM answers again.
+ * GET /v1/license every pollMs with a fresh nonce, verifies the answer and the license (license-answer.ts) and
+ * evaluates the license on its own clock. When the LM cannot be reached the last answer stays in force for two
+ * polls (a restart of the LM is not a licensing event); after that the state is Unreachable until the LM answers
+ * again.
  */
-import { LmClient } from './lm-client.js';
-import type { LicenseAnswer, LmReply } from './lm-client.js';
+import { LmClient, newNonce } from './lm-client.js';
+import type { LicenseAnswer } from './lm-client.js';
+import { readLicenseAnswer } from './license-answer.js';
+import type { ChainReading } from './license-answer.js';
 import { LiveLicense } from './live-license.js';
 import { checkWatchOptions } from './options.js';
 import type { CheckedWatchOptions } from './options.js';
-import { factFields, hintFor, hintUnlessGiven, sentence, statusName, statusOfRefusal, USABLE } from './state.js';
+import { factFields, hintFor, sentence, statusOfRefusal } from './state.js';
 import type { LicenseState, LicenseWatch, WatchOptions } from './types.js';
-import { checkIdentity, readLicenseFacts } from './verify.js';
-
-/** Cached by license text and LMID, so a poll that brings the same license costs no signature check. */
-export interface LicenseReading {
-  text: string;
-  lmid: string;
-  outcome: ReturnType<typeof readLicenseFacts>;
-}
-
-/** Reads the license of a /v1/license answer, reusing the last reading when the text is the same. */
-export function readAnswer(answer: LicenseAnswer, options: CheckedWatchOptions, last: LicenseReading | null): LicenseReading | null {
-  if (answer.license === null) return null;
-  if (last && last.text === answer.license && last.lmid === answer.lmid) return last;
-  return {
-    text: answer.license,
-    lmid: answer.lmid,
-    outcome: readLicenseFacts(answer.license, options.trust, answer.lmid, options.product),
-  };
-}
 
 class LicenseWatchImpl extends LiveLicense {
-  private reading: LicenseReading | null = null;
+  private reading: ChainReading | null = null;
 
   constructor(
     private readonly options: CheckedWatchOptions,
     private readonly client: LmClient,
   ) {
-    super(unreachableState(options.url, 'not asked yet', null), options.timeoutMs);
+    super(unreachableState(options.url, 'not asked yet', null), options.timeoutMs, options.timers);
   }
 
   async start(): Promise<void> {
@@ -50,52 +35,44 @@ class LicenseWatchImpl extends LiveLicense {
   }
 
   protected async round(): Promise<void> {
-    const sentAt = Date.now();
-    const reply = await this.client.license();
+    const sentAt = this.elapsed();
+    const nonce = newNonce();
+    const reply = await this.client.license(nonce);
     if (this.closed) return;
-    const next = this.stateOf(reply);
-    if (next === null) {
-      this.noAnswer(reply.kind === 'unreachable' ? reply.detail : 'it refused to show its license');
+    if (reply.kind === 'refused' && reply.code === 'UNAUTHORIZED') {
+      // A wrong or missing seat secret is a mistake to fix, not an outage: say so once nothing else stands.
+      const detail = `The License Manager at ${this.options.url} refused to show its license: ${reply.message}`;
+      if (!this.state.licensed) this.update(refusedState('UNAUTHORIZED', detail, this.state));
       return;
     }
+    if (reply.kind !== 'ok') {
+      this.noAnswer(reply.kind === 'unreachable' ? reply.detail : `it answered HTTP ${reply.httpStatus} ${reply.code}: ${reply.message}`);
+      return;
+    }
+    const next = this.stateOf(reply.body, nonce);
     this.update(next);
     this.hold(sentAt + 2 * this.options.pollMs + this.options.timeoutMs, () =>
       this.update(unreachableState(this.options.url, 'no answer for two polls', this.state)),
     );
   }
 
-  protected async onClose(): Promise<void> {}
+  protected async onClose(): Promise<void> {
+    this.client.close();
+  }
 
-  /** The state an answer means, or null when there is no usable answer. */
-  private stateOf(reply: LmReply<LicenseAnswer>): LicenseState | null {
-    if (reply.kind !== 'ok') return null;
-    const answer = reply.body;
-    const identity = checkIdentity(answer);
-    if (!identity.ok) return refusedState(identity.code, identity.detail, this.state, this.options.url);
-    this.reading = readAnswer(answer, this.options, this.reading);
-    const reading = this.reading?.outcome ?? null;
-    if (reading && !reading.ok) return refusedState(reading.code, reading.detail, this.state, this.options.url);
-    const facts = reading?.value ?? null;
-    const fields = factFields(facts);
-    if (facts && facts.product !== this.options.product) {
-      const detail = `The License Manager at ${this.options.url} holds a license for ${facts.product}, not for ${this.options.product}.`;
-      return {
-        ...fields,
-        licensed: false,
-        status: 'Invalid',
-        code: 'PRODUCT_MISMATCH',
-        message: sentence(detail, hintFor('PRODUCT_MISMATCH')),
-        seat: null,
-      };
-    }
-    const licensed = USABLE.includes(answer.status);
+  /** The state an answer means. */
+  private stateOf(body: LicenseAnswer, nonce: string): LicenseState {
+    const { url, product, roots, clock } = this.options;
+    const checked = readLicenseAnswer(body, { url, product, roots, clock, nonce }, this.reading);
+    this.reading = checked.reading;
+    const outcome = checked.outcome;
+    if (!outcome.ok) return refusedState(outcome.code, outcome.detail, this.state);
+    const { facts, evaluation, status } = outcome.value;
+    const licensed = evaluation.valid;
     const message = licensed
-      ? `${this.options.product} is licensed by the License Manager at ${this.options.url}: ${answer.detail}`
-      : sentence(
-          `${this.options.product} is not licensed by the License Manager at ${this.options.url}: ${answer.detail}`,
-          hintUnlessGiven(answer.code, answer.detail),
-        );
-    return { ...fields, licensed, status: statusName(answer.status), code: answer.code, message, seat: null };
+      ? `${product} is licensed by the License Manager at ${url}: ${evaluation.detail}`
+      : sentence(`${product} is not licensed by the License Manager at ${url}: ${evaluation.detail}`, hintUnlessSaid(evaluation.code));
+    return { ...factFields(facts, evaluation.daysLeft), licensed, status, code: evaluation.code, message, seat: null };
   }
 
   private noAnswer(detail: string): void {
@@ -104,8 +81,14 @@ class LicenseWatchImpl extends LiveLicense {
   }
 }
 
-function refusedState(code: string, detail: string, previous: LicenseState, url: string): LicenseState {
-  const message = sentence(`The license at the License Manager at ${url} cannot be used: ${detail}`, hintFor(code));
+/** evaluate()'s sentences already say what to do for these codes. */
+function hintUnlessSaid(code: string): string {
+  return ['EXPIRED', 'IN_GRACE', 'NO_LICENSE', 'CLOCK_TAMPERED'].includes(code) ? '' : hintFor(code);
+}
+
+/** The state for an answer or license that cannot be used; the license facts shown before are kept, not granted. */
+function refusedState(code: string, detail: string, previous: LicenseState): LicenseState {
+  const message = sentence(`The license cannot be used: ${detail}`, hintFor(code));
   return { ...previous, licensed: false, status: statusOfRefusal(code, null), code, message, seat: null };
 }
 
@@ -118,6 +101,7 @@ export function unreachableState(url: string, detail: string, previous: LicenseS
           licenseId: previous.licenseId,
           serial: previous.serial,
           expiresAt: previous.expiresAt,
+          daysLeft: previous.daysLeft,
           features: previous.features,
           limits: previous.limits,
           nodes: previous.nodes,
@@ -136,13 +120,13 @@ export function unreachableState(url: string, detail: string, previous: LicenseS
  * when the LM cannot be reached); rejects only on bad options (LicenseError BAD_OPTIONS).
  *
  * @example
- * const license = await watch({ url: 'http://lm.internal:9119', product: 'guard' });
+ * const license = await watch({ url: 'http://lm.internal:9119', product: 'guard', root: VENDOR_ROOT });
  * if (license.isEnabled('federation')) enableFederation();
  * license.on('change', (state) => console.log(state.message));
  */
 export async function watch(options: WatchOptions): Promise<LicenseWatch> {
   const checked = checkWatchOptions(options);
-  const live = new LicenseWatchImpl(checked, new LmClient(checked.url, checked.timeoutMs));
+  const live = new LicenseWatchImpl(checked, new LmClient(checked));
   await live.start();
   return live;
 }

@@ -10,7 +10,7 @@ let connection: Connection;
 
 beforeEach(async () => {
   lm = await startLm({ ttlSeconds: 3 });
-  connection = await connect({ url: lm.url, product: 'graphdb', role: 'query', nodeId: 'q1', heartbeatMs: 50 });
+  connection = await connect({ ...lm.sdk, product: 'graphdb', role: 'query', nodeId: 'q1', heartbeatMs: 50 });
 });
 afterEach(async () => {
   await connection.close();

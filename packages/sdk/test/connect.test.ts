@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect, LicenseError } from '@tessera/sdk';
 import type { Connection } from '@tessera/sdk';
 import { DAY, startLm, usedSeats } from './support/lm.js';
+import { TestTimers } from './support/timers.js';
 import type { TestLm } from './support/lm.js';
 
 let lm: TestLm;
@@ -15,7 +16,7 @@ async function refusal(promise: Promise<unknown>): Promise<LicenseError> {
 }
 const open: Connection[] = [];
 async function node(nodeId: string, role = 'query', extra: object = {}): Promise<Connection> {
-  const connection = await connect({ url: lm.url, product: 'graphdb', role, nodeId, ...extra });
+  const connection = await connect({ ...lm.sdk, product: 'graphdb', role, nodeId, ...extra });
   open.push(connection);
   return connection;
 }
@@ -73,13 +74,17 @@ describe('connect', () => {
     expect(connection.isEnabled('scan')).toBe(false);
   });
 
-  it('sends nothing more once closed: no heartbeat, no new checkout', async () => {
-    const connection = await node('q1', 'query', { heartbeatMs: 20 });
+  it('sends nothing more once closed: no timer is left armed, so no heartbeat and no new checkout can come', async () => {
+    const timers = new TestTimers();
+    const connection = await node('q1', 'query', { heartbeatMs: 20, timers });
+    expect(timers.pending()).toBe(2); // the next round and the lease's deadline
     await connection.close();
-    const heartbeats = lm.daemon.services.counters.refusals.snapshot();
-    await new Promise((resolve) => setTimeout(resolve, 200)); // ten heartbeats' worth: none may come
+    expect(timers.pending()).toBe(0);
+    const refusals = lm.daemon.services.counters.refusals.snapshot();
+    timers.advance(DAY); // a day of the SDK's schedule: nothing is due, because nothing is armed
+    expect(timers.pending()).toBe(0);
     expect(await usedSeats(lm)).toEqual({ query: 0, storage: 0 });
-    expect(lm.daemon.services.counters.refusals.snapshot()).toEqual(heartbeats); // not even a LEASE_NOT_FOUND
+    expect(lm.daemon.services.counters.refusals.snapshot()).toEqual(refusals); // not even a LEASE_NOT_FOUND
   });
 
   it('refuses a second process with the same node id while the first holds the seat, and lets it in after close()', async () => {
@@ -111,7 +116,7 @@ describe('connect', () => {
   });
 
   it('accepts the address without http://', async () => {
-    const connection = await connect({ url: lm.url.replace('http://', ''), product: 'graphdb', role: 'storage', nodeId: 's1' });
+    const connection = await connect({ ...lm.sdk, url: lm.url.replace('http://', ''), product: 'graphdb', role: 'storage', nodeId: 's1' });
     open.push(connection);
     expect(connection.status().licensed).toBe(true);
   });
@@ -121,7 +126,7 @@ describe('connect refused at start', () => {
   it('says NO_LICENSE and what to do when the LM holds no license', async () => {
     const empty = await startLm({ license: null });
     try {
-      const error = await refusal(connect({ url: empty.url, product: 'graphdb', role: 'query', nodeId: 'q1' }));
+      const error = await refusal(connect({ ...empty.sdk, product: 'graphdb', role: 'query', nodeId: 'q1' }));
       expect(error.code).toBe('NO_LICENSE');
       expect(error.message).toMatch(/graphdb node "q1" \(role query\) has no seat .*Load a license key into the License Manager/);
       expect(error.message).not.toMatch(/keeps trying/);
@@ -146,7 +151,7 @@ describe('connect refused at start', () => {
   });
 
   it('says PRODUCT_MISMATCH for another product', async () => {
-    const error = await refusal(connect({ url: lm.url, product: 'guard', role: 'enforcer', nodeId: 'e1' }));
+    const error = await refusal(connect({ ...lm.sdk, product: 'guard', role: 'enforcer', nodeId: 'e1' }));
     expect(error.code).toBe('PRODUCT_MISMATCH');
     expect(error.state).toMatchObject({ status: 'Invalid' });
   });
@@ -154,7 +159,7 @@ describe('connect refused at start', () => {
   it('says LM_UNREACHABLE when nothing answers at the address', async () => {
     const url = lm.url;
     await lm.stop();
-    const error = await refusal(connect({ url, product: 'graphdb', role: 'query', nodeId: 'q1' }));
+    const error = await refusal(connect({ ...lm.sdk, url, product: 'graphdb', role: 'query', nodeId: 'q1' }));
     expect(error.code).toBe('LM_UNREACHABLE');
     expect(error.message).toMatch(/The License Manager at http:\/\/127\.0\.0\.1:\d+ cannot be reached \(.+\)/);
     // At start nothing retries: the sentence says why it failed and to start the node again.

@@ -1,9 +1,12 @@
 /** Options are checked before anything is sent: a mistake is a LicenseError BAD_OPTIONS naming the option. */
 import { describe, expect, it } from 'vitest';
-import { connect, LicenseError, watch } from '@tessera/sdk';
+import { formatTrustRoot, generateEd25519, rawPublicKey, serializeTrustBundle } from '@tessera/core';
+import { connect, LicenseError, verifySeat, watch } from '@tessera/sdk';
 import type { ConnectOptions } from '@tessera/sdk';
 
-const good: ConnectOptions = { url: 'http://127.0.0.1:9', product: 'graphdb', role: 'query', nodeId: 'q1' };
+const root = formatTrustRoot(rawPublicKey(generateEd25519().privateKey));
+const good: ConnectOptions = { url: 'http://127.0.0.1:9', product: 'graphdb', role: 'query', nodeId: 'q1', root };
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 async function rejection(promise: Promise<unknown>): Promise<LicenseError> {
   const outcome = await promise.then(
@@ -26,8 +29,25 @@ describe('bad options', () => {
     ['a negative timeout', { timeoutMs: -1 }, /"timeoutMs" must be a whole number of milliseconds/],
     ['a fractional heartbeat', { heartbeatMs: 1.5 }, /"heartbeatMs" must be a whole number/],
     ['a poll too short', { pollMs: 1 }, /"pollMs" must be a whole number of milliseconds from 10/],
-    ['a trust bundle that is not JSON', { trust: 'not json' }, /"trust" cannot be used: The trust bundle is not valid JSON/],
-    ['a trust bundle given as an object', { trust: { keys: [] } }, /"trust" must be the text of the vendor's trust bundle/],
+    ['no root', { root: undefined }, /"root" must be the vendor's root public key "tessera-root:…" .* got nothing/],
+    [
+      'a root given as a file path',
+      { root: '/etc/graphdb/root.txt' },
+      /"root" cannot be used: A trust root must be the text "tessera-root:…"/,
+    ],
+    ['a damaged root', { root: 'tessera-root:AAAA' }, /"root" cannot be used: The trust root is damaged/],
+    ['an empty list of roots', { root: [] }, /"root" cannot be used: At least one trust root is needed/],
+    ['a list with a root that is not text', { root: [root, 7] }, /"root" must be the vendor's root public key .* got an object/],
+    ['a secret with a line break', { secret: 'abc\r\nx-admin: 1' }, /"secret" must be the License Manager's seat secret/],
+    ['an empty secret', { secret: '' }, /"secret" must be the License Manager's seat secret/],
+    ['a ca that is not PEM', { url: 'https://lm:9119', ca: '/etc/ssl/lm-ca.pem' }, /"ca" must be PEM text/],
+    ['a ca for an http address', { ca: PEM }, /"ca" is for a License Manager served over https, but "url" is http:\/\/127\.0\.0\.1:9/],
+    ['a clock without now()', { clock: { time: 1 } }, /"clock" must be an object with a now\(\) method/],
+    [
+      'timers without clearTimeout',
+      { timers: { setTimeout } },
+      /"timers" must be an object with setTimeout\(callback, ms\) and clearTimeout\(handle\)/,
+    ],
   ];
   for (const [name, change, message] of cases) {
     it(`connect() rejects ${name}`, async () => {
@@ -39,8 +59,29 @@ describe('bad options', () => {
   }
 
   it('watch() rejects bad options too, and only those', async () => {
-    expect((await rejection(watch({ url: 'lm:9119', product: '' }))).code).toBe('BAD_OPTIONS');
+    expect((await rejection(watch({ url: 'lm:9119', product: '', root }))).code).toBe('BAD_OPTIONS');
     expect((await rejection(watch(null as never))).message).toMatch(/options must be an object/);
+  });
+
+  it('refuses the old "trust" option, even beside a root: a file on the customer\'s machine must not widen trust', async () => {
+    const trust = serializeTrustBundle([]);
+    for (const options of [
+      { ...good, trust },
+      { ...good, root: undefined, trust },
+    ]) {
+      const error = await rejection(connect(options as unknown as ConnectOptions));
+      expect(error.code).toBe('BAD_OPTIONS');
+      expect(error.message).toMatch(/"trust" is no longer an option: compile the vendor's root key into the product instead/);
+    }
+    const watched = await rejection(watch({ url: good.url, product: 'graphdb', root, trust } as never));
+    expect(watched.message).toMatch(/"trust" is no longer an option/);
+    const seat = await verifySeat({ url: good.url, product: 'graphdb', token: 'x', root, trust } as never);
+    expect(seat).toMatchObject({ ok: false, code: 'BAD_OPTIONS', message: expect.stringMatching(/"trust" is no longer an option/) });
+  });
+
+  it('never puts the seat secret in its message', async () => {
+    const error = await rejection(connect({ ...good, secret: 'hunter2\n' }));
+    expect(error.message).not.toContain('hunter2');
   });
 
   it('never puts a password from the url in its message', async () => {

@@ -6,16 +6,28 @@ import { call, recordChanges, startLm, until, usedSeats } from './support/lm.js'
 import type { TestLm } from './support/lm.js';
 import { startProxy } from './support/proxy.js';
 import type { Proxy } from './support/proxy.js';
+import { TestTimers } from './support/timers.js';
 
 let lm: TestLm;
 let proxy: Proxy;
 let connection: Connection;
+let timers: TestTimers;
 const heartbeats = () => proxy.seen['/v1/seats/heartbeat'] ?? 0;
 
 beforeEach(async () => {
   lm = await startLm({ ttlSeconds: 5 });
   proxy = await startProxy(lm.url);
-  connection = await connect({ url: proxy.url, product: 'graphdb', role: 'query', nodeId: 'q1', heartbeatMs: 50, timeoutMs: 1000 });
+  timers = new TestTimers();
+  connection = await connect({
+    ...lm.sdk,
+    url: proxy.url,
+    product: 'graphdb',
+    role: 'query',
+    nodeId: 'q1',
+    heartbeatMs: 50,
+    timeoutMs: 1000,
+    timers,
+  });
 });
 afterEach(async () => {
   await connection.close();
@@ -33,6 +45,7 @@ describe('an LM outage', () => {
     expect(connection.isEnabled('scan')).toBe(true);
     expect(changes).toEqual([]);
 
+    timers.advance(5000); // the lease's TTL of the SDK's schedule passes: its deadline comes, with no renewal
     await until(() => !connection.status().licensed, 'the lease runs out');
     expect(connection.status()).toMatchObject({ licensed: false, status: 'Unreachable', code: 'LM_UNREACHABLE', seat: null });
     expect(connection.status().message).toMatch(/License Manager at http:\/\/127\.0\.0\.1:\d+ cannot be reached .*graphdb node "q1"/);

@@ -16,6 +16,7 @@ import type { RunningLm } from '../../manager/test/support/process.js';
 import { DAY, licenseFor, makeWorld } from '../../manager/test/support/world.js';
 import type { World } from '../../manager/test/support/world.js';
 import { recordChanges, until } from './support/lm.js';
+import { TestTimers } from './support/timers.js';
 
 const SDK_DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
@@ -56,8 +57,17 @@ afterEach(async () => {
   world.cleanup();
 });
 
-async function node(nodeId: string): Promise<Connection> {
-  const connection = await connect({ url, product: 'graphdb', role: 'query', nodeId, heartbeatMs: 100, timeoutMs: 1000 });
+async function node(nodeId: string, timers?: TestTimers): Promise<Connection> {
+  const connection = await connect({
+    url,
+    root: world.root.text,
+    product: 'graphdb',
+    role: 'query',
+    nodeId,
+    heartbeatMs: 100,
+    timeoutMs: 1000,
+    ...(timers ? { timers } : {}),
+  });
   connections.push(connection);
   return connection;
 }
@@ -78,10 +88,12 @@ describe('against the tessera-lm binary', () => {
   });
 
   it('after kill -9 is unlicensed once the lease runs out, and takes its seat again when the LM is back', async () => {
-    const connection = await node('q1');
+    const timers = new TestTimers();
+    const connection = await node('q1', timers);
     const changes = recordChanges(connection);
     await running!.kill9();
     running = null;
+    timers.advance(5000); // a lease TTL of the SDK's schedule, without an answer
     await until(() => !connection.status().licensed, 'the lease runs out');
     expect(connection.status()).toMatchObject({ status: 'Unreachable', code: 'LM_UNREACHABLE' });
     running = await serve(config);
@@ -95,7 +107,7 @@ describe('against the tessera-lm binary', () => {
     writeFileSync(
       script,
       `import { connect } from ${JSON.stringify(SDK_DIST)};
-const license = await connect({ url: ${JSON.stringify(url)}, product: 'graphdb', role: 'query', nodeId: 'child', heartbeatMs: 50 });
+const license = await connect({ url: ${JSON.stringify(url)}, root: ${JSON.stringify(world.root.text)}, product: 'graphdb', role: 'query', nodeId: 'child', heartbeatMs: 50 });
 console.log(JSON.stringify(license.status()));
 `,
     );

@@ -1,7 +1,7 @@
 /**
  * Renewals the SDK can trust: a heartbeat answer moves the seat's deadline only when it is a lease token the LM
- * signed for this lease and connection, newer than the last one accepted (the LM answers its last token again for
- * TTL/6, then signs a new one). A proxy that forwards checkouts but makes up heartbeat answers (forged, unsigned
+ * signed for this lease and connection, under the license verified (id and serial), newer than the last one accepted
+ * (the LM answers its last token again for TTL/6, then signs a new one). A proxy that forwards checkouts but makes up heartbeat answers (forged, unsigned
  * or replayed) cannot keep a node licensed after the LM freed its seat, while a real LM keeps it licensed for as
  * long as it runs; a 429 or another answer that is not the LM's word on the seat is ridden out like an outage,
  * never a reason to give the seat up.
@@ -24,7 +24,15 @@ const cleanups: Array<() => Promise<void>> = [];
 beforeEach(async () => {
   lm = await startLm({ ttlSeconds: 3 });
   proxy = await startProxy(lm.url);
-  connection = await connect({ url: proxy.url, product: 'graphdb', role: 'query', nodeId: 'q1', heartbeatMs: 50, timeoutMs: 1000 });
+  connection = await connect({
+    ...lm.sdk,
+    url: proxy.url,
+    product: 'graphdb',
+    role: 'query',
+    nodeId: 'q1',
+    heartbeatMs: 50,
+    timeoutMs: 1000,
+  });
 });
 afterEach(async () => {
   await connection.close();
@@ -43,6 +51,13 @@ function payloadOf(token: string): Record<string, unknown> {
 
 /** When a lease token says it was signed. */
 const issuedAtOf = (token: string) => String(payloadOf(token).issuedAt);
+
+/** A genuine token with `change`, issued now, signed again with the LM's own identity key. */
+function resealByLm(token: string, change: Record<string, unknown>): string {
+  const now = new Date(lm.world.clock.now());
+  const fields = { ...payloadOf(token), issuedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 3000).toISOString(), ...change };
+  return sealEnvelope('lease', { kid: lm.daemon.lmid, privateKey: lm.daemon.services.identity.privateKey }, fields);
+}
 
 /** A heartbeat answer that claims a renewal far into the future. */
 function claim(body: { leaseId: string; instance?: string }, token: unknown) {
@@ -68,6 +83,11 @@ describe('heartbeat answers that are not a new renewal the LM signed', () => {
             )
           : null;
     },
+    // The LM's own key, so only the license the token names tells it from a renewal (item: tokens name the license).
+    'signed by the LM under another serial of the license (issued now)': (real) => (path, body) =>
+      path === HEARTBEAT ? claim(body, resealByLm(real.renewal, { serial: 2 })) : null,
+    'signed by the LM under another license (issued now)': (real) => (path, body) =>
+      path === HEARTBEAT ? claim(body, resealByLm(real.renewal, { licenseId: 'lic_other' })) : null,
     'unsigned (no token)': () => (path, body) => (path === HEARTBEAT ? claim(body, undefined) : null),
     'replayed (the last genuine renewal, which the node accepted)': (real) => (path, body) =>
       path === HEARTBEAT ? claim(body, real.renewal) : null,
@@ -107,7 +127,15 @@ describe('a real LM behind the proxy', () => {
       if (path === HEARTBEAT && typeof body.token === 'string') renewals.push(body.token);
       return body;
     };
-    const node = await connect({ url: ttlProxy.url, product: 'graphdb', role: 'query', nodeId: 'q9', heartbeatMs: 50, timeoutMs: 1000 });
+    const node = await connect({
+      ...ttlLm.sdk,
+      url: ttlProxy.url,
+      product: 'graphdb',
+      role: 'query',
+      nodeId: 'q9',
+      heartbeatMs: 50,
+      timeoutMs: 1000,
+    });
     cleanups.push(() => node.close());
     const changes = recordChanges(node);
     const started = Date.now();
@@ -156,7 +184,7 @@ describe('a 429 on a checkout', () => {
 
   it('at start rejects as LM_UNREACHABLE naming the answer, not as a refusal of the seat', async () => {
     proxy.answer = limited;
-    const error = await connect({ url: proxy.url, product: 'graphdb', role: 'query', nodeId: 'q2' }).then(
+    const error = await connect({ ...lm.sdk, url: proxy.url, product: 'graphdb', role: 'query', nodeId: 'q2' }).then(
       () => null,
       (e: unknown) => e as { code: string; message: string },
     );
@@ -182,7 +210,7 @@ describe('a 429 on a checkout', () => {
 
 describe('the LM identity a lease was taken under', () => {
   it('another LM at the address: the lease is dropped and a seat is taken there, without heartbeating the old lease to it', async () => {
-    const other = await startLm({ ttlSeconds: 3 });
+    const other = await startLm({ ttlSeconds: 3, world: { root: lm.world.root } }); // another LM of the same vendor
     cleanups.push(() => other.cleanup());
     const before = connection.status().seat!.leaseId;
     // The other LM takes the address from the next round on: seat calls go there once a round has read its identity

@@ -12,6 +12,7 @@ const now = Date.parse('2026-11-24T12:00:00Z');
 const expected: ExpectedToken = {
   identity: { lmid, publicKey: publicKeyFromRaw(raw)! },
   fields: { leaseId: 'lse_1', product: 'graphdb', role: 'query', nodeId: 'q1', instance: 'inst-1' },
+  license: { id: 'lic_1', serial: 1 },
   now,
 };
 const fields = {
@@ -35,7 +36,17 @@ describe('verifyLeaseToken', () => {
   it('accepts a token for this lease and answers when it was signed and its signed lifetime', () => {
     expect(verifyLeaseToken(answer(), expected)).toEqual({
       ok: true,
-      value: { leaseId: 'lse_1', role: 'query', nodeId: 'q1', lmid, issuedAt: now, expiresAt: fields.expiresAt, ttlMs: 30_000 },
+      value: {
+        leaseId: 'lse_1',
+        role: 'query',
+        nodeId: 'q1',
+        lmid,
+        licenseId: 'lic_1',
+        serial: 1,
+        issuedAt: now,
+        expiresAt: fields.expiresAt,
+        ttlMs: 30_000,
+      },
     });
   });
 
@@ -51,6 +62,21 @@ describe('verifyLeaseToken', () => {
       const outcome = verifyLeaseToken(answer({ [field]: value }), expected);
       expect(outcome).toMatchObject({ ok: false, code: 'LEASE_TOKEN_INVALID' });
       expect(!outcome.ok && outcome.detail).toContain(`another ${field} (${value}`);
+    });
+  }
+
+  for (const [change, named] of [
+    [{ licenseId: 'lic_2' }, 'license lic_2 serial 1'],
+    [{ serial: 2 }, 'license lic_1 serial 2'],
+    [{ serial: '1' }, 'license lic_1 serial 1'],
+    [{ licenseId: undefined, serial: undefined }, 'license undefined serial undefined'],
+  ] as const) {
+    it(`refuses a token signed under another license or serial (${named})`, () => {
+      const outcome = verifyLeaseToken(answer(change), expected);
+      expect(outcome).toMatchObject({ ok: false, code: 'LEASE_TOKEN_INVALID' });
+      expect(!outcome.ok && outcome.detail).toBe(
+        `The seat lease token was signed under ${named}, not under the license verified at the License Manager (lic_1 serial 1).`,
+      );
     });
   }
 

@@ -1,11 +1,12 @@
 /** watch(): the license at an LM without a seat, for a product's controller or UI. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateSigningKey, serializeTrustBundle } from '@tessera/core';
 import { watch } from '@tessera/sdk';
 import type { LicenseWatch, WatchOptions } from '@tessera/sdk';
 import { DAY, recordChanges, startLm, until, usedSeats } from './support/lm.js';
 import type { TestLm } from './support/lm.js';
 import { startProxy } from './support/proxy.js';
+import { TestTimers } from './support/timers.js';
+import { makeRoot } from '../../manager/test/support/world.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -18,8 +19,8 @@ async function lmWith(license: Parameters<typeof startLm>[0] = {}): Promise<Test
   return lm;
 }
 
-async function watching(options: WatchOptions): Promise<LicenseWatch> {
-  const live = await watch(options);
+async function watching(lm: TestLm, options: Partial<WatchOptions> = {}): Promise<LicenseWatch> {
+  const live = await watch({ ...lm.sdk, product: 'graphdb', ...options });
   cleanups.push(() => live.close());
   return live;
 }
@@ -27,12 +28,13 @@ async function watching(options: WatchOptions): Promise<LicenseWatch> {
 describe('watch', () => {
   it('reads the license without taking a seat', async () => {
     const lm = await lmWith();
-    const license = await watching({ url: lm.url, product: 'graphdb', trust: lm.trust });
+    const license = await watching(lm);
     expect(license.status()).toMatchObject({
       licensed: true,
       status: 'Normal',
       code: 'VALID',
       serial: 1,
+      daysLeft: 365,
       features: ['scan'],
       limits: { remote_clusters: 2 },
       nodes: { query: 2, storage: 3 },
@@ -46,7 +48,7 @@ describe('watch', () => {
 
   it('says NotExist when the LM holds no license, and follows a license being loaded', async () => {
     const lm = await lmWith({ license: null });
-    const license = await watching({ url: lm.url, product: 'graphdb', pollMs: 20 });
+    const license = await watching(lm, { pollMs: 20 });
     expect(license.status()).toMatchObject({ licensed: false, status: 'NotExist', code: 'NO_LICENSE', features: [], serial: null });
     expect(license.status().message).toMatch(/Load a license key into the License Manager/);
     const changes = recordChanges(license);
@@ -59,7 +61,7 @@ describe('watch', () => {
 
   it('follows the license into Grace (still usable) and Expired (not)', async () => {
     const lm = await lmWith();
-    const license = await watching({ url: lm.url, product: 'graphdb', pollMs: 20 });
+    const license = await watching(lm, { pollMs: 20 });
     lm.world.clock.advance(370 * DAY);
     await until(() => license.status().status === 'Grace', 'Grace');
     expect(license.status()).toMatchObject({ licensed: true, code: 'IN_GRACE' });
@@ -72,17 +74,22 @@ describe('watch', () => {
 
   it("never counts another product's license", async () => {
     const lm = await lmWith();
-    const license = await watching({ url: lm.url, product: 'guard' });
+    const license = await watching(lm, { product: 'guard' });
     expect(license.status()).toMatchObject({ licensed: false, status: 'Invalid', code: 'PRODUCT_MISMATCH' });
     expect(license.isEnabled('scan')).toBe(false);
   });
 
-  it('resolves with a trust bundle that does not verify the license, not licensed', async () => {
+  it("resolves, not licensed, when the product was built with another vendor's root", async () => {
     const lm = await lmWith();
-    const other = generateSigningKey();
-    const trust = serializeTrustBundle([{ kid: other.kid, state: 'active', publicKeyRaw: other.publicKeyRaw }]);
-    const license = await watching({ url: lm.url, product: 'graphdb', trust });
-    expect(license.status()).toMatchObject({ licensed: false, status: 'Invalid', code: 'UNKNOWN_KEY' });
+    const license = await watching(lm, { root: makeRoot().text });
+    expect(license.status()).toMatchObject({ licensed: false, status: 'Invalid', code: 'UNTRUSTED_ROOT' });
+    expect(license.isEnabled('scan')).toBe(false);
+  });
+
+  it('accepts a license vouched for by either root of a product built during a root rotation', async () => {
+    const lm = await lmWith();
+    const license = await watching(lm, { root: [makeRoot().text, lm.root] });
+    expect(license.status()).toMatchObject({ licensed: true, code: 'VALID' });
   });
 
   it('resolves while the LM cannot be reached, and follows it once it answers', async () => {
@@ -90,7 +97,7 @@ describe('watch', () => {
     const proxy = await startProxy(lm.url);
     cleanups.push(() => proxy.close());
     proxy.down = true;
-    const license = await watching({ url: proxy.url, product: 'graphdb', pollMs: 20, timeoutMs: 500 });
+    const license = await watching(lm, { url: proxy.url, pollMs: 20, timeoutMs: 500 });
     expect(license.status()).toMatchObject({ licensed: false, status: 'Unreachable', code: 'LM_UNREACHABLE' });
     expect(license.status().message).toMatch(/cannot be reached .*Check that tessera-lm is running/);
     proxy.down = false;
@@ -102,27 +109,31 @@ describe('watch', () => {
     const lm = await lmWith();
     const proxy = await startProxy(lm.url);
     cleanups.push(() => proxy.close());
-    const license = await watching({ url: proxy.url, product: 'graphdb', pollMs: 20, timeoutMs: 2000 });
+    const timers = new TestTimers();
+    const license = await watching(lm, { url: proxy.url, pollMs: 20, timeoutMs: 2000, timers });
     const changes = recordChanges(license);
     proxy.down = true;
     const polls = proxy.seen['/v1/license']!;
     await until(() => proxy.seen['/v1/license']! > polls, 'a poll without an answer');
     expect(license.status()).toMatchObject({ licensed: true, code: 'VALID' });
+    timers.advance(2 * 20 + 2000); // two polls and a timeout of the SDK's schedule: the last answer stands no longer
     await until(() => license.status().status === 'Unreachable', 'Unreachable');
     expect(license.status()).toMatchObject({ licensed: false, code: 'LM_UNREACHABLE', serial: 1 });
     expect(changes.map((c) => c.state.code)).toEqual(['LM_UNREACHABLE']);
   });
 
-  it('emits change for a new serial, and no more after close()', async () => {
+  it('emits change for a new serial, and no more after close(): no timer is left to run a poll', async () => {
     const lm = await lmWith();
-    const license = await watching({ url: lm.url, product: 'graphdb', pollMs: 20 });
+    const timers = new TestTimers();
+    const license = await watching(lm, { pollMs: 20, timers });
     const changes = recordChanges(license);
     await lm.load({ serial: 2, features: ['scan', 'federation'] });
     await until(() => changes.length === 1, 'a change');
     expect(license.isEnabled('federation')).toBe(true);
     await license.close();
+    expect(timers.pending()).toBe(0);
     await lm.load({ serial: 3, features: [] });
-    await new Promise((resolve) => setTimeout(resolve, 100)); // several polls' worth: none may happen
+    timers.advance(3_600_000); // an hour of the SDK's schedule: nothing is armed, so no poll runs
     expect(changes).toHaveLength(1);
     expect(license.status().serial).toBe(2);
   });

@@ -1,18 +1,28 @@
 /**
- * The built graphdb node program (examples/graphdb/dist/main.js) as child processes against a real License
- * Manager daemon (in this process, on port 0, on the system clock, since the nodes read the system clock too).
+ * The graphdb node program as a vendor ships it — bundled with the vendor's root compiled in
+ * (scripts/build-product.ts), here the root of this test file's vendor — run as child processes against a real
+ * License Manager daemon (in this process, on port 0, on the system clock, since the nodes read the system clock too).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { LicenseInput } from '@tessera/core';
 import type { Daemon } from '../../../../packages/manager/src/daemon.js';
-import { admin, call, DAY, licenseFor, makeWorld, start } from '../../../../packages/manager/test/support/world.js';
-import type { World } from '../../../../packages/manager/test/support/world.js';
+import { admin, call, DAY, licenseFor, makeRoot, makeWorld, start } from '../../../../packages/manager/test/support/world.js';
+import type { TestRoot, World } from '../../../../packages/manager/test/support/world.js';
+import { buildProduct } from '../../../../scripts/build-product.js';
 
-export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 export { call, DAY };
+
+/** The vendor of this test file: graphdb is built with its root, and its License Managers serve its bundle. */
+export const VENDOR_ROOT: TestRoot = makeRoot();
+const buildDir = mkdtempSync(join(tmpdir(), 'tessera-graphdb-build-'));
+process.once('exit', () => rmSync(buildDir, { recursive: true, force: true }));
+/** graphdb's main.js with VENDOR_ROOT compiled in. */
+export const MAIN = (await buildProduct('graphdb', [VENDOR_ROOT.text], buildDir)).main!;
 
 export interface Lm {
   world: World;
@@ -26,8 +36,9 @@ export interface Lm {
   close(): Promise<void>;
 }
 
-export async function startLm(): Promise<Lm> {
-  const world = makeWorld();
+/** A License Manager of this file's vendor, or of another vendor's root (a product built for that root refuses it). */
+export async function startLm(root: TestRoot = VENDOR_ROOT): Promise<Lm> {
+  const world = makeWorld({}, undefined, { root });
   const daemon = await start(world, { clock: { now: () => Date.now() }, timers: { sweepMs: 60_000 } });
   const lm: Lm = {
     world,
@@ -69,8 +80,8 @@ export interface NodeRun {
 const running = new Set<ChildProcess>();
 
 /** Starts a node program; the caller waits with ready() or exited. */
-export function spawnNode(args: string[]): NodeRun {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnNode(args: string[], main = MAIN): NodeRun {
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const run: NodeRun = {
     child,
@@ -129,9 +140,9 @@ export async function waitReady(run: NodeRun, what: string): Promise<ReadyNode> 
   return Object.assign(run, { url });
 }
 
-/** A node's flags on any free port, with the LM world's trust bundle (as a vendor ships it with the product). */
+/** A node's flags on any free port. */
 export function nodeArgs(role: 'query' | 'storage', nodeId: string, lm: Lm, extra: string[] = []): string[] {
-  return ['--role', role, '--node-id', nodeId, `--license_manager_url=${lm.addr}`, `--trust=${lm.world.trustPath}`, '--port=0', ...extra];
+  return ['--role', role, '--node-id', nodeId, `--license_manager_url=${lm.addr}`, '--port=0', ...extra];
 }
 
 /** Starts a node on any free port and waits for its ready line. */

@@ -16,8 +16,8 @@ export interface ControllerOptions {
   license: LicenseView;
   /** The License Manager's base URL (http://host:port), asked about enforcer seats. */
   lmUrl: string;
-  /** The vendor's trust bundle text: enforcers' seat tokens are checked against the license it vouches for. */
-  trust: string;
+  /** The vendor's root key(s): enforcers' seat tokens are checked against the license verified up to it. */
+  root: readonly string[];
   host: string;
   port: number;
   timeoutMs: number;
@@ -39,7 +39,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     onDrop: (enforcer, reason) => log(`guard controller: enforcer ${enforcer.nodeId} dropped: ${reason} (${enforcers.count} managed)`),
   });
   const clusters = new Clusters(() => license.limit(REMOTE_CLUSTERS_LIMIT), Date.now);
-  const seatCheck = new SeatCheck({ lmUrl: options.lmUrl, trust: options.trust, timeoutMs: options.timeoutMs, now: Date.now });
+  const seatCheck = new SeatCheck({ lmUrl: options.lmUrl, root: options.root, timeoutMs: options.timeoutMs, now: Date.now });
 
   const onChange = (state: LicenseState, previous: LicenseState) => {
     log(`guard controller: license ${previous.status} [${previous.code}] -> ${state.status} [${state.code}]: ${state.message}`);

@@ -1,7 +1,7 @@
 /**
  * How the controller knows an enforcer really holds a seat: the enforcer hands over its seat's lease token,
- * signed by the License Manager's key, and the SDK's verifySeat() checks it against that LM (and, with the
- * vendor's trust bundle, the license chain). The token must be for a `guard`/`enforcer` seat of the very node
+ * signed by the License Manager's key, and the SDK's verifySeat() checks it against that LM and the license it
+ * verifies up to the vendor's root (the token must name that license). The token must be for a `guard`/`enforcer` seat of the very node
  * that registers, and not expired by this controller's clock. A process without a seat has no such token, and
  * nothing it can read from the LM's public pages makes one.
  *
@@ -27,8 +27,8 @@ export interface VerifiedSeat {
 export interface SeatCheckOptions {
   /** The License Manager's base URL (http://host:port). */
   lmUrl: string;
-  /** The vendor's trust bundle text. */
-  trust: string;
+  /** The vendor's root key(s) the product was built with. */
+  root: readonly string[];
   timeoutMs: number;
   now: () => number;
 }
@@ -83,8 +83,8 @@ export class SeatCheck {
     const kept = this.kept.get(token);
     if (kept && kept.until > now) return kept.seat;
     if (kept) this.kept.delete(token);
-    const { lmUrl, trust, timeoutMs } = this.options;
-    const seat = await verifySeat({ url: lmUrl, product: PRODUCT, token, trust, timeoutMs });
+    const { lmUrl, root, timeoutMs } = this.options;
+    const seat = await verifySeat({ url: lmUrl, product: PRODUCT, token, root, timeoutMs });
     if (seat.ok) {
       if (this.kept.size >= KEEP_MAX) this.kept.delete(this.kept.keys().next().value!);
       this.kept.set(token, { seat, until: now + KEEP_MS });

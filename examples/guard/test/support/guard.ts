@@ -1,18 +1,26 @@
 /**
  * Test support for guard: a real License Manager in this process (its clock follows real time plus an offset the
- * test moves, since the guard programs and the SDK in them read the real clock), and the built controller and
- * enforcers as child processes, each one killed whatever happens.
+ * test moves, for what runs in this process; the guard programs read the real clock), and the controller and
+ * enforcers as a vendor ships them — bundled with the vendor's root compiled in (scripts/build-product.ts), here
+ * the root of this test file's vendor — as child processes, each one killed whatever happens.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LicenseInput } from '@tessera/core';
 import { RunningClock } from '../../../../packages/manager/src/clock.js';
 import type { Daemon } from '../../../../packages/manager/src/daemon.js';
-import { admin, DAY, licenseFor, makeWorld, start } from '../../../../packages/manager/test/support/world.js';
-import type { World } from '../../../../packages/manager/test/support/world.js';
+import { admin, DAY, licenseFor, makeRoot, makeWorld, start } from '../../../../packages/manager/test/support/world.js';
+import type { TestRoot, World } from '../../../../packages/manager/test/support/world.js';
+import { buildProduct } from '../../../../scripts/build-product.js';
 
-const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
+/** The vendor of this test file: guard is built with its root, and its License Managers serve its bundle. */
+export const VENDOR_ROOT: TestRoot = makeRoot();
+const buildDir = mkdtempSync(join(tmpdir(), 'tessera-guard-build-'));
+process.once('exit', () => rmSync(buildDir, { recursive: true, force: true }));
+const BUILT = await buildProduct('guard', [VENDOR_ROOT.text], buildDir);
 
 /** Test options for tests that run programs: room for several generous waits on a busy machine. */
 export const CHILDREN = { timeout: 60_000 };
@@ -24,12 +32,17 @@ export interface Lm {
   clock: RunningClock;
   /** host:port, as --license_manager_url takes it. */
   addr: string;
+  /** What this process's SDK calls pass: the product's root and the LM's clock. */
+  sdk: { root: string; clock: RunningClock };
   close(): Promise<void>;
 }
 
-/** A License Manager granting leases of `leaseTtlSeconds` (30 unless a test needs tokens that run out sooner). */
-export async function startLm(leaseTtlSeconds = 30): Promise<Lm> {
-  const world = makeWorld({ leaseTtlSeconds });
+/**
+ * A License Manager granting leases of `leaseTtlSeconds` (30 unless a test needs tokens that run out sooner), of
+ * this file's vendor unless another root is given.
+ */
+export async function startLm(leaseTtlSeconds = 30, root: TestRoot = VENDOR_ROOT): Promise<Lm> {
+  const world = makeWorld({ leaseTtlSeconds }, undefined, { root });
   const clock = new RunningClock();
   const daemon = await start(world, { clock, timers: { sweepMs: 500, watchMs: 500 } });
   return {
@@ -37,6 +50,7 @@ export async function startLm(leaseTtlSeconds = 30): Promise<Lm> {
     daemon,
     clock,
     addr: daemon.url.replace(/^http:\/\//, ''),
+    sdk: { root: world.root.text, clock },
     async close() {
       await daemon.close();
       world.cleanup();
@@ -77,7 +91,7 @@ export class Programs {
   private readonly running = new Set<Program>();
 
   run(script: 'controller.js' | 'enforcer.js', args: string[]): Program {
-    const child = spawn(process.execPath, [DIST + script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BUILT[script.replace(/\.js$/, '')]!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };
     child.stdout!.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
@@ -113,9 +127,6 @@ export class Programs {
     const program = this.run('controller.js', [
       '--license_manager_url',
       lm.addr,
-      // The vendor's trust bundle, as shipped with the product; a test may give another one in `extra` (the last wins).
-      '--trust',
-      lm.world.trustPath,
       '--port',
       '0',
       '--poll-ms',
@@ -138,8 +149,6 @@ export class Programs {
       lm.addr,
       '--node-id',
       nodeId,
-      '--trust',
-      lm.world.trustPath,
       '--heartbeat-ms',
       '300',
       ...extra,

@@ -2,8 +2,9 @@
  * A real HTTP server between the SDK and a real License Manager, standing for the network: it can go down (it
  * drops every connection, as a dead host or a cut cable does), send a path to another LM, or alter an answer
  * (what a forged LM or a meddler on the LAN would do), answer a path itself without asking the LM (a proxy that
- * forwards checkouts but makes up heartbeat answers, or a gateway's 429), or hold a request back for a while.
- * It counts what it sees and what it has answered.
+ * forwards checkouts but makes up heartbeat answers, a gateway's 429, or a recorded answer replayed), or
+ * answer with raw bytes of its own (an endless body), or hold a request back for a while. Paths are without their
+ * query (`/v1/license`, whatever its nonce). It counts what it sees and what it has answered.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -25,6 +26,8 @@ export interface Proxy {
   answer: (path: string, body: any) => { status: number; body: unknown } | null;
   /** How long to hold a request back before handling it, in ms. */
   delay: (path: string) => number;
+  /** Writes the whole answer to a request itself (raw bytes, headers and all), or null to go on as above. */
+  raw: (path: string) => ((response: ServerResponse) => void) | null;
   close(): Promise<void>;
 }
 
@@ -38,13 +41,20 @@ export async function startProxy(target: string): Promise<Proxy> {
     rewrite: (_path, body) => body,
     answer: () => null,
     delay: () => 0,
+    raw: () => null,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const path = request.url ?? '/';
+    const path = (request.url ?? '/').replace(/\?.*/, '');
     proxy.seen[path] = (proxy.seen[path] ?? 0) + 1;
     if (proxy.down) {
       request.socket.destroy();
+      return;
+    }
+    const raw = proxy.raw(path);
+    if (raw) {
+      request.resume();
+      raw(response);
       return;
     }
     const chunks: Buffer[] = [];
@@ -91,11 +101,14 @@ function madeUp(proxy: Proxy, path: string, received: Buffer): { status: number;
 }
 
 async function forward(proxy: Proxy, target: string, request: IncomingMessage, body: Buffer): Promise<{ status: number; text: string }> {
-  const path = request.url ?? '/';
-  const base = proxy.route(path) ?? target;
-  const response = await fetch(base + path, {
+  const url = request.url ?? '/';
+  const base = proxy.route(url.replace(/\?.*/, '')) ?? target;
+  const secret = request.headers['x-tessera-seat-secret'];
+  const headers: Record<string, string> = typeof secret === 'string' ? { 'x-tessera-seat-secret': secret } : {};
+  if (body.length > 0) headers['content-type'] = 'application/json';
+  const response = await fetch(base + url, {
     method: request.method ?? 'GET',
-    headers: body.length > 0 ? { 'content-type': 'application/json' } : {},
+    headers,
     ...(body.length > 0 ? { body } : {}),
   });
   return { status: response.status, text: await response.text() };
