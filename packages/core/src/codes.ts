@@ -27,7 +27,7 @@ export const CODE_DESCRIPTIONS = {
   CENTER_UNREACHABLE: 'The License Center could not be reached or gave no usable answer.',
   SYNC_REFUSED: 'The License Center refused the sync request (for example an unknown or unbound online key).',
   BAD_REQUEST: 'The request is missing a field or has a field of the wrong form.',
-  UNAUTHORIZED: 'The call needs the admin token, and none or a wrong one was given.',
+  UNAUTHORIZED: 'The call needs a credential (the admin token, or the License Manager seat secret), and none or a wrong one was given.',
   NOT_FOUND: 'No such resource.',
   RATE_LIMITED: 'Too many requests; wait and try again.',
   INTERNAL: 'An unexpected error; it was logged with the request id.',
