@@ -5,7 +5,7 @@
  * row; and the key core reads holds exactly what the form showed as granted. Another product is flagged and
  * refused. The page is checked with axe-core and screenshotted at desktop and 375 px.
  */
-import { parseTrustBundle, readLicense } from '@tessera/core';
+import { readTrustFile, readLicense } from '@tessera/core';
 import type { TrustBundle } from '@tessera/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,9 +56,9 @@ describe('a request code asking for more than it shows, in Chromium', () => {
     const customer = await api.post('/v1/staff/customers', { name: 'Initech' });
     expect(customer.status).toBe(201);
     customerId = customer.body.id;
-    const bundle = parseTrustBundle(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text());
+    const bundle = readTrustFile(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text());
     if (!bundle.ok) throw new Error(bundle.detail);
-    trust = bundle.value;
+    trust = bundle.value.bundle;
     portal = await openPortal(browser, tc.center.url);
     page = portal.page;
     const { url } = await staffLoginLink(tc, 'sales@vendor.example', 'sales');
