@@ -33,7 +33,7 @@ export {
   verifyingKey,
 } from './keyring.js';
 export type { SigningKey, TrustBundle, TrustBundleEntry, TrustedKey, VendorKeyState } from './keyring.js';
-export { DEFAULT_GRACE_DAYS, DEFAULT_WARN_DAYS, issueLicense, readLicense } from './license.js';
+export { DEFAULT_GRACE_DAYS, DEFAULT_WARN_DAYS, issueLicense, MAX_OUTAGE_GRACE_HOURS, readLicense } from './license.js';
 export type { License, LicenseDocument, LicenseInput, LicenseMode } from './license.js';
 export { deriveLmid, fingerprintDigest, LMID_LENGTH, parseLmid } from './lmid.js';
 export { generateOnlineKey, maskOnlineKey, ONLINE_KEY_LENGTH, parseOnlineKey } from './online-key.js';

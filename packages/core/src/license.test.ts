@@ -18,6 +18,17 @@ describe('issuing and reading a license', () => {
     expect([license.warnDays, license.graceDays]).toEqual([7, 0]);
   });
 
+  it('carries the outage grace it is signed with, and reads one signed without it as strict (0), its bytes as before', () => {
+    const graced = unwrap(readLicense(unwrap(issueLicense({ ...input, outageGraceHours: 72 }, vendor)), trust));
+    expect(graced.outageGraceHours).toBe(72);
+    const plain = unwrap(issueLicense(input, vendor));
+    expect(Buffer.from(plain.split('.')[1]!, 'base64url').toString()).not.toContain('outageGraceHours');
+    expect(unwrap(readLicense(plain, trust)).outageGraceHours).toBe(0);
+    for (const bad of [-1, 1.5, 2161]) {
+      expect(issueLicense({ ...input, outageGraceHours: bad }, vendor)).toMatchObject({ ok: false, code: 'MALFORMED' });
+    }
+  });
+
   it('detects any change to the signed bytes', () => {
     const key = unwrap(issueLicense(input, vendor));
     const [head, payload, signature] = key.split('.') as [string, string, string];

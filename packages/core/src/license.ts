@@ -38,11 +38,23 @@ export interface LicenseDocument {
   readonly mode: LicenseMode;
   /** The License Manager this license is bound to. */
   readonly lmid: string;
+  /**
+   * How long a running node keeps its seat while its License Manager is silent (down, unreachable), counted from the
+   * last lease token it verified; 0 is strict (the seat ends with its lease). Signed, so a customer cannot stretch
+   * it; licenses signed before it existed read as 0.
+   */
+  readonly outageGraceHours: number;
 }
 
-/** Input to issueLicense: warnDays and graceDays take their defaults (30 and 14) when left out. */
-export type LicenseInput = Omit<LicenseDocument, 'warnDays' | 'graceDays' | 'type'> &
-  Partial<Pick<LicenseDocument, 'warnDays' | 'graceDays' | 'type'>>;
+/**
+ * Input to issueLicense: warnDays and graceDays take their defaults (30 and 14) when left out; outageGraceHours left
+ * out is not written (the license reads as strict, 0, exactly as one signed before the field existed).
+ */
+export type LicenseInput = Omit<LicenseDocument, 'warnDays' | 'graceDays' | 'type' | 'outageGraceHours'> &
+  Partial<Pick<LicenseDocument, 'warnDays' | 'graceDays' | 'type' | 'outageGraceHours'>>;
+
+/** The longest outage grace a license may carry: 90 days. */
+export const MAX_OUTAGE_GRACE_HOURS = 2160;
 
 /** A license whose signature and fields have been checked. */
 export interface License extends LicenseDocument {
@@ -73,10 +85,13 @@ export function issueLicense(input: LicenseInput, signer: Signer): Result<string
     graceDays: input.graceDays ?? DEFAULT_GRACE_DAYS,
     mode: input.mode,
     lmid: input.lmid,
+    outageGraceHours: input.outageGraceHours ?? 0,
   };
-  const checked = readLicenseFields(document as unknown as Record<string, unknown>);
+  const checked = readLicenseFields({ ...document, outageGraceHours: input.outageGraceHours } as unknown as Record<string, unknown>);
   if (!checked.ok) return checked;
-  return ok(sealEnvelope('license', signer, { ...checked.value.document }));
+  // Left out when not given, so a license without it signs (and reads) byte for byte as before the field existed.
+  const { outageGraceHours, ...rest } = checked.value.document;
+  return ok(sealEnvelope('license', signer, input.outageGraceHours === undefined ? rest : { ...rest, outageGraceHours }));
 }
 
 /**
@@ -106,6 +121,7 @@ export function readLicense(input: unknown, trust: TrustBundle): Result<License>
     graceDays: d.graceDays,
     mode: d.mode,
     lmid: d.lmid,
+    outageGraceHours: d.outageGraceHours,
     kid: envelope.value.kid,
     key: envelope.value.text,
     issuedAtMs: times.issuedAtMs,
@@ -134,7 +150,8 @@ function readLicenseFields(p: Record<string, unknown>): Result<CheckedLicense> {
     checkFeatures(p.features, 'features') ??
     checkWholeNumber(p.warnDays, 'warnDays', 0, 3650) ??
     checkWholeNumber(p.graceDays, 'graceDays', 0, 3650) ??
-    (p.mode === 'online' || p.mode === 'offline' ? null : 'mode must be online or offline.');
+    (p.mode === 'online' || p.mode === 'offline' ? null : 'mode must be online or offline.') ??
+    (p.outageGraceHours === undefined ? null : checkWholeNumber(p.outageGraceHours, 'outageGraceHours', 0, MAX_OUTAGE_GRACE_HOURS));
   if (problem) return bad(problem);
   const lmid = parseLmid(p.lmid);
   if (!lmid.ok || lmid.value !== p.lmid) return bad('it is not bound to a valid LMID.');
@@ -163,6 +180,7 @@ function readLicenseFields(p: Record<string, unknown>): Result<CheckedLicense> {
       graceDays: p.graceDays as number,
       mode: p.mode as LicenseMode,
       lmid: lmid.value,
+      outageGraceHours: (p.outageGraceHours as number | undefined) ?? 0,
     },
     times: { issuedAtMs, startsAtMs, expiresAtMs },
   });
