@@ -8,11 +8,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { ACCOUNT_LIMIT, Accounts } from '../src/services/accounts.js';
-import { AuditLog } from '../src/services/audit.js';
-import { MailOutbox } from '../src/services/mail.js';
-import { ARGON2, DEFAULT_HASHING_LIMITS, PasswordHasher, passwordProblem } from '../src/services/passwords.js';
-import type { PasswordWork } from '../src/services/passwords.js';
+import { ACCOUNT_LIMIT, Accounts } from '../src/services/accounts/accounts.js';
+import { AuditLog } from '../src/services/audit/audit.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
+import { ARGON2, DEFAULT_HASHING_LIMITS, PasswordHasher, passwordProblem } from '../src/services/accounts/passwords.js';
+import type { PasswordWork } from '../src/services/accounts/passwords.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 

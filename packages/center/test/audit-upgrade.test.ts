@@ -8,9 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest, migrator } from '../src/db/migrations.js';
-import { AuditLog, canonicalJson, GENESIS_HASH } from '../src/services/audit.js';
-import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit-chain.js';
-import type { UnhashedEvent } from '../src/services/audit-chain.js';
+import { AuditLog, canonicalJson, GENESIS_HASH } from '../src/services/audit/audit.js';
+import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit/audit-chain.js';
+import type { UnhashedEvent } from '../src/services/audit/audit-chain.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { AuditLog, GENESIS_HASH } from '../src/services/audit.js';
-import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit-chain.js';
-import type { UnhashedEvent } from '../src/services/audit-chain.js';
+import { AuditLog, GENESIS_HASH } from '../src/services/audit/audit.js';
+import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit/audit-chain.js';
+import type { UnhashedEvent } from '../src/services/audit/audit-chain.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Center } from '../src/app.js';
-import { ARGON2, PasswordHasher } from '../src/services/passwords.js';
+import { ARGON2, PasswordHasher } from '../src/services/accounts/passwords.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { Client, PASSWORD, startTestCenter } from './support/http.js';

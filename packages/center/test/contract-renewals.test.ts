@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContractRenewals } from '../src/services/contract-renewals.js';
-import { Contracts } from '../src/services/contracts.js';
-import { addMonths } from '../src/services/license-rules.js';
-import { MailOutbox } from '../src/services/mail.js';
+import { ContractRenewals } from '../src/services/contracts/contract-renewals.js';
+import { Contracts } from '../src/services/contracts/contracts.js';
+import { addMonths } from '../src/services/licenses/license-rules.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';

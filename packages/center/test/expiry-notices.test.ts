@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Accounts } from '../src/services/accounts.js';
-import { PasswordHasher } from '../src/services/passwords.js';
-import { ExpiryNotices } from '../src/services/expiry-notices.js';
-import { MailOutbox } from '../src/services/mail.js';
+import { Accounts } from '../src/services/accounts/accounts.js';
+import { PasswordHasher } from '../src/services/accounts/passwords.js';
+import { ExpiryNotices } from '../src/services/licenses/expiry-notices.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';

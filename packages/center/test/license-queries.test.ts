@@ -4,16 +4,16 @@ import { buildSyncRequest, maskOnlineKey } from '@tessera/core';
 import { CompiledQuery } from 'kysely';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { newId } from '../src/ids.js';
-import { cardsQuery, LicenseQueries } from '../src/services/license-queries.js';
-import type { LicenseCard } from '../src/services/license-queries.js';
-import type { Licenses } from '../src/services/licenses.js';
-import type { LicenseView } from '../src/services/licenses.js';
-import { onlineKeyFor } from '../src/services/online-keys.js';
-import type { SigningKeys } from '../src/services/signing-keys.js';
-import { SyncService } from '../src/services/sync.js';
+import { cardsQuery, LicenseQueries } from '../src/services/licenses/license-queries.js';
+import type { LicenseCard } from '../src/services/licenses/license-queries.js';
+import type { Licenses } from '../src/services/licenses/licenses.js';
+import type { LicenseView } from '../src/services/licenses/licenses.js';
+import { onlineKeyFor } from '../src/services/licenses/online-keys.js';
+import type { SigningKeys } from '../src/services/trust/signing-keys.js';
+import { SyncService } from '../src/services/sync/sync.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
-import type { TrustBundles } from '../src/services/trust-bundles.js';
+import type { TrustBundles } from '../src/services/trust/trust-bundles.js';
 import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 
 describe.each(DIALECTS)('license queries on %s', (dialect) => {

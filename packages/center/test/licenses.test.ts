@@ -4,11 +4,11 @@ import { deriveLmid, fingerprintDigest, generateEd25519, parseOnlineKey, parseTr
 import type { TrustBundle } from '@tessera/core';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { newId } from '../src/ids.js';
-import type { AuditLog } from '../src/services/audit.js';
-import { addMonths } from '../src/services/licenses.js';
-import type { LicenseView, Licenses } from '../src/services/licenses.js';
-import { onlineKeyFor, onlineKeyHash } from '../src/services/online-keys.js';
-import type { SigningKeys } from '../src/services/signing-keys.js';
+import type { AuditLog } from '../src/services/audit/audit.js';
+import { addMonths } from '../src/services/licenses/licenses.js';
+import type { LicenseView, Licenses } from '../src/services/licenses/licenses.js';
+import { onlineKeyFor, onlineKeyHash } from '../src/services/licenses/online-keys.js';
+import type { SigningKeys } from '../src/services/trust/signing-keys.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { MailOutbox } from '../src/services/mail.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
 import { createTestDatabase } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { SmtpReceiver } from './support/smtp.js';

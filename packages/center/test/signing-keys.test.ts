@@ -16,8 +16,8 @@ import type { LicenseInput, SigningKey, TrustBundle } from '@tessera/core';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { openSecret, sealSecret } from '../src/services/master-key.js';
-import { SigningKeys } from '../src/services/signing-keys.js';
+import { openSecret, sealSecret } from '../src/services/trust/master-key.js';
+import { SigningKeys } from '../src/services/trust/signing-keys.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSyncRequest } from '@tessera/core';
-import { Licenses } from '../src/services/licenses.js';
-import { SyncService } from '../src/services/sync.js';
+import { Licenses } from '../src/services/licenses/licenses.js';
+import { SyncService } from '../src/services/sync/sync.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';

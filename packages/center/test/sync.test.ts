@@ -21,13 +21,13 @@ import type { SyncRequestInput, TrustBundle } from '@tessera/core';
 import { ManualClock, startDaemon } from '@tessera/manager';
 import type { Daemon, LmConfig } from '@tessera/manager';
 import type { DatabaseHandle } from '../src/db/connect.js';
-import type { Licenses } from '../src/services/licenses.js';
-import type { LicenseView } from '../src/services/licenses.js';
-import type { SigningKeys } from '../src/services/signing-keys.js';
-import { SyncService } from '../src/services/sync.js';
+import type { Licenses } from '../src/services/licenses/licenses.js';
+import type { LicenseView } from '../src/services/licenses/licenses.js';
+import type { SigningKeys } from '../src/services/trust/signing-keys.js';
+import { SyncService } from '../src/services/sync/sync.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
-import type { TrustBundles } from '../src/services/trust-bundles.js';
+import type { TrustBundles } from '../src/services/trust/trust-bundles.js';
 import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 
 type Lm = ReturnType<typeof makeLm>;

@@ -7,8 +7,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '@tessera/http';
-import type { Accounts, Principal, Session, StaffRole } from '../services/accounts.js';
-import { STAFF_ROLES } from '../services/sessions.js';
+import type { Accounts, Principal, Session, StaffRole } from '../services/accounts/accounts.js';
+import { STAFF_ROLES } from '../services/accounts/sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -2,7 +2,7 @@
  * Fixed-window request budgets kept in this process, for the sync and key endpoints: cheap enough for the
  * sync hot path (a map lookup), bounded in memory. With several LC instances each keeps its own windows, so the
  * effective budget is per instance; login throttling, where a shared count matters, lives in the database
- * (services/throttle.ts).
+ * (services/accounts/throttle.ts).
  */
 import { ApiError } from '@tessera/http';
 import type { FastifyReply } from 'fastify';

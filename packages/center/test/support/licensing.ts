@@ -8,11 +8,11 @@ import type { KeyObject, SyncRequestInput } from '@tessera/core';
 import { openDatabase } from '../../src/db/connect.js';
 import type { DatabaseHandle, Dialect } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
-import { AuditLog } from '../../src/services/audit.js';
-import { Licenses } from '../../src/services/licenses.js';
-import { SigningKeys } from '../../src/services/signing-keys.js';
-import { TrustBundles } from '../../src/services/trust-bundles.js';
-import { TrustRoots } from '../../src/services/trust-roots.js';
+import { AuditLog } from '../../src/services/audit/audit.js';
+import { Licenses } from '../../src/services/licenses/licenses.js';
+import { SigningKeys } from '../../src/services/trust/signing-keys.js';
+import { TrustBundles } from '../../src/services/trust/trust-bundles.js';
+import { TrustRoots } from '../../src/services/trust/trust-roots.js';
 import { createTestDatabase } from './databases.js';
 import type { TestDatabase } from './databases.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
-import { AuditLog } from '../../services/audit.js';
+import { AuditLog } from '../../services/audit/audit.js';
 import { CliError, EXIT, openContext } from '../context.js';
 import type { CenterFlags } from '../../config.js';
 

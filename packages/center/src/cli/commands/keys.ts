@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
-import { AuditLog } from '../../services/audit.js';
-import { SigningKeys } from '../../services/signing-keys.js';
-import type { SigningKeyInfo } from '../../services/signing-keys.js';
-import { TrustBundles } from '../../services/trust-bundles.js';
-import { TrustRoots } from '../../services/trust-roots.js';
-import type { RootKeyInfo } from '../../services/trust-roots.js';
+import { AuditLog } from '../../services/audit/audit.js';
+import { SigningKeys } from '../../services/trust/signing-keys.js';
+import type { SigningKeyInfo } from '../../services/trust/signing-keys.js';
+import { TrustBundles } from '../../services/trust/trust-bundles.js';
+import { TrustRoots } from '../../services/trust/trust-roots.js';
+import type { RootKeyInfo } from '../../services/trust/trust-roots.js';
 import { CliError, EXIT, openContext } from '../context.js';
 import type { CenterFlags } from '../../config.js';
 

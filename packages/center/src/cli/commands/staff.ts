@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { systemClock } from '../../clock.js';
 import type { CenterFlags } from '../../config.js';
-import { Accounts } from '../../services/accounts.js';
-import type { StaffRole } from '../../services/accounts.js';
-import { AuditLog } from '../../services/audit.js';
-import { MailOutbox } from '../../services/mail.js';
-import { PasswordHasher } from '../../services/passwords.js';
-import { STAFF_ROLES } from '../../services/sessions.js';
+import { Accounts } from '../../services/accounts/accounts.js';
+import type { StaffRole } from '../../services/accounts/accounts.js';
+import { AuditLog } from '../../services/audit/audit.js';
+import { MailOutbox } from '../../services/mail/mail.js';
+import { PasswordHasher } from '../../services/accounts/passwords.js';
+import { STAFF_ROLES } from '../../services/accounts/sessions.js';
 import { CliError, EXIT, openContext } from '../context.js';
 
 export function staffCommand(program: Command): void {

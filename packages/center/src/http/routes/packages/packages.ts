@@ -1,0 +1,135 @@
+/**
+ * Installation packages: staff upload (the raw file as the body, streamed to the packages folder), list and
+ * withdraw them (/v1/staff/packages); a customer lists their license's packages and asks for a signed download
+ * link (/v1/licenses/{id}/packages). The link itself is served by downloads.ts. Roles: admin and sales upload,
+ * admin withdraws, every staff role reads.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '@tessera/http';
+import type { CenterServices } from '../../../app.js';
+import type { PackageOutcome, UploadInput } from '../../../services/packages/packages.js';
+import { requireCustomer, requireStaff } from '../../auth.js';
+import { enforce } from '../../rate-limit.js';
+import { object, params, text, valueOf } from '../../route-kit.js';
+
+const STAFF_TAGS = ['packages (staff)'];
+const CUSTOMER_TAGS = ['licenses (customer)'];
+const SELL = ['admin', 'sales'] as const;
+
+const UPLOAD_QUERY = object({
+  product: { ...text(32), description: 'The product slug, e.g. graphdb.' },
+  version: { ...text(64), description: 'Letters, digits, dots, plus signs, underscores, hyphens, e.g. 2.4.1.' },
+  platform: { ...text(64), description: 'Letters, digits, dots, underscores, hyphens, e.g. linux-amd64.' },
+  filename: { ...text(200), description: 'What a download is saved as: a plain file name, no folders.' },
+});
+const LIST_QUERY = object({ product: { ...text(32), description: 'Only this product (its slug).' } }, []);
+
+/** A service outcome as the answer, or its refusal as an ApiError with the status it names. */
+export function answer<T>(outcome: PackageOutcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw new ApiError(outcome.code, outcome.status, outcome.detail);
+}
+
+export function packageRoutes(app: FastifyInstance, services: CenterServices): void {
+  const { packages, limiters } = services;
+
+  // The upload's body is the file: handed on as the request stream (never buffered), in this scope only.
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+    scope.post<{ Querystring: UploadInput }>(
+      '/v1/staff/packages',
+      {
+        schema: {
+          tags: STAFF_TAGS,
+          summary: 'Upload an installation package: the raw file as the body (application/octet-stream). Roles: admin, sales.',
+          description:
+            'Streamed to the packages folder while its size and SHA-256 are computed; answers 201 { package }. 409 PACKAGE_EXISTS when the ' +
+            'product, version and platform are uploaded already; 413 over TESSERA_PACKAGE_MAX_BYTES. A refused or interrupted upload keeps nothing.',
+          consumes: ['application/octet-stream'],
+          querystring: UPLOAD_QUERY,
+        },
+      },
+      async (request, reply) => {
+        const staff = requireStaff(request, SELL);
+        const body: unknown = request.body;
+        if (body !== undefined && !(body instanceof Readable)) {
+          throw new ApiError('BAD_REQUEST', 415, 'Send the file itself as the body, with Content-Type: application/octet-stream.');
+        }
+        const length = request.headers['content-length'];
+        const declared = length !== undefined && /^\d+$/.test(length) ? Number(length) : null;
+        const outcome = await packages.upload(request.query, body ?? null, declared, staff.userId);
+        // Refused before the whole body arrived: the rest must not be read as the next request on this connection.
+        if (!outcome.ok && !request.raw.complete) reply.header('connection', 'close');
+        const uploaded = answer(outcome);
+        reply.status(201);
+        return { package: uploaded };
+      },
+    );
+  });
+
+  app.get<{ Querystring: { product?: string } }>(
+    '/v1/staff/packages',
+    {
+      schema: {
+        tags: STAFF_TAGS,
+        summary: 'The current installation packages, newest first; product= narrows to one product.',
+        querystring: LIST_QUERY,
+      },
+    },
+    async (request) => {
+      requireStaff(request);
+      return { packages: valueOf(await packages.list(request.query.product)) };
+    },
+  );
+
+  app.delete<{ Params: { packageId: string } }>(
+    '/v1/staff/packages/:packageId',
+    {
+      schema: {
+        tags: STAFF_TAGS,
+        summary: 'Withdraw a package: its file is removed and its download links stop working. Role: admin.',
+        params: params({ packageId: 'pkg_' }),
+      },
+    },
+    async (request) => {
+      const staff = requireStaff(request, ['admin']);
+      return { package: valueOf(await packages.withdraw(request.params.packageId, staff.userId)) };
+    },
+  );
+
+  app.get<{ Params: { licenseId: string } }>(
+    '/v1/licenses/:licenseId/packages',
+    {
+      schema: {
+        tags: CUSTOMER_TAGS,
+        summary: "The installation packages of the license's product, and whether the license allows downloading them now.",
+        description: 'downloadable is false (with reason LICENSE_NOT_ACTIVE) once the license is expired past grace, suspended or ended.',
+        params: params({ licenseId: 'lic_' }),
+      },
+    },
+    async (request) => {
+      const { customerId } = requireCustomer(request);
+      return valueOf(await packages.forLicense(request.params.licenseId, customerId));
+    },
+  );
+
+  app.post<{ Params: { licenseId: string; packageId: string } }>(
+    '/v1/licenses/:licenseId/packages/:packageId/link',
+    {
+      schema: {
+        tags: CUSTOMER_TAGS,
+        summary: 'A signed download link for one package, working for TESSERA_DOWNLOAD_LINK_MINUTES (15) without a login (curl -O works).',
+        description:
+          '403 LICENSE_NOT_ACTIVE when the license is expired past grace, suspended or ended. Limited per user per minute (429 RATE_LIMITED).',
+        params: params({ licenseId: 'lic_', packageId: 'pkg_' }),
+      },
+    },
+    async (request, reply) => {
+      const principal = requireCustomer(request);
+      enforce(limiters.downloadLinks, principal.userId, reply, 'download links');
+      reply.header('cache-control', 'no-store');
+      return answer(await packages.link(request.params.licenseId, request.params.packageId, principal));
+    },
+  );
+}

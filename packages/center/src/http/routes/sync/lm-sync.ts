@@ -1,0 +1,31 @@
+/** POST /v1/lm/sync: the LC side of docs/sync-protocol.md. No session: the online key and the LM's signature are the credentials. */
+import { SYNC_PATH } from '@tessera/core';
+import type { FastifyInstance } from 'fastify';
+import type { CenterServices } from '../../../app.js';
+import { enforce } from '../../rate-limit.js';
+
+const SCHEMA = {
+  tags: ['License Manager'],
+  summary: 'A License Manager pulls its license: the changed license, or a time token alone (docs/sync-protocol.md).',
+  description:
+    'Limited per client address and per online key (429 RATE_LIMITED with Retry-After). Errors keep the common shape; the codes are in the protocol document.',
+  body: {
+    type: 'object',
+    required: ['request'],
+    properties: { request: { type: 'string', description: 'A tessera-sync:… document signed by the License Manager.' } },
+  },
+} as const;
+
+export function lmSyncRoutes(app: FastifyInstance, services: CenterServices): void {
+  const { sync, limiters } = services;
+  // Thousands of LMs sync every few minutes: their requests are not logged one by one (the request id is still
+  // in every answer and in any warning or error logged for it); /metrics-style counters are in sync.stats().
+  app.post(SYNC_PATH, { schema: SCHEMA, logLevel: 'warn' }, async (request, reply) => {
+    enforce(limiters.syncPerAddress, request.ip, reply, 'syncs from this address');
+    const answer = await sync.handle(request.body);
+    reply.status(answer.status).header('cache-control', 'no-store');
+    if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
+    const body = answer.body as { error?: Record<string, unknown> };
+    return body.error ? { error: { ...body.error, requestId: request.id } } : body;
+  });
+}

@@ -1,0 +1,25 @@
+/** Staff answer an offline License Manager's request code with a clock reset (services/trust/clock-resets.ts). Roles: admin, support. */
+import type { FastifyInstance } from 'fastify';
+import type { CenterServices } from '../../../app.js';
+import { requireStaff } from '../../auth.js';
+import { body, valueOf } from '../../route-kit.js';
+
+export function staffClockResetRoutes(app: FastifyInstance, services: CenterServices): void {
+  app.post<{ Body: { requestCode: string } }>(
+    '/v1/staff/request-codes/clock-reset',
+    {
+      schema: {
+        tags: ['licenses (staff)'],
+        summary:
+          "A vendor-signed reset of an offline License Manager's clock mark, answering its request code (which carries the mark): for a clock that was set ahead by mistake. Roles: admin, support.",
+        ...body({
+          requestCode: { type: 'string', minLength: 1, maxLength: 65_536, description: 'The text `tessera-lm request-code` printed.' },
+        }),
+      },
+    },
+    async (request) => {
+      const staff = requireStaff(request, ['admin', 'support']);
+      return valueOf(await services.clockResets.issue(request.body.requestCode, staff.userId));
+    },
+  );
+}
