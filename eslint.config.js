@@ -80,4 +80,17 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // One error model: a refusal's HTTP status is its code's, from core's table (ApiError.of, refuse, valueOf).
+    files: ['packages/center/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='ApiError']",
+          message: "A code's status comes from core's table: use ApiError.of(failure), refuse(code, message) or valueOf(result).",
+        },
+      ],
+    },
+  },
 );

@@ -210,7 +210,7 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
     const missing = await client.post('/v1/auth/logout');
     expect(missing).toMatchObject({
       status: 403,
-      body: { error: { code: 'UNAUTHORIZED', message: expect.stringMatching(/x-csrf-token/) } },
+      body: { error: { code: 'CSRF_TOKEN_INVALID', message: expect.stringMatching(/x-csrf-token/) } },
     });
     expect(
       (await client.post('/v1/auth/logout', {}, { 'x-csrf-token': csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A') })).status,

@@ -14,7 +14,7 @@ import { SyncService } from '../src/services/sync/sync.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import type { TrustBundles } from '../src/services/trust/trust-bundles.js';
-import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
+import { DAY, makeLm, openLicensing, STAFF, syncAnswer, T0, unwrap } from './support/licensing.js';
 
 describe.each(DIALECTS)('license queries on %s', (dialect) => {
   let target: TestDatabase;
@@ -162,7 +162,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
     await handle.db.updateTable('licenses').set({ contract_id: contractId }).where('id', '=', license.id).execute();
     clock.at = T0 + 5000;
     const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clock });
-    const answer = await sync.handle({
+    const answer = await syncAnswer(sync, {
       request: buildSyncRequest(
         {
           onlineKey: onlineKeyFor(masterKey, license.id),

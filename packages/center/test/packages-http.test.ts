@@ -127,7 +127,7 @@ describe.each(DIALECTS)('installation packages, staff side, on %s', (dialect) =>
     expectRefusal(
       await send(world.sales, query({ version: '3.0.0' }), Buffer.from('{"file":"x"}'), { contentType: 'application/json' }),
       415,
-      'BAD_REQUEST',
+      'UNSUPPORTED_MEDIA_TYPE',
       /application\/octet-stream/,
     );
     expect({ files: files(), listed: await listed() }).toEqual(before);
@@ -139,10 +139,10 @@ describe.each(DIALECTS)('installation packages, staff side, on %s', (dialect) =>
     expectRefusal(
       await send(world.sales, query({ version: '9.0.0' }), big, { declare: true }),
       413,
-      'BAD_REQUEST',
+      'PAYLOAD_TOO_LARGE',
       /at most 4194304 bytes/,
     );
-    expectRefusal(await send(world.sales, query({ version: '9.0.0' }), big), 413, 'BAD_REQUEST', /TESSERA_PACKAGE_MAX_BYTES/);
+    expectRefusal(await send(world.sales, query({ version: '9.0.0' }), big), 413, 'PAYLOAD_TOO_LARGE', /TESSERA_PACKAGE_MAX_BYTES/);
     expect({ files: files(), listed: await listed() }).toEqual(before);
     // Exactly the limit is accepted.
     const fits = await send(world.sales, query({ version: '9.0.0' }), big.subarray(0, LIMIT));

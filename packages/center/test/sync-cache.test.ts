@@ -9,7 +9,7 @@ import { buildSyncRequest } from '@tessera/core';
 import { Licenses } from '../src/services/licenses/licenses.js';
 import { SyncService } from '../src/services/sync/sync.js';
 import { DIALECTS } from './support/databases.js';
-import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
+import { DAY, makeLm, openLicensing, STAFF, syncAnswer, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';
 
 describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
@@ -56,7 +56,7 @@ describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
         },
         lm.privateKey,
       );
-      const answer = (await sync.handle({ request })).body as { changed: boolean };
+      const answer = (await syncAnswer(sync, { request })).body as { changed: boolean };
       return answer.changed ? 'changed' : 'unchanged';
     };
     expect(await serialSeen(2)).toBe('unchanged');

@@ -4,7 +4,7 @@
  * effective budget is per instance; login throttling, where a shared count matters, lives in the database
  * (services/accounts/throttle.ts).
  */
-import { ApiError } from '@tessera/http';
+import { refuse } from '@tessera/http';
 import type { FastifyReply } from 'fastify';
 
 export interface Budget {
@@ -52,5 +52,5 @@ export function enforce(limiter: WindowLimiter, key: string, reply: FastifyReply
   const wait = limiter.take(key);
   if (wait === 0) return;
   reply.header('retry-after', String(wait));
-  throw new ApiError('RATE_LIMITED', 429, `Too many ${what}; wait ${wait} s and try again.`);
+  throw refuse('RATE_LIMITED', `Too many ${what}; wait ${wait} s and try again.`);
 }

@@ -13,6 +13,8 @@ import { Licenses } from '../../src/services/licenses/licenses.js';
 import { SigningKeys } from '../../src/services/trust/signing-keys.js';
 import { TrustBundles } from '../../src/services/trust/trust-bundles.js';
 import { TrustRoots } from '../../src/services/trust/trust-roots.js';
+import { answerOf } from '@tessera/http';
+import type { Result } from '@tessera/core';
 import { createTestDatabase } from './databases.js';
 import type { TestDatabase } from './databases.js';
 
@@ -83,4 +85,9 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
       await target.drop();
     },
   };
+}
+
+/** A sync as a License Manager sees it: the service's outcome through the one code → status mapping. */
+export async function syncAnswer(sync: { handle(body: unknown): Promise<Result<unknown>> }, body: unknown) {
+  return answerOf(await sync.handle(body));
 }

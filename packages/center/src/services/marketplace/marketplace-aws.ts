@@ -54,7 +54,7 @@ export class AwsMarketplaceApi implements MarketplaceApi {
       const accountId = answer.CustomerAWSAccountId ?? null;
       const customerIdentifier = answer.CustomerIdentifier ?? (accountId ? `aws:${accountId}` : null);
       if (!customerIdentifier || !answer.ProductCode)
-        return fail('INTERNAL', 'AWS Marketplace resolved the token without a customer or product.');
+        return fail('AWS_UNREACHABLE', 'AWS Marketplace resolved the token without a customer or product.');
       return ok({ customerIdentifier, awsAccountId: accountId, productCode: answer.ProductCode });
     } catch (error) {
       return failureOf(error, 'ResolveCustomer');
@@ -98,5 +98,5 @@ function failureOf(error: unknown, operation: string): Result<never> {
     );
   }
   // AWS unreachable, throttled, or refusing our credentials: the buyer can do nothing about it but try later.
-  return fail('INTERNAL', `AWS Marketplace ${operation} failed (${name}); try again in a few minutes.`);
+  return fail('AWS_UNREACHABLE', `AWS Marketplace ${operation} failed (${name}); try again in a few minutes.`);
 }

@@ -115,9 +115,9 @@ export class MarketplaceNotifications {
       const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(5_000) });
       await response.arrayBuffer();
       if (!response.ok)
-        return fail('INTERNAL', `Confirming the SNS subscription failed (HTTP ${response.status}); SNS will send it again.`);
+        return fail('AWS_UNREACHABLE', `Confirming the SNS subscription failed (HTTP ${response.status}); SNS will send it again.`);
     } catch {
-      return fail('INTERNAL', 'Confirming the SNS subscription failed (SubscribeURL unreachable); SNS will send it again.');
+      return fail('AWS_UNREACHABLE', 'Confirming the SNS subscription failed (SubscribeURL unreachable); SNS will send it again.');
     }
     return this.once(message, null, null, async (trx) => {
       await this.options.audit.append(

@@ -135,10 +135,10 @@ export class SnsVerifier {
     let pem: string;
     try {
       const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-      if (!response.ok) return fail('INTERNAL', `The SNS signing certificate could not be fetched (HTTP ${response.status}).`);
+      if (!response.ok) return fail('AWS_UNREACHABLE', `The SNS signing certificate could not be fetched (HTTP ${response.status}).`);
       pem = await response.text();
     } catch {
-      return fail('INTERNAL', 'The SNS signing certificate could not be fetched.');
+      return fail('AWS_UNREACHABLE', 'The SNS signing certificate could not be fetched.');
     }
     let key: KeyObject;
     try {

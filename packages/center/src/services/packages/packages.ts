@@ -5,8 +5,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { Kysely, Selectable } from 'kysely';
-import { ok } from '@tessera/core';
-import type { Code, Result } from '@tessera/core';
+import { fail, ok } from '@tessera/core';
+import type { Code, Failure, Result } from '@tessera/core';
 import type { Database, PackagesTable } from '../../db/schema.js';
 import { newId } from '../../ids.js';
 import type { AuditLog } from '../audit/audit.js';
@@ -38,23 +38,8 @@ export interface UploadInput {
   filename: string;
 }
 
-/**
- * Codes of this area that core's closed list does not have yet; they are part of the API contract (documented in
- * docs/license-center.md) and belong in core's CODE_DESCRIPTIONS.
- */
+/** The codes of this area (docs/license-center.md), with the rest of core's closed list. */
 export type PackageCode = Extract<Code, 'PACKAGE_EXISTS' | 'LICENSE_NOT_ACTIVE' | 'LINK_EXPIRED' | 'LINK_INVALID'>;
-
-/** A refusal with the HTTP status it answers with (some are not the usual one for their code, e.g. 413). */
-export interface PackageRefusal {
-  ok: false;
-  code: Code;
-  status: number;
-  detail: string;
-}
-
-export type PackageOutcome<T> = { ok: true; value: T } | PackageRefusal;
-
-const refuse = (code: Code, status: number, detail: string): PackageRefusal => ({ ok: false, code, status, detail });
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/;
 const PLATFORM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -91,16 +76,11 @@ export class Packages {
    * Streams `body` into the packages folder and records the package. Everything about the names is checked before
    * a byte is read; a refused, too large or interrupted upload leaves neither file nor row.
    */
-  async upload(
-    input: UploadInput,
-    body: Readable | null,
-    declaredBytes: number | null,
-    actor: string,
-  ): Promise<PackageOutcome<PackageView>> {
+  async upload(input: UploadInput, body: Readable | null, declaredBytes: number | null, actor: string): Promise<Result<PackageView>> {
     const product = await this.checkUpload(input);
     if (!product.ok) return product;
     const { maxBytes } = this.settings;
-    const tooLarge = refuse('BAD_REQUEST', 413, `A package may be at most ${maxBytes} bytes (TESSERA_PACKAGE_MAX_BYTES).`);
+    const tooLarge = fail('PAYLOAD_TOO_LARGE', `A package may be at most ${maxBytes} bytes (TESSERA_PACKAGE_MAX_BYTES).`);
     if (declaredBytes !== null && declaredBytes > maxBytes) return tooLarge;
     if (body === null || declaredBytes === 0) return EMPTY;
     const received = await this.files.receive(body, maxBytes);
@@ -211,16 +191,16 @@ export class Packages {
     licenseId: string,
     packageId: string,
     customer: { customerId: string; userId: string },
-  ): Promise<PackageOutcome<{ url: string; expiresAt: number }>> {
+  ): Promise<Result<{ url: string; expiresAt: number }>> {
     const license = await this.licenseOf(licenseId, customer.customerId);
-    if (!license) return { ...noLicense(licenseId), status: 404 };
+    if (!license) return noLicense(licenseId);
     const refusal = this.notActive(license);
     if (refusal) return refusal;
     const found = await this.current()
       .where('packages.id', '=', packageId)
       .where('packages.product_id', '=', license.product_id)
       .executeTakeFirst();
-    if (!found) return { ...noPackage(packageId), status: 404 };
+    if (!found) return noPackage(packageId);
     const expires = Math.ceil((this.clock.now() + this.settings.linkMinutes * 60_000) / 1000);
     const expiresAt = expires * 1000;
     await this.audit.append({
@@ -237,24 +217,20 @@ export class Packages {
   async download(packageId: string, expires: unknown, sig: unknown) {
     const verdict = this.links.verify(packageId, expires, sig, this.clock.now());
     if (verdict === 'invalid') {
-      return refuse('LINK_INVALID', 403, "This download link is not valid (altered or cut short); make a new one on the license's page.");
+      return fail('LINK_INVALID', "This download link is not valid (altered or cut short); make a new one on the license's page.");
     }
     if (verdict === 'expired') {
-      return refuse(
-        'LINK_EXPIRED',
-        410,
-        "This download link has expired; make a new one on the license's page (links last a few minutes).",
-      );
+      return fail('LINK_EXPIRED', "This download link has expired; make a new one on the license's page (links last a few minutes).");
     }
     const row = await this.current().where('packages.id', '=', packageId).executeTakeFirst();
     const file = row ? await this.files.open(packageId) : null;
-    if (!row || !file) return { ...noPackage(packageId), status: 404 };
+    if (!row || !file) return noPackage(packageId);
     return ok({ package: viewOf(row, false), file });
   }
 
   /** Names, the product and no current package of the same product, version and platform. */
-  private async checkUpload(input: UploadInput): Promise<PackageOutcome<{ id: string }>> {
-    const bad = (detail: string) => refuse('BAD_REQUEST', 400, detail);
+  private async checkUpload(input: UploadInput): Promise<Result<{ id: string }>> {
+    const bad = (detail: string) => fail('BAD_REQUEST', detail);
     if (!VERSION.test(input.version))
       return bad('The version must be 1 to 64 letters, digits, dots, plus signs, underscores or hyphens, e.g. 2.4.1.');
     if (!PLATFORM.test(input.platform))
@@ -265,7 +241,7 @@ export class Packages {
         'The filename must be 1 to 200 letters, digits, dots, plus signs, underscores or hyphens, starting with a letter or digit, e.g. graphdb-2.4.1-linux-amd64.tar.gz.',
       );
     const product = await this.db.selectFrom('products').select('id').where('slug', '=', input.product).executeTakeFirst();
-    if (!product) return { ...noProduct(input.product), status: 404 };
+    if (!product) return noProduct(input.product);
     const taken = await this.current()
       .where('packages.product_id', '=', product.id)
       .where('version', '=', input.version)
@@ -302,14 +278,14 @@ export class Packages {
     expires_at: number;
     warn_days: number;
     grace_days: number;
-  }): PackageRefusal | null {
+  }): Failure | null {
     const state = licenseState(license, this.clock.now());
     if (DOWNLOADABLE.includes(state)) return null;
     const why =
       state === 'expired'
         ? `expired on ${new Date(license.expires_at).toISOString().slice(0, 10)} and its grace days are over; renew it`
         : `is ${state}; contact the vendor`;
-    return refuse('LICENSE_NOT_ACTIVE', 403, `License ${license.id} ${why} to download its packages.`);
+    return fail('LICENSE_NOT_ACTIVE', `License ${license.id} ${why} to download its packages.`);
   }
 }
 
@@ -327,22 +303,13 @@ function viewOf(row: PackageRow, staff: boolean): PackageView {
   };
 }
 
-const EMPTY = refuse('BAD_REQUEST', 400, 'The body is empty: send the file itself as the body (Content-Type: application/octet-stream).');
-const INTERRUPTED = refuse(
-  'BAD_REQUEST',
-  400,
-  'The upload was interrupted before the whole file arrived; nothing was kept. Send it again.',
-);
+const EMPTY = fail('BAD_REQUEST', 'The body is empty: send the file itself as the body (Content-Type: application/octet-stream).');
+const INTERRUPTED = fail('BAD_REQUEST', 'The upload was interrupted before the whole file arrived; nothing was kept. Send it again.');
 const exists = (input: UploadInput) =>
-  refuse(
+  fail(
     'PACKAGE_EXISTS',
-    409,
     `${input.product} ${input.version} for ${input.platform} is uploaded already; withdraw it first to replace it, or use another version.`,
   );
-const noProduct = (slug: string) => ({ ok: false as const, code: 'NOT_FOUND' as const, detail: `There is no product ${slug}.` });
-const noPackage = (id: string) => ({
-  ok: false as const,
-  code: 'NOT_FOUND' as const,
-  detail: `There is no package ${id} (it may have been withdrawn).`,
-});
-const noLicense = (id: string) => ({ ok: false as const, code: 'NOT_FOUND' as const, detail: `There is no license ${id}.` });
+const noProduct = (slug: string) => fail('NOT_FOUND', `There is no product ${slug}.`);
+const noPackage = (id: string) => fail('NOT_FOUND', `There is no package ${id} (it may have been withdrawn).`);
+const noLicense = (id: string) => fail('NOT_FOUND', `There is no license ${id}.`);

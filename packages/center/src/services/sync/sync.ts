@@ -9,20 +9,19 @@
  */
 import { createHash } from 'node:crypto';
 import type { CompiledQuery, Kysely } from 'kysely';
-import { makeTimeToken, readSyncRequest } from '@tessera/core';
-import type { Code, Result, SyncRequest } from '@tessera/core';
+import { fail, makeTimeToken, ok, readSyncRequest } from '@tessera/core';
+import type { Code, Failure, Result, Success, SyncRequest } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
 import type { Licenses } from '../licenses/licenses.js';
 import { onlineKeyHash } from '../licenses/online-keys.js';
 import type { SigningKeys } from '../trust/signing-keys.js';
 import type { TrustBundles } from '../trust/trust-bundles.js';
 
-export interface SyncAnswer {
-  status: number;
-  body: unknown;
-  /** Seconds, with 429. */
-  retryAfter?: number;
-}
+/** What an LM gets back: the license when it changed, always a time token and the root-signed trust bundle. */
+export type SyncAnswer = { changed: false; time: string; trust: string } | { changed: true; license: string; time: string; trust: string };
+
+/** The answer, or a refusal of the protocol (docs/sync-protocol.md), RATE_LIMITED with the seconds to wait. */
+export type SyncOutcome = Success<SyncAnswer> | (Failure & { retryAfter?: number });
 
 export interface SyncStats {
   /** readSyncRequest runs (each one parse and, for a well-formed request, one Ed25519 verification). */
@@ -40,11 +39,8 @@ const TIME_TOKEN_REUSE_MS = 60_000;
 /** Last-seen times and sightings are refreshed at most this often while nothing else changes. */
 const SEEN_REFRESH_MS = 5 * 60_000;
 const DEFAULT_CACHE_SIZE = 10_000;
-const STATUS_OF: Partial<Record<Code, number>> = { LMID_MISMATCH: 401, SIGNATURE_INVALID: 401 };
-
-function refuse(status: number, code: Code, message: string): SyncAnswer {
-  return { status, body: { error: { code, message } } };
-}
+/** Verdicts that say the request does not prove its sender: the request is the LM's credential. */
+const UNPROVEN: ReadonlySet<Code> = new Set(['LMID_MISMATCH', 'SIGNATURE_INVALID']);
 
 export class SyncService {
   private readonly db: Kysely<Database>;
@@ -97,28 +93,27 @@ export class SyncService {
     this.cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
   }
 
-  /** Handles the body of POST /v1/lm/sync: the HTTP status and JSON body of the protocol. Bad input is an answer, never a throw. */
-  async handle(body: unknown): Promise<SyncAnswer> {
+  /** Handles the body of POST /v1/lm/sync: the protocol's answer or refusal. Bad input is a refusal, never a throw. */
+  async handle(body: unknown): Promise<SyncOutcome> {
     const text = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { request?: unknown }).request : undefined;
-    if (typeof text !== 'string') return refuse(400, 'BAD_REQUEST', 'The body must be JSON { "request": "<sync request>" }.');
-    if (text.length > MAX_REQUEST_CHARS) return refuse(400, 'BAD_REQUEST', 'The sync request is over 64 KiB.');
+    if (typeof text !== 'string') return fail('BAD_REQUEST', 'The body must be JSON { "request": "<sync request>" }.');
+    if (text.length > MAX_REQUEST_CHARS) return fail('BAD_REQUEST', 'The sync request is over 64 KiB.');
     const verdict = this.verdictOf(text);
-    if (!verdict.ok) return refuse(STATUS_OF[verdict.code] ?? 400, verdict.code, verdict.detail);
+    if (!verdict.ok) return UNPROVEN.has(verdict.code) ? fail('IDENTITY_UNPROVEN', verdict.detail) : verdict;
     const request = verdict.value;
     const wait = this.limitKey(request.onlineKey);
-    if (wait > 0) return { ...refuse(429, 'RATE_LIMITED', `Too many syncs with this online key; wait ${wait} s.`), retryAfter: wait };
+    if (wait > 0) return { ...fail('RATE_LIMITED', `Too many syncs with this online key; wait ${wait} s.`), retryAfter: wait };
 
     const row = await this.licenseRow(derivedOf(request).keyHash);
     // An unknown, withdrawn or ended license answers alike, so the answer tells nothing about keys that once existed.
     if (!row || row.status !== 'active') {
-      return refuse(404, 'NOT_FOUND', 'No license has this online key. Check the key the License Center shows for your license.');
+      return fail('NOT_FOUND', 'No license has this online key. Check the key the License Center shows for your license.');
     }
     if (row.lmid === null) {
-      return refuse(409, 'SYNC_REFUSED', `License ${row.id} is not bound yet: bind LMID ${request.lmid} in the License Center first.`);
+      return fail('SYNC_REFUSED', `License ${row.id} is not bound yet: bind LMID ${request.lmid} in the License Center first.`);
     }
     if (row.lmid !== request.lmid) {
-      return refuse(
-        409,
+      return fail(
         'LMID_MISMATCH',
         `License ${row.id} is bound to another License Manager (${row.lmid}), not ${request.lmid}: was the License Manager copied to another host?`,
       );
@@ -130,15 +125,14 @@ export class SyncService {
     // revocation at its next sync, and hands it to the products, which check it with the root built into them.
     const trust = await this.trustBundles.signed();
     const { known } = request;
-    if (known !== null && known.licenseId === row.id && known.serial === row.serial)
-      return { status: 200, body: { changed: false, time, trust } };
+    if (known !== null && known.licenseId === row.id && known.serial === row.serial) return ok({ changed: false, time, trust });
     if (known !== null && known.licenseId === row.id && known.serial > row.serial) this.counters.supersededByLm++;
     const license = row.signed_serial === row.serial && row.signed_text !== null ? row.signed_text : await this.licenses.signedText(row.id);
     // Unbound or gone between the two reads: answer as the first read would have, had it seen the change.
-    if (license === null) return refuse(409, 'SYNC_REFUSED', `License ${row.id} changed during the sync; sync again.`);
+    if (license === null) return fail('SYNC_REFUSED', `License ${row.id} changed during the sync; sync again.`);
     // The row was read before the text was signed and stored: read it again next time, with the text.
     if (row.signed_serial !== row.serial) this.forget(row.id);
-    return { status: 200, body: { changed: true, license, time, trust } };
+    return ok({ changed: true, license, time, trust });
   }
 
   /** LMIDs that synced from more than one hostname: likely a License Manager's data path copied to another host. */

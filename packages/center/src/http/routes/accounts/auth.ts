@@ -4,12 +4,12 @@
  * cookies travel only in bodies and headers, never in URLs, so they never reach the request log.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError } from '@tessera/http';
+import { refuse, valueOf } from '@tessera/http';
 import type { Result } from '@tessera/core';
 import type { CenterServices } from '../../../app.js';
 import type { LoggedIn } from '../../../services/accounts/accounts.js';
 import { clearSessionCookie, csrfTokenOf, requireStaff, requireUser, sessionIdOf, setSessionCookie } from '../../auth.js';
-import { body, params, text, valueOf } from '../../route-kit.js';
+import { body, params, text } from '../../route-kit.js';
 
 /** Link-based and password routes share one budget per address: 30 attempts in 15 minutes. */
 const ADDRESS_BUDGET = { max: 30, windowMs: 15 * 60_000 };
@@ -24,7 +24,7 @@ export function authRoutes(app: FastifyInstance, services: CenterServices): void
   const secure = accounts.publicUrl.startsWith('https:');
   const limitAddress = async (request: FastifyRequest) => {
     if (!(await accounts.throttle.allow(`auth-address:${request.ip}`, ADDRESS_BUDGET)))
-      throw new ApiError('RATE_LIMITED', 429, 'Too many attempts from this address; wait 15 minutes and try again.');
+      throw refuse('RATE_LIMITED', 'Too many attempts from this address; wait 15 minutes and try again.');
   };
   const loggedIn = (result: Result<LoggedIn>, reply: Parameters<typeof setSessionCookie>[0]) => {
     const { user, session } = valueOf(result);

@@ -8,7 +8,8 @@ import type { CenterServices } from '../../../app.js';
 import type { StaffRole } from '../../../services/accounts/accounts.js';
 import { STAFF_ROLES } from '../../../services/accounts/sessions.js';
 import { requireStaff } from '../../auth.js';
-import { body, params, text, valueOf } from '../../route-kit.js';
+import { valueOf } from '@tessera/http';
+import { body, params, text } from '../../route-kit.js';
 
 const TAGS = ['staff users'];
 const ADMIN = ['admin'] as const;

@@ -7,7 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../../app.js';
 import { requireStaff } from '../../auth.js';
-import { body, names, object, PAGE_QUERY, params, text, valueOf } from '../../route-kit.js';
+import { valueOf } from '@tessera/http';
+import { body, names, object, PAGE_QUERY, params, text } from '../../route-kit.js';
 
 const TAGS = ['customers (staff)'];
 const SELL = ['admin', 'sales'] as const;

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../../app.js';
 import type { ContractInput } from '../../../services/contracts/contracts.js';
 import { requireStaff } from '../../auth.js';
-import { body, counts, id, millis, names, object, PAGE_QUERY, params, valueOf } from '../../route-kit.js';
+import { valueOf } from '@tessera/http';
+import { body, counts, id, millis, names, object, PAGE_QUERY, params } from '../../route-kit.js';
 import { MODE_FIELD } from '../licenses/customer-licenses.js';
 
 const TAGS = ['contracts (staff)'];

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../../app.js';
 import { requireCustomer } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
-import { body, PAGE_QUERY, params, valueOf } from '../../route-kit.js';
+import { valueOf } from '@tessera/http';
+import { body, PAGE_QUERY, params } from '../../route-kit.js';
 
 const TAGS = ['licenses (customer)'];
 const LICENSE = { params: params({ licenseId: 'lic_' }) };

@@ -10,7 +10,8 @@ import type { LicenseInputOfStaff } from '../../../services/licenses/licenses.js
 import type { IssueFromRequestCode } from '../../../services/licenses/request-codes.js';
 import { requireStaff } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
-import { body, counts, id, millis, names, object, params, text, valueOf } from '../../route-kit.js';
+import { valueOf } from '@tessera/http';
+import { body, counts, id, millis, names, object, params, text } from '../../route-kit.js';
 import { LMID_FIELD, MODE_FIELD } from './customer-licenses.js';
 
 const TAGS = ['licenses (staff)'];

@@ -5,13 +5,13 @@
  * sent as text/plain). None needs a login: the token, the welcome secret and the SNS signature are the proof.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '@tessera/http';
-import { fail } from '@tessera/core';
-import type { Failure, Result } from '@tessera/core';
+import { ApiError, refuse as refusal, valueOf } from '@tessera/http';
+import { escapeHtml, fail } from '@tessera/core';
+import type { Failure } from '@tessera/core';
 import type { CenterServices } from '../../../app.js';
 import { SNS_FIELDS } from '../../../services/marketplace/sns-messages.js';
 import type { SnsMessage } from '../../../services/marketplace/sns-messages.js';
-import { body, object, text, valueOf } from '../../route-kit.js';
+import { body, object, text } from '../../route-kit.js';
 
 const TAGS = ['AWS Marketplace'];
 const TOKEN_FIELD = 'x-amzn-marketplace-token';
@@ -45,7 +45,7 @@ export function marketplaceRoutes(app: FastifyInstance, services: CenterServices
         if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
         done(null, Object.fromEntries(SNS_FIELDS.filter((name) => name in parsed).map((name) => [name, parsed[name]])));
       } catch {
-        done(new ApiError('BAD_REQUEST', 400, 'The body must be an SNS message: a JSON object.'), undefined);
+        done(refusal('BAD_REQUEST', 'The body must be an SNS message: a JSON object.'), undefined);
       }
     });
 
@@ -109,10 +109,8 @@ export function marketplaceRoutes(app: FastifyInstance, services: CenterServices
       async (request) => {
         const header = request.headers['x-amz-sns-message-type'];
         if (header !== undefined && header !== request.body.Type)
-          throw new ApiError('BAD_REQUEST', 400, 'x-amz-sns-message-type does not match the message Type.');
-        const received = await marketplaceNotifications.receive(request.body);
-        if (!received.ok) throw apiErrorOf(received);
-        return received.value;
+          throw refusal('BAD_REQUEST', 'x-amz-sns-message-type does not match the message Type.');
+        return valueOf(await marketplaceNotifications.receive(request.body));
       },
     );
   });
@@ -128,7 +126,7 @@ export function marketplaceRoutes(app: FastifyInstance, services: CenterServices
       },
     },
     async (request, reply) => {
-      if (!(await withinBudget(request))) throw apiErrorOf(TOO_MANY);
+      if (!(await withinBudget(request))) throw ApiError.of(TOO_MANY);
       const mailed = valueOf(await marketplace.mailSetupLink(request.body.token, request.body.email));
       reply.status(202);
       return { email: mailed.email, message: 'Check your mail for the link to set up your account.' };
@@ -136,20 +134,9 @@ export function marketplaceRoutes(app: FastifyInstance, services: CenterServices
   );
 }
 
-/** AWS unreachable is not the caller's fault: 502, so SNS retries and the buyer knows to try later. */
-function apiErrorOf(failure: Failure): ApiError {
-  if (failure.code === 'INTERNAL') return new ApiError('INTERNAL', 502, failure.detail);
-  try {
-    valueOf(failure as Result<never>);
-  } catch (error) {
-    return error as ApiError;
-  }
-  return new ApiError(failure.code, 400, failure.detail);
-}
-
 /** A browser gets a short page (the buyer came from AWS Marketplace by a form POST); anything else the JSON error. */
 function refuse(request: FastifyRequest, reply: FastifyReply, failure: Failure) {
-  const error = apiErrorOf(failure);
+  const error = ApiError.of(failure);
   const accept = String(request.headers.accept ?? '');
   if (!/text\/html/.test(accept)) throw error;
   const page = `<!doctype html>
@@ -166,8 +153,4 @@ function refuse(request: FastifyRequest, reply: FastifyReply, failure: Failure) 
     .header('cache-control', 'no-store')
     .type('text/html; charset=utf-8')
     .send(page);
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

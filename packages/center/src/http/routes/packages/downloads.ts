@@ -6,8 +6,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../../app.js';
+import { valueOf } from '@tessera/http';
 import { object, params } from '../../route-kit.js';
-import { answer } from './packages.js';
 
 const QUERY = object(
   {
@@ -31,7 +31,7 @@ export function downloadRoutes(app: FastifyInstance, services: CenterServices): 
       },
     },
     async (request, reply) => {
-      const { package: found, file } = answer(await packages.download(request.params.packageId, request.query.expires, request.query.sig));
+      const { package: found, file } = valueOf(await packages.download(request.params.packageId, request.query.expires, request.query.sig));
       reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(found.size))

@@ -6,12 +6,12 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '@tessera/http';
+import { refuse, valueOf } from '@tessera/http';
 import type { CenterServices } from '../../../app.js';
-import type { PackageOutcome, UploadInput } from '../../../services/packages/packages.js';
+import type { UploadInput } from '../../../services/packages/packages.js';
 import { requireCustomer, requireStaff } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
-import { object, params, text, valueOf } from '../../route-kit.js';
+import { object, params, text } from '../../route-kit.js';
 
 const STAFF_TAGS = ['packages (staff)'];
 const CUSTOMER_TAGS = ['licenses (customer)'];
@@ -24,12 +24,6 @@ const UPLOAD_QUERY = object({
   filename: { ...text(200), description: 'What a download is saved as: a plain file name, no folders.' },
 });
 const LIST_QUERY = object({ product: { ...text(32), description: 'Only this product (its slug).' } }, []);
-
-/** A service outcome as the answer, or its refusal as an ApiError with the status it names. */
-export function answer<T>(outcome: PackageOutcome<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw new ApiError(outcome.code, outcome.status, outcome.detail);
-}
 
 export function packageRoutes(app: FastifyInstance, services: CenterServices): void {
   const { packages, limiters } = services;
@@ -54,14 +48,14 @@ export function packageRoutes(app: FastifyInstance, services: CenterServices): v
         const staff = requireStaff(request, SELL);
         const body: unknown = request.body;
         if (body !== undefined && !(body instanceof Readable)) {
-          throw new ApiError('BAD_REQUEST', 415, 'Send the file itself as the body, with Content-Type: application/octet-stream.');
+          throw refuse('UNSUPPORTED_MEDIA_TYPE', 'Send the file itself as the body, with Content-Type: application/octet-stream.');
         }
         const length = request.headers['content-length'];
         const declared = length !== undefined && /^\d+$/.test(length) ? Number(length) : null;
         const outcome = await packages.upload(request.query, body ?? null, declared, staff.userId);
         // Refused before the whole body arrived: the rest must not be read as the next request on this connection.
         if (!outcome.ok && !request.raw.complete) reply.header('connection', 'close');
-        const uploaded = answer(outcome);
+        const uploaded = valueOf(outcome);
         reply.status(201);
         return { package: uploaded };
       },
@@ -129,7 +123,7 @@ export function packageRoutes(app: FastifyInstance, services: CenterServices): v
       const principal = requireCustomer(request);
       enforce(limiters.downloadLinks, principal.userId, reply, 'download links');
       reply.header('cache-control', 'no-store');
-      return answer(await packages.link(request.params.licenseId, request.params.packageId, principal));
+      return valueOf(await packages.link(request.params.licenseId, request.params.packageId, principal));
     },
   );
 }

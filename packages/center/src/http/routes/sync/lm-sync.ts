@@ -1,5 +1,6 @@
 /** POST /v1/lm/sync: the LC side of docs/sync-protocol.md. No session: the online key and the LM's signature are the credentials. */
 import { SYNC_PATH } from '@tessera/core';
+import { ApiError } from '@tessera/http';
 import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../../app.js';
 import { enforce } from '../../rate-limit.js';
@@ -22,10 +23,10 @@ export function lmSyncRoutes(app: FastifyInstance, services: CenterServices): vo
   // in every answer and in any warning or error logged for it); /metrics-style counters are in sync.stats().
   app.post(SYNC_PATH, { schema: SCHEMA, logLevel: 'warn' }, async (request, reply) => {
     enforce(limiters.syncPerAddress, request.ip, reply, 'syncs from this address');
-    const answer = await sync.handle(request.body);
-    reply.status(answer.status).header('cache-control', 'no-store');
-    if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
-    const body = answer.body as { error?: Record<string, unknown> };
-    return body.error ? { error: { ...body.error, requestId: request.id } } : body;
+    const outcome = await sync.handle(request.body);
+    reply.header('cache-control', 'no-store');
+    if (outcome.ok) return outcome.value;
+    if (outcome.retryAfter !== undefined) reply.header('retry-after', String(outcome.retryAfter));
+    throw ApiError.of(outcome);
   });
 }

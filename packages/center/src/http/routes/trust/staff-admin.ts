@@ -2,7 +2,7 @@
  * Staff administration (/v1/staff/audit, /v1/staff/keys): the audit log and its chain check, and the signing
  * keys (list for everyone on staff; rotate and revoke for admins, audited).
  */
-import { ApiError } from '@tessera/http';
+import { valueOf } from '@tessera/http';
 import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../../app.js';
 import { requireStaff } from '../../auth.js';
@@ -75,9 +75,7 @@ export function staffAdminRoutes(app: FastifyInstance, services: CenterServices)
     },
     async (request) => {
       const staff = requireStaff(request, ['admin']);
-      const outcome = await services.keyRevocation.revoke(request.params.kid, staff.userId);
-      if (!outcome.ok) throw new ApiError(outcome.code, 404, outcome.detail);
-      const { revoked, resigned, offline } = outcome.value;
+      const { revoked, resigned, offline } = valueOf(await services.keyRevocation.revoke(request.params.kid, staff.userId));
       return { ...revoked, resigned, offline };
     },
   );

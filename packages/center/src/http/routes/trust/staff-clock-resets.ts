@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { CenterServices } from '../../../app.js';
 import { requireStaff } from '../../auth.js';
-import { body, valueOf } from '../../route-kit.js';
+import { valueOf } from '@tessera/http';
+import { body } from '../../route-kit.js';
 
 export function staffClockResetRoutes(app: FastifyInstance, services: CenterServices): void {
   app.post<{ Body: { requestCode: string } }>(
