@@ -6,18 +6,19 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Clock } from '@tessera/core';
 
 export interface JobClaimsOptions {
   db: Kysely<Database>;
   /** This process's name in claimed_by; unique per running instance. */
   instanceId: string;
-  clock: { now(): number };
+  clock: Clock;
 }
 
 export class JobClaims {
   private readonly db: Kysely<Database>;
   private readonly instanceId: string;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
 
   constructor(options: JobClaimsOptions) {
     this.db = options.db;

@@ -7,7 +7,7 @@
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { Database, UsersTable } from '../../db/schema.js';
 import { newId } from '../../ids.js';
 import type { AuditLog } from '../audit/audit.js';
@@ -58,7 +58,7 @@ export class Accounts {
   private readonly db: Kysely<Database>;
   private readonly mail: MailOutbox;
   private readonly audit: AuditLog;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly passwords: PasswordHasher;
   private readonly logins: PasswordLogins;
   readonly publicUrl: string;
@@ -67,7 +67,7 @@ export class Accounts {
     db: Kysely<Database>;
     mail: MailOutbox;
     audit: AuditLog;
-    clock: { now(): number };
+    clock: Clock;
     publicUrl: string;
     /** The process's one hasher: every hash and verification shares its cap. */
     passwords: PasswordHasher;

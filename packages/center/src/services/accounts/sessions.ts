@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Failure, Result } from '@tessera/core';
+import type { Clock, Failure, Result } from '@tessera/core';
 import type { Database, TokensTable, UsersTable } from '../../db/schema.js';
 import { newId } from '../../ids.js';
 
@@ -46,9 +46,9 @@ export function secretHash(secret: string): string {
 
 export class Sessions {
   private readonly db: Kysely<Database>;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
 
-  constructor(options: { db: Kysely<Database>; clock: { now(): number } }) {
+  constructor(options: { db: Kysely<Database>; clock: Clock }) {
     this.db = options.db;
     this.clock = options.clock;
   }

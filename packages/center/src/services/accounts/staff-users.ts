@@ -6,7 +6,7 @@
 import { PostgresAdapter } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { Database, UsersTable } from '../../db/schema.js';
 import type { AuditLog } from '../audit/audit.js';
 import { STAFF_ROLES } from './sessions.js';
@@ -35,10 +35,10 @@ type StaffRow = Pick<UsersTable, (typeof COLUMNS)[number]>;
 export class StaffUsers {
   private readonly db: Kysely<Database>;
   private readonly audit: AuditLog;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly postgres: boolean;
 
-  constructor(options: { db: Kysely<Database>; audit: AuditLog; clock: { now(): number } }) {
+  constructor(options: { db: Kysely<Database>; audit: AuditLog; clock: Clock }) {
     this.db = options.db;
     this.audit = options.audit;
     this.clock = options.clock;

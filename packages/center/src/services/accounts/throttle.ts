@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { Clock } from '@tessera/core';
 
 export interface Limit {
   max: number;
@@ -15,9 +16,9 @@ export interface Limit {
 
 export class Throttle {
   private readonly db: Kysely<Database>;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
 
-  constructor(options: { db: Kysely<Database>; clock: { now(): number } }) {
+  constructor(options: { db: Kysely<Database>; clock: Clock }) {
     this.db = options.db;
     this.clock = options.clock;
   }

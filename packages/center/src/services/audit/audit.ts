@@ -15,6 +15,7 @@ import type { Dialect } from '../../db/connect.js';
 import type { AuditEventsTable, Database } from '../../db/schema.js';
 import { auditChainKey, canonicalJson, ChainCheck, keyedEventHash, parseData } from './audit-chain.js';
 import type { ChainHead } from './audit-chain.js';
+import type { Clock } from '@tessera/core';
 
 export { canonicalJson, GENESIS_HASH } from './audit-chain.js';
 
@@ -69,11 +70,11 @@ function eventOf(row: Selectable<AuditEventsTable>): AuditEvent {
 export class AuditLog {
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly key: Buffer;
 
   /** Every instance (and the CLI) must have the same master key: the chain's hashes are keyed with it. */
-  constructor(options: { db: Kysely<Database>; dialect: Dialect; clock: { now(): number }; masterKey: Uint8Array }) {
+  constructor(options: { db: Kysely<Database>; dialect: Dialect; clock: Clock; masterKey: Uint8Array }) {
     this.db = options.db;
     this.dialect = options.dialect;
     this.clock = options.clock;

@@ -14,6 +14,7 @@ import { addMonths } from '../licenses/license-rules.js';
 import type { Licenses } from '../licenses/licenses.js';
 import type { MailOutbox } from '../mail/mail.js';
 import { packagesMailSection } from '../packages/package-mail.js';
+import type { Clock } from '@tessera/core';
 
 const ACTOR = 'job:auto-renew';
 const BATCH = 200;
@@ -23,17 +24,10 @@ export class ContractRenewals {
   private readonly licenses: Licenses;
   private readonly audit: AuditLog;
   private readonly mail: MailOutbox;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly publicUrl: string;
 
-  constructor(options: {
-    db: Kysely<Database>;
-    licenses: Licenses;
-    audit: AuditLog;
-    mail: MailOutbox;
-    clock: { now(): number };
-    publicUrl: string;
-  }) {
+  constructor(options: { db: Kysely<Database>; licenses: Licenses; audit: AuditLog; mail: MailOutbox; clock: Clock; publicUrl: string }) {
     this.db = options.db;
     this.licenses = options.licenses;
     this.audit = options.audit;

@@ -7,7 +7,7 @@
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { ContractsTable, Database } from '../../db/schema.js';
 import { newId } from '../../ids.js';
 import type { AuditLog } from '../audit/audit.js';
@@ -66,9 +66,9 @@ export class Contracts {
   private readonly db: Kysely<Database>;
   private readonly licenses: Licenses;
   private readonly audit: AuditLog;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
 
-  constructor(options: { db: Kysely<Database>; licenses: Licenses; audit: AuditLog; clock: { now(): number } }) {
+  constructor(options: { db: Kysely<Database>; licenses: Licenses; audit: AuditLog; clock: Clock }) {
     this.db = options.db;
     this.licenses = options.licenses;
     this.audit = options.audit;

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { customerEmails } from '../mail/recipients.js';
 import type { MailOutbox } from '../mail/mail.js';
+import type { Clock } from '@tessera/core';
 
 const DAY = 86_400_000;
 /** An expired notice is still sent this long after the expiry (a job that was down catches up), not later. */
@@ -18,10 +19,10 @@ const BATCH = 500;
 export class ExpiryNotices {
   private readonly db: Kysely<Database>;
   private readonly mail: MailOutbox;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly publicUrl: string;
 
-  constructor(options: { db: Kysely<Database>; mail: MailOutbox; clock: { now(): number }; publicUrl: string }) {
+  constructor(options: { db: Kysely<Database>; mail: MailOutbox; clock: Clock; publicUrl: string }) {
     this.db = options.db;
     this.mail = options.mail;
     this.clock = options.clock;

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import { fail, maskOnlineKey, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
 import { licenseState } from './license-rules.js';
 import type { LicenseState } from './license-rules.js';
@@ -76,10 +76,10 @@ export const HISTORY_LIMIT = 50;
 
 export class LicenseQueries {
   private readonly db: Kysely<Database>;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly masterKey: Uint8Array;
 
-  constructor(options: { db: Kysely<Database>; clock: { now(): number }; masterKey: Uint8Array }) {
+  constructor(options: { db: Kysely<Database>; clock: Clock; masterKey: Uint8Array }) {
     this.db = options.db;
     this.clock = options.clock;
     this.masterKey = options.masterKey;

@@ -3,10 +3,9 @@
  * rebind reasons, and the state a customer sees (active, expiring, grace, expired) at a moment. Each problem is
  * a sentence a person can act on, or null.
  */
-import { DAY_MS, fail, ok } from '@tessera/core';
+import { DAY_MS, fail, NAME, ok } from '@tessera/core';
 import type { Result } from '@tessera/core';
 
-export const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 export const MAX_COUNT = 1_000_000;
 export const MAX_REASON_CHARS = 500;
 export const DEFAULT_WARN_DAYS = 30;

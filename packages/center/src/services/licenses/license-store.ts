@@ -6,7 +6,7 @@
 import { PostgresAdapter } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { Database, LicensesTable } from '../../db/schema.js';
 import { newId } from '../../ids.js';
 import type { AuditLog } from '../audit/audit.js';
@@ -51,11 +51,11 @@ export class LicenseStore {
   private readonly db: Kysely<Database>;
   private readonly audit: AuditLog;
   private readonly masterKey: Uint8Array;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly postgres: boolean;
   private readonly listeners: ((licenseId: string) => void)[] = [];
 
-  constructor(options: { db: Kysely<Database>; audit: AuditLog; masterKey: Uint8Array; clock: { now(): number } }) {
+  constructor(options: { db: Kysely<Database>; audit: AuditLog; masterKey: Uint8Array; clock: Clock }) {
     this.db = options.db;
     this.audit = options.audit;
     this.masterKey = options.masterKey;

@@ -6,7 +6,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { fail, ok, parseLmid } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../ids.js';
 import type { AuditLog } from '../audit/audit.js';
@@ -39,10 +39,10 @@ export class Licenses {
   private readonly keys: SigningKeys;
   private readonly audit: AuditLog;
   private readonly masterKey: Uint8Array;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly store: LicenseStore;
 
-  constructor(options: { db: Kysely<Database>; keys: SigningKeys; audit: AuditLog; masterKey: Uint8Array; clock: { now(): number } }) {
+  constructor(options: { db: Kysely<Database>; keys: SigningKeys; audit: AuditLog; masterKey: Uint8Array; clock: Clock }) {
     this.db = options.db;
     this.keys = options.keys;
     this.audit = options.audit;

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
 import type { AuditLog } from '../audit/audit.js';
 import type { MailOutbox } from '../mail/mail.js';
@@ -30,7 +30,7 @@ export class RenewalRequests {
   private readonly db: Kysely<Database>;
   private readonly audit: AuditLog;
   private readonly mail: MailOutbox;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly publicUrl: string;
 
   private readonly marketplaceRenewUrl: string;
@@ -39,7 +39,7 @@ export class RenewalRequests {
     db: Kysely<Database>;
     audit: AuditLog;
     mail: MailOutbox;
-    clock: { now(): number };
+    clock: Clock;
     publicUrl: string;
     marketplaceRenewUrl: string;
   }) {

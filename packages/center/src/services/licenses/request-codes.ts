@@ -8,7 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import { fail, ok, readRequestCode } from '@tessera/core';
-import type { Contact, RequestCode, Result } from '@tessera/core';
+import type { Clock, Contact, RequestCode, Result } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
 import { addMonths, countsProblem, featuresProblem, productNames } from './license-rules.js';
 import type { ProductNames } from './license-rules.js';
@@ -65,9 +65,9 @@ type ProductRow = ProductNames & { id: string };
 export class RequestCodes {
   private readonly db: Kysely<Database>;
   private readonly licenses: Licenses;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
 
-  constructor(options: { db: Kysely<Database>; licenses: Licenses; clock: { now(): number } }) {
+  constructor(options: { db: Kysely<Database>; licenses: Licenses; clock: Clock }) {
     this.db = options.db;
     this.licenses = options.licenses;
     this.clock = options.clock;

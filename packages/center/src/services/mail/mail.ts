@@ -13,6 +13,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { createTransport } from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type { Database, MailOutboxTable } from '../../db/schema.js';
+import type { Clock } from '@tessera/core';
 
 export interface MailSettings {
   smtp: { host: string; port: number; secure: boolean; user: string | null; password: string | null } | null;
@@ -31,7 +32,7 @@ export interface MailLogger {
 export interface MailOutboxOptions {
   db: Kysely<Database>;
   settings: MailSettings;
-  clock: { now(): number };
+  clock: Clock;
   /** This process's name in claimed_by; unique per running instance. */
   instanceId: string;
   logger?: MailLogger;
@@ -60,7 +61,7 @@ type ClaimedMail = Pick<MailOutboxTable, 'id' | 'to_address' | 'subject' | 'text
 export class MailOutbox {
   private readonly db: Kysely<Database>;
   private readonly settings: MailSettings;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly instanceId: string;
   private readonly logger: MailLogger | undefined;
   private readonly transport: Transporter;

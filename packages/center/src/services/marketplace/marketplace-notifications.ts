@@ -8,7 +8,7 @@
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { AwsMarketplaceConfig } from '../../config.js';
 import type { ContractsTable, Database } from '../../db/schema.js';
 import type { AuditLog } from '../audit/audit.js';
@@ -39,7 +39,7 @@ export class MarketplaceNotifications {
       contracts: Contracts;
       licenses: Licenses;
       audit: AuditLog;
-      clock: { now(): number };
+      clock: Clock;
       config: AwsMarketplaceConfig;
     },
   ) {}

@@ -7,7 +7,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { DAY_MS, fail, ok } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { AwsMarketplaceConfig, MarketplaceProduct } from '../../config.js';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../ids.js';
@@ -49,7 +49,7 @@ export interface MarketplaceOptions {
   contracts: Contracts;
   accounts: Accounts;
   audit: AuditLog;
-  clock: { now(): number };
+  clock: Clock;
   config: AwsMarketplaceConfig;
   publicUrl: string;
 }

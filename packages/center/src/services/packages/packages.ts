@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Kysely, Selectable } from 'kysely';
 import { fail, ok } from '@tessera/core';
-import type { Code, Failure, Result } from '@tessera/core';
+import type { Clock, Code, Failure, Result } from '@tessera/core';
 import type { Database, PackagesTable } from '../../db/schema.js';
 import { newId } from '../../ids.js';
 import type { AuditLog } from '../audit/audit.js';
@@ -51,7 +51,7 @@ type PackageRow = Selectable<PackagesTable> & { product: string };
 export class Packages {
   private readonly db: Kysely<Database>;
   private readonly audit: AuditLog;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly files: PackageFiles;
   private readonly links: DownloadLinks;
   private readonly settings: { maxBytes: number; linkMinutes: number; publicUrl: string };
@@ -59,7 +59,7 @@ export class Packages {
   constructor(options: {
     db: Kysely<Database>;
     audit: AuditLog;
-    clock: { now(): number };
+    clock: Clock;
     files: PackageFiles;
     links: DownloadLinks;
     settings: { maxBytes: number; linkMinutes: number; publicUrl: string };

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { fail, makeTimeToken, ok, readSyncRequest } from '@tessera/core';
-import type { Code, Failure, Result, Success, SyncRequest } from '@tessera/core';
+import type { Clock, Code, Failure, Result, Success, SyncRequest } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
 import type { Licenses } from '../licenses/licenses.js';
 import { onlineKeyHash } from '../licenses/online-keys.js';
@@ -47,7 +47,7 @@ export class SyncService {
   private readonly licenses: Licenses;
   private readonly keys: SigningKeys;
   private readonly trustBundles: TrustBundles;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly cacheSize: number;
   /** Verdicts by SHA-256 of the request text; Map order is recency (a hit moves its entry to the end). */
   private readonly verdicts = new Map<string, Result<SyncRequest>>();
@@ -75,7 +75,7 @@ export class SyncService {
     licenses: Licenses;
     keys: SigningKeys;
     trustBundles: TrustBundles;
-    clock: { now(): number };
+    clock: Clock;
     cacheSize?: number;
     limitKey?: (onlineKey: string) => number;
     /** Monotonic milliseconds for the row copies' lifetime (tests move it). */

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fail, issueClockReset, ok, readRequestCode } from '@tessera/core';
-import type { Result } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
 import type { AuditLog } from '../audit/audit.js';
 import type { SigningKeys } from './signing-keys.js';
 
@@ -20,7 +20,7 @@ export interface IssuedClockReset {
 }
 
 export class ClockResets {
-  constructor(private readonly options: { keys: SigningKeys; audit: AuditLog; clock: { now(): number } }) {}
+  constructor(private readonly options: { keys: SigningKeys; audit: AuditLog; clock: Clock }) {}
 
   async issue(requestCode: unknown, actor: string): Promise<Result<IssuedClockReset>> {
     const code = readRequestCode(requestCode);

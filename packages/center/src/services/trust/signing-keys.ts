@@ -17,7 +17,7 @@ import {
   signingKeyFromSeed,
   signingKeySeed,
 } from '@tessera/core';
-import type { SigningKey } from '@tessera/core';
+import type { Clock, SigningKey } from '@tessera/core';
 import type { Database, SigningKeysTable } from '../../db/schema.js';
 import { openSecret, sealSecret } from './master-key.js';
 
@@ -35,7 +35,7 @@ export interface SigningKeysOptions {
   db: Kysely<Database>;
   /** 32 bytes. */
   masterKey: Uint8Array;
-  clock: { now(): number };
+  clock: Clock;
   /** How long active() trusts its cached key before re-reading the active kid; 30 s unless given. */
   recheckMs?: number;
 }
@@ -53,7 +53,7 @@ function infoOf(row: Row): SigningKeyInfo {
 export class SigningKeys {
   private readonly db: Kysely<Database>;
   private readonly masterKey: Uint8Array;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private readonly recheckMs: number;
   private readonly postgres: boolean;
   /**

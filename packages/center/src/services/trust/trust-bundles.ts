@@ -8,6 +8,7 @@
 import { decodeBase64Url, serializeTrustFile, signTrustBundle } from '@tessera/core';
 import type { SigningKeys, SigningKeyInfo } from './signing-keys.js';
 import type { TrustRoots } from './trust-roots.js';
+import type { Clock } from '@tessera/core';
 
 const RANK = { active: 1, retired: 2, revoked: 3 } as const;
 /** How long a signed bundle is handed out before the key set is read again (a change made here drops it at once). */
@@ -16,11 +17,11 @@ const RECHECK_MS = 30_000;
 export class TrustBundles {
   private readonly keys: SigningKeys;
   private readonly roots: TrustRoots;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   private cached: { text: string; at: number; identity: string } | null = null;
   private signing: Promise<string> | null = null;
 
-  constructor(options: { keys: SigningKeys; roots: TrustRoots; clock: { now(): number } }) {
+  constructor(options: { keys: SigningKeys; roots: TrustRoots; clock: Clock }) {
     this.keys = options.keys;
     this.roots = options.roots;
     this.clock = options.clock;

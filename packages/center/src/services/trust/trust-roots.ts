@@ -21,7 +21,7 @@ import {
   rawSeed,
   rootKidForPublicKey,
 } from '@tessera/core';
-import type { Signer } from '@tessera/core';
+import type { Clock, Signer } from '@tessera/core';
 import type { Dialect } from '../../db/connect.js';
 import type { Database, RootKeysTable } from '../../db/schema.js';
 import { fail, ok } from '@tessera/core';
@@ -60,11 +60,11 @@ export class TrustRoots {
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
   private readonly masterKey: Uint8Array;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
   /** The active root, opened once; the active kid is read again after RECHECK_MS, so a rotation on another instance is followed. */
   private signer: { key: Signer; checkedAt: number } | null = null;
 
-  constructor(options: { db: Kysely<Database>; dialect: Dialect; masterKey: Uint8Array; clock: { now(): number } }) {
+  constructor(options: { db: Kysely<Database>; dialect: Dialect; masterKey: Uint8Array; clock: Clock }) {
     this.db = options.db;
     this.dialect = options.dialect;
     this.masterKey = options.masterKey;
