@@ -11,6 +11,8 @@ import { migrateToLatest } from '../src/db/migrations.js';
 import { ACCOUNT_LIMIT, Accounts } from '../src/services/accounts/accounts.js';
 import { AuditLog } from '../src/services/audit/audit.js';
 import { MailOutbox } from '../src/services/mail/mail.js';
+import { Sessions } from '../src/services/accounts/sessions.js';
+import { Throttle } from '../src/services/accounts/throttle.js';
 import { ARGON2, DEFAULT_HASHING_LIMITS, PasswordHasher, passwordProblem } from '../src/services/accounts/passwords.js';
 import type { PasswordWork } from '../src/services/accounts/passwords.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
@@ -110,6 +112,8 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       clock,
       publicUrl: `${URL_BASE}/`,
       passwords: new PasswordHasher(DEFAULT_HASHING_LIMITS, counted),
+      sessions: new Sessions({ db: db.db, clock }),
+      throttle: new Throttle({ db: db.db, clock }),
     });
 
   beforeAll(async () => {

@@ -9,6 +9,8 @@ import { Accounts } from '../src/services/accounts/accounts.js';
 import { PasswordHasher } from '../src/services/accounts/passwords.js';
 import { ExpiryNotices } from '../src/services/licenses/expiry-notices.js';
 import { MailOutbox } from '../src/services/mail/mail.js';
+import { Sessions } from '../src/services/accounts/sessions.js';
+import { Throttle } from '../src/services/accounts/throttle.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';
@@ -39,6 +41,8 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
       clock,
       publicUrl: 'https://lc.example',
       passwords: new PasswordHasher(),
+      sessions: new Sessions({ db: opened.handle.db, clock }),
+      throttle: new Throttle({ db: opened.handle.db, clock }),
     });
     const customer = unwrap(await licenses.createCustomer({ name: email }, STAFF));
     unwrap(await accounts.inviteCustomer(customer.id, email, STAFF));

@@ -22,7 +22,7 @@ import { staffCustomerRoutes } from './routes/catalogue/staff-customers.js';
 import { staffLicenseRoutes } from './routes/licenses/staff-licenses.js';
 import { staffClockResetRoutes } from './routes/trust/staff-clock-resets.js';
 import { staffUserRoutes } from './routes/accounts/staff-users.js';
-import type { CenterServices } from '../app.js';
+import type { CenterServices } from '../compose.js';
 
 export const API_VERSION = '0.1.0';
 

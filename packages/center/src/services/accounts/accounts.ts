@@ -3,7 +3,7 @@
  * a one-time login link; login with throttling per account and per address; password reset; API tokens for
  * automation. Every link and token is a secret of which only the SHA-256 is stored, and every one-time link is
  * used once (a conditional update, so two instances cannot both use it). Staff accounts once created (the list,
- * roles, disabling, revoking tokens) are `staff`, in staff-users.ts.
+ * roles, disabling, revoking tokens) are StaffUsers', in staff-users.ts.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fail, ok } from '@tessera/core';
@@ -23,12 +23,10 @@ import {
   issueOneTimeToken,
   newSecret,
   secretHash,
-  Sessions,
   STAFF_ROLES,
 } from './sessions.js';
-import type { Principal, Session, StaffRole } from './sessions.js';
-import { StaffUsers } from './staff-users.js';
-import { Throttle } from './throttle.js';
+import type { Principal, Session, Sessions, StaffRole } from './sessions.js';
+import type { Throttle } from './throttle.js';
 import { Refusal, rollingBack } from '../refusal.js';
 
 export type { Principal, Session, StaffRole } from './sessions.js';
@@ -52,9 +50,7 @@ export interface LoggedIn {
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{1,60}$/;
 
 export class Accounts {
-  readonly sessions: Sessions;
-  readonly throttle: Throttle;
-  readonly staff: StaffUsers;
+  private readonly sessions: Sessions;
   private readonly db: Kysely<Database>;
   private readonly mail: MailOutbox;
   private readonly audit: AuditLog;
@@ -71,6 +67,8 @@ export class Accounts {
     publicUrl: string;
     /** The process's one hasher: every hash and verification shares its cap. */
     passwords: PasswordHasher;
+    sessions: Sessions;
+    throttle: Throttle;
   }) {
     this.db = options.db;
     this.mail = options.mail;
@@ -78,12 +76,10 @@ export class Accounts {
     this.clock = options.clock;
     this.passwords = options.passwords;
     this.publicUrl = options.publicUrl.replace(/\/+$/, '');
-    this.sessions = new Sessions({ db: options.db, clock: options.clock });
-    this.throttle = new Throttle({ db: options.db, clock: options.clock });
-    this.staff = new StaffUsers({ db: options.db, audit: options.audit, clock: options.clock });
+    this.sessions = options.sessions;
     this.logins = new PasswordLogins({
       db: options.db,
-      throttle: this.throttle,
+      throttle: options.throttle,
       passwords: options.passwords,
       sessions: this.sessions,
       audit: options.audit,

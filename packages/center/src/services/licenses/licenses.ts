@@ -216,7 +216,7 @@ export class Licenses {
 
   /**
    * Raises the serial and changes nothing else, so the license is signed again, by the active key, when next
-   * asked for: after the key that signed its current serial was revoked (services/key-revocation.ts).
+   * asked for: after the key that signed its current serial was revoked (services/trust/key-changes.ts).
    */
   async resign(licenseId: string, reason: string, actor: string): Promise<Result<LicenseView>> {
     return this.store.change(licenseId, { customerId: null }, actor, () => ok({ kind: 'resigned', set: {}, detail: { reason } }));

@@ -46,6 +46,9 @@ const DEFAULT_RECHECK_MS = 30_000;
 
 type Row = Selectable<SigningKeysTable>;
 
+/** Work done in the transaction of a change of the key set, with the key it changed. */
+export type InTransaction = (trx: Transaction<Database>, key: SigningKeyInfo) => Promise<void>;
+
 function infoOf(row: Row): SigningKeyInfo {
   return { kid: row.kid, state: row.state, publicKey: row.public_key, createdAt: row.created_at, retiredAt: row.retired_at };
 }
@@ -101,12 +104,17 @@ export class SigningKeys {
     return this.loading;
   }
 
-  /** Makes a new active key; the previous active one becomes retired (still trusted). Returns the new key's info. */
-  async rotate(): Promise<SigningKeyInfo> {
+  /**
+   * Makes a new active key; the previous active one becomes retired (still trusted). Returns the new key's info.
+   * `within` runs in the same transaction once the key is made (its audit event), so both commit or neither.
+   */
+  async rotate(within?: InTransaction): Promise<SigningKeyInfo> {
     const created = await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
       await trx.updateTable('signing_keys').set({ state: 'retired', retired_at: this.clock.now() }).where('state', '=', 'active').execute();
-      return this.insertNew(trx);
+      const made = await this.insertNew(trx);
+      await within?.(trx, made.info);
+      return made;
     });
     this.remember(created.key);
     return created.info;
@@ -115,9 +123,10 @@ export class SigningKeys {
   /**
    * Revokes a key: License Managers given the new trust bundle refuse what it signed. Revoking the active key
    * (it leaked) makes a new active key in the same transaction, so the License Center can still sign. Null when
-   * no key has this kid; revoking a revoked key changes nothing.
+   * no key has this kid; revoking a revoked key changes nothing. `within` runs in the same transaction once the key
+   * is marked revoked (its audit event).
    */
-  async revoke(kid: string): Promise<SigningKeyInfo | null> {
+  async revoke(kid: string, within?: InTransaction): Promise<SigningKeyInfo | null> {
     const result = await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
       const row = await trx.selectFrom('signing_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
@@ -127,7 +136,9 @@ export class SigningKeys {
       const retiredAt = row.retired_at ?? now;
       await trx.updateTable('signing_keys').set({ state: 'revoked', retired_at: retiredAt }).where('kid', '=', kid).execute();
       const replacement = row.state === 'active' ? await this.insertNew(trx) : null;
-      return { revoked: { ...infoOf(row), state: 'revoked' as const, retiredAt }, replacement };
+      const revoked = { ...infoOf(row), state: 'revoked' as const, retiredAt };
+      await within?.(trx, revoked);
+      return { revoked, replacement };
     });
     if (result?.replacement) this.remember(result.replacement.key);
     else if (this.cache?.key.kid === kid) this.forget();

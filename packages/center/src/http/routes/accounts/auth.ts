@@ -6,10 +6,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { refuse, valueOf } from '@tessera/http';
 import type { Result } from '@tessera/core';
-import type { CenterServices } from '../../../app.js';
-import type { LoggedIn } from '../../../services/accounts/accounts.js';
+import type { Accounts, LoggedIn } from '../../../services/accounts/accounts.js';
 import { clearSessionCookie, csrfTokenOf, requireStaff, requireUser, sessionIdOf, setSessionCookie } from '../../auth.js';
 import { body, params, text } from '../../route-kit.js';
+import type { Throttle } from '../../../services/accounts/throttle.js';
+import type { StaffUsers } from '../../../services/accounts/staff-users.js';
 
 /** Link-based and password routes share one budget per address: 30 attempts in 15 minutes. */
 const ADDRESS_BUDGET = { max: 30, windowMs: 15 * 60_000 };
@@ -19,11 +20,14 @@ const TOKEN_TAGS = ['API tokens (staff)'];
 const TOKEN = text(200);
 const PASSWORD = { type: 'string', maxLength: 200 } as const;
 
-export function authRoutes(app: FastifyInstance, services: CenterServices): void {
-  const { accounts } = services;
+/** The services these routes use. */
+export type AuthRoutes = { accounts: Accounts; throttle: Throttle; staffUsers: StaffUsers };
+
+export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
+  const { accounts, throttle, staffUsers } = services;
   const secure = accounts.publicUrl.startsWith('https:');
   const limitAddress = async (request: FastifyRequest) => {
-    if (!(await accounts.throttle.allow(`auth-address:${request.ip}`, ADDRESS_BUDGET)))
+    if (!(await throttle.allow(`auth-address:${request.ip}`, ADDRESS_BUDGET)))
       throw refuse('RATE_LIMITED', 'Too many attempts from this address; wait 15 minutes and try again.');
   };
   const loggedIn = (result: Result<LoggedIn>, reply: Parameters<typeof setSessionCookie>[0]) => {
@@ -144,7 +148,7 @@ export function authRoutes(app: FastifyInstance, services: CenterServices): void
     { schema: { tags: TOKEN_TAGS, summary: 'My API tokens that still work (id, label, creation time; never the token). Staff only.' } },
     async (request) => {
       const staff = requireStaff(request);
-      return { items: await accounts.staff.listTokens(staff.userId) };
+      return { items: await staffUsers.listTokens(staff.userId) };
     },
   );
 
@@ -159,7 +163,7 @@ export function authRoutes(app: FastifyInstance, services: CenterServices): void
     },
     async (request) => {
       const staff = requireStaff(request);
-      return valueOf(await accounts.staff.revokeToken(staff.userId, request.params.tokenId));
+      return valueOf(await staffUsers.revokeToken(staff.userId, request.params.tokenId));
     },
   );
 }

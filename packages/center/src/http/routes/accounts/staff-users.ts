@@ -4,12 +4,12 @@
  * one active admin at least: the last one cannot demote or disable themself.
  */
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
-import type { StaffRole } from '../../../services/accounts/accounts.js';
+import type { Accounts, StaffRole } from '../../../services/accounts/accounts.js';
 import { STAFF_ROLES } from '../../../services/accounts/sessions.js';
 import { requireStaff } from '../../auth.js';
 import { valueOf } from '@tessera/http';
 import { body, params, text } from '../../route-kit.js';
+import type { StaffUsers } from '../../../services/accounts/staff-users.js';
 
 const TAGS = ['staff users'];
 const ADMIN = ['admin'] as const;
@@ -22,12 +22,15 @@ const ROLE = {
 
 type UserParams = { Params: { userId: string } };
 
-export function staffUserRoutes(app: FastifyInstance, services: CenterServices): void {
-  const { accounts } = services;
+/** The services these routes use. */
+export type StaffUserRoutes = { accounts: Accounts; staffUsers: StaffUsers };
+
+export function staffUserRoutes(app: FastifyInstance, services: StaffUserRoutes): void {
+  const { accounts, staffUsers } = services;
 
   app.get('/v1/staff/users', { schema: { tags: TAGS, summary: 'Every staff account with its role and status.' } }, async (request) => {
     requireStaff(request);
-    return { items: await accounts.staff.list() };
+    return { items: await staffUsers.list() };
   });
 
   app.post<{ Body: { email: string; role: StaffRole; name?: string } }>(
@@ -64,7 +67,7 @@ export function staffUserRoutes(app: FastifyInstance, services: CenterServices):
     },
     async (request) => {
       const staff = requireStaff(request, ADMIN);
-      return valueOf(await accounts.staff.setRole(request.params.userId, request.body.role, staff.userId));
+      return valueOf(await staffUsers.setRole(request.params.userId, request.body.role, staff.userId));
     },
   );
 
@@ -79,7 +82,7 @@ export function staffUserRoutes(app: FastifyInstance, services: CenterServices):
     },
     async (request) => {
       const staff = requireStaff(request, ADMIN);
-      return valueOf(await accounts.staff.disable(request.params.userId, staff.userId));
+      return valueOf(await staffUsers.disable(request.params.userId, staff.userId));
     },
   );
 

@@ -5,10 +5,13 @@
  * defines products; admin and sales manage customers; every staff role reads.
  */
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
 import { requireStaff } from '../../auth.js';
 import { valueOf } from '@tessera/http';
 import { body, names, object, PAGE_QUERY, params, text } from '../../route-kit.js';
+import type { Licenses } from '../../../services/licenses/licenses.js';
+import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
+import type { Accounts } from '../../../services/accounts/accounts.js';
+import type { Customers } from '../../../services/catalogue/customers.js';
 
 const TAGS = ['customers (staff)'];
 const SELL = ['admin', 'sales'] as const;
@@ -23,7 +26,10 @@ const CUSTOMERS_QUERY = object(
 
 type CustomerParams = { Params: { customerId: string } };
 
-export function staffCustomerRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type StaffCustomerRoutes = { licenses: Licenses; licenseQueries: LicenseQueries; accounts: Accounts; customers: Customers };
+
+export function staffCustomerRoutes(app: FastifyInstance, services: StaffCustomerRoutes): void {
   const { licenses, licenseQueries, accounts, customers } = services;
 
   app.get(

@@ -4,18 +4,21 @@
  * Roles: admin and sales sell; every staff role reads.
  */
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
-import type { ContractInput } from '../../../services/contracts/contracts.js';
+import type { ContractInput, Contracts } from '../../../services/contracts/contracts.js';
 import { requireStaff } from '../../auth.js';
 import { valueOf } from '@tessera/http';
 import { body, counts, id, millis, names, object, PAGE_QUERY, params } from '../../route-kit.js';
 import { MODE_FIELD } from '../licenses/customer-licenses.js';
+import type { Sales } from '../../../services/contracts/sales.js';
 
 const TAGS = ['contracts (staff)'];
 const SELL = ['admin', 'sales'] as const;
 const CONTRACTS_QUERY = object({ ...PAGE_QUERY.properties, customerId: { ...id('cus_'), description: "Only this customer's." } }, []);
 
-export function staffContractRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type StaffContractRoutes = { contracts: Contracts; sales: Sales };
+
+export function staffContractRoutes(app: FastifyInstance, services: StaffContractRoutes): void {
   const { contracts, sales } = services;
 
   app.post<{ Body: ContractInput }>(

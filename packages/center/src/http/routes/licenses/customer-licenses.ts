@@ -4,11 +4,14 @@
  * customer's license answers 404 exactly like one that does not exist.
  */
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
 import { requireCustomer } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
 import { valueOf } from '@tessera/http';
 import { body, PAGE_QUERY, params } from '../../route-kit.js';
+import type { Licenses } from '../../../services/licenses/licenses.js';
+import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
+import type { RenewalRequests } from '../../../services/licenses/renewal-requests.js';
+import type { WindowLimiter } from '../../rate-limit.js';
 
 const TAGS = ['licenses (customer)'];
 const LICENSE = { params: params({ licenseId: 'lic_' }) };
@@ -23,7 +26,15 @@ export const MODE_FIELD = { type: 'string', enum: ['online', 'offline'] } as con
 
 type LicenseParams = { Params: { licenseId: string } };
 
-export function licenseRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type CustomerLicenseRoutes = {
+  licenses: Licenses;
+  licenseQueries: LicenseQueries;
+  renewalRequests: RenewalRequests;
+  limiters: { keyReads: WindowLimiter };
+};
+
+export function licenseRoutes(app: FastifyInstance, services: CustomerLicenseRoutes): void {
   const { licenses, licenseQueries, limiters, renewalRequests } = services;
 
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(

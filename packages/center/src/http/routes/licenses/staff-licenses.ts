@@ -5,14 +5,17 @@
  * Anyone else, customers included, gets 404 as for a route that does not exist.
  */
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
-import type { LicenseInputOfStaff } from '../../../services/licenses/licenses.js';
-import type { IssueFromRequestCode } from '../../../services/licenses/request-codes.js';
+import type { LicenseInputOfStaff, Licenses } from '../../../services/licenses/licenses.js';
+import type { IssueFromRequestCode, RequestCodes } from '../../../services/licenses/request-codes.js';
 import { requireStaff } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
 import { valueOf } from '@tessera/http';
 import { body, counts, id, millis, names, object, params, text } from '../../route-kit.js';
 import { LMID_FIELD, MODE_FIELD } from './customer-licenses.js';
+import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
+import type { RenewalRequests } from '../../../services/licenses/renewal-requests.js';
+import type { SyncService } from '../../../services/sync/sync.js';
+import type { WindowLimiter } from '../../rate-limit.js';
 
 const TAGS = ['licenses (staff)'];
 const SELL = ['admin', 'sales'] as const;
@@ -28,7 +31,18 @@ const REQUEST_CODE = {
 type LicenseParams = { Params: { licenseId: string } };
 type CreateBody = Omit<LicenseInputOfStaff, 'contractId'>;
 
-export function staffLicenseRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type StaffLicenseRoutes = {
+  licenses: Licenses;
+  licenseQueries: LicenseQueries;
+  requestCodes: RequestCodes;
+  renewalRequests: RenewalRequests;
+  sync: SyncService;
+  limiters: { keyReads: WindowLimiter };
+  config: { rebindsPerYear: number };
+};
+
+export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseRoutes): void {
   const { licenses, licenseQueries, requestCodes, sync, limiters, config, renewalRequests } = services;
 
   app.post<{ Body: CreateBody }>(

@@ -8,10 +8,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, refuse as refusal, valueOf } from '@tessera/http';
 import { escapeHtml, fail } from '@tessera/core';
 import type { Failure } from '@tessera/core';
-import type { CenterServices } from '../../../app.js';
 import { SNS_FIELDS } from '../../../services/marketplace/sns-messages.js';
 import type { SnsMessage } from '../../../services/marketplace/sns-messages.js';
 import { body, object, text } from '../../route-kit.js';
+import type { Marketplace } from '../../../services/marketplace/marketplace.js';
+import type { MarketplaceNotifications } from '../../../services/marketplace/marketplace-notifications.js';
+import type { Throttle } from '../../../services/accounts/throttle.js';
 
 const TAGS = ['AWS Marketplace'];
 const TOKEN_FIELD = 'x-amzn-marketplace-token';
@@ -23,10 +25,13 @@ const MAX_FORM_BYTES = 16 * 1024;
 const FORM_FIELDS = [TOKEN_FIELD, 'x-amzn-marketplace-offer-type'];
 const SNS_TYPES = ['SubscriptionConfirmation', 'Notification', 'UnsubscribeConfirmation'];
 
-export function marketplaceRoutes(app: FastifyInstance, services: CenterServices): void {
-  const { marketplace, marketplaceNotifications, accounts } = services;
+/** The services these routes use. */
+export type MarketplaceRoutes = { marketplace: Marketplace; marketplaceNotifications: MarketplaceNotifications; throttle: Throttle };
+
+export function marketplaceRoutes(app: FastifyInstance, services: MarketplaceRoutes): void {
+  const { marketplace, marketplaceNotifications, throttle } = services;
   // Each registration calls AWS twice: a budget per address keeps a script from making LC hammer AWS.
-  const withinBudget = (request: FastifyRequest) => accounts.throttle.allow(`marketplace-address:${request.ip}`, ADDRESS_BUDGET);
+  const withinBudget = (request: FastifyRequest) => throttle.allow(`marketplace-address:${request.ip}`, ADDRESS_BUDGET);
   const TOO_MANY = fail('RATE_LIMITED', 'Too many attempts from this address; wait 15 minutes and try again.');
   // Body parsers of these routes only (an encapsulated plugin): the registration is a form, SNS sends JSON as text/plain.
   app.register(async (scope) => {

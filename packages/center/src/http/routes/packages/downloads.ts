@@ -5,9 +5,9 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
 import { valueOf } from '@tessera/http';
 import { object, params } from '../../route-kit.js';
+import type { Packages } from '../../../services/packages/packages.js';
 
 const QUERY = object(
   {
@@ -17,7 +17,10 @@ const QUERY = object(
   [],
 );
 
-export function downloadRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type DownloadRoutes = { packages: Packages };
+
+export function downloadRoutes(app: FastifyInstance, services: DownloadRoutes): void {
   const { packages } = services;
 
   app.get<{ Params: { packageId: string }; Querystring: { expires?: string; sig?: string } }>(

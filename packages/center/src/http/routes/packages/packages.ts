@@ -7,11 +7,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { refuse, valueOf } from '@tessera/http';
-import type { CenterServices } from '../../../app.js';
-import type { UploadInput } from '../../../services/packages/packages.js';
+import type { Packages, UploadInput } from '../../../services/packages/packages.js';
 import { requireCustomer, requireStaff } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
 import { object, params, text } from '../../route-kit.js';
+import type { WindowLimiter } from '../../rate-limit.js';
 
 const STAFF_TAGS = ['packages (staff)'];
 const CUSTOMER_TAGS = ['licenses (customer)'];
@@ -25,7 +25,10 @@ const UPLOAD_QUERY = object({
 });
 const LIST_QUERY = object({ product: { ...text(32), description: 'Only this product (its slug).' } }, []);
 
-export function packageRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type PackageRoutes = { packages: Packages; limiters: { downloadLinks: WindowLimiter } };
+
+export function packageRoutes(app: FastifyInstance, services: PackageRoutes): void {
   const { packages, limiters } = services;
 
   // The upload's body is the file: handed on as the request stream (never buffered), in this scope only.

@@ -1,10 +1,14 @@
 /** Liveness, and the public trust file (roots and root-signed bundle) License Managers are configured with. */
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
+import type { Dialect } from '../../../db/connect.js';
+import type { TrustBundles } from '../../../services/trust/trust-bundles.js';
 
 const TAGS = ['service'];
 
-export function healthRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type HealthRoutes = { dialect: Dialect; trustBundles: TrustBundles };
+
+export function healthRoutes(app: FastifyInstance, services: HealthRoutes): void {
   app.get('/health', { schema: { tags: TAGS, summary: 'Liveness and the database kind.' } }, async () => ({
     status: 'ok',
     database: services.dialect,

@@ -2,8 +2,9 @@
 import { SYNC_PATH } from '@tessera/core';
 import { ApiError } from '@tessera/http';
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
 import { enforce } from '../../rate-limit.js';
+import type { SyncService } from '../../../services/sync/sync.js';
+import type { WindowLimiter } from '../../rate-limit.js';
 
 const SCHEMA = {
   tags: ['License Manager'],
@@ -17,7 +18,10 @@ const SCHEMA = {
   },
 } as const;
 
-export function lmSyncRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type SyncRoutes = { sync: SyncService; limiters: { syncPerAddress: WindowLimiter } };
+
+export function lmSyncRoutes(app: FastifyInstance, services: SyncRoutes): void {
   const { sync, limiters } = services;
   // Thousands of LMs sync every few minutes: their requests are not logged one by one (the request id is still
   // in every answer and in any warning or error logged for it); /metrics-style counters are in sync.stats().

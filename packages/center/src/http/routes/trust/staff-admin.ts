@@ -4,15 +4,20 @@
  */
 import { valueOf } from '@tessera/http';
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
 import { requireStaff } from '../../auth.js';
 import { object } from '../../route-kit.js';
+import type { AuditLog } from '../../../services/audit/audit.js';
+import type { SigningKeys } from '../../../services/trust/signing-keys.js';
+import type { KeyChanges } from '../../../services/trust/key-changes.js';
 
 const TAGS = ['administration (staff)'];
 const KID = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
 
-export function staffAdminRoutes(app: FastifyInstance, services: CenterServices): void {
-  const { audit, keys } = services;
+/** The services these routes use. */
+export type StaffAdminRoutes = { audit: AuditLog; keys: SigningKeys; keyChanges: KeyChanges };
+
+export function staffAdminRoutes(app: FastifyInstance, services: StaffAdminRoutes): void {
+  const { audit, keys, keyChanges } = services;
 
   app.get<{ Querystring: { limit?: number; beforeSeq?: number; subject?: string } }>(
     '/v1/staff/audit',
@@ -55,9 +60,7 @@ export function staffAdminRoutes(app: FastifyInstance, services: CenterServices)
     { schema: { tags: TAGS, summary: 'Make a new active key; the old one is retired (still trusted). Role: admin.' } },
     async (request, reply) => {
       const staff = requireStaff(request, ['admin']);
-      const created = await keys.rotate();
-      services.trustBundles.forget();
-      await audit.append({ actor: staff.userId, action: 'signing_key.rotated', subject: created.kid, data: { kid: created.kid } });
+      const created = await keyChanges.rotate(staff.userId);
       reply.status(201);
       return created;
     },
@@ -75,7 +78,7 @@ export function staffAdminRoutes(app: FastifyInstance, services: CenterServices)
     },
     async (request) => {
       const staff = requireStaff(request, ['admin']);
-      const { revoked, resigned, offline } = valueOf(await services.keyRevocation.revoke(request.params.kid, staff.userId));
+      const { revoked, resigned, offline } = valueOf(await keyChanges.revoke(request.params.kid, staff.userId));
       return { ...revoked, resigned, offline };
     },
   );

@@ -1,11 +1,14 @@
 /** Staff answer an offline License Manager's request code with a clock reset (services/trust/clock-resets.ts). Roles: admin, support. */
 import type { FastifyInstance } from 'fastify';
-import type { CenterServices } from '../../../app.js';
 import { requireStaff } from '../../auth.js';
 import { valueOf } from '@tessera/http';
 import { body } from '../../route-kit.js';
+import type { ClockResets } from '../../../services/trust/clock-resets.js';
 
-export function staffClockResetRoutes(app: FastifyInstance, services: CenterServices): void {
+/** The services these routes use. */
+export type ClockResetRoutes = { clockResets: ClockResets };
+
+export function staffClockResetRoutes(app: FastifyInstance, services: ClockResetRoutes): void {
   app.post<{ Body: { requestCode: string } }>(
     '/v1/staff/request-codes/clock-reset',
     {

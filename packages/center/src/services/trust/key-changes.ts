@@ -1,4 +1,9 @@
 /**
+ * Changes of the signing keys that staff make (POST /v1/staff/keys/…, `tessera-center keys rotate`), each with its
+ * audit event in the key change's own transaction, and the trust bundle signed again.
+ *
+ * Rotating: a new active key; the old one is retired and still trusted.
+ *
  * Revoking a signing key so that it reaches the field. The key is marked revoked (the next trust bundle tells
  * products to refuse what it signed), and every active license whose current serial it signed is re-signed under
  * the active key with a raised serial, the history saying why: online License Managers pick the new serial up at
@@ -23,17 +28,28 @@ export interface Revocation {
   offline: { licenseId: string; customerId: string; customer: string; contacts: string[] }[];
 }
 
-export class KeyRevocation {
+export class KeyChanges {
   constructor(
     private readonly options: { db: Kysely<Database>; keys: SigningKeys; licenses: Licenses; trustBundles: TrustBundles; audit: AuditLog },
   ) {}
 
+  /** A new active key, audited in the same transaction; `actor` is a staff user id, or "cli" for the server's shell. */
+  async rotate(actor: string): Promise<SigningKeyInfo> {
+    const { keys, trustBundles, audit } = this.options;
+    const created = await keys.rotate((trx, key) =>
+      audit.append({ actor, action: 'signing_key.rotated', subject: key.kid, data: { kid: key.kid } }, trx).then(() => undefined),
+    );
+    trustBundles.forget();
+    return created;
+  }
+
   async revoke(kid: string, actor: string): Promise<Result<Revocation>> {
     const { db, keys, licenses, trustBundles, audit } = this.options;
-    const revoked = await keys.revoke(kid);
+    const revoked = await keys.revoke(kid, (trx) =>
+      audit.append({ actor, action: 'signing_key.revoked', subject: kid, data: { kid } }, trx).then(() => undefined),
+    );
     if (!revoked) return fail('NOT_FOUND', `There is no signing key ${kid}.`);
     trustBundles.forget();
-    await audit.append({ actor, action: 'signing_key.revoked', subject: kid, data: { kid } });
     const rows = await db
       .selectFrom('licenses')
       .innerJoin('customers', 'customers.id', 'licenses.customer_id')
