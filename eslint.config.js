@@ -93,4 +93,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Dialect SQL in one place: what differs by database is in packages/center/src/db/dialects, and hand-written
+    // SQL in db/; services and jobs say the rest in Kysely's query builder.
+    files: ['packages/center/src/services/**/*.ts', 'packages/center/src/jobs/**/*.ts', 'packages/center/src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'kysely',
+              importNames: ['sql', 'PostgresAdapter', 'SqliteAdapter'],
+              message: 'Dialect statements live in db/dialects and hand-written SQL in db/expressions.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

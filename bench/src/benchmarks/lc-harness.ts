@@ -107,10 +107,10 @@ export async function openCenterServices(world: CenterWorld): Promise<CenterServ
   try {
     await migrateToLatest(handle.db as never, handle.dialect, { masterKey: world.masterKey });
     const clock = { now: () => Date.now() };
-    const keys = new SigningKeys({ db: handle.db, masterKey: world.masterKey, clock });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey: world.masterKey, clock });
     await keys.ensureActive();
-    const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock, masterKey: world.masterKey });
-    const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: world.masterKey, clock });
+    const audit = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey: world.masterKey });
+    const licenses = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey: world.masterKey, clock });
     const sessions = new Sessions({ db: handle.db, clock });
     return { handle, keys, licenses, sessions, close: () => handle.close() };
   } catch (error) {

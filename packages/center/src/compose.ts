@@ -99,15 +99,16 @@ export interface ServiceOptions {
 /** Builds every service on `handle` (opened and migrated). Nothing runs: no key is made, no job started. */
 export function buildServices(config: CenterConfig, handle: DatabaseHandle, options: ServiceOptions = {}): CenterServices {
   const clock = options.clock ?? systemClock;
-  const { db, dialect } = handle;
+  const { db, dialect, statements } = handle;
   const { masterKey, publicUrl } = config;
-  const keys = new SigningKeys({ db, masterKey, clock });
-  const roots = new TrustRoots({ db, dialect, masterKey, clock });
+  const keys = new SigningKeys({ db, dialect: statements, masterKey, clock });
+  const roots = new TrustRoots({ db, dialect: statements, masterKey, clock });
   const trustBundles = new TrustBundles({ keys, roots, clock });
-  const audit = new AuditLog({ db, dialect, clock, masterKey });
-  const licenses = new Licenses({ db, keys, audit, masterKey, clock });
+  const audit = new AuditLog({ db, dialect: statements, clock, masterKey });
+  const licenses = new Licenses({ db, dialect: statements, keys, audit, masterKey, clock });
   const mail = new MailOutbox({
     db,
+    dialect: statements,
     settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
     clock,
     instanceId: config.instanceId,
@@ -143,7 +144,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     jobClaims: new JobClaims({ db, instanceId: config.instanceId, clock }),
     sessions,
     throttle,
-    staffUsers: new StaffUsers({ db, audit, clock }),
+    staffUsers: new StaffUsers({ db, dialect: statements, audit, clock }),
     accounts,
     contracts,
     contractRenewals: new ContractRenewals({ db, licenses, audit, mail, clock, publicUrl }),

@@ -104,11 +104,12 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       db: db.db,
       mail: new MailOutbox({
         db: db.db,
+        dialect: db.statements,
         settings: { smtp: null, from: 'lc@example.com', outboxDir: target.dataDir },
         clock,
         instanceId: name,
       }),
-      audit: new AuditLog({ db: db.db, dialect, clock, masterKey }),
+      audit: new AuditLog({ db: db.db, dialect: db.statements, clock, masterKey }),
       clock,
       publicUrl: `${URL_BASE}/`,
       passwords: new PasswordHasher(DEFAULT_HASHING_LIMITS, counted),
@@ -280,7 +281,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       .execute();
     expect(failed).toHaveLength(ACCOUNT_LIMIT.max);
     expect(await throttledEvents('flood@example.com')).toHaveLength(1);
-    expect(await new AuditLog({ db: handle.db, dialect, clock, masterKey }).verify()).toMatchObject({ ok: true });
+    expect(await new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey }).verify()).toMatchObject({ ok: true });
   });
 
   it('checks a setup or reset link before hashing a password: a made-up, used or expired link costs no argon2', async () => {

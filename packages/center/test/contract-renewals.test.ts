@@ -49,6 +49,7 @@ describe.each(DIALECTS)('contract auto-renewal on %s', (dialect) => {
     contracts = new Contracts({ db: handle.db, licenses, audit, clock });
     mail = new MailOutbox({
       db: handle.db,
+      dialect: handle.statements,
       settings: { smtp: null, from: 'lc@example.com', outboxDir: opened.target.dataDir },
       clock,
       instanceId: 't',

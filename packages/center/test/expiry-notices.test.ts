@@ -67,6 +67,7 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
     opened = await openLicensing(dialect, clock, masterKey);
     mail = new MailOutbox({
       db: opened.handle.db,
+      dialect: opened.handle.statements,
       settings: { smtp: null, from: 'lc@example.com', outboxDir: opened.target.dataDir },
       clock,
       instanceId: 'test',

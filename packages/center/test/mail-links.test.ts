@@ -28,6 +28,7 @@ describe('links in mails, as the test SMTP receiver reads them', () => {
     await receiver.start();
     outbox = new MailOutbox({
       db: handle.db,
+      dialect: handle.statements,
       settings: {
         smtp: { host: '127.0.0.1', port: receiver.port, secure: false, user: null, password: null },
         from: 'Tessera <licensing@vendor.example>',

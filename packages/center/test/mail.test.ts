@@ -90,6 +90,7 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
   ) => {
     const made = new MailOutbox({
       db: (options.db ?? first).db,
+      dialect: (options.db ?? first).statements,
       settings,
       clock,
       instanceId: options.instanceId ?? 'lc-1',

@@ -26,7 +26,7 @@ describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
 
   it('sees its own changes at once and another instance’s within 2 s', async () => {
     const { licenses, keys, handle, audit } = opened;
-    const other = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
+    const other = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey, clock });
     let monotonic = 0;
     const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles: opened.trustBundles, clock, monotonic: () => monotonic });
     const product = unwrap(

@@ -67,10 +67,10 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
   const target = await createTestDatabase(dialect);
   const handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
   await migrateToLatest(handle.db as never, dialect);
-  const keys = new SigningKeys({ db: handle.db, masterKey, clock });
-  const audit = new AuditLog({ db: handle.db, dialect, clock, masterKey });
-  const licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
-  const roots = new TrustRoots({ db: handle.db, dialect, masterKey, clock });
+  const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock });
+  const audit = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey });
+  const licenses = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey, clock });
+  const roots = new TrustRoots({ db: handle.db, dialect: handle.statements, masterKey, clock });
   const trustBundles = new TrustBundles({ keys, roots, clock });
   return {
     target,

@@ -3,8 +3,8 @@
  * and each staff member's own API tokens. The LC always keeps one active admin: a change that would leave none
  * is refused, since only an admin can make another (short of the command line on the server).
  */
-import { PostgresAdapter } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
+import type { DialectStatements } from '../../db/dialects/index.js';
 import { fail, ok } from '@tessera/core';
 import type { Clock, Result } from '@tessera/core';
 import type { Database, UsersTable } from '../../db/schema.js';
@@ -36,13 +36,13 @@ export class StaffUsers {
   private readonly db: Kysely<Database>;
   private readonly audit: AuditLog;
   private readonly clock: Clock;
-  private readonly postgres: boolean;
+  private readonly dialect: DialectStatements;
 
-  constructor(options: { db: Kysely<Database>; audit: AuditLog; clock: Clock }) {
+  constructor(options: { db: Kysely<Database>; dialect: DialectStatements; audit: AuditLog; clock: Clock }) {
     this.db = options.db;
     this.audit = options.audit;
     this.clock = options.clock;
-    this.postgres = options.db.getExecutor().adapter instanceof PostgresAdapter;
+    this.dialect = options.dialect;
   }
 
   /** Every staff account, by email: a vendor has tens, so there are no pages. */
@@ -146,9 +146,8 @@ export class StaffUsers {
 
   /** The staff account, locked on PostgreSQL until the transaction ends (SQLite's write lock serialises writers). */
   private async lockStaff(trx: Transaction<Database>, userId: string): Promise<(StaffRow & { role: StaffRole }) | undefined> {
-    let query = trx.selectFrom('users').select(COLUMNS).where('id', '=', userId).where('customer_id', 'is', null);
-    if (this.postgres) query = query.forUpdate();
-    const row = await query.executeTakeFirst();
+    const query = trx.selectFrom('users').select(COLUMNS).where('id', '=', userId).where('customer_id', 'is', null);
+    const row = await this.dialect.forUpdate(query).executeTakeFirst();
     return row && row.role !== 'customer' ? (row as StaffRow & { role: StaffRole }) : undefined;
   }
 
@@ -158,9 +157,8 @@ export class StaffUsers {
    * counts again after the first commits and finds itself the last one.
    */
   private async lockActiveAdmins(trx: Transaction<Database>): Promise<number> {
-    let query = trx.selectFrom('users').select('id').where('role', '=', 'admin').where('status', '=', 'active').orderBy('id');
-    if (this.postgres) query = query.forUpdate();
-    return (await query.execute()).length;
+    const query = trx.selectFrom('users').select('id').where('role', '=', 'admin').where('status', '=', 'active').orderBy('id');
+    return (await this.dialect.forUpdate(query).execute()).length;
   }
 }
 

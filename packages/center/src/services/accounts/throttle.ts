@@ -4,7 +4,7 @@
  * returned in one statement, so callers that decide on that count (login) cannot all slip through at once.
  */
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { lessOne, windowCountAfterHit, windowStartAfterHit } from '../../db/expressions.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '@tessera/core';
@@ -43,8 +43,8 @@ export class Throttle {
       .values({ key: keyOf(key), window_start: now, count: 1 })
       .onConflict((oc) =>
         oc.column('key').doUpdateSet({
-          count: sql<number>`case when throttle.window_start <= ${stale} then 1 else throttle.count + 1 end`,
-          window_start: sql<number>`case when throttle.window_start <= ${stale} then ${now} else throttle.window_start end`,
+          count: windowCountAfterHit(stale),
+          window_start: windowStartAfterHit(stale, now),
         }),
       )
       .returning('count')
@@ -61,7 +61,7 @@ export class Throttle {
   async release(key: string, limit: Limit): Promise<void> {
     await this.db
       .updateTable('throttle')
-      .set({ count: sql<number>`count - 1` })
+      .set({ count: lessOne('count') })
       .where('key', '=', keyOf(key))
       .where('count', '>', 0)
       .where('window_start', '>', this.clock.now() - limit.windowMs)

@@ -9,9 +9,8 @@
  * Never put secrets in an event (passwords, keys, tokens, online keys, session ids): the log is read by staff
  * and kept forever. Callers pass ids (usr_…, lic_…, a kid) and what changed.
  */
-import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { Dialect } from '../../db/connect.js';
+import type { DialectStatements } from '../../db/dialects/index.js';
 import type { AuditEventsTable, Database } from '../../db/schema.js';
 import { auditChainKey, canonicalJson, ChainCheck, keyedEventHash, parseData } from './audit-chain.js';
 import type { ChainHead } from './audit-chain.js';
@@ -69,12 +68,12 @@ function eventOf(row: Selectable<AuditEventsTable>): AuditEvent {
 
 export class AuditLog {
   private readonly db: Kysely<Database>;
-  private readonly dialect: Dialect;
+  private readonly dialect: DialectStatements;
   private readonly clock: Clock;
   private readonly key: Buffer;
 
   /** Every instance (and the CLI) must have the same master key: the chain's hashes are keyed with it. */
-  constructor(options: { db: Kysely<Database>; dialect: Dialect; clock: Clock; masterKey: Uint8Array }) {
+  constructor(options: { db: Kysely<Database>; dialect: DialectStatements; clock: Clock; masterKey: Uint8Array }) {
     this.db = options.db;
     this.dialect = options.dialect;
     this.clock = options.clock;
@@ -177,16 +176,8 @@ export class AuditLog {
   }
 
   /** Locks the head row for the rest of the transaction and reads it: appends from every instance take turns. */
-  private async lockHead(trx: Transaction<Database>): Promise<{ seq: number; hash: string }> {
-    if (this.dialect === 'postgres') {
-      const head = await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).forUpdate().executeTakeFirst();
-      if (!head) throw new Error('The audit_head row is missing: the database was not migrated.');
-      return head;
-    }
-    // SQLite: a write first takes the database's write lock now (waiting on busy_timeout), rather than failing
-    // with SQLITE_BUSY when the read transaction upgrades after another process appended.
-    await sql`update audit_head set seq = seq where id = 1`.execute(trx);
-    return this.readHead(trx);
+  private lockHead(trx: Transaction<Database>): Promise<{ seq: number; hash: string }> {
+    return this.dialect.lockAuditHead(trx);
   }
 
   private async readHead(db: Kysely<Database>): Promise<ChainHead> {

@@ -4,7 +4,7 @@
  * customers and products are created by licenses.ts. Never a password hash or token: users are shown by id,
  * email, name and status.
  */
-import { sql } from 'kysely';
+import { containsIgnoringCase } from '../../db/expressions.js';
 import type { Kysely } from 'kysely';
 import { fail, ok } from '@tessera/core';
 import type { Result } from '@tessera/core';
@@ -63,10 +63,7 @@ export class Customers {
     const q = options.q?.trim() ?? '';
     if (q.length > MAX_QUERY_CHARS) return fail('BAD_REQUEST', `q must be at most ${MAX_QUERY_CHARS} characters.`);
     if (q !== '') {
-      // LIKE is case-sensitive on PostgreSQL and not on SQLite: lower() on both sides gives both the same answer
-      // (for ASCII letters; SQLite's lower() leaves others as they are). % and _ in q are matched as themselves.
-      const pattern = `%${q.replace(/[!%_]/g, '!$&')}%`;
-      query = query.where(sql<boolean>`lower(${sql.ref('name')}) like lower(${pattern}) escape '!'`);
+      query = query.where(containsIgnoringCase('name', q));
     }
     if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)));
     const rows = await query

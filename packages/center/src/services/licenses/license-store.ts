@@ -3,8 +3,8 @@
  * serial 1, or one change read under lock, applied, the serial raised, recorded in license_changes and the audit
  * log, all in one transaction; listeners hear of each committed change (the sync path drops its copy).
  */
-import { PostgresAdapter } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { DialectStatements } from '../../db/dialects/index.js';
 import { fail, ok } from '@tessera/core';
 import type { Clock, Result } from '@tessera/core';
 import type { Database, LicensesTable } from '../../db/schema.js';
@@ -52,15 +52,15 @@ export class LicenseStore {
   private readonly audit: AuditLog;
   private readonly masterKey: Uint8Array;
   private readonly clock: Clock;
-  private readonly postgres: boolean;
+  private readonly dialect: DialectStatements;
   private readonly listeners: ((licenseId: string) => void)[] = [];
 
-  constructor(options: { db: Kysely<Database>; audit: AuditLog; masterKey: Uint8Array; clock: Clock }) {
+  constructor(options: { db: Kysely<Database>; dialect: DialectStatements; audit: AuditLog; masterKey: Uint8Array; clock: Clock }) {
     this.db = options.db;
     this.audit = options.audit;
     this.masterKey = options.masterKey;
     this.clock = options.clock;
-    this.postgres = options.db.getExecutor().adapter instanceof PostgresAdapter;
+    this.dialect = options.dialect;
   }
 
   /** A new license at serial 1, recorded as `kind`; one transaction (the caller's, when given). */
@@ -163,8 +163,7 @@ export class LicenseStore {
   async find(db: Kysely<Database>, licenseId: string, scope: Scope, lock: boolean): Promise<LicenseRow | undefined> {
     let query = db.selectFrom('licenses').selectAll().where('id', '=', licenseId);
     if (scope.customerId !== null) query = query.where('customer_id', '=', scope.customerId);
-    // SQLite has no FOR UPDATE; its transactions are serialised by the database's single write lock.
-    if (lock && this.postgres) query = query.forUpdate();
+    if (lock) query = this.dialect.forUpdate(query);
     return query.executeTakeFirst();
   }
 

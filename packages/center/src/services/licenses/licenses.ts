@@ -8,6 +8,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { fail, ok, parseLmid } from '@tessera/core';
 import type { Clock, Result } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
+import type { DialectStatements } from '../../db/dialects/index.js';
 import { newId } from '../../ids.js';
 import type { AuditLog } from '../audit/audit.js';
 import {
@@ -42,7 +43,14 @@ export class Licenses {
   private readonly clock: Clock;
   private readonly store: LicenseStore;
 
-  constructor(options: { db: Kysely<Database>; keys: SigningKeys; audit: AuditLog; masterKey: Uint8Array; clock: Clock }) {
+  constructor(options: {
+    db: Kysely<Database>;
+    dialect: DialectStatements;
+    keys: SigningKeys;
+    audit: AuditLog;
+    masterKey: Uint8Array;
+    clock: Clock;
+  }) {
     this.db = options.db;
     this.keys = options.keys;
     this.audit = options.audit;

@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PostgresAdapter } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
+import type { DialectStatements } from '../../db/dialects/index.js';
 import { createTransport } from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type { Database, MailOutboxTable } from '../../db/schema.js';
@@ -31,6 +31,8 @@ export interface MailLogger {
 
 export interface MailOutboxOptions {
   db: Kysely<Database>;
+  /** The database's own statements (its claims skip rows another instance holds). */
+  dialect: DialectStatements;
   settings: MailSettings;
   clock: Clock;
   /** This process's name in claimed_by; unique per running instance. */
@@ -65,7 +67,7 @@ export class MailOutbox {
   private readonly instanceId: string;
   private readonly logger: MailLogger | undefined;
   private readonly transport: Transporter;
-  private readonly skipLocked: boolean;
+  private readonly dialect: DialectStatements;
   private closed = false;
 
   constructor(options: MailOutboxOptions) {
@@ -95,7 +97,7 @@ export class MailOutbox {
         })
       : // Builds the MIME message in memory; deliver() writes it to the outbox folder.
         createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
-    this.skipLocked = options.db.getExecutor().adapter instanceof PostgresAdapter;
+    this.dialect = options.dialect;
   }
 
   /**
@@ -204,7 +206,7 @@ export class MailOutbox {
             .orderBy('created_at')
             .orderBy('id')
             .limit(limit)
-            .$if(this.skipLocked, (qb) => qb.forUpdate().skipLocked()),
+            .$call((qb) => this.dialect.skipLocked(qb)),
         ),
       )
       .where('status', '=', 'pending')

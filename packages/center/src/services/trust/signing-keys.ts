@@ -7,8 +7,8 @@
  * transaction-scoped advisory lock; SQLite: the write lock, taken by the transaction's first statement), so
  * instances starting together end with exactly one active key.
  */
-import { PostgresAdapter, sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { DialectStatements } from '../../db/dialects/index.js';
 import {
   decodeBase64Url,
   encodeBase64Url,
@@ -33,6 +33,8 @@ export interface SigningKeyInfo {
 
 export interface SigningKeysOptions {
   db: Kysely<Database>;
+  /** The database's own statements (its locks). */
+  dialect: DialectStatements;
   /** 32 bytes. */
   masterKey: Uint8Array;
   clock: Clock;
@@ -40,8 +42,6 @@ export interface SigningKeysOptions {
   recheckMs?: number;
 }
 
-/** The two-int advisory lock key of the key set on PostgreSQL ("TESS", 1); nothing else in Tessera uses it. */
-const PG_LOCK = [0x54455353, 1] as const;
 const DEFAULT_RECHECK_MS = 30_000;
 
 type Row = Selectable<SigningKeysTable>;
@@ -58,7 +58,7 @@ export class SigningKeys {
   private readonly masterKey: Uint8Array;
   private readonly clock: Clock;
   private readonly recheckMs: number;
-  private readonly postgres: boolean;
+  private readonly dialect: DialectStatements;
   /**
    * The active key, decrypted once: signing is on the LM sync path. Another instance may rotate meanwhile, so
    * after recheckMs (by the injected clock) active() re-reads the active kid — one small query on a table of a
@@ -77,7 +77,7 @@ export class SigningKeys {
     this.masterKey = options.masterKey;
     this.clock = options.clock;
     this.recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
-    this.postgres = options.db.getExecutor().adapter instanceof PostgresAdapter;
+    this.dialect = options.dialect;
   }
 
   /** Makes sure there is an active key (the first start creates one) and returns it. Safe to call from many instances at once. */
@@ -173,11 +173,8 @@ export class SigningKeys {
   }
 
   /** Serialises changes of the key set across instances, until the transaction ends. */
-  private async lock(trx: Transaction<Database>): Promise<void> {
-    if (this.postgres) await sql`select pg_advisory_xact_lock(${PG_LOCK[0]}, ${PG_LOCK[1]})`.execute(trx);
-    // SQLite: a write as the first statement takes the database's write lock now (waiting on busy_timeout), rather
-    // than failing with SQLITE_BUSY when a read transaction later upgrades after another process wrote.
-    else await sql`update signing_keys set state = state where 0 = 1`.execute(trx);
+  private lock(trx: Transaction<Database>): Promise<void> {
+    return this.dialect.lockSet(trx, 'signing_keys');
   }
 
   private async insertNew(trx: Transaction<Database>): Promise<{ info: SigningKeyInfo; key: SigningKey }> {

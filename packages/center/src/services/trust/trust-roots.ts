@@ -9,7 +9,6 @@
  * the active one (products built from then on carry both), `activate` switches bundle signing to it once installed
  * products carry it, and the old root is retired (later builds may drop it).
  */
-import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import {
   decodeBase64Url,
@@ -22,7 +21,7 @@ import {
   rootKidForPublicKey,
 } from '@tessera/core';
 import type { Clock, Signer } from '@tessera/core';
-import type { Dialect } from '../../db/connect.js';
+import type { DialectStatements } from '../../db/dialects/index.js';
 import type { Database, RootKeysTable } from '../../db/schema.js';
 import { fail, ok } from '@tessera/core';
 import type { Result } from '@tessera/core';
@@ -39,8 +38,6 @@ export interface RootKeyInfo {
 }
 
 type Row = Selectable<RootKeysTable>;
-/** The two-int advisory lock key of the root keys on PostgreSQL ("TESS", 2). */
-const PG_LOCK = [0x54455353, 2] as const;
 const RECHECK_MS = 30_000;
 
 function infoOf(row: Row): RootKeyInfo {
@@ -58,13 +55,13 @@ function infoOf(row: Row): RootKeyInfo {
 
 export class TrustRoots {
   private readonly db: Kysely<Database>;
-  private readonly dialect: Dialect;
+  private readonly dialect: DialectStatements;
   private readonly masterKey: Uint8Array;
   private readonly clock: Clock;
   /** The active root, opened once; the active kid is read again after RECHECK_MS, so a rotation on another instance is followed. */
   private signer: { key: Signer; checkedAt: number } | null = null;
 
-  constructor(options: { db: Kysely<Database>; dialect: Dialect; masterKey: Uint8Array; clock: Clock }) {
+  constructor(options: { db: Kysely<Database>; dialect: DialectStatements; masterKey: Uint8Array; clock: Clock }) {
     this.db = options.db;
     this.dialect = options.dialect;
     this.masterKey = options.masterKey;
@@ -168,9 +165,7 @@ export class TrustRoots {
   }
 
   /** Serialises changes of the roots across instances, until the transaction ends. */
-  private async lock(trx: Transaction<Database>): Promise<void> {
-    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${PG_LOCK[0]}, ${PG_LOCK[1]})`.execute(trx);
-    // SQLite: a write first takes the database's write lock now (waiting on busy_timeout).
-    else await sql`update root_keys set state = state where 0 = 1`.execute(trx);
+  private lock(trx: Transaction<Database>): Promise<void> {
+    return this.dialect.lockSet(trx, 'root_keys');
   }
 }
