@@ -19,6 +19,7 @@ import { Sessions } from './services/accounts/sessions.js';
 import { StaffUsers } from './services/accounts/staff-users.js';
 import { Throttle } from './services/accounts/throttle.js';
 import { AuditLog } from './services/audit/audit.js';
+import { Catalogue } from './services/catalogue/catalogue.js';
 import { Customers } from './services/catalogue/customers.js';
 import { ContractRenewals } from './services/contracts/contract-renewals.js';
 import { Contracts } from './services/contracts/contracts.js';
@@ -65,6 +66,8 @@ export interface CenterServices {
   keyChanges: KeyChanges;
   clockResets: ClockResets;
   audit: AuditLog;
+  /** Products and customers, made by staff. */
+  catalogue: Catalogue;
   licenses: Licenses;
   licenseQueries: LicenseQueries;
   requestCodes: RequestCodes;
@@ -134,6 +137,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     keyChanges: new KeyChanges({ db, keys, licenses, trustBundles, audit }),
     clockResets: new ClockResets({ keys, audit, clock }),
     audit,
+    catalogue: new Catalogue({ db, audit, clock }),
     licenses,
     licenseQueries: new LicenseQueries({ db, clock, masterKey }),
     requestCodes: new RequestCodes({ db, licenses, clock }),

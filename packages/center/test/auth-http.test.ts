@@ -51,7 +51,7 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
     // The log is everything at debug level and unredacted: the test shows secrets never reach the logger at all.
     tc = await startTestCenter(dialect, {}, undefined, { passwords: hasher });
     ({ target, center, clock, log, linkIn } = tc);
-    const created = await center.services.licenses.createCustomer({ name: 'Acme' }, 'staff:test');
+    const created = await center.services.catalogue.createCustomer({ name: 'Acme' }, 'staff:test');
     if (!created.ok) throw new Error(created.detail);
     customerId = created.value.id;
   });

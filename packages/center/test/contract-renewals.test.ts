@@ -23,7 +23,7 @@ describe.each(DIALECTS)('contract auto-renewal on %s', (dialect) => {
   const masterKey = randomBytes(32);
 
   const sell = async (name: string, autoRenew: boolean, term: '1m' | '1y' = '1m') => {
-    const customer = unwrap(await opened.licenses.createCustomer({ name }, STAFF));
+    const customer = unwrap(await opened.catalogue.createCustomer({ name }, STAFF));
     await opened.handle.db
       .insertInto('users')
       .values({
@@ -45,7 +45,7 @@ describe.each(DIALECTS)('contract auto-renewal on %s', (dialect) => {
 
   beforeAll(async () => {
     opened = await openLicensing(dialect, clock, masterKey);
-    const { handle, licenses, audit } = opened;
+    const { handle, licenses, audit, catalogue } = opened;
     contracts = new Contracts({ db: handle.db, licenses, audit, clock });
     mail = new MailOutbox({
       db: handle.db,
@@ -56,7 +56,7 @@ describe.each(DIALECTS)('contract auto-renewal on %s', (dialect) => {
     });
     renewals = new ContractRenewals({ db: handle.db, licenses, audit, mail, clock, publicUrl: 'https://lc.example' });
     productId = unwrap(
-      await licenses.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
+      await catalogue.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
     ).id;
   });
   afterAll(async () => {

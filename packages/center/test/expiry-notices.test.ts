@@ -33,7 +33,7 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
 
   /** A customer with one active user (registered through the real flow) and a license expiring at `expiresAt`. */
   const customerWithLicense = async (email: string, expiresAt: number) => {
-    const { licenses } = opened;
+    const { licenses, catalogue } = opened;
     const accounts = new Accounts({
       db: opened.handle.db,
       mail,
@@ -44,7 +44,7 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
       sessions: new Sessions({ db: opened.handle.db, clock }),
       throttle: new Throttle({ db: opened.handle.db, clock }),
     });
-    const customer = unwrap(await licenses.createCustomer({ name: email }, STAFF));
+    const customer = unwrap(await catalogue.createCustomer({ name: email }, STAFF));
     unwrap(await accounts.inviteCustomer(customer.id, email, STAFF));
     const setup = await opened.handle.db.selectFrom('mail_outbox').select('text').where('to_address', '=', email).executeTakeFirstOrThrow();
     const { userId } = unwrap(
@@ -74,7 +74,7 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
     });
     notices = new ExpiryNotices({ db: opened.handle.db, mail, clock, publicUrl: 'https://lc.example' });
     productId = unwrap(
-      await opened.licenses.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
+      await opened.catalogue.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
     ).id;
   });
   afterAll(async () => {

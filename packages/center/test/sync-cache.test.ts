@@ -25,14 +25,14 @@ describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
   });
 
   it('sees its own changes at once and another instance’s within 2 s', async () => {
-    const { licenses, keys, handle, audit } = opened;
+    const { licenses, keys, handle, audit, catalogue } = opened;
     const other = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey, clock });
     let monotonic = 0;
     const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles: opened.trustBundles, clock, monotonic: () => monotonic });
     const product = unwrap(
-      await licenses.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
+      await catalogue.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
     );
-    const customer = unwrap(await licenses.createCustomer({ name: 'Acme' }, STAFF));
+    const customer = unwrap(await catalogue.createCustomer({ name: 'Acme' }, STAFF));
     const lm = makeLm();
     const license = unwrap(
       await licenses.createLicense(

@@ -22,6 +22,7 @@ import { ManualClock, startDaemon } from '@tessera/manager';
 import type { Daemon, LmConfig } from '@tessera/manager';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import type { Licenses } from '../src/services/licenses/licenses.js';
+import type { Catalogue } from '../src/services/catalogue/catalogue.js';
 import type { LicenseView } from '../src/services/licenses/licenses.js';
 import type { SigningKeys } from '../src/services/trust/signing-keys.js';
 import { SyncService } from '../src/services/sync/sync.js';
@@ -52,6 +53,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   let handle: DatabaseHandle;
   let keys: SigningKeys;
   let licenses: Licenses;
+  let catalogue: Catalogue;
   let trustBundles: TrustBundles;
   let sync: SyncService;
   let trust: TrustBundle;
@@ -63,16 +65,16 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
     trustBundles = opened.trustBundles;
-    ({ target, handle, licenses } = opened);
+    ({ target, handle, licenses, catalogue } = opened);
     keys = opened.keys;
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
     productId = unwrap(
-      await licenses.createProduct(
+      await catalogue.createProduct(
         { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: [], features: ['scan'] },
         STAFF,
       ),
     ).id;
-    customerId = unwrap(await licenses.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
+    customerId = unwrap(await catalogue.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
   });
   afterAll(async () => {
     await handle.close();

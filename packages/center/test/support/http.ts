@@ -152,8 +152,8 @@ export async function startTestCenter(
     log,
     linkIn,
     async customer(email, customerId) {
-      const { accounts, licenses } = center.services;
-      const id = customerId ?? must(await licenses.createCustomer({ name: `Customer of ${email}` }, 'usr_test')).id;
+      const { accounts, catalogue } = center.services;
+      const id = customerId ?? must(await catalogue.createCustomer({ name: `Customer of ${email}` }, 'usr_test')).id;
       must(await accounts.inviteCustomer(id, email, 'usr_test'));
       const client = new Client(center.url);
       const registered = await client.post('/v1/auth/register', { token: await linkIn(email, 'setup'), name: email, password: PASSWORD });

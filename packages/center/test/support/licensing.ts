@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/db/connect.js';
 import type { DatabaseHandle, Dialect } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { AuditLog } from '../../src/services/audit/audit.js';
+import { Catalogue } from '../../src/services/catalogue/catalogue.js';
 import { Licenses } from '../../src/services/licenses/licenses.js';
 import { SigningKeys } from '../../src/services/trust/signing-keys.js';
 import { TrustBundles } from '../../src/services/trust/trust-bundles.js';
@@ -57,6 +58,7 @@ export interface Licensing {
   keys: SigningKeys;
   audit: AuditLog;
   licenses: Licenses;
+  catalogue: Catalogue;
   roots: TrustRoots;
   trustBundles: TrustBundles;
   close(): Promise<void>;
@@ -78,6 +80,7 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
     keys,
     audit,
     licenses,
+    catalogue: new Catalogue({ db: handle.db, audit, clock }),
     roots,
     trustBundles,
     async close() {

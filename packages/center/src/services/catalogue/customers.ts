@@ -1,8 +1,7 @@
 /**
- * What staff read about the catalogue and the customers: the products, a page of customers (optionally those
- * whose name contains some text), and one customer with its users, contracts and license count. Read-only;
- * customers and products are created by licenses.ts. Never a password hash or token: users are shown by id,
- * email, name and status.
+ * What staff read about customers: a page of customers (optionally those whose name contains some text), and one
+ * customer with its users, contracts and license count. Read-only; customers are made by catalogue.ts. Never a
+ * password hash or token: users are shown by id, email, name and status.
  */
 import { containsIgnoringCase } from '../../db/expressions.js';
 import type { Kysely } from 'kysely';
@@ -10,8 +9,6 @@ import { fail, ok } from '@tessera/core';
 import type { Result } from '@tessera/core';
 import type { Database, UsersTable } from '../../db/schema.js';
 import type { Contracts, ContractView } from '../contracts/contracts.js';
-import { productNames } from '../licenses/license-rules.js';
-import type { ProductView } from '../licenses/license-views.js';
 import { pageOf, pageStart } from '../pages.js';
 import type { Page } from '../pages.js';
 
@@ -46,12 +43,6 @@ export class Customers {
   constructor(options: { db: Kysely<Database>; contracts: Contracts }) {
     this.db = options.db;
     this.contracts = options.contracts;
-  }
-
-  /** Every product, by slug: a vendor has a handful, so there are no pages. */
-  async listProducts(): Promise<ProductView[]> {
-    const rows = await this.db.selectFrom('products').selectAll().orderBy('slug').execute();
-    return rows.map((row) => ({ ...productNames(row), id: row.id, name: row.name, createdAt: row.created_at }));
   }
 
   /** Customers newest first; with `q`, those whose name contains it, ignoring case. */

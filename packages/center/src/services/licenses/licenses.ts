@@ -1,5 +1,5 @@
 /**
- * Products, customers and licenses: the vendor's sales flow (create, bind an LMID, renew, expand, switch mode)
+ * Licenses: the vendor's sales flow (create, bind an LMID, renew, expand, switch mode)
  * and the keys a customer copies. Every change commits in one transaction with its license_changes row and its
  * audit event; every change of the signed content raises the serial. A license is signed once per serial (on
  * first demand) and the text kept, so syncs and key pages never sign.
@@ -9,19 +9,16 @@ import { fail, ok, parseLmid } from '@tessera/core';
 import type { Clock, Result } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
 import type { DialectStatements } from '../../db/dialects/index.js';
-import { newId } from '../../ids.js';
 import type { AuditLog } from '../audit/audit.js';
 import {
   addMonths,
   contentProblem,
   expandedNodes,
   productNames,
-  productProblem,
   rebindLimitProblem,
   reasonProblem,
   rebindReasonProblem,
   REBIND_WINDOW_MS,
-  textProblem,
 } from './license-rules.js';
 import { signLicenseRow } from './license-signing.js';
 import type { LicenseView, ProductView } from './license-views.js';
@@ -57,55 +54,6 @@ export class Licenses {
     this.masterKey = options.masterKey;
     this.clock = options.clock;
     this.store = new LicenseStore(options);
-  }
-
-  async createProduct(
-    input: { slug: string; name: string; roles: string[]; limits: string[]; features: string[] },
-    actor: string,
-  ): Promise<Result<ProductView>> {
-    const problem = productProblem(input);
-    if (problem) return fail('BAD_REQUEST', problem);
-    const product: ProductView = {
-      id: newId('prd_'),
-      slug: input.slug,
-      name: input.name.trim(),
-      roles: [...input.roles],
-      limits: [...input.limits],
-      features: [...input.features],
-      createdAt: this.clock.now(),
-    };
-    return this.db.transaction().execute(async (trx) => {
-      const taken = await trx.selectFrom('products').select('id').where('slug', '=', product.slug).executeTakeFirst();
-      if (taken) return fail('BAD_REQUEST', `A product with the slug "${product.slug}" already exists (${taken.id}).`);
-      await trx
-        .insertInto('products')
-        .values({
-          id: product.id,
-          slug: product.slug,
-          name: product.name,
-          roles: JSON.stringify(product.roles),
-          limits: JSON.stringify(product.limits),
-          features: JSON.stringify(product.features),
-          created_at: product.createdAt,
-        })
-        .execute();
-      await this.audit.append({ actor, action: 'product.created', subject: product.id, data: { ...product } }, trx);
-      return ok(product);
-    });
-  }
-
-  async createCustomer(input: { name: string }, actor: string): Promise<Result<{ id: string; name: string }>> {
-    const problem = textProblem(input.name, 'The customer name');
-    if (problem) return fail('BAD_REQUEST', problem);
-    const customer = { id: newId('cus_'), name: input.name.trim() };
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('customers')
-        .values({ ...customer, created_at: this.clock.now() })
-        .execute();
-      await this.audit.append({ actor, action: 'customer.created', subject: customer.id, data: { name: customer.name } }, trx);
-    });
-    return ok(customer);
   }
 
   /** Staff's sales flow: a product's roles, limits and features for a term; serial 1, no LMID; in `trx` when given. */

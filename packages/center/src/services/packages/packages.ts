@@ -172,17 +172,15 @@ export class Packages {
   async forLicense(
     licenseId: string,
     customerId: string,
-  ): Promise<Result<{ packages: PackageView[]; downloadable: boolean; reason?: { code: PackageCode; message: string } }>> {
+  ): Promise<Result<{ items: PackageView[]; downloadable: boolean; reason?: { code: PackageCode; message: string } }>> {
     const license = await this.licenseOf(licenseId, customerId);
     if (!license) return noLicense(licenseId);
-    const packages = (await this.current().where('packages.product_id', '=', license.product_id).execute()).map((row) =>
-      viewOf(row, false),
-    );
+    const items = (await this.current().where('packages.product_id', '=', license.product_id).execute()).map((row) => viewOf(row, false));
     const refusal = this.notActive(license);
     return ok(
       refusal
-        ? { packages, downloadable: false, reason: { code: 'LICENSE_NOT_ACTIVE', message: refusal.detail } }
-        : { packages, downloadable: true },
+        ? { items, downloadable: false, reason: { code: 'LICENSE_NOT_ACTIVE', message: refusal.detail } }
+        : { items, downloadable: true },
     );
   }
 

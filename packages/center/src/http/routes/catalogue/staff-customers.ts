@@ -1,14 +1,13 @@
 /**
- * Staff's catalogue and customers (/v1/staff/products, /v1/staff/customers): products with the roles, limits
- * and features they offer; customers (a page, a name search, one with its users, contracts and license count),
- * their license cards, and the setup-link invitation that lets a customer's first user register. Roles: admin
- * defines products; admin and sales manage customers; every staff role reads.
+ * Staff's customers (/v1/staff/customers): a page, a name search, one with its users, contracts and license
+ * count, their license cards, and the setup-link invitation that lets a customer's first user register. Roles:
+ * admin and sales manage customers; every staff role reads.
  */
 import type { FastifyInstance } from 'fastify';
 import { requireStaff } from '../../auth.js';
 import { valueOf } from '@tessera/http';
-import { body, names, object, PAGE_QUERY, params, text } from '../../route-kit.js';
-import type { Licenses } from '../../../services/licenses/licenses.js';
+import { body, object, PAGE_QUERY, params, text } from '../../route-kit.js';
+import type { Catalogue } from '../../../services/catalogue/catalogue.js';
 import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
 import type { Accounts } from '../../../services/accounts/accounts.js';
 import type { Customers } from '../../../services/catalogue/customers.js';
@@ -27,53 +26,17 @@ const CUSTOMERS_QUERY = object(
 type CustomerParams = { Params: { customerId: string } };
 
 /** The services these routes use. */
-export type StaffCustomerRoutes = { licenses: Licenses; licenseQueries: LicenseQueries; accounts: Accounts; customers: Customers };
+export type StaffCustomerRoutes = { catalogue: Catalogue; licenseQueries: LicenseQueries; accounts: Accounts; customers: Customers };
 
 export function staffCustomerRoutes(app: FastifyInstance, services: StaffCustomerRoutes): void {
-  const { licenses, licenseQueries, accounts, customers } = services;
-
-  app.get(
-    '/v1/staff/products',
-    { schema: { tags: TAGS, summary: 'Every product with its node roles, limits and features, by slug.' } },
-    async (request) => {
-      requireStaff(request);
-      return { items: await customers.listProducts() };
-    },
-  );
-
-  app.post<{ Body: { slug: string; name: string; roles: string[]; limits?: string[]; features?: string[] } }>(
-    '/v1/staff/products',
-    {
-      schema: {
-        tags: TAGS,
-        summary: 'Define a product: the node roles it licenses, its named limits and features. Role: admin.',
-        ...body(
-          {
-            slug: { ...text(32), description: 'The product name in licenses, e.g. graphdb.' },
-            name: text(200),
-            roles: names('Node roles, e.g. ["query", "storage"].'),
-            limits: names('Named numeric limits.'),
-            features: names('Feature flags.'),
-          },
-          ['slug', 'name', 'roles'],
-        ),
-      },
-    },
-    async (request, reply) => {
-      const staff = requireStaff(request, ['admin']);
-      const { limits = [], features = [], ...rest } = request.body;
-      const product = valueOf(await licenses.createProduct({ ...rest, limits, features }, staff.userId));
-      reply.status(201);
-      return product;
-    },
-  );
+  const { catalogue, licenseQueries, accounts, customers } = services;
 
   app.post<{ Body: { name: string } }>(
     '/v1/staff/customers',
     { schema: { tags: TAGS, summary: 'Create a customer (a company). Roles: admin, sales.', ...body({ name: text(200) }) } },
     async (request, reply) => {
       const staff = requireStaff(request, SELL);
-      const customer = valueOf(await licenses.createCustomer(request.body, staff.userId));
+      const customer = valueOf(await catalogue.createCustomer(request.body, staff.userId));
       reply.status(201);
       return customer;
     },

@@ -1,20 +1,16 @@
 /**
- * Installation packages: staff upload (the raw file as the body, streamed to the packages folder), list and
- * withdraw them (/v1/staff/packages); a customer lists their license's packages and asks for a signed download
- * link (/v1/licenses/{id}/packages). The link itself is served by downloads.ts. Roles: admin and sales upload,
- * admin withdraws, every staff role reads.
+ * Installation packages, staff side (/v1/staff/packages): upload (the raw file as the body, streamed to the
+ * packages folder), list and withdraw. Customers' routes are customer-packages.ts, the signed links' downloads.ts.
+ * Roles: admin and sales upload, admin withdraws, every staff role reads.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { refuse, valueOf } from '@tessera/http';
 import type { Packages, UploadInput } from '../../../services/packages/packages.js';
-import { requireCustomer, requireStaff } from '../../auth.js';
-import { enforce } from '../../rate-limit.js';
+import { requireStaff } from '../../auth.js';
 import { object, params, text } from '../../route-kit.js';
-import type { WindowLimiter } from '../../rate-limit.js';
 
 const STAFF_TAGS = ['packages (staff)'];
-const CUSTOMER_TAGS = ['licenses (customer)'];
 const SELL = ['admin', 'sales'] as const;
 
 const UPLOAD_QUERY = object({
@@ -26,10 +22,10 @@ const UPLOAD_QUERY = object({
 const LIST_QUERY = object({ product: { ...text(32), description: 'Only this product (its slug).' } }, []);
 
 /** The services these routes use. */
-export type PackageRoutes = { packages: Packages; limiters: { downloadLinks: WindowLimiter } };
+export type StaffPackageRoutes = { packages: Packages };
 
-export function packageRoutes(app: FastifyInstance, services: PackageRoutes): void {
-  const { packages, limiters } = services;
+export function staffPackageRoutes(app: FastifyInstance, services: StaffPackageRoutes): void {
+  const { packages } = services;
 
   // The upload's body is the file: handed on as the request stream (never buffered), in this scope only.
   app.register(async (scope) => {
@@ -76,7 +72,7 @@ export function packageRoutes(app: FastifyInstance, services: PackageRoutes): vo
     },
     async (request) => {
       requireStaff(request);
-      return { packages: valueOf(await packages.list(request.query.product)) };
+      return { items: valueOf(await packages.list(request.query.product)) };
     },
   );
 
@@ -92,41 +88,6 @@ export function packageRoutes(app: FastifyInstance, services: PackageRoutes): vo
     async (request) => {
       const staff = requireStaff(request, ['admin']);
       return { package: valueOf(await packages.withdraw(request.params.packageId, staff.userId)) };
-    },
-  );
-
-  app.get<{ Params: { licenseId: string } }>(
-    '/v1/licenses/:licenseId/packages',
-    {
-      schema: {
-        tags: CUSTOMER_TAGS,
-        summary: "The installation packages of the license's product, and whether the license allows downloading them now.",
-        description: 'downloadable is false (with reason LICENSE_NOT_ACTIVE) once the license is expired past grace, suspended or ended.',
-        params: params({ licenseId: 'lic_' }),
-      },
-    },
-    async (request) => {
-      const { customerId } = requireCustomer(request);
-      return valueOf(await packages.forLicense(request.params.licenseId, customerId));
-    },
-  );
-
-  app.post<{ Params: { licenseId: string; packageId: string } }>(
-    '/v1/licenses/:licenseId/packages/:packageId/link',
-    {
-      schema: {
-        tags: CUSTOMER_TAGS,
-        summary: 'A signed download link for one package, working for TESSERA_DOWNLOAD_LINK_MINUTES (15) without a login (curl -O works).',
-        description:
-          '403 LICENSE_NOT_ACTIVE when the license is expired past grace, suspended or ended. Limited per user per minute (429 RATE_LIMITED).',
-        params: params({ licenseId: 'lic_', packageId: 'pkg_' }),
-      },
-    },
-    async (request, reply) => {
-      const principal = requireCustomer(request);
-      enforce(limiters.downloadLinks, principal.userId, reply, 'download links');
-      reply.header('cache-control', 'no-store');
-      return valueOf(await packages.link(request.params.licenseId, request.params.packageId, principal));
     },
   );
 }
