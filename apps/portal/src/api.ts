@@ -193,7 +193,7 @@ export interface PackageView {
 
 /** GET /v1/licenses/:id/packages: the packages of the license's product, and whether this license may download them. */
 export interface LicensePackages {
-  packages: PackageView[];
+  items: PackageView[];
   downloadable: boolean;
   reason?: { code: string; message: string };
 }

@@ -54,7 +54,7 @@ export interface DatabaseTimeouts {
   statementTimeoutMs: number;
 }
 
-/** Installation packages (services/packages.ts). */
+/** Installation packages (services/packages/). */
 export interface PackagesConfig {
   /** Where package files are kept; several instances must share it (a shared volume). */
   dir: string;
@@ -74,7 +74,7 @@ export interface MarketplaceProduct {
   term: '1m' | '1y' | null;
 }
 
-/** AWS Marketplace SaaS contracts (services/marketplace.ts). */
+/** AWS Marketplace SaaS contracts (services/marketplace/). */
 export interface AwsMarketplaceConfig {
   region: string;
   /** null: AWS's own endpoints. Both APIs are called at this URL when set (a test server, a VPC endpoint). */

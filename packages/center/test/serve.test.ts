@@ -71,12 +71,12 @@ describe.each(DIALECTS)('tessera-center serve on %s', (dialect) => {
   });
 
   it('lets a real License Manager sync its online license through POST /v1/lm/sync, and pick up a renewal', async () => {
-    const { licenses } = center.services;
-    const product = await licenses.createProduct(
+    const { licenses, catalogue } = center.services;
+    const product = await catalogue.createProduct(
       { slug: 'graphdb', name: 'GraphDB', roles: ['query', 'storage'], limits: [], features: [] },
       'staff:test',
     );
-    const customer = await licenses.createCustomer({ name: 'Acme' }, 'staff:test');
+    const customer = await catalogue.createCustomer({ name: 'Acme' }, 'staff:test');
     if (!product.ok || !customer.ok) throw new Error('setup failed');
     const now = Date.now();
     const created = await licenses.createLicense(

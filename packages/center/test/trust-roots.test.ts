@@ -170,7 +170,7 @@ describe.each(DIALECTS)('trust roots and bundles on %s', (dialect) => {
 
   it('signs the same bundle bytes on two instances of one database', async () => {
     const { keys, roots: service, trustBundles } = tc.center.services;
-    const { TrustBundles } = await import('../src/services/trust-bundles.js');
+    const { TrustBundles } = await import('../src/services/trust/trust-bundles.js');
     const other = new TrustBundles({ keys, roots: service, clock: tc.clock });
     trustBundles.forget();
     expect(await other.signed()).toBe(await trustBundles.signed());

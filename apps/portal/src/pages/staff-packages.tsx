@@ -22,17 +22,15 @@ const PACKAGES = '/v1/staff/packages';
 export function PackagesPage() {
   const user = useUser();
   const products = useLoad(() => api<{ items: Product[] }>('GET', '/v1/staff/products'), 'products');
-  const packages = useLoad(() => api<{ packages: PackageView[] }>('GET', PACKAGES), 'packages');
+  const packages = useLoad(() => api<{ items: PackageView[] }>('GET', PACKAGES), 'packages');
   // The API names the uploader by user id; staff know each other by email.
   const staffUsers = useLoad(() => api<{ items: StaffUser[] }>('GET', '/v1/staff/users'), 'staff-users');
   const emails = new Map(staffUsers.data?.items.map((member) => [member.id, member.email]));
   const names = new Map(products.data?.items.map((product) => [product.slug, product.name]));
   // Every product with packages, in the catalogue's order, then any slug the catalogue no longer lists.
-  const slugs = [
-    ...new Set([...(products.data?.items.map((p) => p.slug) ?? []), ...(packages.data?.packages.map((p) => p.product) ?? [])]),
-  ];
+  const slugs = [...new Set([...(products.data?.items.map((p) => p.slug) ?? []), ...(packages.data?.items.map((p) => p.product) ?? [])])];
   const groups = slugs
-    .map((slug) => ({ slug, items: packages.data?.packages.filter((item) => item.product === slug) ?? [] }))
+    .map((slug) => ({ slug, items: packages.data?.items.filter((item) => item.product === slug) ?? [] }))
     .filter((group) => group.items.length > 0);
 
   return (

@@ -10,12 +10,16 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTimeouts } from '../config.js';
 import type { Database } from './schema.js';
+import { statementsFor } from './dialects/index.js';
+import type { Dialect, DialectStatements } from './dialects/index.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect, DialectStatements } from './dialects/index.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The statements whose SQL differs by dialect (dialects/), for the services. */
+  statements: DialectStatements;
   /** Where the data is, for messages: a file path or the URL without its password. */
   location: string;
   close(): Promise<void>;
@@ -93,7 +97,13 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
           });
       },
     });
-    return { db, dialect: 'postgres', location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      statements: statementsFor('postgres'),
+      location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
+      close: () => db.destroy(),
+    };
   }
   if (url && !url.startsWith('sqlite:')) {
     throw new Error(`DATABASE_URL must be a postgres:// URL (or unset for the embedded SQLite database); got "${url.split(':')[0]}:...".`);
@@ -120,7 +130,7 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
         });
     },
   });
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', statements: statementsFor('sqlite'), location: file, close: () => db.destroy() };
 }
 
 const STATEMENT_CACHE_SIZE = 500;

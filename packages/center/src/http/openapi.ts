@@ -4,6 +4,7 @@
  * here, with no scripts and nothing fetched from elsewhere, so it works on a machine without internet.
  */
 import swagger from '@fastify/swagger';
+import { escapeHtml as esc } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 
 /** The error shape of every route (packages/http). */
@@ -180,8 +181,4 @@ function brief(schema: unknown): string {
   const s = schema as { type?: string; pattern?: string; minimum?: number; maximum?: number } | undefined;
   if (!s) return '';
   return [s.type, s.pattern && `/${s.pattern}/`, s.minimum !== undefined && `${s.minimum}…${s.maximum ?? ''}`].filter(Boolean).join(' ');
-}
-
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
