@@ -72,7 +72,9 @@ type SeatOutcome =
       final: boolean;
       verified: VerifiedLicense | null;
     }
-  | { kind: 'silent'; detail: string };
+  | { kind: 'silent'; detail: string }
+  /** The round's answer no longer applies: the seat ended (its grace ran out) while the round was on its way. */
+  | { kind: 'moot' };
 
 const silent = (detail: string): SeatOutcome => ({ kind: 'silent', detail });
 
@@ -162,6 +164,7 @@ class ConnectionImpl extends LiveLicense {
     for (const client of this.addresses.inOrder()) {
       const outcome = this.lease ? await this.keepSeat(client, this.lease) : await this.takeSeat(client);
       if (this.closed) return silent('closed');
+      if (outcome.kind === 'moot') return outcome;
       if (outcome.kind === 'silent') silences.push(this.addresses.many ? `${client.url}: ${outcome.detail}` : outcome.detail);
       else if (outcome.kind === 'refused' && !outcome.final) fallback ??= outcome;
       else {
@@ -209,7 +212,7 @@ class ConnectionImpl extends LiveLicense {
       const sent = this.now();
       const renewal = await heartbeatAt(client, this.caller, lease, standing.license);
       if (this.closed) return silent('closed');
-      if (this.lease !== lease) return silent('the seat ended while its heartbeat was on its way');
+      if (this.lease !== lease) return { kind: 'moot' };
       if (renewal.kind !== 'refused' || renewal.code !== 'LEASE_NOT_FOUND') return this.renewed(client, lease, renewal, answered, sent);
       this.forgetLease(lease);
     }
@@ -348,6 +351,7 @@ class ConnectionImpl extends LiveLicense {
 
   /** Turns a round's outcome into the state; `retrying` adds that the SDK keeps trying. */
   private apply(outcome: SeatOutcome, retrying: boolean): void {
+    if (outcome.kind === 'moot') return;
     if (outcome.kind !== 'silent' && outcome.verified) this.verified = outcome.verified;
     const lease = this.lease;
     if (outcome.kind === 'held') {

@@ -166,6 +166,21 @@ describe('a License Manager silent for longer than the lease, grace 72 h', () =>
   });
 });
 
+describe('the longest grace (90 days)', () => {
+  it('runs its whole length, though Node fires a timer of more than 2^31 ms (24.8 days) at once', async () => {
+    const { proxy, node, pass } = await setup(2160);
+    proxy.down = true;
+    pass(30 * DAY);
+    await until(() => node.status().status === 'Degraded', 'Degraded');
+    const rounds = proxy.seen['/v1/license'] ?? 0;
+    await until(() => (proxy.seen['/v1/license'] ?? 0) > rounds + 3, 'rounds at 30 days');
+    expect(node.status()).toMatchObject({ licensed: true, status: 'Degraded' });
+    pass(61 * DAY);
+    await until(() => !node.status().licensed, 'the grace runs out');
+    expect(node.status().message).toMatch(/outage grace of 2160 hours ran out/);
+  });
+});
+
 describe('an LM that answers and refuses, grace 72 h or not', () => {
   it('ends the seat at once when the license lapsed (EXPIRED): no Degraded', async () => {
     const { lm, node } = await setup(72);
