@@ -41,7 +41,7 @@ const TABLE = {
   INTERNAL: [500, 'An unexpected error; it was logged with the request id.'],
   LM_UNREACHABLE: [
     502,
-    'The License Manager could not be reached or gave no usable answer (SDK); a held seat lasts until its lease runs out.',
+    "The License Manager could not be reached or gave no usable answer (SDK); a held seat lasts until its lease runs out, then for the license's outage grace (status Degraded, still licensed).",
   ],
   LEASE_TOKEN_INVALID: [
     502,
