@@ -10,6 +10,9 @@ import { DIALECTS } from './support/databases.js';
 import { startTestCenter, staffWorld } from './support/http.js';
 import type { StaffWorld, TestCenter } from './support/http.js';
 import { makeLm, syncRequestOf, unwrap } from './support/licensing.js';
+import { statementsFor } from '../src/db/dialects/index.js';
+import { Licenses } from '../src/services/licenses/licenses.js';
+import { SigningKeys } from '../src/services/trust/signing-keys.js';
 
 const DAY = 86_400_000;
 
@@ -143,7 +146,34 @@ describe.each(DIALECTS)('trust roots and bundles on %s', (dialect) => {
     // Revoking it again re-signs nothing more: every license is already under the new key.
     const again = await world.admin.post(`/v1/staff/keys/${leaked}/revoke`);
     expect(again.body).toMatchObject({ state: 'revoked', resigned: [], offline: [] });
+    // One audit event for the revocation, not one per call.
+    expect((await world.audited(leaked)).filter((e) => e.action === 'signing_key.revoked')).toHaveLength(1);
     expect((await world.admin.post('/v1/staff/keys/kNOSUCHKEY000/revoke')).status).toBe(404);
+  });
+
+  it('never keeps a license signed by a key revoked on another instance, whose cached active key it still was', async () => {
+    const lm = makeLm();
+    const { id } = await boundLicense(lm, 'offline');
+    const { db, dialect, audit } = tc.center.services;
+    // Instance B of the same database: its active signing key is cached (as for signing sync time tokens).
+    const keysB = new SigningKeys({ db, dialect: statementsFor(dialect), masterKey: tc.center.services.config.masterKey, clock: tc.clock });
+    const licensesB = new Licenses({
+      db,
+      dialect: statementsFor(dialect),
+      keys: keysB,
+      audit,
+      masterKey: tc.center.services.config.masterKey,
+      clock: tc.clock,
+    });
+    const cached = await keysB.active();
+    // Instance A revokes that key (it leaked).
+    expect((await world.admin.post(`/v1/staff/keys/${cached.kid}/revoke`)).status).toBe(200);
+    // B then renews the license: the text it signs for the new serial is under the key active now, not the revoked one.
+    unwrap(await licensesB.renew(id, 1, 'usr_test'));
+    const text = await licensesB.signedText(id);
+    const bundle = (await trustFile()).bundle;
+    expect(readLicense(text, bundle)).toMatchObject({ ok: true });
+    expect(parseEnvelope(text!, 'license')).toMatchObject({ ok: true, value: { kid: expect.not.stringMatching(cached.kid) } });
   });
 
   it('rotates the root in steps: next is published beside the active one, activate switches the signer', async () => {
