@@ -164,7 +164,7 @@ export function serializeTrustFile(rootTexts: readonly string[], bundleText: str
 
 /**
  * Reads a trust file. Version 2: the bundle must verify with `pinned` roots when given (a License Manager's
- * `trust.root` setting: a file can narrow trust, never widen it), else with the roots the file names. Version 1 (the
+ * `trustRoot` setting: a file can narrow trust, never widen it), else with the roots the file names. Version 1 (the
  * plain bundle of earlier releases) still reads, as 'legacy': products built with a root refuse what it vouches for.
  */
 export function readTrustFile(
