@@ -129,10 +129,10 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
     keyReadsPerUser: readPerMinute(env, 'TESSERA_KEY_READS_PER_USER', 30, problems),
   };
 
-  const jobs = { periodMs: readMilliseconds(env, 'TESSERA_JOB_PERIOD_MS', 5_000, [10, 3_600_000], problems) };
+  const jobs = { periodMs: readWhole(env, 'TESSERA_JOB_PERIOD_MS', 5_000, [10, 3_600_000], problems, 'milliseconds') };
   const database = {
-    acquireTimeoutMs: readMilliseconds(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', 10_000, [10, 600_000], problems),
-    statementTimeoutMs: readMilliseconds(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', 30_000, [10, 3_600_000], problems),
+    acquireTimeoutMs: readWhole(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', 10_000, [10, 600_000], problems, 'milliseconds'),
+    statementTimeoutMs: readWhole(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', 30_000, [10, 3_600_000], problems, 'milliseconds'),
   };
   const passwordHashing = {
     concurrency: readWhole(env, 'TESSERA_PASSWORD_HASH_CONCURRENCY', 2, [1, 64], problems),
@@ -311,12 +311,20 @@ function readPerMinute(env: NodeJS.ProcessEnv, name: string, fallback: number, p
   return fallback;
 }
 
-function readWhole(env: NodeJS.ProcessEnv, name: string, fallback: number, [min, max]: [number, number], problems: string[]): number {
+/** A whole number from min to max (`unit`, e.g. "milliseconds", names it in the problem); unset gives `fallback`. */
+function readWhole(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  [min, max]: [number, number],
+  problems: string[],
+  unit = '',
+): number {
   const text = env[name]?.trim();
   if (!text) return fallback;
   const value = Number(text);
   if (/^\d{1,9}$/.test(text) && value >= min && value <= max) return value;
-  problems.push(`${name} must be a whole number from ${min} to ${max} (got "${text}").`);
+  problems.push(`${name} must be a whole number ${unit ? `of ${unit} ` : ''}from ${min} to ${max} (got "${text}").`);
   return fallback;
 }
 
@@ -327,21 +335,6 @@ function readSwitch(env: NodeJS.ProcessEnv, name: string, problems: string[]): b
   if (text === 'true') return true;
   problems.push(`${name} must be true or false (got "${env[name]!.trim()}").`);
   return false;
-}
-
-function readMilliseconds(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  [min, max]: [number, number],
-  problems: string[],
-): number {
-  const text = env[name]?.trim();
-  if (!text) return fallback;
-  const value = Number(text);
-  if (/^\d{1,9}$/.test(text) && value >= min && value <= max) return value;
-  problems.push(`${name} must be a whole number of milliseconds from ${min} to ${max} (got "${text}").`);
-  return fallback;
 }
 
 /** smtp://user:password@host:587 or smtps://host:465; unset means mails go to the outbox folder. */

@@ -326,6 +326,18 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     expect((await accounts.login('victim@example.com', PASSWORD, '10.2.0.2')).ok).toBe(true);
   });
 
+  it('counts an IPv6 client by its /64: twenty failures from twenty of its addresses throttle the whole /64', async () => {
+    await customerAccount('v6@example.com');
+    for (let i = 0; i < 20; i++) {
+      expect(await accounts.login(`nobody-v6-${i}@example.com`, PASSWORD, `2001:db8:7:7::${(i + 1).toString(16)}`)).toMatchObject({
+        ok: false,
+        code: 'UNAUTHORIZED',
+      });
+    }
+    expect(await accounts.login('v6@example.com', PASSWORD, '2001:db8:7:7:ffff::1')).toMatchObject({ ok: false, code: 'RATE_LIMITED' });
+    expect((await accounts.login('v6@example.com', PASSWORD, '2001:db8:7:8::1')).ok).toBe(true);
+  });
+
   it('resets a password by mail, ending every session; an unknown email gets the same answer and no mail', async () => {
     await customerAccount('reset@example.com');
     const before = await accounts.login('reset@example.com', PASSWORD, '10.3.0.1');

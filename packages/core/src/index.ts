@@ -46,6 +46,7 @@ export type { Clock } from './time.js';
 export { NAME, NAME_PATTERN } from './fields.js';
 export { escapeHtml } from './html.js';
 export {
+  endorseRoot,
   formatTrustRoot,
   parseTrustRoot,
   parseTrustRoots,

@@ -8,6 +8,8 @@ import { httpStatusOf } from '@tessera/core';
 import type { Code, Failure, Result } from '@tessera/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
+export { clientAddressKey } from './client-address.js';
+
 export class ApiError extends Error {
   /**
    * Prefer ApiError.of and refuse, which take the status from the code's table. A status given here is kept as

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
 import type { CenterServices } from '../../compose.js';
 import type { SigningKeyInfo } from '../../services/trust/signing-keys.js';
 import type { RootKeyInfo } from '../../services/trust/trust-roots.js';
@@ -19,6 +21,11 @@ function withTrust<T>(command: Command, work: (services: CenterServices) => Prom
     await services.roots.ensureActive();
     return work(services);
   });
+}
+
+/** A root change's audit event, in its transaction; the actor is whoever holds the server's shell. */
+async function audited(services: CenterServices, trx: Transaction<Database>, action: string, root: RootKeyInfo): Promise<void> {
+  await services.audit.append({ actor: 'cli', action, subject: root.kid, data: { kid: root.kid, root: root.root } }, trx);
 }
 
 function row(key: SigningKeyInfo): string {
@@ -99,7 +106,7 @@ export function trustRootCommand(program: Command): void {
     .command('next')
     .description('rotation step 1: make the next root, published beside the active one; build products with both')
     .action(async (_options: object, command: Command) => {
-      const next = await withTrust(command, (t) => t.roots.createNext());
+      const next = await withTrust(command, (t) => t.roots.createNext((trx, made) => audited(t, trx, 'root_key.created', made)));
       process.stdout.write(
         `Next root ${next.kid}: ${next.root}\nBuild products with both roots (tessera-center trust-root prints them); once installed products carry it, run: tessera-center trust-root activate ${next.kid}\n`,
       );
@@ -108,7 +115,7 @@ export function trustRootCommand(program: Command): void {
     .command('activate <kid>')
     .description('rotation step 2: the next root signs trust bundles from now on; the active one is retired')
     .action(async (kid: string, _options: object, command: Command) => {
-      const activated = await withTrust(command, (t) => t.roots.activate(kid));
+      const activated = await withTrust(command, (t) => t.roots.activate(kid, (trx, root) => audited(t, trx, 'root_key.activated', root)));
       if (!activated.ok) throw new CliError(activated.detail, EXIT.USAGE);
       process.stdout.write(
         `Root ${activated.value.kid} now signs trust bundles. Products built only with the old root refuse them: keep the old root in builds until none is installed.\n`,

@@ -7,6 +7,7 @@
  * The audit log gets every checked failure (at most the budget per window) and the first refused attempt of a
  * window (the start of a throttling episode), not every refused attempt: a flood must not grow the log.
  */
+import { clientAddressKey } from '@tessera/http';
 import type { Kysely, Selectable } from 'kysely';
 import { fail, ok } from '@tessera/core';
 import type { Result } from '@tessera/core';
@@ -42,7 +43,8 @@ export class PasswordLogins {
   async login(email: string, password: string, ip: string): Promise<Result<{ user: Selectable<UsersTable>; session: Session }>> {
     const { db, throttle, passwords, sessions, audit } = this.options;
     const accountKey = `login-account:${email}`;
-    const addressKey = `login-address:${ip}`;
+    // IPv6 by its /64: one client must not get a budget per address it cares to use.
+    const addressKey = `login-address:${clientAddressKey(ip)}`;
     // The address first: an address over its budget cannot use up a victim's account budget.
     const fromAddress = await throttle.hit(addressKey, ADDRESS_LIMIT);
     if (fromAddress > ADDRESS_LIMIT.max) return this.throttled('address', fromAddress, ADDRESS_LIMIT, email, ip);

@@ -23,17 +23,6 @@ export class Throttle {
     this.clock = options.clock;
   }
 
-  /** The key's count in its current window (0 when none). */
-  async count(key: string, limit: Limit): Promise<number> {
-    const row = await this.db.selectFrom('throttle').select(['window_start', 'count']).where('key', '=', keyOf(key)).executeTakeFirst();
-    return row && Number(row.window_start) > this.clock.now() - limit.windowMs ? Number(row.count) : 0;
-  }
-
-  /** Whether the key has reached its limit in the current window. */
-  async exhausted(key: string, limit: Limit): Promise<boolean> {
-    return (await this.count(key, limit)) >= limit.max;
-  }
-
   /** Counts one more; returns the new count in the window. */
   async hit(key: string, limit: Limit): Promise<number> {
     const now = this.clock.now();

@@ -35,7 +35,9 @@ export async function signLicenseRow(db: Kysely<Database>, keys: SigningKeys, ro
       mode: row.mode,
       lmid: row.lmid,
     },
-    await keys.active(),
+    // The key active in the database now: a text signed by a key another instance just revoked would be kept for
+    // this serial, and every License Manager would refuse it.
+    await keys.activeNow(),
   );
   if (!signed.ok) throw new Error(`License ${row.id} serial ${row.serial} cannot be signed: ${signed.detail}`);
   // Only for the serial that was read: a change committed meanwhile keeps its own (newer) text.

@@ -42,7 +42,7 @@ export class ClockResets {
     const toTime = new Date(now).toISOString();
     const reset = issueClockReset(
       { id: `rst_${randomBytes(9).toString('base64url')}`, lmid, fromHighWater: highWater, toTime },
-      await this.options.keys.active(),
+      await this.options.keys.activeNow(),
     );
     if (!reset.ok) return reset;
     await this.options.audit.append({

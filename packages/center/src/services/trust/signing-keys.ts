@@ -105,6 +105,21 @@ export class SigningKeys {
   }
 
   /**
+   * The active key as the database says now (one small query; the key is reopened only when the kid changed), for
+   * what is signed once and kept: a license text, a clock reset. Never a key another instance has just retired or
+   * revoked, as active() may give for up to recheckMs.
+   */
+  async activeNow(): Promise<SigningKey> {
+    return this.load();
+  }
+
+  /** The key of this kid, or undefined. */
+  async info(kid: string): Promise<SigningKeyInfo | undefined> {
+    const row = await this.db.selectFrom('signing_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
+    return row ? infoOf(row) : undefined;
+  }
+
+  /**
    * Makes a new active key; the previous active one becomes retired (still trusted). Returns the new key's info.
    * `within` runs in the same transaction once the key is made (its audit event), so both commit or neither.
    */

@@ -7,10 +7,11 @@
  */
 import { decodeBase64Url, serializeTrustFile, signTrustBundle } from '@tessera/core';
 import type { SigningKeys, SigningKeyInfo } from './signing-keys.js';
-import type { TrustRoots } from './trust-roots.js';
+import type { RootKeyInfo, TrustRoots } from './trust-roots.js';
 import type { Clock } from '@tessera/core';
 
 const RANK = { active: 1, retired: 2, revoked: 3 } as const;
+const ROOT_RANK = { next: 1, active: 2, retired: 3 } as const;
 /** How long a signed bundle is handed out before the key set is read again (a change made here drops it at once). */
 const RECHECK_MS = 30_000;
 
@@ -60,17 +61,32 @@ export class TrustBundles {
       keys = await this.keys.list();
     }
     const root = await this.roots.activeSigner();
-    const input = { serial: bundleSerial(keys), issuedAt: new Date(lastChange(keys)).toISOString(), keys: keys.map(entryOf) };
-    // Signed again only when the keys or the root changed (Ed25519 is deterministic: the same bytes either way).
-    const identity = `${root.kid} ${JSON.stringify(keys)}`;
-    const text = this.cached?.identity === identity ? this.cached.text : signTrustBundle(input, root);
+    const roots = await this.roots.list();
+    // Signed again only when the keys or the roots changed (Ed25519 is deterministic: the same bytes either way).
+    const identity = `${root.kid} ${JSON.stringify(keys)} ${JSON.stringify(roots)}`;
+    if (this.cached?.identity === identity) {
+      this.cached = { ...this.cached, at: now };
+      return this.cached.text;
+    }
+    const input = {
+      serial: bundleSerial(keys, roots),
+      issuedAt: new Date(lastChange(keys)).toISOString(),
+      keys: keys.map(entryOf),
+      endorsements: await this.roots.endorsements(),
+    };
+    const text = signTrustBundle(input, root);
     this.cached = { text, at: now, identity };
     return text;
   }
 }
 
-export function bundleSerial(keys: readonly Pick<SigningKeyInfo, 'state'>[]): number {
-  return keys.reduce((sum, key) => sum + RANK[key.state], 0);
+/**
+ * Grows with every change of the key set and of the roots: each signing key counts 1 while active, 2 retired, 3
+ * revoked; each root 1 as next, 2 active, 3 retired. Nothing is ever deleted, so the sum only grows, and a root
+ * rotation reaches License Managers (which adopt only a higher serial) like a key rotation does.
+ */
+export function bundleSerial(keys: readonly Pick<SigningKeyInfo, 'state'>[], roots: readonly Pick<RootKeyInfo, 'state'>[] = []): number {
+  return keys.reduce((sum, key) => sum + RANK[key.state], 0) + roots.reduce((sum, root) => sum + ROOT_RANK[root.state], 0);
 }
 
 /** The time of the newest change of the key set: deterministic, so every instance signs the same bytes. */

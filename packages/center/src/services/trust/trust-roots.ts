@@ -12,6 +12,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import {
   decodeBase64Url,
+  endorseRoot,
   encodeBase64Url,
   formatTrustRoot,
   generateEd25519,
@@ -38,6 +39,21 @@ export interface RootKeyInfo {
 }
 
 type Row = Selectable<RootKeysTable>;
+/**
+ * The order roots succeeded each other: those that were active, by when they became active (and were retired), then
+ * the next one. Not by created_at: a clock that went back, or two made in one millisecond, must not turn the chain.
+ */
+function generation(a: Row, b: Row): number {
+  const rank = (row: Row) => (row.state === 'next' ? 1 : 0);
+  return (
+    rank(a) - rank(b) ||
+    (a.activated_at ?? 0) - (b.activated_at ?? 0) ||
+    (a.retired_at ?? Number.MAX_SAFE_INTEGER) - (b.retired_at ?? Number.MAX_SAFE_INTEGER)
+  );
+}
+
+/** Work done in a root change's own transaction (its audit event). */
+export type RootChange = (trx: Transaction<Database>, root: RootKeyInfo) => Promise<void>;
 const RECHECK_MS = 30_000;
 
 function infoOf(row: Row): RootKeyInfo {
@@ -105,17 +121,35 @@ export class TrustRoots {
     return key;
   }
 
-  /** Step 1 of a rotation: a next root, published beside the active one; the existing one when there is one. */
-  async createNext(): Promise<RootKeyInfo> {
+  /**
+   * The chain from the first root to the newest: each root's endorsement of the one made after it (core
+   * endorseRoot), signed by its predecessor's key. Bundles carry it so that a License Manager whose trust file names
+   * an earlier root follows a rotation by itself; products never follow it.
+   */
+  async endorsements(): Promise<string[]> {
+    const rows = (await this.db.selectFrom('root_keys').selectAll().execute()).sort(generation);
+    const chain: string[] = [];
+    for (let i = 1; i < rows.length; i++) chain.push(endorseRoot(infoOf(rows[i]!).root, this.open(rows[i - 1]!)));
+    return chain;
+  }
+
+  /**
+   * Step 1 of a rotation: a next root, published beside the active one; the existing one when there is one.
+   * `within` runs in the same transaction when a root is made (its audit event).
+   */
+  async createNext(within?: RootChange): Promise<RootKeyInfo> {
     return this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
       const next = await trx.selectFrom('root_keys').selectAll().where('state', '=', 'next').executeTakeFirst();
-      return infoOf(next ?? (await this.insert(trx, 'next')));
+      if (next) return infoOf(next);
+      const made = infoOf(await this.insert(trx, 'next'));
+      await within?.(trx, made);
+      return made;
     });
   }
 
-  /** Step 2: the next root signs bundles from now on; the active one is retired. */
-  async activate(kid: string): Promise<Result<RootKeyInfo>> {
+  /** Step 2: the next root signs bundles from now on; the active one is retired. `within`: as for createNext. */
+  async activate(kid: string, within?: RootChange): Promise<Result<RootKeyInfo>> {
     const result = await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
       const row = await trx.selectFrom('root_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
@@ -126,7 +160,9 @@ export class TrustRoots {
       const now = this.clock.now();
       await trx.updateTable('root_keys').set({ state: 'retired', retired_at: now }).where('state', '=', 'active').execute();
       await trx.updateTable('root_keys').set({ state: 'active', activated_at: now }).where('kid', '=', kid).execute();
-      return ok(infoOf({ ...row, state: 'active', activated_at: now }));
+      const activated = infoOf({ ...row, state: 'active', activated_at: now });
+      await within?.(trx, activated);
+      return ok(activated);
     });
     if (result.ok) this.signer = null;
     return result;
