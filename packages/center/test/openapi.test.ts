@@ -73,6 +73,18 @@ describe('the API description', () => {
     expect(doc.paths['/v1/lm/sync'].post.security).toEqual([]);
   });
 
+  it('declares every answer: each route names the schema of its success answer, and each operation has an id', () => {
+    for (const route of tc.center.app.routeTable.filter(described)) {
+      const name = `${route.method} ${route.url}`;
+      const response = (route.schema?.response ?? {}) as Record<string, unknown>;
+      const success = Object.keys(response).filter((status) => /^2\d\d$/.test(status) || status === 'default');
+      expect({ name, success: success.length > 0 }).toEqual({ name, success: true });
+      expect(doc.paths[openApiPath(route.url)][route.method.toLowerCase()].operationId, name).toMatch(/^(get|post|put|delete)[A-Z]\w+$/);
+    }
+    expect(doc.servers).toEqual([{ url: tc.center.services.config.publicUrl, description: expect.any(String) }]);
+    expect(doc.info.license).toEqual({ name: 'Apache-2.0', identifier: 'Apache-2.0' });
+  });
+
   it('serves /docs as one page with every operation, no scripts and a strict content policy', async () => {
     const response = await fetch(`${tc.center.url}/docs`);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
 import type { Logger } from 'pino';
 import { SYNC_PATH } from '@tessera/core';
 import { installErrorHandling } from '@tessera/http';
@@ -28,7 +29,12 @@ import type { CenterServices } from '../compose.js';
 
 export const API_VERSION = '0.1.0';
 
-export async function buildServer(services: CenterServices, logger: Logger): Promise<FastifyInstance> {
+export interface ServerOptions {
+  /** How answers with a schema are serialised; tests pass one that checks each answer against its schema first. */
+  serializerCompiler?: FastifySerializerCompiler<unknown>;
+}
+
+export async function buildServer(services: CenterServices, logger: Logger, options: ServerOptions = {}): Promise<FastifyInstance> {
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
   const syncLog = logger.child({ route: SYNC_PATH }, { level: 'warn' }) as FastifyBaseLogger;
@@ -48,12 +54,15 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
     // A body member the schema does not name is an error (additionalProperties: false), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  // Answers are JSON.stringify'd whatever their schema says: response schemas describe them (and the tests check
+  // each answer against its schema), they never reshape one.
+  app.setSerializerCompiler(options.serializerCompiler ?? (() => (data) => JSON.stringify(data)));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
   installErrorHandling(app);
-  await installOpenApi(app, API_VERSION);
+  await installOpenApi(app, { version: API_VERSION, publicUrl: services.config.publicUrl });
   app.register(cookie);
   installAuth(app, services.accounts);
   healthRoutes(app, services);

@@ -3,11 +3,13 @@ import { SYNC_PATH } from '@tessera/core';
 import { ApiError } from '@tessera/http';
 import type { FastifyInstance } from 'fastify';
 import { enforce } from '../../rate-limit.js';
+import { ref } from '../../schemas.js';
 import type { SyncService } from '../../../services/sync/sync.js';
 import type { WindowLimiter } from '../../rate-limit.js';
 
 const SCHEMA = {
   tags: ['License Manager'],
+  response: { 200: ref('SyncAnswer') },
   summary: 'A License Manager pulls its license: the changed license, or a time token alone (docs/sync-protocol.md).',
   description:
     'Limited per client address and per online key (429 RATE_LIMITED with Retry-After). Errors keep the common shape; the codes are in the protocol document.',
