@@ -5,11 +5,8 @@
  */
 import swagger from '@fastify/swagger';
 import { escapeHtml as esc } from '@tessera/core';
-import { ERROR_BODY, SHARED_SCHEMAS } from './schemas.js';
+import { ref, SHARED_SCHEMAS } from './schemas.js';
 import type { FastifyInstance } from 'fastify';
-
-/** The error shape of every route (packages/http). */
-const ERROR = ERROR_BODY;
 
 const SECURITY_SCHEMES = {
   session: {
@@ -96,8 +93,8 @@ export async function installOpenApi(app: FastifyInstance, options: { version: s
           ...(open ? { security: [] } : { security: [{ session: [] }, { apiToken: [] }] }),
           response: {
             ...((given.response as object) ?? {}),
-            '4XX': { description: 'An error', ...ERROR },
-            '5XX': { description: 'An error', ...ERROR },
+            '4XX': { description: 'An error', ...ref('ErrorBody') },
+            '5XX': { description: 'An error', ...ref('ErrorBody') },
           },
         } as never,
         url,

@@ -283,6 +283,14 @@ const SHARED = {
       }),
     ],
   },
+  /** The body of every error answer (packages/http): each operation's 4XX and 5XX answers. */
+  ErrorBody: record({
+    error: record({
+      code: { type: 'string', enum: [...CODES], description: 'A stable code from docs/codes.md.' },
+      message: string('What went wrong and what to do, in words for a person.'),
+      requestId: string('Also in the x-request-id header and the log line.'),
+    }),
+  }),
 } satisfies Record<string, Schema>;
 
 export type SchemaName = keyof typeof SHARED;
@@ -292,15 +300,6 @@ export const ref = (name: SchemaName): Schema => shared(name);
 
 /** The shared schemas with their $id, to register on the app (and on a validator that checks answers). */
 export const SHARED_SCHEMAS: Schema[] = Object.entries(SHARED).map(([$id, schema]) => ({ $id, ...schema }));
-
-/** The body of every error answer (packages/http), described with each operation's 4XX and 5XX answers. */
-export const ERROR_BODY: Schema = record({
-  error: record({
-    code: { type: 'string', enum: [...CODES], description: 'A stable code from docs/codes.md.' },
-    message: string('What went wrong and what to do, in words for a person.'),
-    requestId: string('Also in the x-request-id header and the log line.'),
-  }),
-});
 
 /** Answers of a few words: a body that is only a message. */
 export const MESSAGE = ref('Message');
