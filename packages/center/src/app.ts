@@ -93,6 +93,7 @@ export async function startCenter(
       ],
     }),
     periodMs: options.jobs?.periodMs ?? config.jobs.periodMs,
+    onRun: (job, outcome) => services.metrics.jobRuns.inc({ job, outcome }),
     logger,
     ...(options.jobs?.timers ? { timers: options.jobs.timers } : {}),
   });

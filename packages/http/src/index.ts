@@ -8,6 +8,9 @@ import { httpStatusOf } from '@tessera/core';
 import type { Code, Failure, Result } from '@tessera/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
+export { Counter, DEFAULT_BUCKETS, Histogram, METRICS_CONTENT_TYPE, MetricsRegistry } from './metrics.js';
+export type { Collector, Labels } from './metrics.js';
+
 export class ApiError extends Error {
   /**
    * Prefer ApiError.of and refuse, which take the status from the code's table. A status given here is kept as

@@ -81,6 +81,7 @@ export async function installOpenApi(app: FastifyInstance, options: { version: s
       // Download links carry their own signature, the marketplace's calls a token or an SNS signature: no session.
       const open =
         url === '/health' ||
+        url === '/metrics' ||
         url === '/v1/trust-bundle' ||
         url.startsWith('/v1/lm/') ||
         url.startsWith('/downloads/') ||

@@ -1,6 +1,7 @@
 /** POST /v1/lm/sync: the LC side of docs/sync-protocol.md. No session: the online key and the LM's signature are the credentials. */
 import { SYNC_PATH } from '@tessera/core';
 import { ApiError } from '@tessera/http';
+import type { Counter } from '@tessera/http';
 import type { FastifyInstance } from 'fastify';
 import { enforce } from '../../rate-limit.js';
 import { ref } from '../../schemas.js';
@@ -21,16 +22,17 @@ const SCHEMA = {
 } as const;
 
 /** The services these routes use. */
-export type SyncRoutes = { sync: SyncService; limiters: { syncPerAddress: WindowLimiter } };
+export type SyncRoutes = { sync: SyncService; limiters: { syncPerAddress: WindowLimiter }; metrics: { syncs: Counter } };
 
 export function lmSyncRoutes(app: FastifyInstance, services: SyncRoutes): void {
-  const { sync, limiters } = services;
+  const { sync, limiters, metrics } = services;
   // Thousands of LMs sync every few minutes: their requests are not logged one by one (the request id is still
   // in every answer and in any warning or error logged for it); /metrics-style counters are in sync.stats().
   app.post(SYNC_PATH, { schema: SCHEMA, logLevel: 'warn' }, async (request, reply) => {
     enforce(limiters.syncPerAddress, request.ip, reply, 'syncs from this address');
     const outcome = await sync.handle(request.body);
     reply.header('cache-control', 'no-store');
+    metrics.syncs.inc({ outcome: outcome.ok ? (outcome.value.changed ? 'changed' : 'unchanged') : outcome.code });
     if (outcome.ok) return outcome.value;
     if (outcome.retryAfter !== undefined) reply.header('retry-after', String(outcome.retryAfter));
     throw ApiError.of(outcome);
