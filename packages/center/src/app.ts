@@ -16,6 +16,7 @@ import { JobScheduler } from './jobs/scheduler.js';
 import type { JobTimers } from './jobs/scheduler.js';
 import type { PasswordHasher } from './services/accounts/passwords.js';
 import { buildServer } from './http/server.js';
+import type { ServerOptions } from './http/server.js';
 
 export type { CenterServices } from './compose.js';
 
@@ -54,6 +55,7 @@ export async function startCenter(
     jobs?: { periodMs?: number; timers?: JobTimers };
     /** The process's password hasher; tests pass one that counts or holds its calls. */
     passwords?: PasswordHasher;
+    server?: ServerOptions;
   } = {},
 ): Promise<Center> {
   const logger = options.logger ?? pino({ level: 'info', redact: { paths: REDACT, censor: '[redacted]' } });
@@ -78,7 +80,7 @@ export async function startCenter(
     .sweepIncoming(clock.now(), 86_400_000)
     .then((count) => count > 0 && logger.info({ count }, 'unfinished package uploads removed'))
     .catch((error: unknown) => logger.warn({ err: error, dir: config.packages.dir }, 'cannot look through the packages folder'));
-  const app = await buildServer(services, logger);
+  const app = await buildServer(services, logger, options.server ?? {});
   const scheduler = new JobScheduler({
     jobs: backgroundJobs({
       claims: services.jobClaims,
@@ -91,6 +93,7 @@ export async function startCenter(
       ],
     }),
     periodMs: options.jobs?.periodMs ?? config.jobs.periodMs,
+    onRun: (job, outcome) => services.metrics.jobRuns.inc({ job, outcome }),
     logger,
     ...(options.jobs?.timers ? { timers: options.jobs.timers } : {}),
   });

@@ -11,7 +11,10 @@ import type { CenterConfig } from './config.js';
 import type { DatabaseHandle, Dialect } from './db/connect.js';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
+import { centerMetrics } from './http/metrics.js';
+import type { CenterMetrics } from './http/metrics.js';
 import { WindowLimiter } from './http/rate-limit.js';
+import { Gauges } from './services/monitoring/gauges.js';
 import { JobClaims } from './jobs/claims.js';
 import { Accounts } from './services/accounts/accounts.js';
 import { PasswordHasher } from './services/accounts/passwords.js';
@@ -89,6 +92,8 @@ export interface CenterServices {
   packageFiles: PackageFiles;
   packages: Packages;
   limiters: Limiters;
+  /** The Prometheus metrics of this instance (GET /metrics). */
+  metrics: CenterMetrics;
 }
 
 export interface ServiceOptions {
@@ -178,6 +183,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
       links: new DownloadLinks(masterKey),
       settings: { maxBytes: config.packages.maxBytes, linkMinutes: config.packages.linkMinutes, publicUrl },
     }),
+    metrics: centerMetrics({ gauges: new Gauges(db), poolUse: () => handle.poolUse(), clock }),
     limiters: {
       syncPerAddress: minute(config.limits.syncPerAddress),
       keyReads: minute(config.limits.keyReadsPerUser),

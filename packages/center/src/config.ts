@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -40,6 +41,11 @@ export interface CenterConfig {
   packages: PackagesConfig;
   /** How often a round of background jobs (mail delivery, renewals, notices) runs (TESSERA_JOB_PERIOD_MS). */
   jobs: { periodMs: number };
+  /**
+   * Who may read GET /metrics: clients whose address is in `allow` (addresses or CIDRs, TESSERA_METRICS_ALLOW,
+   * loopback by default), or that send `Authorization: Bearer <token>` (TESSERA_METRICS_TOKEN, none by default).
+   */
+  metrics: { allow: string[]; token: string | null };
   database: DatabaseTimeouts;
   /** Password hashes (argon2id, 64 MiB each) run at once, and callers waiting for one; more are answered RATE_LIMITED. */
   passwordHashing: { concurrency: number; queue: number };
@@ -123,6 +129,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
     problems.push('TESSERA_REBINDS_PER_YEAR must be a whole number from 0 to 100.');
 
   const trustProxy = readTrustProxy(env.TESSERA_TRUST_PROXY, problems);
+  const metrics = readMetricsAccess(env, problems);
   const limits = {
     syncPerAddress: readPerMinute(env, 'TESSERA_SYNC_PER_ADDRESS', 600, problems),
     syncPerKey: readPerMinute(env, 'TESSERA_SYNC_PER_KEY', 30, problems),
@@ -173,6 +180,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       rebindsPerYear: rebinds,
       instanceId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       trustProxy,
+      metrics,
       limits,
       portalDir: env.TESSERA_PORTAL_DIR?.trim() ? resolve(env.TESSERA_PORTAL_DIR.trim()) : null,
       aws,
@@ -223,6 +231,23 @@ function readTrustProxy(value: string | undefined, problems: string[]): CenterCo
   if (entries.every((e) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(e))) return entries;
   problems.push('TESSERA_TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses or CIDRs (10.0.0.0/8,::1).');
   return false;
+}
+
+function readMetricsAccess(env: NodeJS.ProcessEnv, problems: string[]): CenterConfig['metrics'] {
+  const allow = (env.TESSERA_METRICS_ALLOW ?? '127.0.0.0/8,::1/128')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of allow) {
+    const [address, bits, more] = entry.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (family === 0 || more !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)))
+      problems.push(`TESSERA_METRICS_ALLOW must be comma-separated addresses or CIDRs (127.0.0.0/8,10.0.0.0/8); "${entry}" is not one.`);
+  }
+  const token = env.TESSERA_METRICS_TOKEN?.trim() || null;
+  if (token !== null && token.length < 16) problems.push('TESSERA_METRICS_TOKEN must be at least 16 characters.');
+  return { allow, token };
 }
 
 const DEFAULT_CERT_URL_PATTERN = '^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/';

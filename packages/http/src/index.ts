@@ -9,6 +9,8 @@ import type { Code, Failure, Result } from '@tessera/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
 export { clientAddressKey } from './client-address.js';
+export { Counter, DEFAULT_BUCKETS, Histogram, METRICS_CONTENT_TYPE, MetricsRegistry } from './metrics.js';
+export type { Collector, Labels } from './metrics.js';
 
 export class ApiError extends Error {
   /**

@@ -3,10 +3,13 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
 import type { Logger } from 'pino';
 import { SYNC_PATH } from '@tessera/core';
 import { installErrorHandling } from '@tessera/http';
 import { installAuth } from './auth.js';
+import { measureRequests } from './metrics.js';
+import { metricsRoutes } from './routes/service/metrics.js';
 import { installOpenApi, openApiRoutes } from './openapi.js';
 import { loadPortal, portalRoutes } from './portal.js';
 import { authRoutes } from './routes/accounts/auth.js';
@@ -28,7 +31,12 @@ import type { CenterServices } from '../compose.js';
 
 export const API_VERSION = '0.1.0';
 
-export async function buildServer(services: CenterServices, logger: Logger): Promise<FastifyInstance> {
+export interface ServerOptions {
+  /** How answers with a schema are serialised; tests pass one that checks each answer against its schema first. */
+  serializerCompiler?: FastifySerializerCompiler<unknown>;
+}
+
+export async function buildServer(services: CenterServices, logger: Logger, options: ServerOptions = {}): Promise<FastifyInstance> {
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
   const syncLog = logger.child({ route: SYNC_PATH }, { level: 'warn' }) as FastifyBaseLogger;
@@ -48,15 +56,20 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
     // A body member the schema does not name is an error (additionalProperties: false), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  // Answers are JSON.stringify'd whatever their schema says: response schemas describe them (and the tests check
+  // each answer against its schema), they never reshape one.
+  app.setSerializerCompiler(options.serializerCompiler ?? (() => (data) => JSON.stringify(data)));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
   installErrorHandling(app);
-  await installOpenApi(app, API_VERSION);
+  measureRequests(app, services.metrics);
+  await installOpenApi(app, { version: API_VERSION, publicUrl: services.config.publicUrl });
   app.register(cookie);
   installAuth(app, services.accounts);
   healthRoutes(app, services);
+  metricsRoutes(app, services);
   authRoutes(app, services);
   lmSyncRoutes(app, services);
   licenseRoutes(app, services);

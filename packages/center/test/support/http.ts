@@ -14,6 +14,7 @@ import type { JobTimers } from '../../src/jobs/scheduler.js';
 import type { StaffRole } from '../../src/services/accounts/accounts.js';
 import type { PasswordHasher } from '../../src/services/accounts/passwords.js';
 import type { Dialect } from '../../src/db/connect.js';
+import { checkingSerializer } from './answers.js';
 import { createTestDatabase } from './databases.js';
 import { linkIn as linkInMails, readMail } from './smtp.js';
 import type { ReceivedMail } from './smtp.js';
@@ -123,6 +124,7 @@ export async function startTestCenter(
     clock,
     logger: pino({ level: 'debug' }, sink),
     jobs: { timers: NO_TIMER },
+    server: { serializerCompiler: checkingSerializer },
     ...(options.passwords ? { passwords: options.passwords } : {}),
   });
   const seen = new Set<string>();

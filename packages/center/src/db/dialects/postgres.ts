@@ -1,6 +1,6 @@
 /** PostgreSQL's statements (see index.ts): advisory locks for key sets, row locks, SKIP LOCKED claims. */
 import { sql } from 'kysely';
-import type { DialectStatements, LockedSet } from './index.js';
+import type { DialectStatements, LockedSet } from './statements.js';
 
 /** Two-int advisory lock keys ("TESS", n); nothing else in Tessera uses them. */
 const ADVISORY: Record<LockedSet, readonly [number, number]> = {

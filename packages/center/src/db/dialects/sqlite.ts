@@ -4,7 +4,7 @@
  * when a read transaction later upgrades after another process wrote. Rows need no lock of their own.
  */
 import { sql } from 'kysely';
-import type { DialectStatements } from './index.js';
+import type { DialectStatements } from './statements.js';
 
 export const sqliteStatements: DialectStatements = {
   dialect: 'sqlite',

@@ -11,6 +11,7 @@ import { clearSessionCookie, csrfTokenOf, requireStaff, requireUser, sessionIdOf
 import { body, params, text } from '../../route-kit.js';
 import type { Throttle } from '../../../services/accounts/throttle.js';
 import type { StaffUsers } from '../../../services/accounts/staff-users.js';
+import { items, MESSAGE, record, ref } from '../../schemas.js';
 
 /** Link-based and password routes share one budget per address: 30 attempts in 15 minutes. */
 const ADDRESS_BUDGET = { max: 30, windowMs: 15 * 60_000 };
@@ -41,6 +42,9 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
     '/v1/auth/register',
     {
       schema: {
+        response: {
+          201: record({ userId: { type: 'string' }, status: { type: 'string', enum: ['pending'] }, message: { type: 'string' } }),
+        },
         tags: TAGS,
         summary: "Register a customer's account from a setup link's token; an activation link is mailed.",
         ...body({ token: TOKEN, name: text(200), email: text(320), password: PASSWORD }, ['token', 'name', 'password']),
@@ -57,7 +61,14 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
 
   app.post<{ Body: { token: string } }>(
     '/v1/auth/activate',
-    { schema: { tags: TAGS, summary: "Activate an account with the activation link's token.", ...body({ token: TOKEN }) } },
+    {
+      schema: {
+        response: { 200: record({ userId: { type: 'string' }, status: { type: 'string', enum: ['active'] } }) },
+        tags: TAGS,
+        summary: "Activate an account with the activation link's token.",
+        ...body({ token: TOKEN }),
+      },
+    },
     async (request) => {
       await limitAddress(request);
       return { ...valueOf(await accounts.activate(request.body.token)), status: 'active' };
@@ -68,6 +79,7 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
     '/v1/auth/login',
     {
       schema: {
+        response: { 200: ref('LoggedIn') },
         tags: TAGS,
         summary: 'Log in with email and password: a session cookie, and the CSRF token writes must send.',
         ...body({ email: text(320), password: PASSWORD }),
@@ -78,24 +90,48 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
 
   app.post<{ Body: { token: string } }>(
     '/v1/auth/login-link',
-    { schema: { tags: TAGS, summary: "Log in with a staff one-time login link's token.", ...body({ token: TOKEN }) } },
+    {
+      schema: {
+        response: { 200: ref('LoggedIn') },
+        tags: TAGS,
+        summary: "Log in with a staff one-time login link's token.",
+        ...body({ token: TOKEN }),
+      },
+    },
     async (request, reply) => {
       await limitAddress(request);
       return loggedIn(await accounts.useLoginLink(request.body.token), reply);
     },
   );
 
-  app.post('/v1/auth/logout', { schema: { tags: TAGS, summary: 'End the session and clear its cookie.' } }, async (request, reply) => {
-    const sessionId = sessionIdOf(request);
-    // Only a session whose CSRF check passed (a principal set) is ended; a stale cookie is just cleared.
-    if (sessionId && request.principal?.via === 'session') await accounts.logout(sessionId);
-    clearSessionCookie(reply, secure);
-    return { loggedOut: true };
-  });
+  app.post(
+    '/v1/auth/logout',
+    {
+      schema: {
+        response: { 200: record({ loggedOut: { type: 'boolean', enum: [true] } }) },
+        tags: TAGS,
+        summary: 'End the session and clear its cookie.',
+      },
+    },
+    async (request, reply) => {
+      const sessionId = sessionIdOf(request);
+      // Only a session whose CSRF check passed (a principal set) is ended; a stale cookie is just cleared.
+      if (sessionId && request.principal?.via === 'session') await accounts.logout(sessionId);
+      clearSessionCookie(reply, secure);
+      return { loggedOut: true };
+    },
+  );
 
   app.post<{ Body: { email: string } }>(
     '/v1/auth/reset-request',
-    { schema: { tags: TAGS, summary: 'Mail a password reset link (valid 1 hour) if the account exists.', ...body({ email: text(320) }) } },
+    {
+      schema: {
+        response: { 200: MESSAGE },
+        tags: TAGS,
+        summary: 'Mail a password reset link (valid 1 hour) if the account exists.',
+        ...body({ email: text(320) }),
+      },
+    },
     async (request) => {
       await limitAddress(request);
       valueOf(await accounts.requestReset(request.body.email));
@@ -108,6 +144,7 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
     '/v1/auth/reset',
     {
       schema: {
+        response: { 200: MESSAGE },
         tags: TAGS,
         summary: "Set a new password with a reset link's token; every session of the account ends.",
         ...body({ token: TOKEN, password: PASSWORD }),
@@ -122,7 +159,7 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
 
   app.get(
     '/v1/auth/me',
-    { schema: { tags: TAGS, summary: 'Who is calling, and the CSRF token of the session.' } },
+    { schema: { response: { 200: ref('Me') }, tags: TAGS, summary: 'Who is calling, and the CSRF token of the session.' } },
     async (request, reply) => {
       const principal = requireUser(request);
       reply.header('cache-control', 'no-store');
@@ -133,7 +170,17 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
   app.post<{ Body: { label: string } }>(
     '/v1/auth/tokens',
     {
-      schema: { tags: TOKEN_TAGS, summary: 'Make an API token for automation; shown only now. Staff only.', ...body({ label: text(100) }) },
+      schema: {
+        response: {
+          201: record({
+            token: { type: 'string', description: 'Send as Authorization: Bearer …; shown only now.' },
+            message: { type: 'string' },
+          }),
+        },
+        tags: TOKEN_TAGS,
+        summary: 'Make an API token for automation; shown only now. Staff only.',
+        ...body({ label: text(100) }),
+      },
     },
     async (request, reply) => {
       const staff = requireStaff(request);
@@ -145,7 +192,13 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
 
   app.get(
     '/v1/auth/tokens',
-    { schema: { tags: TOKEN_TAGS, summary: 'My API tokens that still work (id, label, creation time; never the token). Staff only.' } },
+    {
+      schema: {
+        response: { 200: items(ref('ApiToken')) },
+        tags: TOKEN_TAGS,
+        summary: 'My API tokens that still work (id, label, creation time; never the token). Staff only.',
+      },
+    },
     async (request) => {
       const staff = requireStaff(request);
       return { items: await staffUsers.listTokens(staff.userId) };
@@ -156,6 +209,7 @@ export function authRoutes(app: FastifyInstance, services: AuthRoutes): void {
     '/v1/auth/tokens/:tokenId',
     {
       schema: {
+        response: { 200: record({ id: { type: 'string' }, revokedAt: { type: 'integer' } }) },
         tags: TOKEN_TAGS,
         summary: 'Revoke one of my API tokens: it stops working at once. Staff only.',
         params: params({ tokenId: 'tok_' }),

@@ -10,6 +10,7 @@ import { requireStaff } from '../../auth.js';
 import { valueOf } from '@tessera/http';
 import { body, params, text } from '../../route-kit.js';
 import type { StaffUsers } from '../../../services/accounts/staff-users.js';
+import { items, record, ref } from '../../schemas.js';
 
 const TAGS = ['staff users'];
 const ADMIN = ['admin'] as const;
@@ -28,15 +29,32 @@ export type StaffUserRoutes = { accounts: Accounts; staffUsers: StaffUsers };
 export function staffUserRoutes(app: FastifyInstance, services: StaffUserRoutes): void {
   const { accounts, staffUsers } = services;
 
-  app.get('/v1/staff/users', { schema: { tags: TAGS, summary: 'Every staff account with its role and status.' } }, async (request) => {
-    requireStaff(request);
-    return { items: await staffUsers.list() };
-  });
+  app.get(
+    '/v1/staff/users',
+    {
+      schema: {
+        response: { 200: items(ref('StaffUser')) },
+        tags: TAGS,
+        summary: 'Every staff account with its role and status.',
+      },
+    },
+    async (request) => {
+      requireStaff(request);
+      return { items: await staffUsers.list() };
+    },
+  );
 
   app.post<{ Body: { email: string; role: StaffRole; name?: string } }>(
     '/v1/staff/users',
     {
       schema: {
+        response: {
+          201: record({
+            userId: { type: 'string' },
+            loginLink: { type: 'string', description: 'One-time, valid 1 hour; shown only now.' },
+            message: { type: 'string' },
+          }),
+        },
         tags: TAGS,
         summary: 'Create a staff account; answers its one-time login link (valid 1 hour), shown only now. Role: admin.',
         ...body({ email: text(320), role: ROLE, name: text(200) }, ['email', 'role']),
@@ -59,6 +77,7 @@ export function staffUserRoutes(app: FastifyInstance, services: StaffUserRoutes)
     '/v1/staff/users/:userId/role',
     {
       schema: {
+        response: { 200: ref('StaffUser') },
         tags: TAGS,
         summary: "Change a staff account's role; refused for the last active admin. Role: admin.",
         ...USER,
@@ -75,6 +94,7 @@ export function staffUserRoutes(app: FastifyInstance, services: StaffUserRoutes)
     '/v1/staff/users/:userId/disable',
     {
       schema: {
+        response: { 200: ref('StaffUser') },
         tags: TAGS,
         summary: 'Disable a staff account: its sessions end and its API tokens and links stop working. Role: admin.',
         ...USER,
@@ -89,7 +109,12 @@ export function staffUserRoutes(app: FastifyInstance, services: StaffUserRoutes)
   app.post<UserParams>(
     '/v1/staff/users/:userId/login-link',
     {
-      schema: { tags: TAGS, summary: 'A new one-time login link (valid 1 hour) for an active staff account. Role: admin.', ...USER },
+      schema: {
+        response: { 200: record({ loginLink: { type: 'string' }, message: { type: 'string' } }) },
+        tags: TAGS,
+        summary: 'A new one-time login link (valid 1 hour) for an active staff account. Role: admin.',
+        ...USER,
+      },
     },
     async (request, reply) => {
       const staff = requireStaff(request, ADMIN);

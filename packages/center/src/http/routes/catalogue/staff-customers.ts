@@ -11,6 +11,7 @@ import type { Catalogue } from '../../../services/catalogue/catalogue.js';
 import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
 import type { Accounts } from '../../../services/accounts/accounts.js';
 import type { Customers } from '../../../services/catalogue/customers.js';
+import { MESSAGE, page, record, ref } from '../../schemas.js';
 
 const TAGS = ['customers (staff)'];
 const SELL = ['admin', 'sales'] as const;
@@ -33,7 +34,14 @@ export function staffCustomerRoutes(app: FastifyInstance, services: StaffCustome
 
   app.post<{ Body: { name: string } }>(
     '/v1/staff/customers',
-    { schema: { tags: TAGS, summary: 'Create a customer (a company). Roles: admin, sales.', ...body({ name: text(200) }) } },
+    {
+      schema: {
+        response: { 201: record({ id: { type: 'string' }, name: { type: 'string' } }) },
+        tags: TAGS,
+        summary: 'Create a customer (a company). Roles: admin, sales.',
+        ...body({ name: text(200) }),
+      },
+    },
     async (request, reply) => {
       const staff = requireStaff(request, SELL);
       const customer = valueOf(await catalogue.createCustomer(request.body, staff.userId));
@@ -44,7 +52,14 @@ export function staffCustomerRoutes(app: FastifyInstance, services: StaffCustome
 
   app.get<{ Querystring: { limit?: number; cursor?: string; q?: string } }>(
     '/v1/staff/customers',
-    { schema: { tags: TAGS, summary: 'Customers, newest first (keyset pages); q finds them by name.', querystring: CUSTOMERS_QUERY } },
+    {
+      schema: {
+        response: { 200: page(ref('CustomerSummary')) },
+        tags: TAGS,
+        summary: 'Customers, newest first (keyset pages); q finds them by name.',
+        querystring: CUSTOMERS_QUERY,
+      },
+    },
     async (request) => {
       requireStaff(request);
       return valueOf(await customers.list(request.query));
@@ -53,7 +68,14 @@ export function staffCustomerRoutes(app: FastifyInstance, services: StaffCustome
 
   app.get<CustomerParams>(
     '/v1/staff/customers/:customerId',
-    { schema: { tags: TAGS, summary: 'One customer: its users (no secrets), newest contracts and license count.', ...CUSTOMER } },
+    {
+      schema: {
+        response: { 200: ref('CustomerDetails') },
+        tags: TAGS,
+        summary: 'One customer: its users (no secrets), newest contracts and license count.',
+        ...CUSTOMER,
+      },
+    },
     async (request) => {
       requireStaff(request);
       return valueOf(await customers.get(request.params.customerId));
@@ -64,6 +86,7 @@ export function staffCustomerRoutes(app: FastifyInstance, services: StaffCustome
     '/v1/staff/customers/:customerId/invite',
     {
       schema: {
+        response: { 202: MESSAGE },
         tags: TAGS,
         summary: "Mail a setup link to a customer's user, who registers from it. Roles: admin, sales.",
         ...CUSTOMER,
@@ -80,7 +103,15 @@ export function staffCustomerRoutes(app: FastifyInstance, services: StaffCustome
 
   app.get<CustomerParams & { Querystring: { limit?: number; cursor?: string } }>(
     '/v1/staff/customers/:customerId/licenses',
-    { schema: { tags: TAGS, summary: "A customer's license cards, as the customer sees them.", ...CUSTOMER, querystring: PAGE_QUERY } },
+    {
+      schema: {
+        response: { 200: page(ref('LicenseCard')) },
+        tags: TAGS,
+        summary: "A customer's license cards, as the customer sees them.",
+        ...CUSTOMER,
+        querystring: PAGE_QUERY,
+      },
+    },
     async (request) => {
       requireStaff(request);
       return valueOf(await licenseQueries.listForCustomer(request.params.customerId, request.query));

@@ -7,6 +7,7 @@ import { valueOf } from '@tessera/http';
 import type { Catalogue } from '../../../services/catalogue/catalogue.js';
 import { requireStaff } from '../../auth.js';
 import { body, names, text } from '../../route-kit.js';
+import { items, ref } from '../../schemas.js';
 
 const TAGS = ['customers (staff)'];
 
@@ -18,7 +19,13 @@ export function staffProductRoutes(app: FastifyInstance, services: StaffProductR
 
   app.get(
     '/v1/staff/products',
-    { schema: { tags: TAGS, summary: 'Every product with its node roles, limits and features, by slug.' } },
+    {
+      schema: {
+        response: { 200: items(ref('Product')) },
+        tags: TAGS,
+        summary: 'Every product with its node roles, limits and features, by slug.',
+      },
+    },
     async (request) => {
       requireStaff(request);
       return { items: await catalogue.listProducts() };
@@ -29,6 +36,7 @@ export function staffProductRoutes(app: FastifyInstance, services: StaffProductR
     '/v1/staff/products',
     {
       schema: {
+        response: { 201: ref('Product') },
         tags: TAGS,
         summary: 'Define a product: the node roles it licenses, its named limits and features. Role: admin.',
         ...body(

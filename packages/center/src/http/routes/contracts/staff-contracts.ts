@@ -10,6 +10,7 @@ import { valueOf } from '@tessera/http';
 import { body, counts, id, millis, names, object, PAGE_QUERY, params } from '../../route-kit.js';
 import { MODE_FIELD } from '../licenses/customer-licenses.js';
 import type { Sales } from '../../../services/contracts/sales.js';
+import { page, record, ref } from '../../schemas.js';
 
 const TAGS = ['contracts (staff)'];
 const SELL = ['admin', 'sales'] as const;
@@ -25,6 +26,13 @@ export function staffContractRoutes(app: FastifyInstance, services: StaffContrac
     '/v1/staff/contracts',
     {
       schema: {
+        response: {
+          201: record({
+            contract: ref('Contract'),
+            license: ref('License'),
+            mailedTo: { type: 'array', items: { type: 'string' }, description: 'Who the Setup License mail went to.' },
+          }),
+        },
         tags: TAGS,
         summary:
           "Sell a customer a product for 1 month or 1 year: the contract and its license (nodes = quantities, expiring when the term ends); the customer's users get a Setup License mail (mailedTo; none when the customer has no user yet: invite one). Roles: admin, sales.",
@@ -56,6 +64,7 @@ export function staffContractRoutes(app: FastifyInstance, services: StaffContrac
     '/v1/staff/contracts',
     {
       schema: {
+        response: { 200: page(ref('Contract')) },
         tags: TAGS,
         summary: 'Contracts newest first (keyset pages), of one customer with customerId.',
         querystring: CONTRACTS_QUERY,
@@ -69,7 +78,14 @@ export function staffContractRoutes(app: FastifyInstance, services: StaffContrac
 
   app.get<{ Params: { contractId: string } }>(
     '/v1/staff/contracts/:contractId',
-    { schema: { tags: TAGS, summary: 'One contract with the ids of its licenses.', params: params({ contractId: 'ctr_' }) } },
+    {
+      schema: {
+        response: { 200: ref('Contract') },
+        tags: TAGS,
+        summary: 'One contract with the ids of its licenses.',
+        params: params({ contractId: 'ctr_' }),
+      },
+    },
     async (request) => {
       requireStaff(request);
       return valueOf(await contracts.get(request.params.contractId));

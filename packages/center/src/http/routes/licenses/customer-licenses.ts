@@ -12,6 +12,7 @@ import type { Licenses } from '../../../services/licenses/licenses.js';
 import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
 import type { RenewalRequests } from '../../../services/licenses/renewal-requests.js';
 import type { WindowLimiter } from '../../rate-limit.js';
+import { MESSAGE, page, record, ref } from '../../schemas.js';
 
 const TAGS = ['licenses (customer)'];
 const LICENSE = { params: params({ licenseId: 'lic_' }) };
@@ -39,7 +40,14 @@ export function licenseRoutes(app: FastifyInstance, services: CustomerLicenseRou
 
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/v1/licenses',
-    { schema: { tags: TAGS, summary: 'My license cards, newest first (keyset pages).', querystring: PAGE_QUERY } },
+    {
+      schema: {
+        response: { 200: page(ref('LicenseCard')) },
+        tags: TAGS,
+        summary: 'My license cards, newest first (keyset pages).',
+        querystring: PAGE_QUERY,
+      },
+    },
     async (request) => {
       const { customerId } = requireCustomer(request);
       return valueOf(await licenseQueries.listForCustomer(customerId, request.query));
@@ -48,7 +56,14 @@ export function licenseRoutes(app: FastifyInstance, services: CustomerLicenseRou
 
   app.get<LicenseParams>(
     '/v1/licenses/:licenseId',
-    { schema: { tags: TAGS, summary: 'Details: basic info, resources, key section, subscription, last usage, history.', ...LICENSE } },
+    {
+      schema: {
+        response: { 200: ref('LicenseDetails') },
+        tags: TAGS,
+        summary: 'Details: basic info, resources, key section, subscription, last usage, history.',
+        ...LICENSE,
+      },
+    },
     async (request) => {
       const { customerId } = requireCustomer(request);
       return valueOf(await licenseQueries.details(request.params.licenseId, { customerId }));
@@ -59,6 +74,7 @@ export function licenseRoutes(app: FastifyInstance, services: CustomerLicenseRou
     '/v1/licenses/:licenseId/key',
     {
       schema: {
+        response: { 200: ref('LicenseKey') },
         tags: TAGS,
         summary: 'The key to copy: the online key, or in offline mode the signed license for the bound LMID.',
         description: 'Answers with Cache-Control: no-store. Limited per user per minute (429 RATE_LIMITED with Retry-After).',
@@ -77,6 +93,7 @@ export function licenseRoutes(app: FastifyInstance, services: CustomerLicenseRou
     '/v1/licenses/:licenseId/bind',
     {
       schema: {
+        response: { 200: ref('License') },
         tags: TAGS,
         summary: 'Bind the license to a License Manager by its LMID, once. Binding again to the same LMID changes nothing.',
         ...LICENSE,
@@ -95,6 +112,7 @@ export function licenseRoutes(app: FastifyInstance, services: CustomerLicenseRou
     '/v1/licenses/:licenseId/mode',
     {
       schema: {
+        response: { 200: ref('License') },
         tags: TAGS,
         summary: 'Switch between online (the LM syncs with LC) and offline (copy a signed key).',
         ...LICENSE,
@@ -113,6 +131,13 @@ export function licenseRoutes(app: FastifyInstance, services: CustomerLicenseRou
     '/v1/licenses/:licenseId/renewal-request',
     {
       schema: {
+        response: {
+          200: record({
+            marketplaceUrl: { type: 'string', description: 'Where a license bought on AWS Marketplace renews.' },
+            message: { type: 'string' },
+          }),
+          202: MESSAGE,
+        },
         tags: TAGS,
         summary: "RENEW: ask the vendor's sales staff to renew the license by 1 month or 1 year; they are mailed and renew it.",
         description:

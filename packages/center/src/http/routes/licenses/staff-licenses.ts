@@ -16,6 +16,7 @@ import type { LicenseQueries } from '../../../services/licenses/license-queries.
 import type { RenewalRequests } from '../../../services/licenses/renewal-requests.js';
 import type { SyncService } from '../../../services/sync/sync.js';
 import type { WindowLimiter } from '../../rate-limit.js';
+import { items, record, ref } from '../../schemas.js';
 
 const TAGS = ['licenses (staff)'];
 const SELL = ['admin', 'sales'] as const;
@@ -49,6 +50,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     '/v1/staff/licenses',
     {
       schema: {
+        response: { 201: ref('License') },
         tags: TAGS,
         summary: 'Create a license of a product for a customer (serial 1, no LMID yet). Roles: admin, sales.',
         ...body(
@@ -76,7 +78,14 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
 
   app.get<LicenseParams>(
     '/v1/staff/licenses/:licenseId',
-    { schema: { tags: TAGS, summary: "Any license's details page, as its customer sees it.", ...LICENSE } },
+    {
+      schema: {
+        response: { 200: ref('LicenseDetails') },
+        tags: TAGS,
+        summary: "Any license's details page, as its customer sees it.",
+        ...LICENSE,
+      },
+    },
     async (request) => {
       requireStaff(request);
       return valueOf(await licenseQueries.details(request.params.licenseId, { customerId: null }));
@@ -87,6 +96,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     '/v1/staff/licenses/:licenseId/bind',
     {
       schema: {
+        response: { 200: ref('License') },
         tags: TAGS,
         summary: 'Bind an unbound license to an LMID (as the customer would).',
         ...LICENSE,
@@ -103,6 +113,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     '/v1/staff/licenses/:licenseId/rebind',
     {
       schema: {
+        response: { 200: ref('License') },
         tags: TAGS,
         summary: `Move a bound license to another LMID (a replaced host), with a reason; limited per license per year. Roles: admin, support.`,
         ...LICENSE,
@@ -120,7 +131,15 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
 
   app.put<LicenseParams & { Body: { mode: 'online' | 'offline' } }>(
     '/v1/staff/licenses/:licenseId/mode',
-    { schema: { tags: TAGS, summary: 'Switch the license between online and offline.', ...LICENSE, ...body({ mode: MODE_FIELD }) } },
+    {
+      schema: {
+        response: { 200: ref('License') },
+        tags: TAGS,
+        summary: 'Switch the license between online and offline.',
+        ...LICENSE,
+        ...body({ mode: MODE_FIELD }),
+      },
+    },
     async (request) => {
       const staff = requireStaff(request);
       return valueOf(await licenses.setMode(request.params.licenseId, request.body.mode, { customerId: null }, staff.userId));
@@ -131,6 +150,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     '/v1/staff/licenses/:licenseId/renew',
     {
       schema: {
+        response: { 200: ref('License') },
         tags: TAGS,
         summary: 'Extend the term by 1 month or 1 year from the current expiry; the serial rises. Roles: admin, sales.',
         ...LICENSE,
@@ -147,6 +167,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     '/v1/staff/licenses/:licenseId/expand',
     {
       schema: {
+        response: { 200: ref('License') },
         tags: TAGS,
         summary: 'Add seats per role; the serial rises. Roles: admin, sales.',
         ...LICENSE,
@@ -167,6 +188,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
       `/v1/staff/licenses/:licenseId/${action}`,
       {
         schema: {
+          response: { 200: ref('License') },
           tags: TAGS,
           summary:
             status === 'suspended'
@@ -187,6 +209,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     '/v1/staff/request-codes/preview',
     {
       schema: {
+        response: { 200: ref('RequestCodePreview') },
         tags: TAGS,
         summary:
           'Everything a pasted request code asks for (the verified LMID, contact, host, product, nodes, limits, features, months), with flags for what productId (else the product the code names) does not define. Nothing is stored.',
@@ -204,6 +227,12 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     '/v1/staff/request-codes/issue',
     {
       schema: {
+        response: {
+          201: record({
+            license: ref('License'),
+            offlineKey: { type: 'string', description: "The signed license for the code's LMID: what the customer loads." },
+          }),
+        },
         tags: TAGS,
         summary:
           "Issue an offline key for the code's LMID holding exactly `grant`, what staff confirmed (nothing is taken from the code): a new license, or new content for licenseId. Roles: admin, sales.",
@@ -235,7 +264,13 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
 
   app.get(
     '/v1/staff/clones',
-    { schema: { tags: TAGS, summary: 'LMIDs seen syncing from more than one host: likely copied License Managers.' } },
+    {
+      schema: {
+        response: { 200: items(record({ lmid: { type: 'string' }, hostnames: { type: 'array', items: { type: 'string' } } })) },
+        tags: TAGS,
+        summary: 'LMIDs seen syncing from more than one host: likely copied License Managers.',
+      },
+    },
     async (request) => {
       requireStaff(request);
       return { items: await sync.likelyClones() };
@@ -244,7 +279,13 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
 
   app.get(
     '/v1/staff/renewal-requests',
-    { schema: { tags: TAGS, summary: "Customers' RENEW requests of the last 90 days not yet followed by a renewal, oldest first." } },
+    {
+      schema: {
+        response: { 200: items(ref('RenewalRequest')) },
+        tags: TAGS,
+        summary: "Customers' RENEW requests of the last 90 days not yet followed by a renewal, oldest first.",
+      },
+    },
     async (request) => {
       requireStaff(request);
       return { items: await renewalRequests.open() };

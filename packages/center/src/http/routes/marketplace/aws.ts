@@ -14,6 +14,7 @@ import { body, object, text } from '../../route-kit.js';
 import type { Marketplace } from '../../../services/marketplace/marketplace.js';
 import type { MarketplaceNotifications } from '../../../services/marketplace/marketplace-notifications.js';
 import type { Throttle } from '../../../services/accounts/throttle.js';
+import { record } from '../../schemas.js';
 
 const TAGS = ['AWS Marketplace'];
 const TOKEN_FIELD = 'x-amzn-marketplace-token';
@@ -58,6 +59,15 @@ export function marketplaceRoutes(app: FastifyInstance, services: MarketplaceRou
       '/v1/marketplace/aws/register',
       {
         schema: {
+          // The only answer that is not an error is a redirect, so it is the operation's default answer.
+          response: {
+            default: {
+              type: 'null',
+              description:
+                "303 See Other: to the portal's welcome page (Location), where the buyer names the address for the setup mail. A browser (Accept: text/html) is shown a short page on an error.",
+              headers: { location: { type: 'string', description: "The portal's welcome page; the secret is in the fragment." } },
+            },
+          },
           tags: TAGS,
           summary:
             "AWS Marketplace's registration POST (form-encoded x-amzn-marketplace-token): makes or finds the buyer's customer, contract and license, then redirects (303) to the portal's welcome page.",
@@ -84,6 +94,7 @@ export function marketplaceRoutes(app: FastifyInstance, services: MarketplaceRou
       '/v1/marketplace/aws/notifications',
       {
         schema: {
+          response: { 200: record({ outcome: { type: 'string', enum: ['applied', 'unchanged', 'ignored', 'confirmed', 'duplicate'] } }) },
           tags: TAGS,
           summary:
             'Amazon SNS deliveries of AWS Marketplace notifications (JSON sent as text/plain): signature verified, subscriptions confirmed, each message applied once.',
@@ -124,6 +135,7 @@ export function marketplaceRoutes(app: FastifyInstance, services: MarketplaceRou
     '/v1/marketplace/aws/setup-link',
     {
       schema: {
+        response: { 202: record({ email: { type: 'string' }, message: { type: 'string' } }) },
         tags: TAGS,
         summary:
           'The welcome page: mail the "set up your account" link for the buyer\'s customer to this email (the welcome token works once).',

@@ -9,6 +9,7 @@ import { requireCustomer } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
 import type { WindowLimiter } from '../../rate-limit.js';
 import { params } from '../../route-kit.js';
+import { record, ref } from '../../schemas.js';
 
 const CUSTOMER_TAGS = ['licenses (customer)'];
 
@@ -22,6 +23,16 @@ export function customerPackageRoutes(app: FastifyInstance, services: CustomerPa
     '/v1/licenses/:licenseId/packages',
     {
       schema: {
+        response: {
+          200: record(
+            {
+              items: { type: 'array', items: ref('Package') },
+              downloadable: { type: 'boolean' },
+              reason: record({ code: { type: 'string', enum: ['LICENSE_NOT_ACTIVE'] }, message: { type: 'string' } }),
+            },
+            ['reason'],
+          ),
+        },
         tags: CUSTOMER_TAGS,
         summary: "The installation packages of the license's product, and whether the license allows downloading them now.",
         description: 'downloadable is false (with reason LICENSE_NOT_ACTIVE) once the license is expired past grace, suspended or ended.',
@@ -38,6 +49,9 @@ export function customerPackageRoutes(app: FastifyInstance, services: CustomerPa
     '/v1/licenses/:licenseId/packages/:packageId/link',
     {
       schema: {
+        response: {
+          200: record({ url: { type: 'string', description: 'Works without a login until expiresAt.' }, expiresAt: { type: 'integer' } }),
+        },
         tags: CUSTOMER_TAGS,
         summary: 'A signed download link for one package, working for TESSERA_DOWNLOAD_LINK_MINUTES (15) without a login (curl -O works).',
         description:

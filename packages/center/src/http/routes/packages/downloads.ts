@@ -27,6 +27,9 @@ export function downloadRoutes(app: FastifyInstance, services: DownloadRoutes): 
     '/downloads/:packageId',
     {
       schema: {
+        response: {
+          200: { description: 'The file.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        },
         tags: ['downloads'],
         summary: 'Download an installation package with a signed link (no login): the file, its SHA-256 in X-Checksum-Sha256 and Digest.',
         params: params({ packageId: 'pkg_' }),

@@ -9,6 +9,7 @@ import { refuse, valueOf } from '@tessera/http';
 import type { Packages, UploadInput } from '../../../services/packages/packages.js';
 import { requireStaff } from '../../auth.js';
 import { object, params, text } from '../../route-kit.js';
+import { items, record, ref } from '../../schemas.js';
 
 const STAFF_TAGS = ['packages (staff)'];
 const SELL = ['admin', 'sales'] as const;
@@ -34,6 +35,7 @@ export function staffPackageRoutes(app: FastifyInstance, services: StaffPackageR
       '/v1/staff/packages',
       {
         schema: {
+          response: { 201: record({ package: ref('Package') }) },
           tags: STAFF_TAGS,
           summary: 'Upload an installation package: the raw file as the body (application/octet-stream). Roles: admin, sales.',
           description:
@@ -65,6 +67,7 @@ export function staffPackageRoutes(app: FastifyInstance, services: StaffPackageR
     '/v1/staff/packages',
     {
       schema: {
+        response: { 200: items(ref('Package')) },
         tags: STAFF_TAGS,
         summary: 'The current installation packages, newest first; product= narrows to one product.',
         querystring: LIST_QUERY,
@@ -80,6 +83,7 @@ export function staffPackageRoutes(app: FastifyInstance, services: StaffPackageR
     '/v1/staff/packages/:packageId',
     {
       schema: {
+        response: { 200: record({ package: ref('WithdrawnPackage') }) },
         tags: STAFF_TAGS,
         summary: 'Withdraw a package: its file is removed and its download links stop working. Role: admin.',
         params: params({ packageId: 'pkg_' }),

@@ -4,6 +4,7 @@ import { requireStaff } from '../../auth.js';
 import { valueOf } from '@tessera/http';
 import { body } from '../../route-kit.js';
 import type { ClockResets } from '../../../services/trust/clock-resets.js';
+import { record } from '../../schemas.js';
 
 /** The services these routes use. */
 export type ClockResetRoutes = { clockResets: ClockResets };
@@ -13,6 +14,14 @@ export function staffClockResetRoutes(app: FastifyInstance, services: ClockReset
     '/v1/staff/request-codes/clock-reset',
     {
       schema: {
+        response: {
+          200: record({
+            lmid: { type: 'string' },
+            fromHighWater: { type: 'string' },
+            toTime: { type: 'string' },
+            reset: { type: 'string', description: 'The document the customer loads: tessera-lm load.' },
+          }),
+        },
         tags: ['licenses (staff)'],
         summary:
           "A vendor-signed reset of an offline License Manager's clock mark, answering its request code (which carries the mark): for a clock that was set ahead by mistake. Roles: admin, support.",
