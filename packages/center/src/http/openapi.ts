@@ -93,7 +93,8 @@ export async function installOpenApi(app: FastifyInstance, options: { version: s
           ...given,
           ...(open ? { security: [] } : { security: [{ session: [] }, { apiToken: [] }] }),
           response: {
-            ...((given.response as object) ?? {}),
+            // A route may name its error answers for Fastify's serializer ('4xx'); the document names them once.
+            ...Object.fromEntries(Object.entries((given.response as object) ?? {}).filter(([code]) => !/^[45]xx$/.test(code))),
             '4XX': { description: 'An error', ...ref('ErrorBody') },
             '5XX': { description: 'An error', ...ref('ErrorBody') },
           },

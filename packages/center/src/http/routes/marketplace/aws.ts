@@ -14,7 +14,7 @@ import { body, object, text } from '../../route-kit.js';
 import type { Marketplace } from '../../../services/marketplace/marketplace.js';
 import type { MarketplaceNotifications } from '../../../services/marketplace/marketplace-notifications.js';
 import type { Throttle } from '../../../services/accounts/throttle.js';
-import { record } from '../../schemas.js';
+import { record, ref } from '../../schemas.js';
 
 const TAGS = ['AWS Marketplace'];
 const TOKEN_FIELD = 'x-amzn-marketplace-token';
@@ -59,8 +59,11 @@ export function marketplaceRoutes(app: FastifyInstance, services: MarketplaceRou
       '/v1/marketplace/aws/register',
       {
         schema: {
-          // The only answer that is not an error is a redirect, so it is the operation's default answer.
+          // The only answer that is not an error is a redirect, so it is the operation's default answer; errors
+          // are named too, or Fastify would serialize a 400 with the redirect's (empty) schema and answer 500.
           response: {
+            '4xx': ref('ErrorBody'),
+            '5xx': ref('ErrorBody'),
             default: {
               type: 'null',
               description:
