@@ -300,6 +300,8 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
         createdAt: T0,
       },
       { id: guard, slug: 'guard', name: 'Guard', roles: ['enforcer'], limits: [], features: ['enforce'], createdAt: T0 },
+      // Built in (migration 0008): the License Manager's packages are published under it; it has no roles to sell.
+      expect.objectContaining({ id: 'prd_tesseralm', slug: 'tessera-lm', name: 'Tessera License Manager', roles: [] }),
     ]);
   });
 });
