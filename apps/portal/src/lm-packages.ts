@@ -4,19 +4,26 @@
  * commands for each kind, from the download to `tessera-lm info`. The commands are shown in the bind wizard and
  * nowhere else writes them, so they are tested here as text.
  */
-import type { PackageView } from './api';
-import { LM_CONFIG } from './components/commands';
+// No imports: scripts/package/test runs these commands against the real packages, from outside the portal's build.
 
+export const LM_CONFIG = '/etc/tessera-lm/config.yaml';
 const TRUST = '/etc/tessera-lm/trust-bundle.json';
 
 export type LmKind = 'tarball' | 'deb';
 
+/** What the commands need of a package (GET /v1/lm-packages answers more). */
+export interface LmPackage {
+  filename: string;
+  platform: string;
+  sha256: string;
+}
+
 /** A system the License Manager runs on, and its newest package of each kind. */
-export interface LmSystem {
+export interface LmSystem<P extends LmPackage = LmPackage> {
   /** linux-x64, linux-arm64, ...: the tarball's platform; the .deb's (debian-amd64) is listed under it. */
   system: string;
   label: string;
-  packages: Partial<Record<LmKind, PackageView>>;
+  packages: Partial<Record<LmKind, P>>;
 }
 
 const DEBIAN_ARCH: Record<string, string> = { amd64: 'x64', arm64: 'arm64' };
@@ -28,7 +35,7 @@ export function systemOf(platform: string): string {
   return debian ? `linux-${DEBIAN_ARCH[debian[1]!] ?? debian[1]}` : platform;
 }
 
-export function kindOf(item: PackageView): LmKind | null {
+export function kindOf(item: LmPackage): LmKind | null {
   if (item.filename.endsWith('.deb')) return 'deb';
   if (item.filename.endsWith('.tar.gz')) return 'tarball';
   return null;
@@ -41,8 +48,8 @@ function labelOf(system: string): string {
 }
 
 /** The packages (newest first, as listed) grouped by system, the newest of each kind; Linux x86-64 first. */
-export function lmSystems(items: PackageView[]): LmSystem[] {
-  const systems = new Map<string, LmSystem>();
+export function lmSystems<P extends LmPackage>(items: P[]): LmSystem<P>[] {
+  const systems = new Map<string, LmSystem<P>>();
   for (const item of items) {
     const kind = kindOf(item);
     if (!kind) continue;
@@ -68,8 +75,17 @@ export function visitorSystem(userAgent: string): string | null {
   return arch ? `${os}-${arch}` : null;
 }
 
+/**
+ * A download link at `origin`, the License Center the page came from (and the trust file's address in the same
+ * commands), whatever public address the link was made with.
+ */
+export function linkAt(url: string, origin: string): string {
+  const { pathname, search } = new URL(url, origin);
+  return `${origin}${pathname}${search}`;
+}
+
 /** Downloading with a signed link and checking the file against its sha256 before anything else. */
-function download(item: PackageView, url: string): string[] {
+function download(item: LmPackage, url: string): string[] {
   return [`curl -fLo ${item.filename} '${url}'`, `echo '${item.sha256}  ${item.filename}' | sha256sum -c -`];
 }
 
@@ -77,7 +93,7 @@ function download(item: PackageView, url: string): string[] {
  * The tarball: unpacked in /opt, linked into /usr/local/bin, configured, started, asked for its LMID. It needs
  * nothing else on the machine (its Node.js runtime is inside).
  */
-export function tarballCommands(item: PackageView, url: string, origin: string): string[] {
+export function tarballCommands(item: LmPackage, url: string, origin: string): string[] {
   return [
     '# as root, on the machine the License Manager runs on',
     ...download(item, url),
@@ -101,7 +117,7 @@ export function tarballCommands(item: PackageView, url: string, origin: string):
  * The .deb: installed with dpkg (the tessera-lm user, /var/lib/tessera-lm and the commented configuration come with
  * it), given the trust file and this License Center's address, started by systemd, asked for its LMID.
  */
-export function debCommands(item: PackageView, url: string, origin: string): string[] {
+export function debCommands(item: LmPackage, url: string, origin: string): string[] {
   return [
     '# as root, on the machine the License Manager runs on (Debian, Ubuntu)',
     ...download(item, url),

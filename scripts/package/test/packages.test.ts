@@ -17,6 +17,8 @@ import type { ProgramName } from '../programs.js';
 import { REPO } from '../build.js';
 import { NODE_RUNTIME } from '../runtime.js';
 import { claimMachine, debTestsNeed, dpkgStatus, lockMachine, removeEverything, userExists } from './machine.js';
+import { debCommands, linkAt, lmSystems, tarballCommands } from '../../../apps/portal/src/lm-packages.js';
+import type { LmPackage } from '../../../apps/portal/src/lm-packages.js';
 import { makeVendor, pathWithoutNode, postJson, runCommand, startServer } from './support.js';
 import type { Running, Vendor } from './support.js';
 
@@ -192,6 +194,67 @@ describe('the License Center tarball', () => {
       expect(await lc.stop()).toBe(0);
     }
     expect(existsSync(join(dir, 'data', 'master.key'))).toBe(true);
+  });
+});
+
+describe('the packaged License Center serving the packaged License Manager', () => {
+  it("publishes the License Manager's packages; the bind wizard's commands download, check and unpack them", async () => {
+    const dir = unpack('tessera-center');
+    const center = join(dir, 'tessera-center', 'bin', 'tessera-center');
+    const data = join(dir, 'data');
+    const lm = { tarball: artefact('tessera-lm', 'tarball'), deb: artefact('tessera-lm', 'deb') };
+    const published = runCommand(center, ['--data', data, 'lm-packages', 'publish', lm.tarball.file, lm.deb.file], { env: noNode });
+    expect(published.stderr).toBe('');
+    expect(published.stdout).toContain(
+      `published ${basename(lm.tarball.file)}: Tessera License Manager ${version('tessera-lm')}, linux-x64`,
+    );
+    expect(published.stdout).toContain(
+      `published ${basename(lm.deb.file)}: Tessera License Manager ${version('tessera-lm')}, debian-amd64`,
+    );
+    const staff = runCommand(
+      center,
+      ['--data', data, '--json', 'staff', 'create', '--email', 'ops@vendor.example', '--role', 'admin', '--api-token'],
+      {
+        env: noNode,
+      },
+    );
+    const token = JSON.parse(staff.stdout).apiToken as string;
+
+    const lc = await startServer(center, ['--data', data, 'serve', '--port', '0'], { env: noNode });
+    try {
+      const call = (method: string, path: string) => fetch(`${lc.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+      const listed = (await (await call('GET', '/v1/lm-packages')).json()) as { items: (LmPackage & { id: string })[] };
+      const systems = lmSystems(listed.items);
+      expect(systems.map((s) => s.system)).toEqual(['linux-x64']);
+      const { tarball, deb } = systems[0]!.packages;
+      expect([tarball?.sha256, deb?.sha256]).toEqual([lm.tarball.sha256, lm.deb.sha256]);
+      const linkOf = async (id: string) =>
+        linkAt(((await (await call('POST', `/v1/lm-packages/${id}/link`)).json()) as { url: string }).url, lc.url);
+
+      // The wizard's lines up to the installed command, with /opt and /usr/local/bin moved into the test's folder.
+      const home = mkdtempSync(join(work, 'customer-'));
+      const lines = tarballCommands(tarball!, await linkOf(listed.items.find((p) => p.filename === tarball!.filename)!.id), lc.url);
+      const install = lines
+        .slice(1, lines.findIndex((line) => line.startsWith('ln -sf')) + 1)
+        .map((line) => line.replaceAll('/opt', join(home, 'opt')).replaceAll('/usr/local/bin', join(home, 'bin')));
+      expect(install.map((line) => line.split(' ')[0])).toEqual(['curl', 'echo', 'tar', 'ln']);
+      runCommand('mkdir', ['-p', join(home, 'opt'), join(home, 'bin')]);
+      const ran = runCommand('sh', ['-e', '-c', `cd ${home}\n${install.join('\n')}`]);
+      // (curl writes its progress to standard error.)
+      expect({ status: ran.status, stdout: ran.stdout }).toEqual({ status: 0, stdout: `${basename(lm.tarball.file)}: OK\n` });
+      expect(runCommand(join(home, 'bin', 'tessera-lm'), ['version'], { env: noNode }).stdout).toBe(
+        `tessera-lm ${version('tessera-lm')}\n`,
+      );
+
+      const debLines = debCommands(deb!, await linkOf(listed.items.find((p) => p.filename === deb!.filename)!.id), lc.url);
+      const fetched = runCommand('sh', ['-e', '-c', `cd ${home}\n${debLines.slice(1, 3).join('\n')}`]);
+      expect(fetched.stdout).toBe(`${basename(lm.deb.file)}: OK\n`);
+      // A file that is not the one listed stops the commands before anything is installed.
+      writeFileSync(join(home, basename(lm.deb.file)), 'tampered');
+      expect(runCommand('sh', ['-e', '-c', `cd ${home}\n${debLines[2]}`]).status).not.toBe(0);
+    } finally {
+      expect(await lc.stop()).toBe(0);
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { useEffect, useId, useState } from 'react';
 import { api, messageOf } from '../api';
 import type { LmDownloadLink, LmPackages, PackageView } from '../api';
 import { dayTime } from '../format';
-import { debCommands, lmSystems, tarballCommands, visitorSystem } from '../lm-packages';
+import { debCommands, linkAt, lmSystems, tarballCommands, visitorSystem } from '../lm-packages';
 import type { LmKind, LmSystem } from '../lm-packages';
 import { Commands, LM_CONFIG } from './commands';
 import { PackageFacts } from './package-facts';
@@ -20,7 +20,7 @@ const KINDS: { kind: LmKind; title: string; commands: typeof tarballCommands }[]
 ];
 
 export function LmInstall() {
-  const [systems, setSystems] = useState<LmSystem[] | null>(null);
+  const [systems, setSystems] = useState<LmSystem<PackageView>[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [chosen, setChosen] = useState<string>('');
   const selectId = useId();
@@ -78,7 +78,7 @@ export function LmInstall() {
 }
 
 /** The packages of one system with their commands; their links are made once, when the system is shown. */
-function SystemPackages({ system }: { system: LmSystem }) {
+function SystemPackages({ system }: { system: LmSystem<PackageView> }) {
   const origin = location.origin;
   const [links, setLinks] = useState<Partial<Record<LmKind, LmDownloadLink>> | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -97,11 +97,6 @@ function SystemPackages({ system }: { system: LmSystem }) {
     };
   }, [system]);
 
-  // The link as this License Center's own address, the one the page came from (and the trust file's in the commands).
-  const onThisCenter = (url: string) => {
-    const { pathname, search } = new URL(url, origin);
-    return `${origin}${pathname}${search}`;
-  };
   const expiresAt = links ? Math.min(...Object.values(links).map((link) => link.expiresAt)) : null;
   return (
     <>
@@ -118,7 +113,7 @@ function SystemPackages({ system }: { system: LmSystem }) {
               <dd>{item.version}</dd>
             </PackageFacts>
             {link ? (
-              <Commands lines={commands(item, onThisCenter(link.url), origin)} />
+              <Commands lines={commands(item, linkAt(link.url, origin), origin)} />
             ) : error ? null : (
               <Loading what="its download link" />
             )}
