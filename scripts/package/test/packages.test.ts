@@ -5,18 +5,17 @@
  * (configuration and state kept), removed with dpkg -r, and purged.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackages } from '../build.js';
 import type { Artefact, BuildResult } from '../build.js';
-import { debName, writeDeb } from '../deb.js';
 import { PROGRAMS, versionOf } from '../programs.js';
 import type { ProgramName } from '../programs.js';
 import { REPO } from '../build.js';
 import { NODE_RUNTIME } from '../runtime.js';
-import { claimMachine, debTestsNeed, dpkgStatus, lockMachine, removeEverything, userExists } from './machine.js';
+import { debLifecycle } from './deb-lifecycle.js';
 import { debCommands, linkAt, lmSystems, tarballCommands } from '../../../apps/portal/src/lm-packages.js';
 import type { LmPackage } from '../../../apps/portal/src/lm-packages.js';
 import { makeVendor, pathWithoutNode, postJson, runCommand, startServer } from './support.js';
@@ -276,110 +275,8 @@ async function servesPortalAndApi(url: string): Promise<string> {
   return trust.text();
 }
 
-/** What the .deb tests do to a package and check in between: install, run, upgrade, remove, purge. */
-function debLifecycle(program: ProgramName, story: DebStory): void {
-  describe(`the ${program} .deb`, () => {
-    const name = program;
-    let release: (() => void) | null = null;
-    let upgrade: string;
-    const upgradeVersion = `${version(program)}+test1`;
-
-    beforeAll(async () => {
-      const need = debTestsNeed();
-      if (need) throw new Error(need);
-      release = lockMachine();
-      claimMachine(name);
-      const staged = built.staged.find((tree) => tree.program.name === program)!;
-      upgrade = await writeDeb(staged, join(work, 'upgrade'), built.stageDir!, { version: upgradeVersion, compression: 'none' });
-      expect(basename(upgrade)).toBe(debName(name, upgradeVersion));
-    }, 60_000);
-
-    afterAll(() => {
-      if (!release) return;
-      removeEverything(name);
-      release();
-    });
-
-    it('installs with dpkg -i: the command, the commented configuration, the unit, a system user and its state folder', () => {
-      const install = runCommand('dpkg', ['-i', artefact(program, 'deb').file]);
-      expect(install.stderr).toBe('');
-      expect(install.status).toBe(0);
-      expect(install.stdout).toContain(`${name} is installed. Next:`);
-      expect(dpkgStatus(name)).toBe('install ok installed');
-
-      expect(lstatSync(`/usr/bin/${name}`).isSymbolicLink()).toBe(true);
-      const config = PROGRAMS[program].config.installedAs;
-      expect(readFileSync(config, 'utf8')).toBe(readFileSync(join(REPO, PROGRAMS[program].config.source), 'utf8'));
-      expect(runCommand('stat', ['-c', '%U:%G %a', config]).stdout.trim()).toBe(`root:${name} 640`);
-      expect(runCommand('dpkg-query', ['-W', '-f', '${Conffiles}', name]).stdout).toContain(config);
-
-      const user = runCommand('getent', ['passwd', name]).stdout.trim().split(':');
-      expect(Number(user[2])).toBeLessThan(1000);
-      expect(user[5]).toBe(`/var/lib/${name}`);
-      expect(runCommand('stat', ['-c', '%U:%G %a', `/var/lib/${name}`]).stdout.trim()).toBe(`${name}:${name} 700`);
-
-      const unit = readFileSync(`/lib/systemd/system/${name}.service`, 'utf8');
-      expect(unit).toMatch(new RegExp(`^ExecStart=/usr/bin/${name} serve`, 'm'));
-      expect(unit).toMatch(new RegExp(`^User=${name}$`, 'm'));
-      const verified = runCommand('systemd-analyze', ['verify', `/lib/systemd/system/${name}.service`]);
-      expect(verified.stderr).toBe('');
-      expect(verified.status).toBe(0);
-      const ran = runCommand(`/usr/bin/${name}`, [program === 'tessera-lm' ? 'version' : '--help'], { env: noNode });
-      expect(ran.status).toBe(0);
-      expect(ran.stdout).toMatch(program === 'tessera-lm' ? `tessera-lm ${version(program)}` : /Tessera License Center/);
-    });
-
-    it('runs as its system user with no Node.js on PATH', () => story.firstRun(), 30_000);
-
-    it('upgrades in place with dpkg -i: the changed configuration and the state are kept', async () => {
-      const config = PROGRAMS[program].config.installedAs;
-      const configBefore = readFileSync(config, 'utf8');
-      const upgraded = runCommand('dpkg', ['-i', upgrade]);
-      expect(upgraded.stderr).toBe('');
-      expect(upgraded.status).toBe(0);
-      expect(upgraded.stdout).not.toContain('is installed. Next:');
-      expect(runCommand('dpkg-query', ['-W', '-f', '${Version}', name]).stdout).toBe(upgradeVersion);
-      expect(readFileSync(config, 'utf8')).toBe(configBefore);
-      expect(readdirSync(join(config, '..')).filter((file) => /dpkg-(new|old|dist)/.test(file))).toEqual([]);
-      await story.afterUpgrade();
-    }, 30_000);
-
-    it('is removed with dpkg -r, keeping the configuration and the state', () => {
-      const config = PROGRAMS[program].config.installedAs;
-      const configBefore = readFileSync(config, 'utf8');
-      const removed = runCommand('dpkg', ['-r', name]);
-      expect(removed.status).toBe(0);
-      expect(existsSync(`/usr/bin/${name}`)).toBe(false);
-      expect(existsSync(`/usr/lib/${name}`)).toBe(false);
-      expect(existsSync(`/lib/systemd/system/${name}.service`)).toBe(false);
-      expect(dpkgStatus(name)).toBe('deinstall ok config-files');
-      expect(readFileSync(config, 'utf8')).toBe(configBefore);
-      story.stateKept();
-      expect(userExists(name)).toBe(true);
-    });
-
-    it('is purged with dpkg --purge: the configuration goes, the state stays and the message says so', () => {
-      const purged = runCommand('dpkg', ['--purge', name]);
-      expect(purged.status).toBe(0);
-      expect(purged.stdout).toContain(`/var/lib/${name} is kept`);
-      expect(dpkgStatus(name)).toBeNull();
-      expect(existsSync(PROGRAMS[program].config.installedAs)).toBe(false);
-      story.stateKept();
-    });
-  });
-}
-
-interface DebStory {
-  /** Configures the installed program, runs it as its user and leaves state behind. */
-  firstRun(): Promise<void>;
-  /** Runs the upgraded program on the same configuration and state, and checks both were kept. */
-  afterUpgrade(): Promise<void>;
-  /** The state is still on disk. */
-  stateKept(): void;
-}
-
 let lmid: string;
-debLifecycle('tessera-lm', {
+debLifecycle('tessera-lm', () => ({ built, work, noNode }), {
   async firstRun() {
     writeFileSync('/etc/tessera-lm/trust-bundle.json', vendor.trustFile, { mode: 0o644 });
     // The administrator's changes to the conffile, which the upgrade must keep.
@@ -430,7 +327,7 @@ const serveCenter = () =>
       user: 'tessera-center',
     },
   );
-debLifecycle('tessera-center', {
+debLifecycle('tessera-center', () => ({ built, work, noNode }), {
   async firstRun() {
     // The administrator's change to the conffile (the service reads it; this run passes --data itself).
     writeFileSync(
