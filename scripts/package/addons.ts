@@ -32,6 +32,10 @@ export function betterSqlite3(options: AddonOptions): NativeFile {
   const built = join(cacheDir, 'addons', `better-sqlite3-${version}-node-abi${runtime.abi}-linux-x64`, 'better_sqlite3.node');
   if (existsSync(built) && loadError(runtime, built) === null) return { source: built, name: 'better_sqlite3.node' };
 
+  const tools = ['make', 'g++', 'python3'].filter(
+    (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,
+  );
+  if (tools.length) throw new Error(`compiling better-sqlite3 for the packaged runtime needs ${tools.join(', ')} (node-gyp's toolchain)`);
   const scratch = mkdtempSync(join(cacheDir, '.addon-'));
   try {
     const copy = join(scratch, 'better-sqlite3');

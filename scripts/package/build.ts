@@ -6,7 +6,7 @@
  * bundles, stages and compares.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,12 @@ export async function buildPackages(options: BuildOptions = {}): Promise<BuildRe
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE;
   const names = options.programs ?? (Object.keys(PROGRAMS) as ProgramName[]);
   mkdirSync(cacheDir, { recursive: true });
+  const missing = ['tar', 'gzip', 'dpkg-deb', 'npm'].filter((tool) => !onPath(tool));
+  if (missing.length) {
+    throw new Error(
+      `npm run package needs ${missing.join(', ')} on PATH (tar and gzip for the tarballs, dpkg-deb from dpkg for the .debs)`,
+    );
+  }
 
   const runtime = nodeRuntime(cacheDir, log);
   const addonOptions = { repo: REPO, cacheDir, runtime, log };
@@ -129,6 +135,10 @@ async function compressed(tree: StagedProgram, cacheDir: string, stageDir: strin
   await Promise.all([writeTarball(tree, cached, sourceDate()), writeDeb(tree, cached, stageDir)]);
   writeFileSync(join(cached, '.complete'), '');
   return files;
+}
+
+function onPath(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 }
 
 export function sha256Of(file: string): string {
