@@ -3,6 +3,7 @@
  * (the schemas are what Fastify validates and what /openapi.json publishes). A service Result becomes the answer
  * with valueOf (@tessera/http), its failure answered with the code's one status.
  */
+import { MAX_OUTAGE_GRACE_HOURS } from '@tessera/core';
 
 export const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
 export const id = (prefix: string) =>
@@ -10,6 +11,8 @@ export const id = (prefix: string) =>
 export const counts = (description: string) =>
   ({ type: 'object', description, additionalProperties: { type: 'integer', minimum: 0, maximum: 1_000_000 } }) as const;
 export const names = (description: string) => ({ type: 'array', description, maxItems: 64, items: text(64) }) as const;
+/** An outage grace in hours, as core signs it (0 strict, at most MAX_OUTAGE_GRACE_HOURS, 90 days). */
+export const OUTAGE_GRACE_HOURS = { type: 'integer', minimum: 0, maximum: MAX_OUTAGE_GRACE_HOURS } as const;
 export const millis = (description: string) => ({ type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000, description }) as const;
 
 /** An object schema that refuses unknown members, so a misspelt field is an error rather than silently ignored. */
