@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { valueOf } from '@tessera/http';
 import type { Catalogue } from '../../../services/catalogue/catalogue.js';
 import { requireStaff } from '../../auth.js';
-import { body, names, OUTAGE_GRACE_HOURS, params, text } from '../../route-kit.js';
+import { body, names, numberAsSent, OUTAGE_GRACE_HOURS, params, text } from '../../route-kit.js';
 import { items, ref } from '../../schemas.js';
 
 const TAGS = ['customers (staff)'];
@@ -55,6 +55,7 @@ export function staffProductRoutes(app: FastifyInstance, services: StaffProductR
           ['slug', 'name', 'roles'],
         ),
       },
+      preValidation: numberAsSent('outageGraceHours'),
     },
     async (request, reply) => {
       const staff = requireStaff(request, ['admin']);
@@ -75,6 +76,7 @@ export function staffProductRoutes(app: FastifyInstance, services: StaffProductR
         params: params({ productId: 'prd_' }),
         ...body({ outageGraceHours: { ...OUTAGE_GRACE_HOURS, description: 'Hours; 0 is strict.' } }),
       },
+      preValidation: numberAsSent('outageGraceHours'),
     },
     async (request) => {
       const staff = requireStaff(request, ['admin']);

@@ -11,7 +11,7 @@ import type { IssueFromRequestCode, RequestCodes } from '../../../services/licen
 import { requireStaff } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
 import { valueOf } from '@tessera/http';
-import { body, counts, id, millis, names, object, OUTAGE_GRACE_HOURS, params, text } from '../../route-kit.js';
+import { body, counts, id, millis, names, numberAsSent, object, OUTAGE_GRACE_HOURS, params, text } from '../../route-kit.js';
 import { LMID_FIELD, MODE_FIELD } from './customer-licenses.js';
 import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
 import type { RenewalRequests } from '../../../services/licenses/renewal-requests.js';
@@ -164,6 +164,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
           },
         }),
       },
+      preValidation: numberAsSent('outageGraceHours', true),
     },
     async (request) => {
       const staff = requireStaff(request, SELL);
