@@ -82,18 +82,18 @@ export class Catalogue {
     const problem = outageGraceProblem(hours, "A product's outage grace");
     if (problem) return fail('BAD_REQUEST', problem);
     return this.db.transaction().execute(async (trx) => {
-      // Locked first: a license made or set to follow the product meanwhile waits, then sees the new default.
-      const row = await this.dialect.forUpdate(trx.selectFrom('products').selectAll().where('id', '=', productId)).executeTakeFirst();
+      // Locks in one order: the product (a license made or set to follow it meanwhile waits, then sees the new
+      // default), then every license that follows it, and only then the audit log (each append holds it to the
+      // commit). Locking a license after an append would wait on a change of that license, which waits on the log.
+      const row = await this.dialect.forNoKeyUpdate(trx.selectFrom('products').selectAll().where('id', '=', productId)).executeTakeFirst();
       if (!row) return fail('NOT_FOUND', `There is no product ${productId}.`);
       const previous = row.outage_grace_hours;
       if (previous === hours) return ok({ product: productViewOf(row), resignedLicenses: 0 });
       await trx.updateTable('products').set({ outage_grace_hours: hours }).where('id', '=', productId).execute();
-      const following = await trx
-        .selectFrom('licenses')
-        .select('id')
-        .where('product_id', '=', productId)
-        .where('outage_grace_hours', 'is', null)
-        .orderBy('id')
+      const following = await this.dialect
+        .forUpdate(
+          trx.selectFrom('licenses').select('id').where('product_id', '=', productId).where('outage_grace_hours', 'is', null).orderBy('id'),
+        )
         .execute();
       const resignedLicenses = following.length;
       await this.audit.append(

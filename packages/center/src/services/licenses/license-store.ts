@@ -71,10 +71,10 @@ export class LicenseStore {
     outer?: Transaction<Database>,
   ): Promise<Result<LicenseView>> {
     const work = async (trx: Transaction<Database>): Promise<Result<LicenseView>> => {
-      // Locked: a change of the product's outage grace (services/licenses/outage-grace.ts) either comes first, and this
+      // Shared-locked: a change of the product's outage grace (Catalogue.setOutageGrace) either comes first, and this
       // license follows the new value from serial 1, or comes after and finds this license among those it re-signs.
       const product = await this.dialect
-        .forUpdate(trx.selectFrom('products').selectAll().where('id', '=', input.productId))
+        .forShare(trx.selectFrom('products').selectAll().where('id', '=', input.productId))
         .executeTakeFirst();
       if (!product) return fail('NOT_FOUND', `There is no product ${input.productId}.`);
       const customer = await trx.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();

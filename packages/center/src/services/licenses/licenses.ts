@@ -186,10 +186,10 @@ export class Licenses {
     return this.db.transaction().execute(async (trx) => {
       const license = await trx.selectFrom('licenses').select('product_id').where('id', '=', licenseId).executeTakeFirst();
       if (!license) return notFound(licenseId);
-      // The product first, then the license, as a change of the product's default takes them (no deadlock), so the
-      // default read here is the one a license following it is signed with.
+      // The product first, then the license, then the audit log, in the order a change of the product's default takes
+      // them (so neither waits on the other in a circle), and the default read here stays the one licenses follow.
       const product = await this.dialect
-        .forUpdate(trx.selectFrom('products').select('outage_grace_hours').where('id', '=', license.product_id))
+        .forShare(trx.selectFrom('products').select('outage_grace_hours').where('id', '=', license.product_id))
         .executeTakeFirstOrThrow();
       return this.store.change(
         licenseId,
