@@ -190,6 +190,39 @@ describe.each(DIALECTS)('outage grace on %s', (dialect) => {
     expect(await serialOf(following.id)).toBe(followingBefore + 1);
   });
 
+  it("a product's new default while its licenses change and new ones are made: every write succeeds, every license is signed with what it shows", async () => {
+    const graced = await product();
+    const licenses = await Promise.all([1, 2, 3, 4, 5, 6].map(() => boundLicense(graced.id)));
+    const now = tc.clock.now();
+    const answers = await Promise.all([
+      setProductGrace(graced.id, 6),
+      ...licenses.map(({ id }, i) =>
+        i % 3 === 0
+          ? world.sales.post(`/v1/staff/licenses/${id}/renew`, { months: 1 })
+          : i % 3 === 1
+            ? setLicenseGrace(id, 48)
+            : world.sales.post(`/v1/staff/licenses/${id}/expand`, { nodes: { query: 1 } }),
+      ),
+      ...[1, 2].map(() =>
+        world.sales.post('/v1/staff/licenses', {
+          customerId: world.customerId,
+          productId: graced.id,
+          nodes: { query: 1 },
+          startsAt: now,
+          expiresAt: now + 30 * DAY,
+        }),
+      ),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 201, 201]);
+    const made = answers.slice(-2).map((a) => a.body.id as string);
+    for (const id of made) expect((await world.customer.post(`/v1/licenses/${id}/bind`, { lmid: makeLm().lmid })).status).toBe(200);
+    for (const id of [...licenses.map((l) => l.id), ...made]) {
+      const shown = (await world.support.get(`/v1/staff/licenses/${id}`)).body.resources.outageGraceHours as number;
+      expect({ id, shown }).toEqual({ id, shown: licenses.findIndex((l) => l.id === id) % 3 === 1 ? 48 : 6 });
+      expect({ id, signed: unwrap(readLicense(await offlineKey(id), trust)).outageGraceHours }).toEqual({ id, signed: shown });
+    }
+  });
+
   it('refuses an outage grace that is not a whole number from 0 to 2160, with a sentence, and changes nothing', async () => {
     const graced = await product();
     const license = await boundLicense(graced.id);
