@@ -114,7 +114,7 @@ export async function openCenterServices(world: CenterWorld): Promise<CenterServ
     const audit = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey: world.masterKey });
     const licenses = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey: world.masterKey, clock });
     const sessions = new Sessions({ db: handle.db, clock });
-    const catalogue = new Catalogue({ db: handle.db, audit, clock });
+    const catalogue = new Catalogue({ db: handle.db, dialect: handle.statements, licenses, audit, clock });
     return { handle, keys, licenses, catalogue, sessions, close: () => handle.close() };
   } catch (error) {
     await handle.close();
