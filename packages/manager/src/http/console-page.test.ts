@@ -27,6 +27,7 @@ const info: InfoResponse = {
   expiresAt: '2026-12-06T00:00:00.000Z',
   daysLeft: 12,
   lastSync: { at: '2026-11-24T11:00:00.000Z', ok: false, error: 'CENTER_UNREACHABLE: connect ECONNREFUSED' },
+  replicas: null,
 };
 
 const usage: UsageResponse = {

@@ -78,7 +78,7 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
       const status = outcome.code === 'NOT_ONLINE' ? 409 : outcome.code === 'CENTER_UNREACHABLE' ? 502 : 422;
       throw new ApiError(outcome.code, status, outcome.detail);
     }
-    return { changed: outcome.changed, info: infoView(services) };
+    return { changed: outcome.changed, info: await infoView(services) };
   });
 
   app.post<{ Body: RequestCodeRequest }>(
