@@ -58,7 +58,7 @@ export function openSingle(config: LmConfig, fingerprintOverride: string | undef
   }
   const store = new StateStore(openStateDb(join(config.dataPath, 'state.db')));
   try {
-    const fingerprint = fingerprintOverride ?? hostFingerprint(config.fingerprint, config.dataPath);
+    const fingerprint = fingerprintOverride ?? hostFingerprint(config.fingerprint, config.dataPath)!;
     const { opened, guards, trust, warnings } = openGuarded(config, fingerprint, store, trustText);
     return {
       store,
