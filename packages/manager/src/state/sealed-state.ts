@@ -98,7 +98,9 @@ export function writeSealedState(dataPath: string, state: SealedState, key: Uint
 export function mergeSealedStates(a: SealedState, b: SealedState): SealedState {
   const serials: Record<string, number> = { ...a.serials };
   for (const [id, serial] of Object.entries(b.serials)) serials[id] = Math.max(serials[id] ?? 0, serial);
-  const bundleFrom = b.bundleSerial > a.bundleSerial ? b : a;
+  // The same serial is the same bundle in practice; a fixed choice on a tie keeps the merge commutative anyway.
+  const bundleFrom =
+    b.bundleSerial !== a.bundleSerial ? (b.bundleSerial > a.bundleSerial ? b : a) : (b.bundle ?? '') > (a.bundle ?? '') ? b : a;
   const newer = later(a.vendorTime, b.vendorTime);
   const highWater = newer === 0 ? maxTime(a.highWater, b.highWater) : newer > 0 ? a.highWater : b.highWater;
   return {
