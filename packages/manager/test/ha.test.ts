@@ -7,13 +7,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { parseEnvelope } from '@tessera/core';
+import { generateOnlineKey, parseEnvelope } from '@tessera/core';
 import type { Daemon } from '../src/daemon.js';
 import { startDaemon } from '../src/daemon.js';
 import type { LmConfig } from '../src/config.js';
 import { createDatabase, replicaConfig, sharedDbUrl } from './support/shared-db.js';
 import type { TestDatabase } from './support/shared-db.js';
-import { admin, call, licenseFor, makeWorld, silentLogger, T0 } from './support/world.js';
+import { startFakeCenter } from './support/fake-center.js';
+import { admin, call, DAY, licenseFor, makeWorld, silentLogger, T0 } from './support/world.js';
 import type { World } from './support/world.js';
 import { BIN } from './support/process.js';
 import { until } from './support/until.js';
@@ -193,5 +194,68 @@ describe.skipIf(!sharedDbUrl)('License Manager replicas on one PostgreSQL databa
     await expect(replica(3)).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
     await db.query('DELETE FROM tessera_lm_sealed');
     await expect(replica(3)).rejects.toMatchObject({ code: 'MALFORMED', message: expect.stringContaining('was deleted') });
+  });
+
+  it('syncs online at one replica at a time: a due sync runs once, and one asked for while another replica syncs is RATE_LIMITED', async () => {
+    const center = await startFakeCenter({ now: () => world.clock.now() });
+    try {
+      world.cleanup();
+      world = makeWorld({ center: { url: center.url } }, center.vendor);
+      const [a, b] = [await replica(1), await replica(2)];
+      const onlineKey = generateOnlineKey();
+      center.addLicense(onlineKey, {
+        id: 'lic_online1',
+        serial: 1,
+        product: 'graphdb',
+        customer: { id: 'cus_1', name: 'Online Customer' },
+        nodes: { query: 1 },
+        limits: {},
+        features: [],
+        issuedAt: new Date(T0 - DAY).toISOString(),
+        startsAt: new Date(T0 - DAY).toISOString(),
+        expiresAt: new Date(T0 + 300 * DAY).toISOString(),
+        mode: 'online',
+        lmid: a.lmid,
+      });
+      expect((await admin(b, '/v1/admin/load', { key: onlineKey })).body).toMatchObject({ status: 'Normal', mode: 'online' });
+      await until(
+        async () => (await call(a, 'GET', '/v1/info')).body.status,
+        (s) => s === 'Normal',
+        'the online license at a',
+      );
+      const before = center.requests.length;
+
+      // Another replica holds the sync lease (it is syncing): a sync asked for here waits for it, never runs beside it.
+      await db.query(`UPDATE tessera_lm_sync_leader SET replica = 'rep_other', until = $1`, [T0 + DAY]);
+      const busy = await admin(a, '/v1/admin/sync');
+      expect(busy.status).toBe(429);
+      expect(busy.body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('rep_other') });
+      expect(center.requests.length).toBe(before);
+      await db.query('UPDATE tessera_lm_sync_leader SET until = 0');
+
+      // Due at both replicas at once: one of them syncs, and once both have seen that sync, neither runs it again.
+      world.clock.advance(60 * 60_000 + 1000);
+      await until(
+        () => center.requests.length,
+        (n) => n === before + 1,
+        'the due sync',
+      );
+      const synced = await until(
+        async () => (await db.query<{ until: number }>('SELECT until FROM tessera_lm_sync_leader'))[0]!.until,
+        (held) => Number(held) === 0,
+        'the sync lease given back',
+      );
+      expect(Number(synced)).toBe(0);
+      for (const lm of [a, b]) {
+        await until(
+          async () => (await call(lm, 'GET', '/v1/info')).body.lastSync.at,
+          (at) => at === new Date(T0 + 60 * 60_000 + 1000).toISOString(),
+          'the sync seen',
+        );
+      }
+      expect(center.requests.length).toBe(before + 1);
+    } finally {
+      await center.close();
+    }
   });
 });
