@@ -4,7 +4,7 @@
  *
  * - Checkout: one transaction under the role's advisory lock (PgStore.seatTransaction) reads the node's lease and
  *   the role's live count and writes the lease; concurrent checkouts at every replica take turns, so the count
- *   never passes the limit. Answered after the commit.
+ *   never passes the limit. The checkouts of a role arriving together share one transaction. Answered after the commit.
  * - Heartbeat: a lease this replica renewed is renewed in memory (no statement) while the expiry the database holds
  *   is more than half a TTL ahead, and written with the others once a second (one statement for the batch). Any
  *   other heartbeat (after a failover, or late) is one statement that extends the lease only if it is still live, so
@@ -45,6 +45,13 @@ interface HeldLease {
 }
 
 type Heartbeat = SeatOutcome<{ lease: StoredLease; token: string; verdict: Verdict }>;
+type Claim =
+  { kind: 'granted'; lease: StoredLease } | { kind: 'in-use'; lease: StoredLease } | { kind: 'full' } | { kind: 'down'; error: unknown };
+interface ClaimBatch {
+  product: string;
+  role: string;
+  items: { input: CheckoutInput; limit: number; resolve: (claim: Claim) => void }[];
+}
 
 const roleKey = (product: string, role: string) => `${product}\u0000${role}`;
 
@@ -62,6 +69,9 @@ export class SharedSeats implements SeatService {
   /** Roles holding more leases than the license grants (or a role it no longer grants): renewals there are checked first. */
   private over = new Set<string>();
   private flushing: Promise<void> | null = null;
+  /** Checkouts waiting for the next batch, per role. */
+  private readonly queued = new Map<string, ClaimBatch>();
+  private scheduled = false;
 
   constructor(private readonly options: SharedSeatsOptions) {
     this.tokens = new LeaseTokens(options.identity, options.ttlMs);
@@ -76,41 +86,85 @@ export class SharedSeats implements SeatService {
     if (refused) return this.refuse(refused, input.role);
     const limit = license!.nodes[input.role];
     if (limit === undefined) return this.refuse(roleNotLicensed(license!, input.role, false), input.role);
-    const now = this.options.clock.now();
+    const claim = await this.claim(input, limit);
+    if (claim.kind === 'down') return this.databaseDown(claim.error, input.role);
+    if (claim.kind === 'in-use') return this.refuse({ code: 'NODE_ID_IN_USE', detail: inUse(claim.lease) }, input.role);
+    if (claim.kind === 'full') return this.refuse(roleFull(input.role, limit), input.role);
+    const { lease } = claim;
+    this.hold(lease, lease.expiresAt);
+    const token = this.tokens.issue(lease, license!, this.options.clock.now());
+    return { ok: true, lease, token, verdict, committed: Promise.resolve() };
+  }
+
+  /** Queues a checkout; the checkouts of a role queued in the same turn are claimed together (claimBatch). */
+  private claim(input: CheckoutInput, limit: number): Promise<Claim> {
+    return new Promise((resolve) => {
+      const key = roleKey(input.product, input.role);
+      let batch = this.queued.get(key);
+      if (!batch) this.queued.set(key, (batch = { product: input.product, role: input.role, items: [] }));
+      batch.items.push({ input, limit, resolve });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          const batches = [...this.queued.values()];
+          this.queued.clear();
+          for (const queued of batches) void this.claimBatch(queued);
+        });
+      }
+    });
+  }
+
+  /**
+   * One transaction under the role's lock for a batch of checkouts: the nodes' leases and the role's live count are
+   * read once, each checkout is decided in turn against them (as if they came one by one), and the granted leases are
+   * written in one statement. Under load this is one commit per batch instead of one per checkout, as the single
+   * License Manager's group commit does.
+   */
+  private async claimBatch(batch: ClaimBatch): Promise<void> {
     const ttl = this.options.ttlMs;
-    const fresh: StoredLease = {
-      id: randomId('lse_'),
-      product: input.product,
-      role: input.role,
-      nodeId: input.nodeId,
-      host: input.host ?? null,
-      instance: input.instance,
-      since: now,
-      expiresAt: now + ttl,
-    };
-    let outcome: { kind: 'granted'; lease: StoredLease } | { kind: 'in-use'; lease: StoredLease } | { kind: 'full' };
+    let claims: Claim[];
     try {
-      outcome = await this.options.store.seatTransaction(input.product, input.role, async (tx) => {
-        const { existing, live } = await tx.state(input.nodeId, now);
-        if (existing && existing.expiresAt > now) {
-          if (existing.instance !== input.instance) return { kind: 'in-use', lease: existing };
-          // The same process again (a retry): its own seat, renewed.
-          const lease = { ...existing, host: input.host ?? existing.host, expiresAt: Math.max(existing.expiresAt, now + ttl) };
-          await tx.extend(lease.id, lease.expiresAt, lease.host);
+      claims = await this.options.store.seatTransaction(batch.product, batch.role, async (tx) => {
+        const now = this.options.clock.now();
+        const { existing, live } = await tx.state([...new Set(batch.items.map((item) => item.input.nodeId))], now);
+        const inserted = new Map<string, StoredLease>();
+        const extended = new Map<string, StoredLease>();
+        let count = live;
+        const decided = batch.items.map(({ input, limit }): Claim => {
+          const current = existing.get(input.nodeId);
+          if (current && current.expiresAt > now) {
+            if (current.instance !== input.instance) return { kind: 'in-use', lease: current };
+            // The same process again (a retry): its own seat, renewed.
+            const lease = { ...current, host: input.host ?? current.host, expiresAt: Math.max(current.expiresAt, now + ttl) };
+            (inserted.has(lease.id) ? inserted : extended).set(lease.id, lease);
+            existing.set(input.nodeId, lease);
+            return { kind: 'granted', lease };
+          }
+          if (count >= limit) return { kind: 'full' };
+          count++;
+          const lease: StoredLease = {
+            id: randomId('lse_'),
+            product: input.product,
+            role: input.role,
+            nodeId: input.nodeId,
+            host: input.host ?? null,
+            instance: input.instance,
+            since: now,
+            expiresAt: now + ttl,
+          };
+          inserted.set(lease.id, lease);
+          existing.set(input.nodeId, lease);
           return { kind: 'granted', lease };
-        }
-        if (live >= limit) return { kind: 'full' };
-        await tx.insert(fresh);
-        return { kind: 'granted', lease: fresh };
+        });
+        await tx.insert([...inserted.values()]);
+        await tx.extend([...extended.values()]);
+        return decided;
       });
     } catch (error) {
-      return this.databaseDown(error, input.role);
+      claims = batch.items.map(() => ({ kind: 'down', error }));
     }
-    if (outcome.kind === 'in-use') return this.refuse({ code: 'NODE_ID_IN_USE', detail: inUse(outcome.lease) }, input.role);
-    if (outcome.kind === 'full') return this.refuse(roleFull(input.role, limit), input.role);
-    const { lease } = outcome;
-    this.hold(lease, lease.expiresAt);
-    return { ok: true, lease, token: this.tokens.issue(lease, license!, now), verdict, committed: Promise.resolve() };
+    batch.items.forEach((item, i) => item.resolve(claims[i]!));
   }
 
   /** Renews a lease of this instance: in memory when this replica holds it well ahead, else with one statement. */

@@ -43,13 +43,13 @@ export interface SharedVersions {
   sealed: number | null;
 }
 
-/** The statements of a seat transaction, run under its role's lock. */
+/** The statements of a seat transaction, run under its role's lock (a batch of checkouts of one role). */
 export interface SeatTransaction {
-  /** The lease of this node id (live or run out) and the role's live leases. */
-  state(nodeId: string, now: number): Promise<{ existing: StoredLease | null; live: number }>;
-  /** Inserts the lease, replacing the run-out lease of the same node id if there is one. */
-  insert(lease: StoredLease): Promise<void>;
-  extend(id: string, expiresAt: number, host: string | null): Promise<void>;
+  /** The leases of these node ids (live or run out), by node id, and the role's live leases. */
+  state(nodeIds: string[], now: number): Promise<{ existing: Map<string, StoredLease>; live: number }>;
+  /** Inserts the leases, each replacing the run-out lease of the same node id if there is one. */
+  insert(leases: StoredLease[]): Promise<void>;
+  extend(leases: StoredLease[]): Promise<void>;
 }
 
 const S = {
@@ -72,12 +72,17 @@ const S = {
        last_sync_ok = excluded.last_sync_ok, last_sync_error = excluded.last_sync_error, version = tessera_lm_license.version + 1`,
   recordSync:
     'UPDATE tessera_lm_license SET last_sync_at = $1, last_sync_ok = $2, last_sync_error = $3, version = version + 1 WHERE id = 1',
-  seatState: `SELECT (SELECT row_to_json(l) FROM tessera_lm_leases l WHERE l.product = $1 AND l.role = $2 AND l.node_id = $3) AS existing,
+  seatState: `SELECT (SELECT json_agg(l) FROM tessera_lm_leases l WHERE l.product = $1 AND l.role = $2 AND l.node_id = ANY($3::text[])) AS existing,
        (SELECT count(*) FROM tessera_lm_leases WHERE product = $1 AND role = $2 AND expires_at > $4) AS live`,
   insertLease: `INSERT INTO tessera_lm_leases (id, product, role, node_id, host, instance, since, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (product, role, node_id) DO UPDATE SET id = excluded.id, host = excluded.host, instance = excluded.instance,
        since = excluded.since, expires_at = excluded.expires_at`,
-  extendLease: 'UPDATE tessera_lm_leases SET expires_at = $2, host = $3 WHERE id = $1',
+  insertLeases: `INSERT INTO tessera_lm_leases (id, product, role, node_id, host, instance, since, expires_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])
+     ON CONFLICT (product, role, node_id) DO UPDATE SET id = excluded.id, host = excluded.host, instance = excluded.instance,
+       since = excluded.since, expires_at = excluded.expires_at`,
+  extendLeases: `UPDATE tessera_lm_leases l SET expires_at = v.expires_at, host = v.host
+     FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(id, expires_at, host) WHERE l.id = v.id`,
   renewLease: `UPDATE tessera_lm_leases SET expires_at = GREATEST(expires_at, $4) WHERE id = $1 AND instance = $2 AND product = $3 AND expires_at > $5
      RETURNING *`,
   renewLeases: `UPDATE tessera_lm_leases l SET expires_at = v.expires_at FROM unnest($1::text[], $2::bigint[]) AS v(id, expires_at)
@@ -217,12 +222,21 @@ export class PgStore {
       // One round trip: BEGIN and the lock (two integers made here, never text from a request).
       await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${roleLockId(product, role)})`);
       const tx: SeatTransaction = {
-        state: async (nodeId, now) => {
-          const row = (await this.run('seatState', [product, role, nodeId, now], client))[0]!;
-          return { existing: row.existing ? leaseOf(row.existing as LeaseRow) : null, live: row.live as number };
+        state: async (nodeIds, now) => {
+          const row = (await this.run('seatState', [product, role, nodeIds, now], client))[0]!;
+          const existing = new Map(((row.existing as LeaseRow[] | null) ?? []).map((r) => [r.node_id, leaseOf(r)]));
+          return { existing, live: row.live as number };
         },
-        insert: async (lease) => void (await this.run('insertLease', leaseValues(lease), client)),
-        extend: async (id, expiresAt, host) => void (await this.run('extendLease', [id, expiresAt, host], client)),
+        insert: async (leases) => {
+          if (leases.length === 0) return;
+          const values = leases.map(leaseValues);
+          const columns = values[0]!.map((_, c) => values.map((row) => row[c]));
+          await this.run('insertLeases', columns, client);
+        },
+        extend: async (leases) => {
+          if (leases.length === 0) return;
+          await this.run('extendLeases', [leases.map((l) => l.id), leases.map((l) => l.expiresAt), leases.map((l) => l.host)], client);
+        },
       };
       const result = await work(tx);
       await client.query('COMMIT');
