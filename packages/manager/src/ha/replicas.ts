@@ -20,6 +20,7 @@ export const REPLICA_TICK_MS = 1000;
 export const REPLICA_LIVE_MS = 10_000;
 const COUNT_EVERY_TICKS = 2;
 const PRUNE_AFTER_MS = 86_400_000;
+const FIRST_SYNC_GRACE_MS = 60_000;
 
 export type ReplicaView = ReplicaInfo;
 
@@ -88,7 +89,6 @@ export class ReplicaSet {
     }
     if (versions.sealed !== this.versions.sealed || this.ticks % 10 === 0) {
       await this.options.seal.refresh(this.options.guards);
-      this.license?.guardsChanged();
       this.versions.sealed = versions.sealed;
     }
     if (this.ticks % COUNT_EVERY_TICKS === 0) await this.seats?.refreshCounts();
@@ -104,11 +104,15 @@ export class ReplicaSet {
     }
   }
 
-  /** Online, and the last sync (by any replica, as last read) is an interval ago, or there was none. */
+  /**
+   * Online, and the last sync (by any replica, as last read) is an interval ago. A key never synced is the loading
+   * replica's to sync (load syncs at once); the others take it over only if that has not happened within a minute.
+   */
   private syncDue(due: number): boolean {
     const stored = this.license?.storedLicense;
     if (stored?.source !== 'online') return false;
-    return stored.lastSyncAt === null || stored.lastSyncAt <= due;
+    if (stored.lastSyncAt === null) return stored.loadedAt <= due + this.options.syncIntervalMs - FIRST_SYNC_GRACE_MS;
+    return stored.lastSyncAt <= due;
   }
 
   /** The lock LicenseService takes around a sync. */

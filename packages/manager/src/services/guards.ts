@@ -7,7 +7,14 @@
  */
 import { fail, ok } from '@tessera/core';
 import type { ClockReset, Result } from '@tessera/core';
-import { EMPTY_SEALED_STATE, mergeSealedStates, readSealedState, SEAL_FILE, writeSealedState } from '../state/sealed-state.js';
+import {
+  EMPTY_SEALED_STATE,
+  mergeSealedStates,
+  readSealedState,
+  sameSealedState,
+  SEAL_FILE,
+  writeSealedState,
+} from '../state/sealed-state.js';
 import type { SealedState } from '../state/sealed-state.js';
 
 // Persisting every clock reading would be a write per request; a minute of slack is far inside the tolerance.
@@ -31,6 +38,7 @@ export interface SealWriter {
 }
 
 export class Guards {
+  private changes = 0;
   /** Settles once every write started so far has (the database case; the file case is written at once). */
   private pending: Promise<void> = Promise.resolve();
 
@@ -94,7 +102,15 @@ export class Guards {
 
   /** Takes in what another replica accepted (read from the shared database): nothing held here goes back. */
   absorb(other: SealedState): void {
-    this.state = mergeSealedStates(this.state, other);
+    const merged = mergeSealedStates(this.state, other);
+    if (sameSealedState(merged, this.state)) return;
+    this.state = merged;
+    this.changes++;
+  }
+
+  /** Grows with every change to what is held, so a verdict computed before one is known to be stale. */
+  get revision(): number {
+    return this.changes;
   }
 
   get highWater(): number | null {
@@ -185,6 +201,7 @@ export class Guards {
     // A file is written first: a value counts only once it is on disk next to the identity (see shared() for a database).
     const written = this.writer.write(next);
     this.state = next;
+    this.changes++;
     if (!written) return;
     const settled = written.then((merged) => {
       if (merged) this.absorb(merged);

@@ -47,7 +47,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class LicenseService {
   private stored: StoredLicense | null;
   private license: License | null = null;
-  private cached: { at: number; verdict: Verdict } | null = null;
+  private cached: { at: number; verdict: Verdict; revision: number } | null = null;
   private syncing: Promise<SyncOutcome> | null = null;
   private storedProblem: { code: Code; detail: string } | null = null;
 
@@ -70,9 +70,11 @@ export class LicenseService {
   verdict(): Verdict {
     const now = this.options.clock.now();
     this.observeTime(now);
-    if (this.cached && now >= this.cached.at && now - this.cached.at < VERDICT_CACHE_MS) return this.cached.verdict;
+    const revision = this.options.guards.revision;
+    const cached = this.cached;
+    if (cached && cached.revision === revision && now >= cached.at && now - cached.at < VERDICT_CACHE_MS) return cached.verdict;
     const verdict = this.compute(now);
-    this.cached = { at: now, verdict };
+    this.cached = { at: now, verdict, revision };
     return verdict;
   }
 
@@ -107,11 +109,6 @@ export class LicenseService {
   /** Raises the sealed high-water mark of trusted time to a clock reading. */
   observeTime(time: number): void {
     if (this.options.guards.observe(time)) this.cached = null;
-  }
-
-  /** The guards changed underneath (another replica's mark or serial, taken in): the cached verdict is stale. */
-  guardsChanged(): void {
-    this.cached = null;
   }
 
   get highWaterTime(): number | null {
