@@ -156,8 +156,11 @@ export interface LmWorld {
   cleanup(): void;
 }
 
-/** A temporary folder with a vendor trust bundle, a data path and a config (127.0.0.1, log level warn). */
-export function makeLmWorld(options: { port?: number; leaseTtlSeconds?: number } = {}): LmWorld {
+/**
+ * A temporary folder with a vendor trust bundle, a data path and a config (127.0.0.1, log level warn); `extra`
+ * lines are appended to the config (replicas: database and ha).
+ */
+export function makeLmWorld(options: { port?: number; leaseTtlSeconds?: number; extra?: readonly string[] } = {}): LmWorld {
   const dir = mkdtempSync(join(os.tmpdir(), 'tessera-bench-lm-'));
   try {
     const vendor = generateSigningKey();
@@ -182,6 +185,7 @@ export function makeLmWorld(options: { port?: number; leaseTtlSeconds?: number }
         'log:',
         '  mode: console',
         '  level: warn',
+        ...(options.extra ?? []),
         '',
       ].join('\n'),
     );
@@ -280,6 +284,13 @@ export async function getUsage(url: string): Promise<Usage> {
   const text = await response.text();
   if (response.status !== 200) throw new Error(`GET /v1/usage answered ${response.status}: ${text}`);
   return JSON.parse(text) as Usage;
+}
+
+export async function getInfo(url: string): Promise<{ status: string; lmid: string; replicas: unknown[] | null }> {
+  const response = await fetch(`${url}/v1/info`);
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET /v1/info answered ${response.status}: ${text}`);
+  return JSON.parse(text) as { status: string; lmid: string; replicas: unknown[] | null };
 }
 
 /** A minimal GET without keep-alive (no connection pool to warm up or to hold a dead server's socket). */
