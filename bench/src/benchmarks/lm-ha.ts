@@ -6,7 +6,8 @@
  * - heartbeat: POST /v1/seats/heartbeat at the replica that checked the 500 leases out (the steady state: renewed
  *   in memory, written in one statement per second for the batch).
  * - heartbeat after a failover: each of FAILOVER_LEASES leases checked out at replica A is renewed once at replica
- *   B, which never renewed it: one UPDATE each (a fixed number of requests, each lease once).
+ *   B, which never renewed it: at the database, the heartbeats arriving together in one UPDATE (a fixed number of
+ *   requests, each lease once; the rate is the answers over the run's time).
  * - checkout: a new node id per request at replica A (a transaction under the role's advisory lock).
  *
  * Two replicas, the bare server and PostgreSQL (stock settings, fsync on) share one core, the load generator has the
@@ -99,8 +100,10 @@ export const lmHa: Benchmark = {
           post('/v1/seats/heartbeat', JSON.stringify({ leaseId, instance: benchInstance('fo-node', i) })),
         ),
       });
+      // A fixed number of requests, often done in under a second: the rate is the answers over the run's time.
+      const failoverRate = failover.responses / Math.max(failover.seconds, 0.001);
       console.error(
-        `  heartbeat after a failover: ${formatNumber(failover.requestsPerSec)} req/s, ${latencyNote(failover)}, ${describeAnswers(failover)}`,
+        `  heartbeat after a failover: ${formatNumber(failoverRate)} req/s, ${latencyNote(failover)}, ${describeAnswers(failover)}`,
       );
 
       let node = 0;
@@ -147,9 +150,9 @@ export const lmHa: Benchmark = {
           note: `goal >= ${GOAL.heartbeatRatio}x: ${heartbeatMet ? 'met' : 'NOT MET'}`,
         },
         {
-          measure: 'heartbeat after a failover (1 UPDATE each)',
-          opsPerSec: failover.requestsPerSec,
-          note: `${ratio(failover).toFixed(3)}x bare; ${latencyNote(failover)}; ${describeAnswers(failover)} of ${failoverIds.length}`,
+          measure: 'heartbeat after a failover (at the database)',
+          opsPerSec: failoverRate,
+          note: `${(failoverRate / baseline).toFixed(3)}x bare; ${latencyNote(failover)}; ${describeAnswers(failover)} of ${failoverIds.length}`,
         },
         {
           measure: 'replica POST /v1/seats/checkout',
@@ -181,12 +184,12 @@ export const lmHa: Benchmark = {
           heartbeatLeases: HEARTBEAT_LEASES,
           failoverLeases: failoverIds.length,
           baseline: { requestsPerSec: Math.round(baseline), runs: 'mean of bare-echo before and after the replica' },
-          ratios: { heartbeat: ratio(heartbeat.run), heartbeatAfterFailover: ratio(failover), checkout: ratio(checkout.run) },
+          ratios: { heartbeat: ratio(heartbeat.run), heartbeatAfterFailover: failoverRate / baseline, checkout: ratio(checkout.run) },
           checks: { heartbeatLeasesStillHeld: heldAfterHeartbeat, failoverHeartbeats2xx: failover.ok2xx, checkoutsSent: node },
           runs: {
             bareEchoBefore: measuredSummary(bareEchoBefore),
             heartbeat: measuredSummary(heartbeat),
-            heartbeatAfterFailover: runSummary(failover),
+            heartbeatAfterFailover: { ...runSummary(failover), requestsPerSec: Math.round(failoverRate) },
             checkout: measuredSummary(checkout),
             bareEchoAfter: measuredSummary(bareEchoAfter),
           },

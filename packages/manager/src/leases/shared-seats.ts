@@ -69,6 +69,11 @@ export class SharedSeats implements SeatService {
   /** Roles holding more leases than the license grants (or a role it no longer grants): renewals there are checked first. */
   private over = new Set<string>();
   private flushing: Promise<void> | null = null;
+  /** Heartbeats waiting for the next statement at the database, per product. */
+  private readonly renewals = new Map<
+    string,
+    { input: HeartbeatInput; resolve: (lease: StoredLease | null) => void; reject: (error: unknown) => void }[]
+  >();
   /** Checkouts waiting for the next batch, per role. */
   private readonly queued = new Map<string, ClaimBatch>();
   private scheduled = false;
@@ -192,7 +197,7 @@ export class SharedSeats implements SeatService {
 
   private async heartbeatAtDatabase(input: HeartbeatInput, now: number, verdict: Verdict): Promise<Heartbeat> {
     const license = this.options.license.current!;
-    const { store, ttlMs } = this.options;
+    const { store } = this.options;
     try {
       const before = this.over.size > 0 ? await store.liveLease(input.leaseId, input.instance, now) : undefined;
       if (before === null) return this.unknown(input.leaseId);
@@ -200,7 +205,7 @@ export class SharedSeats implements SeatService {
         const beyond = await this.beyondLicense(before, now);
         if (beyond) return this.refuse(beyond, before.role);
       }
-      const lease = await store.renewLease(input.leaseId, input.instance, license.product, now, now + ttlMs);
+      const lease = await this.renewAtDatabase(input, license.product);
       if (!lease) return this.unknown(input.leaseId);
       if (!(license.product === lease.product && lease.role in license.nodes)) {
         return this.refuse(roleNotLicensed(license, lease.role, true), lease.role);
@@ -210,6 +215,39 @@ export class SharedSeats implements SeatService {
     } catch (error) {
       return this.databaseDown(error, undefined);
     }
+  }
+
+  /**
+   * Renews at the database; the heartbeats that need it in the same turn (after a failover, every node of the
+   * replica that died) share one statement.
+   */
+  private renewAtDatabase(input: HeartbeatInput, product: string): Promise<StoredLease | null> {
+    return new Promise((resolve, reject) => {
+      let batch = this.renewals.get(product);
+      if (!batch) this.renewals.set(product, (batch = []));
+      batch.push({ input, resolve, reject });
+      if (batch.length > 1) return;
+      setImmediate(() => {
+        this.renewals.delete(product);
+        const now = this.options.clock.now();
+        this.options.store
+          .renewLeasesOf(
+            batch.map((b) => b.input),
+            product,
+            now,
+            now + this.options.ttlMs,
+          )
+          .then(
+            (leases) => {
+              const byId = new Map(leases.map((lease) => [lease.id, lease]));
+              for (const b of batch) b.resolve(byId.get(b.input.leaseId) ?? null);
+            },
+            (error: unknown) => {
+              for (const b of batch) b.reject(error);
+            },
+          );
+      });
+    });
   }
 
   /** Writes the renewals made in memory since the last call, in one statement; run every second and on shutdown. */

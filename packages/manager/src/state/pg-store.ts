@@ -83,8 +83,8 @@ const S = {
        since = excluded.since, expires_at = excluded.expires_at`,
   extendLeases: `UPDATE tessera_lm_leases l SET expires_at = v.expires_at, host = v.host
      FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(id, expires_at, host) WHERE l.id = v.id`,
-  renewLease: `UPDATE tessera_lm_leases SET expires_at = GREATEST(expires_at, $4) WHERE id = $1 AND instance = $2 AND product = $3 AND expires_at > $5
-     RETURNING *`,
+  renewLease: `UPDATE tessera_lm_leases l SET expires_at = GREATEST(l.expires_at, $4) FROM unnest($1::text[], $2::text[]) AS v(id, instance)
+     WHERE l.id = v.id AND l.instance = v.instance AND l.product = $3 AND l.expires_at > $5 RETURNING l.*`,
   renewLeases: `UPDATE tessera_lm_leases l SET expires_at = v.expires_at FROM unnest($1::text[], $2::bigint[]) AS v(id, expires_at)
      WHERE l.id = v.id AND l.expires_at > $3 AND l.expires_at < v.expires_at RETURNING l.id`,
   liveLease: 'SELECT * FROM tessera_lm_leases WHERE id = $1 AND instance = $2 AND expires_at > $3',
@@ -249,10 +249,24 @@ export class PgStore {
     }
   }
 
-  /** One statement: extends a live lease of this instance and product to at least expiresAt; null when there is none. */
-  async renewLease(id: string, instance: string, product: string, now: number, expiresAt: number): Promise<StoredLease | null> {
-    const row = (await this.run('renewLease', [id, instance, product, expiresAt, now]))[0];
-    return row ? leaseOf(row as LeaseRow) : null;
+  /**
+   * One statement for the heartbeats of many leases: extends each live lease of that instance and product to at least
+   * expiresAt; answers the leases extended (a lease freed, run out or of another instance is not among them).
+   */
+  async renewLeasesOf(
+    heartbeats: { leaseId: string; instance: string }[],
+    product: string,
+    now: number,
+    expiresAt: number,
+  ): Promise<StoredLease[]> {
+    const rows = await this.run('renewLease', [
+      heartbeats.map((h) => h.leaseId),
+      heartbeats.map((h) => h.instance),
+      product,
+      expiresAt,
+      now,
+    ]);
+    return rows.map((row) => leaseOf(row as LeaseRow));
   }
 
   /** One statement for many renewals; answers the ids written (a lease freed or run out meanwhile is not brought back). */
