@@ -9,8 +9,8 @@ export const ROLES: readonly Role[] = ['query', 'storage'];
 export interface NodeFlags {
   role: Role;
   nodeId: string;
-  /** The License Manager's base URL, `http://host:port`. */
-  licenseManagerUrl: string;
+  /** The License Manager's base URL, `http://host:port`, or its replicas' in the order they are tried. */
+  licenseManagerUrls: string[];
   localIp: string;
   port: number;
   /** Query nodes: the storage nodes' `host:port`, in the order keys are routed over them. */
@@ -29,7 +29,7 @@ type FlagName = (typeof KNOWN)[number];
 type RawFlags = Partial<Record<FlagName, string>>;
 
 export const USAGE =
-  'usage: graphdb --role query|storage --node-id <id> --license_manager_url <host:port> ' +
+  'usage: graphdb --role query|storage --node-id <id> --license_manager_url <host:port>[,host:port...] ' +
   '[--flagfile <file>] [--port N] [--local_ip A] [--storage_addrs host:port,...] [--heartbeat_ms N]';
 
 /**
@@ -106,6 +106,21 @@ function parseLmUrl(text: string): string {
   return `${url.protocol}//${url.host}`;
 }
 
+/** Replicas of one License Manager sharing one database: the SDK moves to the next when one is silent. */
+const MAX_LM_URLS = 8;
+
+function parseLmUrls(text: string): string[] {
+  const urls = text
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '')
+    .map(parseLmUrl);
+  if (urls.length === 0) throw new FlagError('--license_manager_url needs at least one host:port');
+  if (urls.length > MAX_LM_URLS) throw new FlagError(`--license_manager_url names at most ${MAX_LM_URLS} replicas, not ${urls.length}`);
+  if (new Set(urls).size !== urls.length) throw new FlagError('--license_manager_url names the same License Manager twice');
+  return urls;
+}
+
 function parseStorageAddrs(text: string): string[] {
   const addrs = text
     .split(',')
@@ -173,7 +188,7 @@ export function parseFlags(argv: readonly string[], readFile: (path: string) => 
       flags: {
         role,
         nodeId,
-        licenseManagerUrl: parseLmUrl(lm),
+        licenseManagerUrls: parseLmUrls(lm),
         localIp,
         port: raw.port === undefined ? DEFAULT_PORT[role] : parsePort(raw.port, 'port'),
         storageAddrs,

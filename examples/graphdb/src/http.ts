@@ -35,9 +35,13 @@ export interface Refusal {
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function send(response: ServerResponse, answer: JsonAnswer): void {
+function send(response: ServerResponse, answer: JsonAnswer, headers: Record<string, string>): void {
   const text = JSON.stringify(answer.body);
-  response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.writeHead(answer.status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   response.end(text);
 }
 
@@ -75,24 +79,31 @@ async function answer(routes: readonly Route[], licenseRefusal: () => Refusal | 
 }
 
 /**
- * An HTTP server over the routes. Unexpected failures answer 500 INTERNAL with a request id, and the detail goes
- * to the log under the same id (never to the caller).
+ * An HTTP server over the routes; every answer carries the license's headers (X-License-Status, ...). Unexpected
+ * failures answer 500 INTERNAL with a request id, and the detail goes to the log under the same id (never to the
+ * caller).
  */
-export function createNodeServer(routes: readonly Route[], licenseRefusal: () => Refusal | null, log: (line: string) => void): Server {
+export function createNodeServer(
+  routes: readonly Route[],
+  license: { refusal: () => Refusal | null; headers: () => Record<string, string> },
+  log: (line: string) => void,
+): Server {
   return createServer((request, response) => {
-    answer(routes, licenseRefusal, request).then(
-      (result) => send(response, result),
+    answer(routes, license.refusal, request).then(
+      (result) => send(response, result, license.headers()),
       (error: unknown) => {
         const requestId = `req_${randomBytes(6).toString('hex')}`;
         if (error instanceof GraphdbError) {
-          send(response, { status: error.status, body: { error: { code: error.code, message: error.message, requestId } } });
+          const body = { error: { code: error.code, message: error.message, requestId } };
+          send(response, { status: error.status, body }, license.headers());
           return;
         }
         log(`unexpected error in ${request.method} ${request.url} (${requestId}): ${(error as Error)?.message ?? String(error)}`);
-        send(response, {
-          status: 500,
-          body: { error: { code: 'INTERNAL', message: `An unexpected error; it was logged as ${requestId}.`, requestId } },
-        });
+        send(
+          response,
+          { status: 500, body: { error: { code: 'INTERNAL', message: `An unexpected error; it was logged as ${requestId}.`, requestId } } },
+          license.headers(),
+        );
       },
     );
   });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * graphdb node program: `node main.js --role query|storage --node-id <id> --license_manager_url host:port ...`, built
+ * graphdb node program: `node main.js --role query|storage --node-id <id> --license_manager_url host:port[,host:port] ...`, built
  * with the vendor's root compiled in (scripts/build-product.ts; see vendor-root.ts).
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not listen or an unexpected failure, 2 bad flags, 3 refused
  * by the license (no seat).
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   // Through then(), so a synchronous throw of connect() is handled like its refusals.
   connection = Promise.resolve().then(() =>
     connect({
-      url: flags.licenseManagerUrl,
+      url: flags.licenseManagerUrls,
       product: PRODUCT,
       role: flags.role,
       nodeId: flags.nodeId,

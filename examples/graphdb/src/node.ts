@@ -44,7 +44,11 @@ export function createGraphdbNode(flags: NodeFlags, log: (line: string) => void)
     },
   };
   const data = flags.role === 'storage' ? storageRoutes(store) : queryRoutes(flags.storageAddrs);
-  const server = createNodeServer([status, ...data], () => (gate ? gate.refusal() : STARTING), log);
+  const server = createNodeServer(
+    [status, ...data],
+    { refusal: () => (gate ? gate.refusal() : STARTING), headers: () => gate?.headers() ?? {} },
+    log,
+  );
   return {
     server,
     attach(next) {

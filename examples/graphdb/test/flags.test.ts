@@ -33,7 +33,7 @@ describe('graphdb flags', () => {
       flags: {
         role: 'query',
         nodeId: 'q1',
-        licenseManagerUrl: 'http://127.0.0.1:9119',
+        licenseManagerUrls: ['http://127.0.0.1:9119'],
         localIp: '127.0.0.1',
         port: 9669,
         storageAddrs: ['127.0.0.1:9779', 'h2:9779'],
@@ -47,7 +47,7 @@ describe('graphdb flags', () => {
     expect(result.ok && result.flags).toMatchObject({
       role: 'storage',
       nodeId: 's1',
-      licenseManagerUrl: 'http://10.0.0.5:9119',
+      licenseManagerUrls: ['http://10.0.0.5:9119'],
       port: 0,
     });
   });
@@ -78,6 +78,20 @@ describe('graphdb flags', () => {
     expect(message('--role=query', '--node-id=q1', ...lm, '--storage_addrs=a:1,nohost')).toMatch(/"nohost" is not host:port/);
     expect(message('--role=storage', '--node-id=s1', '--license_manager_url=ftp://x:1')).toMatch(/--license_manager_url must be host:port/);
     expect(message('--role=storage', '--node-id=s1', ...lm, '--heartbeat_ms=5')).toMatch(/--heartbeat_ms must be/);
+  });
+
+  it('takes the License Manager replicas as a comma-separated list, each once', () => {
+    const node = ['--role=storage', '--node-id=s1'];
+    expect(parse(...node, '--license_manager_url=lm-0:9119, https://lm-1:9119')).toMatchObject({
+      ok: true,
+      flags: { licenseManagerUrls: ['http://lm-0:9119', 'https://lm-1:9119'] },
+    });
+    expect(message(...node, '--license_manager_url=lm-0:9119,lm-0:9119')).toBe(
+      '--license_manager_url names the same License Manager twice',
+    );
+    expect(message(...node, '--license_manager_url=,')).toBe('--license_manager_url needs at least one host:port');
+    const nine = Array.from({ length: 9 }, (_, i) => `lm-${i}:9119`).join(',');
+    expect(message(...node, `--license_manager_url=${nine}`)).toBe('--license_manager_url names at most 8 replicas, not 9');
   });
 
   it('says which file and line a flag file mistake is on, and when a file cannot be read', () => {

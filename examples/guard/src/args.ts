@@ -48,6 +48,25 @@ export function lmUrlFlag(value: string): string {
   return url.origin;
 }
 
+/** More replicas than this is a mistake; the SDK refuses it too. */
+const MAX_LM_URLS = 8;
+
+/**
+ * --license_manager_url as one address or a comma-separated list of the License Manager's replicas (one database,
+ * one identity), tried in that order when one is silent.
+ */
+export function lmUrlsFlag(value: string): string[] {
+  const urls = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map(lmUrlFlag);
+  if (urls.length === 0) throw new UsageError('--license_manager_url needs at least one host:port, for example 127.0.0.1:9119.');
+  if (urls.length > MAX_LM_URLS) throw new UsageError(`--license_manager_url names at most ${MAX_LM_URLS} replicas, not ${urls.length}.`);
+  if (new Set(urls).size !== urls.length) throw new UsageError('--license_manager_url names the same License Manager twice.');
+  return urls;
+}
+
 /** An http(s) URL flag such as --controller. */
 export function httpUrlFlag(name: string, value: string): string {
   try {

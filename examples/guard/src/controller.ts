@@ -4,28 +4,28 @@
  * a licensed node) and reacts to every change without a restart.
  */
 import { LicenseError, watch } from '@tessera/sdk';
-import { EXIT_USAGE, intFlag, lmUrlFlag, readFlags, UsageError } from './args.js';
+import { EXIT_USAGE, intFlag, lmUrlsFlag, readFlags, UsageError } from './args.js';
 import { startController } from './controller/app.js';
 import { PRODUCT } from './index.js';
 import { vendorRoots } from './vendor-root.js';
 
-const USAGE = 'node controller.js --license_manager_url <host:port> [--port N] [--host H] [--poll-ms N] [--heartbeat-ms N]';
+const USAGE = 'node controller.js --license_manager_url <host:port>[,host:port...] [--port N] [--host H] [--poll-ms N] [--heartbeat-ms N]';
 const FLAGS = ['license_manager_url', 'port', 'host', 'poll-ms', 'heartbeat-ms'];
 
 async function main(argv: string[]): Promise<void> {
   const flags = readFlags(argv, FLAGS, ['license_manager_url'], USAGE);
-  const lmUrl = lmUrlFlag(flags.license_manager_url!);
+  const lmUrls = lmUrlsFlag(flags.license_manager_url!);
   const port = intFlag('port', flags.port, 10443, 0, 65535);
   const pollMs = intFlag('poll-ms', flags['poll-ms'], 10_000, 100, 3_600_000);
   const heartbeatMs = intFlag('heartbeat-ms', flags['heartbeat-ms'], 5_000, 100, 600_000);
   const root = vendorRoots();
-  const license = await watch({ url: lmUrl, product: PRODUCT, pollMs, root });
+  const license = await watch({ url: lmUrls, product: PRODUCT, pollMs, root });
   const log = (line: string) => process.stdout.write(`${line}\n`);
   let controller;
   try {
     controller = await startController({
       license,
-      lmUrl,
+      lmUrls,
       root,
       host: flags.host ?? '127.0.0.1',
       port,

@@ -5,13 +5,13 @@
  */
 import { hostname } from 'node:os';
 import { connect, LicenseError } from '@tessera/sdk';
-import { EXIT_USAGE, httpUrlFlag, intFlag, lmUrlFlag, readFlags, UsageError } from './args.js';
+import { EXIT_USAGE, httpUrlFlag, intFlag, lmUrlsFlag, readFlags, UsageError } from './args.js';
 import { EnforcerAgent } from './enforcer/agent.js';
 import { ControllerClient } from './enforcer/controller-client.js';
 import { ENFORCER_ROLE, HOST_PATTERN, NODE_ID_PATTERN, PRODUCT } from './index.js';
 import { vendorRoots } from './vendor-root.js';
 
-const USAGE = 'node enforcer.js --controller <url> --license_manager_url <host:port> --node-id <id> [--heartbeat-ms N]';
+const USAGE = 'node enforcer.js --controller <url> --license_manager_url <host:port>[,host:port...] --node-id <id> [--heartbeat-ms N]';
 const FLAGS = ['controller', 'license_manager_url', 'node-id', 'heartbeat-ms'];
 /** Exit code when the License Manager gives this enforcer no seat. */
 const EXIT_NO_SEAT = 3;
@@ -19,7 +19,7 @@ const EXIT_NO_SEAT = 3;
 async function main(argv: string[]): Promise<void> {
   const flags = readFlags(argv, FLAGS, ['controller', 'license_manager_url', 'node-id'], USAGE);
   const controllerUrl = httpUrlFlag('controller', flags.controller!);
-  const lmUrl = lmUrlFlag(flags.license_manager_url!);
+  const lmUrls = lmUrlsFlag(flags.license_manager_url!);
   const nodeId = flags['node-id']!;
   if (!NODE_ID_PATTERN.test(nodeId)) {
     throw new UsageError(
@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<void> {
   let connection;
   try {
     connection = await connect({
-      url: lmUrl,
+      url: lmUrls,
       product: PRODUCT,
       role: ENFORCER_ROLE,
       nodeId,

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { watch } from '@tessera/sdk';
 import type { LicenseWatch } from '@tessera/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intFlag, lmUrlFlag, readFlags, TRUST_REMOVED, UsageError } from '../src/args.js';
+import { intFlag, lmUrlFlag, lmUrlsFlag, readFlags, TRUST_REMOVED, UsageError } from '../src/args.js';
 import { startController } from '../src/controller/app.js';
 import type { RunningController } from '../src/controller/app.js';
 import { renderStatusPage } from '../src/controller/status-page.js';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   license = await watch({ ...lm.sdk, url: lm.addr, product: 'guard', pollMs: 200 });
   controller = await startController({
     license,
-    lmUrl: lm.daemon.url,
+    lmUrls: [lm.daemon.url],
     root: [lm.sdk.root],
     host: '127.0.0.1',
     port: 0,
@@ -109,6 +109,7 @@ describe('the status page', () => {
         serial: null,
         expiresAt: null,
         enforcerSeats: 0,
+        outage: { since: '<i>s</i>', graceEndsAt: '<i>g</i>' },
       },
       banner: { tone: 'red', status: 'Invalid', code: 'X<Y', message: '<script>alert(1)</script> & more' },
       managedNodes: 0,
@@ -118,6 +119,7 @@ describe('the status page', () => {
     });
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<b>h</b>');
+    expect(html).not.toContain('<i>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; more');
     expect(html).toContain('&quot;lic&quot;');
   });
@@ -126,6 +128,9 @@ describe('the status page', () => {
 describe('flags', () => {
   it('takes the License Manager as host:port or a URL', () => {
     expect(lmUrlFlag('127.0.0.1:9119')).toBe('http://127.0.0.1:9119');
+    expect(lmUrlsFlag('lm-0:9119, https://lm-1:9443')).toEqual(['http://lm-0:9119', 'https://lm-1:9443']);
+    expect(() => lmUrlsFlag('lm-0:9119,lm-0:9119')).toThrow('--license_manager_url names the same License Manager twice.');
+    expect(() => lmUrlsFlag(',')).toThrow(/needs at least one host:port/);
     expect(lmUrlFlag('https://lm.example:9443/')).toBe('https://lm.example:9443');
     expect(() => lmUrlFlag('lm.example')).toThrow(/has no port; give host:port/);
     expect(() => lmUrlFlag('::::')).toThrow(UsageError);

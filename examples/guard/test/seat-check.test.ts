@@ -38,7 +38,7 @@ describe('the seat check', { timeout: 60_000 }, () => {
     const known = await take('node-a');
     const unseen = await take('node-b');
     let now = Date.now();
-    const check = new SeatCheck({ lmUrl: running.daemon.url, root: [running.sdk.root], timeoutMs: 1000, now: () => now });
+    const check = new SeatCheck({ lmUrls: [running.daemon.url], root: [running.sdk.root], timeoutMs: 1000, now: () => now });
 
     const first = await check.verify(known, 'node-a');
     expect(first.leaseId).toMatch(/^lse_/);

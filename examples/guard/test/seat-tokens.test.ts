@@ -29,7 +29,7 @@ beforeAll(async () => {
   license = await watch({ ...lm.sdk, url: lm.addr, product: 'guard', pollMs: 200 });
   controller = await startController({
     license,
-    lmUrl: lm.daemon.url,
+    lmUrls: [lm.daemon.url],
     root: [lm.sdk.root],
     host: '127.0.0.1',
     port: 0,

@@ -31,7 +31,8 @@ export const CODE_DESCRIPTIONS = {
   NOT_FOUND: 'No such resource.',
   RATE_LIMITED: 'Too many requests; wait and try again.',
   INTERNAL: 'An unexpected error; it was logged with the request id.',
-  LM_UNREACHABLE: 'The License Manager could not be reached or gave no usable answer (SDK); a held seat lasts until its lease runs out.',
+  LM_UNREACHABLE:
+    "The License Manager could not be reached or gave no usable answer (SDK); a held seat lasts until its lease runs out, then for the license's outage grace (status Degraded, still licensed).",
   LEASE_TOKEN_INVALID:
     "The License Manager's seat lease token or identity did not verify (SDK): wrong signature, another LM, or fields that do not match.",
   BAD_OPTIONS:

@@ -3,27 +3,38 @@
  * with a LicenseError saying why), then heartbeats in the background. Every round reads the license with a fresh
  * nonce, verifies it up to the product's root and evaluates it on the SDK's own clock (license-answer.ts): a
  * license the SDK does not find usable holds no seat, whatever the LM says. The seat belongs to this connection
- * (a random instance id), so another process with the same node id cannot share it. A renewal counts only with a
- * lease token the LM signed for this lease and instance, under the license verified (id and serial), that is newer
- * (a later issuedAt) than the last one accepted: an
- * answer that does not verify counts as no answer, and a replayed token keeps the seat but does not extend it, so
- * nothing between node and LM can keep a seat alive that the LM let go. The seat outlives an LM outage (or a
- * 429, or an answer that is not the LM's) for as long as its lease (measured as time elapsed since the last
- * renewal sent); an LM that forgot the lease (a restart) gets a checkout again, so the node never looks
- * unlicensed; a refused node keeps trying, so a renewed or expanded license gives it its seat back.
+ * (a random instance id), so another process with the same node id cannot share it; seat calls and what their
+ * answers mean: seat-calls.ts.
+ *
+ * Silence is not refusal (DESIGN decision 10, outage.ts). The seat lasts its lease (the TTL from when its last
+ * renewal was sent, on the monotonic clock) while the LM is silent: no answer, a timeout, a 5xx, 408 or 429, an
+ * answer that is not the LM's (a gateway's, or one that does not verify). After that it lasts the license's signed
+ * outage grace, counted from the same moment, as Degraded (0, strict: not at all). Only a verified "no" ends it
+ * sooner: the seat's LM showing a license the SDK finds unusable, refusing the seat (after a verified read in the
+ * same round), or forgetting the lease (LEASE_NOT_FOUND) and then refusing the checkout. A refused node keeps
+ * trying, so a renewed or expanded license gives it its seat back; a node that starts while no LM answers is refused.
+ *
+ * Several addresses are replicas of one LM (one database, one identity): a round that finds the address in use
+ * silent goes on to the next within the same round, keeping the lease. An address answering as another LM is not
+ * a replica: it is skipped while the node holds a seat, unless it is the very address the seat was renewed at (the
+ * LM there was replaced or lost its data): then, as with a single address, the seat is the new LM's to give.
  */
 import { randomUUID } from 'node:crypto';
-import { LmClient, newNonce } from './lm-client.js';
-import { readLicenseAnswer } from './license-answer.js';
-import type { ChainReading, VerifiedLicense } from './license-answer.js';
+import { LmAddresses } from './addresses.js';
+import type { LmClient } from './lm-client.js';
+import { askLicense, reevaluate } from './license-answer.js';
+import type { ChainReading, LicenseView, VerifiedLicense } from './license-answer.js';
 import { LiveLicense } from './live-license.js';
 import { checkConnectOptions } from './options.js';
 import type { CheckedConnectOptions } from './options.js';
-import { factFields, hintUnlessGiven, sentence, statusOfRefusal } from './state.js';
+import { graceMsOf, hours } from './outage.js';
+import { checkoutAt, heartbeatAt } from './seat-calls.js';
+import type { CallOutcome, Grant, SeatCaller } from './seat-calls.js';
+import { degradedSeatState, heldState, nodeLabel, refusedSeatState, unreachableSeatState } from './seat-state.js';
 import { LicenseError } from './types.js';
 import type { Connection, ConnectOptions, LicenseState, LicenseStatusName } from './types.js';
-import { sameIdentity, verifyLeaseToken } from './verify.js';
-import type { LicenseRef, LmIdentity } from './verify.js';
+import { sameIdentity } from './verify.js';
+import type { LmIdentity } from './verify.js';
 import { unreachableState } from './watch.js';
 
 interface Lease {
@@ -35,76 +46,81 @@ interface Lease {
   issuedAt: number;
   /** The LM identity the lease was taken under: renewals must be signed by it. */
   identity: LmIdentity;
-  /** Until then (on the elapsed() clock) the lease is surely still held: the TTL from when its last renewal was sent. */
+  /** The address it was last renewed (or taken) at. */
+  url: string;
+  /** When (elapsed()) the request that brought the latest token was sent: the outage grace counts from there. */
+  heardAt: number;
+  /** The same moment on the wall clock, for the state. */
+  heardAtWall: number;
+  /** heardAt + TTL: until then the lease is surely still held at the LM. */
   deadline: number;
-}
-
-/**
- * Refusals that are the LM's word on this seat (its license's codes and the seat codes). Anything else (429, 408,
- * RATE_LIMITED, a 4xx with another code, as a proxy or a gateway may send) is ridden out like an outage.
- */
-const SEAT_REFUSALS = new Set([
-  'LEASE_NOT_FOUND',
-  'NODE_ID_IN_USE',
-  'TOO_MANY_NODES',
-  'ROLE_NOT_LICENSED',
-  'PRODUCT_MISMATCH',
-  'NO_LICENSE',
-  'EXPIRED',
-  'NOT_YET_VALID',
-  'LMID_MISMATCH',
-  'CLOCK_TAMPERED',
-  'SUPERSEDED',
-  'SIGNATURE_INVALID',
-  'UNKNOWN_KEY',
-  'KEY_REVOKED',
-  'MALFORMED',
-  'UNSUPPORTED_VERSION',
-  'WRONG_KIND',
-]);
-
-function isSeatRefusal(reply: { httpStatus: number; code: string }): boolean {
-  return reply.httpStatus !== 408 && reply.httpStatus !== 429 && SEAT_REFUSALS.has(reply.code);
+  /** False once the LM said it no longer knows the lease: the node rides its grace on it and checks out again. */
+  atLm: boolean;
 }
 
 type SeatOutcome =
-  | { kind: 'held' }
-  /** `licenseStatus`: the verified license's status when the refusal is not about the license itself. */
-  | { kind: 'refused'; code: string; message: string; licenseStatus: LicenseStatusName | null }
-  | { kind: 'unreachable'; detail: string };
+  | { kind: 'held'; verified: VerifiedLicense }
+  /**
+   * `final`: the round stops here (the seat's LM said no); else another address may still grant a seat.
+   * `licenseStatus`: the verified license's status when the refusal is not about the license itself.
+   */
+  | {
+      kind: 'refused';
+      code: string;
+      message: string;
+      licenseStatus: LicenseStatusName | null;
+      final: boolean;
+      verified: VerifiedLicense | null;
+    }
+  | { kind: 'silent'; detail: string }
+  /** The round's answer no longer applies: the seat ended (its grace ran out) while the round was on its way. */
+  | { kind: 'moot' };
 
-/**
- * What this round learnt from GET /v1/license: a verified license (and the SDK's verdict on it), an answer that
- * failed a check (the LM or its license cannot be trusted: no seat there), or no usable answer (`code`
- * UNAUTHORIZED when the LM refused for want of the seat secret).
- */
-type LicenseView =
-  | { kind: 'verified'; verified: VerifiedLicense }
-  | { kind: 'refused'; code: string; detail: string }
-  | { kind: 'none'; detail: string; code: string | null };
+const silent = (detail: string): SeatOutcome => ({ kind: 'silent', detail });
+
+interface Sent {
+  /** elapsed() */
+  at: number;
+  /** the wall clock */
+  atWall: number;
+}
+
+/** The lease fields a verified token brings, heard at `sent`. */
+function leaseOf(grant: Grant, sent: Sent): Pick<Lease, 'id' | 'expiresAt' | 'token' | 'issuedAt' | 'heardAt' | 'heardAtWall'> {
+  const { leaseId: id, expiresAt, token, issuedAt } = grant;
+  return { id, expiresAt, token, issuedAt, heardAt: sent.at, heardAtWall: sent.atWall };
+}
 
 class ConnectionImpl extends LiveLicense {
   private lease: Lease | null = null;
   private reading: ChainReading | null = null;
-  /** The last license verified: a renewal's token must name it. */
+  /** The license the state shows: the last one verified at the LM holding the seat (or refusing it). */
   private verified: VerifiedLicense | null = null;
+  /** True while the seat outlives its lease on the outage grace (Degraded). */
+  private degraded = false;
+  /** Why the last round had no answer, for the sentence of the state the lease's end leads to. */
+  private lastSilence = 'no answer';
   private ttlMs = 0;
-  /** This connection's id at the LM: the seat belongs to it, not to whoever uses the same node id. */
-  private readonly instance = randomUUID();
+  private readonly caller: SeatCaller;
+  /** `graphdb node "q1" (role query)`, for sentences. */
+  private readonly node: string;
   /** Set once close() has released (or found no) seat: a checkout answered later is released at once. */
   private released = false;
 
   constructor(
     private readonly options: CheckedConnectOptions,
-    private readonly client: LmClient,
+    private readonly addresses: LmAddresses,
   ) {
-    super(unreachableState(options.url, 'not asked yet', null), options.timeoutMs, options.timers);
+    super(unreachableState(addresses.describe(), 'not asked yet', null), options.timeoutMs, options.timers);
+    const { product, role, nodeId, host, clock } = options;
+    // This connection's id at the LM: the seat belongs to it, not to whoever uses the same node id.
+    this.caller = { product, role, nodeId, host, clock, instance: randomUUID() };
+    this.node = nodeLabel(options);
   }
 
   /** The first round: any outcome but a seat rejects connect(). */
   async open(): Promise<void> {
-    const view = await this.readLicense();
-    const outcome = view.kind === 'verified' && view.verified.evaluation.valid ? await this.takeSeat(view.verified) : noSeat(view);
+    const outcome = await this.seek();
     this.apply(outcome, false);
     if (outcome.kind !== 'held') throw new LicenseError(this.state.code, this.state.message, this.status());
     this.startRounds();
@@ -116,16 +132,7 @@ class ConnectionImpl extends LiveLicense {
   }
 
   protected async round(): Promise<void> {
-    const view = await this.readLicense();
-    if (this.closed) return;
-    let outcome: SeatOutcome;
-    if (view.kind === 'refused' || (view.kind === 'verified' && !view.verified.evaluation.valid)) {
-      // The LM or its license failed a check, or the SDK's own verdict is no: hold no seat there.
-      this.dropLease();
-      outcome = noSeat(view);
-    } else {
-      outcome = await this.keepSeat(view);
-    }
+    const outcome = await this.seek();
     if (this.closed) return;
     this.apply(outcome, true);
   }
@@ -138,207 +145,275 @@ class ConnectionImpl extends LiveLicense {
       ...this.state,
       licensed: false,
       seat: null,
+      outage: null,
       message: `This connection was closed; the seat of node "${this.options.nodeId}" was released.`,
     };
-    if (lease) await this.client.release({ leaseId: lease.id, instance: this.instance }); // an LM that is down frees it when the lease runs out
-    this.client.close();
-  }
-
-  /** GET /v1/license with a fresh nonce, verified and evaluated (license-answer.ts). */
-  private async readLicense(): Promise<LicenseView> {
-    const nonce = newNonce();
-    const reply = await this.client.license(nonce);
-    if (reply.kind === 'unreachable') return { kind: 'none', detail: reply.detail, code: null };
-    if (reply.kind === 'refused' && reply.code === 'UNAUTHORIZED') return { kind: 'none', detail: reply.message, code: reply.code };
-    if (reply.kind === 'refused') {
-      return {
-        kind: 'none',
-        detail: `it answered GET /v1/license with HTTP ${reply.httpStatus} ${reply.code}: ${reply.message}`,
-        code: null,
-      };
-    }
-    const { url, product, roots, clock } = this.options;
-    const checked = readLicenseAnswer(reply.body, { url, product, roots, clock, nonce }, this.reading);
-    this.reading = checked.reading;
-    if (!checked.outcome.ok) return { kind: 'refused', code: checked.outcome.code, detail: checked.outcome.detail };
-    this.verified = checked.outcome.value;
-    return { kind: 'verified', verified: checked.outcome.value };
-  }
-
-  /** Renews the lease, or checks out again when the LM no longer knows it (LEASE_NOT_FOUND) or none is held. */
-  private async keepSeat(view: LicenseView): Promise<SeatOutcome> {
-    const identity = view.kind === 'verified' ? view.verified.identity : null;
-    if (this.lease && identity && !sameIdentity(this.lease.identity, identity)) {
-      // Another LM (or a new LM key) answers at this address: the lease was the old one's, so take a seat here.
-      this.dropLease(false);
-    }
-    const lease = this.lease;
-    if (lease && this.verified?.license) {
-      const outcome = await this.renew(lease, this.verified.license);
-      if (outcome) return outcome;
-    }
-    // The license read of this round may have failed while the LM was coming back: read it again before a checkout.
-    const current = view.kind === 'verified' ? view : await this.readLicense();
-    if (current.kind !== 'verified' || !current.verified.evaluation.valid) return noSeat(current);
-    if (this.closed) return { kind: 'unreachable', detail: 'closed' }; // no new seat for a closed connection
-    return this.takeSeat(current.verified);
+    // An LM that is down frees it when the lease runs out.
+    if (lease?.atLm) await this.addresses.at(lease.url).release({ leaseId: lease.id, instance: this.caller.instance });
+    this.addresses.close();
   }
 
   /**
-   * One heartbeat. The LM answers the lease's last token while it is younger than TTL/6 and signs a new one (later
-   * issuedAt) after that. Only a new token for the license verified moves the deadline, to when this heartbeat was
-   * sent plus the TTL; the same token again keeps the seat held without moving it (so a proxy replaying it cannot
-   * extend the seat); an older or unverified one, or one signed under another license or serial, is no answer.
-   * Answers null when the LM no longer knows the lease (check out again).
-   *
-   * Why a real LM keeps the seat: heartbeats go out at most TTL/2 apart (interval() caps them), so the first one
-   * reaching the LM TTL/6 or more after it signed the last token gets a new token, and it was sent at most
-   * TTL/6 + TTL/2 = 2/3 TTL after the heartbeat (or checkout) that brought the last one. That is before the
-   * deadline it set (its send time + TTL), with TTL/3 to spare for the round's own time and the answer's way back.
+   * One round over the addresses, the one in use first: the first that answers decides, a silent one hands the
+   * round to the next. Without a seat, a refusal that another address might not give (its license unusable, a
+   * failed check) is kept until every address was asked.
    */
-  private async renew(lease: Lease, license: LicenseRef): Promise<SeatOutcome | null> {
-    const { product, role, nodeId } = this.options;
-    const sentAt = this.elapsed();
-    const reply = await this.client.heartbeat({ leaseId: lease.id, instance: this.instance });
-    if (reply.kind === 'ok') {
-      const fields = { leaseId: lease.id, product, role, nodeId, instance: this.instance };
-      const token = typeof reply.body.token === 'string' ? reply.body.token : '';
-      const verified = verifyLeaseToken(token, { identity: lease.identity, fields, license, now: this.options.clock.now() });
-      if (!verified.ok) return { kind: 'unreachable', detail: `its heartbeat answer did not verify: ${verified.detail}` };
-      const { issuedAt, expiresAt } = verified.value;
-      if (issuedAt < lease.issuedAt) return { kind: 'unreachable', detail: 'its heartbeat answer was an older lease token' };
-      if (this.lease !== lease) return { kind: 'unreachable', detail: 'closed' }; // close() released it meanwhile
-      if (issuedAt > lease.issuedAt) this.holdLease({ ...lease, expiresAt, token, issuedAt, deadline: sentAt + this.ttlMs });
-      return { kind: 'held' };
+  private async seek(): Promise<SeatOutcome> {
+    let fallback: SeatOutcome | null = null;
+    const silences: string[] = [];
+    for (const client of this.addresses.inOrder()) {
+      const outcome = this.lease ? await this.keepSeat(client, this.lease) : await this.takeSeat(client);
+      if (this.closed) return silent('closed');
+      if (outcome.kind === 'moot') return outcome;
+      if (outcome.kind === 'silent') silences.push(this.addresses.many ? `${client.url}: ${outcome.detail}` : outcome.detail);
+      else if (outcome.kind === 'refused' && !outcome.final) fallback ??= outcome;
+      else {
+        this.addresses.use(client);
+        return outcome;
+      }
     }
-    if (reply.kind === 'unreachable') return reply;
-    if (!isSeatRefusal(reply)) {
-      return { kind: 'unreachable', detail: `it answered the heartbeat with HTTP ${reply.httpStatus} ${reply.code}: ${reply.message}` };
-    }
-    this.dropLease(reply.code !== 'LEASE_NOT_FOUND'); // a lease the LM does not know needs no release
-    return reply.code === 'LEASE_NOT_FOUND' ? null : { ...reply, kind: 'refused', licenseStatus: this.verified?.status ?? null };
+    return fallback ?? silent(silences.join('; '));
   }
 
-  private async takeSeat(verified: VerifiedLicense): Promise<SeatOutcome> {
-    const { product, role, nodeId, host } = this.options;
-    const { identity, license } = verified;
-    const sentAt = this.elapsed();
-    const reply = await this.client.checkout({ product, role, nodeId, instance: this.instance, host });
-    if (reply.kind === 'refused' && !isSeatRefusal(reply)) {
-      return { kind: 'unreachable', detail: `it answered the checkout with HTTP ${reply.httpStatus} ${reply.code}: ${reply.message}` };
+  /** A round at one address for a node without a seat: a verified, usable license, then a checkout. */
+  private async takeSeat(client: LmClient): Promise<SeatOutcome> {
+    const view = await this.readLicense(client);
+    if (view.kind === 'none') {
+      // Without a seat to ride out on, the LM's refusal for want of the seat secret is the node's answer.
+      if (view.code === 'UNAUTHORIZED') return refusal('UNAUTHORIZED', view.detail, null, false);
+      return silent(view.detail);
     }
-    if (reply.kind === 'unreachable') return reply;
-    if (reply.kind === 'refused') return { ...reply, licenseStatus: verified.status };
-    const fields = { leaseId: reply.body.leaseId, product, role, nodeId, instance: this.instance };
-    const checked = license
-      ? verifyLeaseToken(reply.body.token, { identity, fields, license, now: this.options.clock.now() })
-      : ({ ok: false, code: 'LEASE_TOKEN_INVALID', detail: 'The License Manager granted a seat without a license.' } as const);
-    if (!checked.ok) {
-      void this.client.release({ leaseId: reply.body.leaseId, instance: this.instance }); // not trusted, so not kept
-      return { kind: 'refused', code: checked.code, message: checked.detail, licenseStatus: null };
+    if (view.kind === 'failed') return refusal(view.code, view.detail, null, false);
+    if (!view.verified.evaluation.valid) return { ...noSeat(view.verified), final: false };
+    return this.checkout(client, view.verified);
+  }
+
+  /** A round at one address for a node holding a seat (on its lease, or on its outage grace). */
+  private async keepSeat(client: LmClient, lease: Lease): Promise<SeatOutcome> {
+    const view = await this.readLicense(client);
+    if (this.closed) return silent('closed');
+    const answered = view.kind === 'verified' ? view.verified : null;
+    if (answered && !sameIdentity(answered.identity, lease.identity)) {
+      if (client.url !== lease.url) {
+        return silent(
+          `it answers as License Manager ${answered.identity.lmid}, not as ${lease.identity.lmid} that holds the seat: not a replica of it`,
+        );
+      }
+      // Another LM answers where the seat was (the LM was replaced, or lost its data): the lease was the old one's.
+      this.forgetLease(lease);
+      return this.checkoutUnlessRefused(client, answered);
     }
+    // Without a verified read this round, the last verified license is evaluated again on the SDK's clock.
+    const standing = answered ?? this.standingLicense(lease);
+    if (!standing) return silent(view.kind === 'verified' ? 'no verified license' : view.detail);
+    if (!standing.evaluation.valid) return { ...noSeat(standing), final: true };
+    this.verified = standing;
+    if (lease.atLm && standing.license) {
+      const sent = this.now();
+      const renewal = await heartbeatAt(client, this.caller, lease, standing.license);
+      if (this.closed) return silent('closed');
+      if (this.lease !== lease) return { kind: 'moot' };
+      if (renewal.kind !== 'refused' || renewal.code !== 'LEASE_NOT_FOUND') return this.renewed(client, lease, renewal, answered, sent);
+      this.forgetLease(lease);
+    }
+    // The LM does not know the lease (any more): a checkout, after a verified read of that very LM.
+    const current = answered ? view : await this.readLicense(client);
+    if (current.kind !== 'verified') return silent(current.detail);
+    if (this.lease && !sameIdentity(current.verified.identity, lease.identity)) return silent('another License Manager answered');
+    return this.checkoutUnlessRefused(client, current.verified); // strict: the seat ended with the lease
+  }
+
+  /** The last verified license of the seat's LM, evaluated again on the SDK's clock now. */
+  private standingLicense(lease: Lease): VerifiedLicense | null {
+    const verified = this.verified;
+    return verified && sameIdentity(verified.identity, lease.identity) ? reevaluate(verified, this.options) : null;
+  }
+
+  private checkoutUnlessRefused(client: LmClient, verified: VerifiedLicense): Promise<SeatOutcome> | SeatOutcome {
+    return verified.evaluation.valid ? this.checkout(client, verified) : { ...noSeat(verified), final: true };
+  }
+
+  /**
+   * What a heartbeat's outcome means for the seat. A refusal counts only after a verified read at that address in
+   * the same round (`answered`): an unsigned 4xx from anything else is silence.
+   */
+  private renewed(client: LmClient, lease: Lease, renewal: CallOutcome, answered: VerifiedLicense | null, sent: Sent): SeatOutcome {
+    const shown = this.verified!;
+    switch (renewal.kind) {
+      case 'granted':
+        this.holdLease({ ...lease, ...leaseOf(renewal.grant, sent), url: client.url });
+        return { kind: 'held', verified: shown };
+      case 'same':
+        // The same token keeps a seat within its lease; on the grace it would be a replay, not the LM renewing.
+        return this.degraded
+          ? silent('its heartbeat answer was the last lease token again, not a renewal')
+          : { kind: 'held', verified: shown };
+      case 'refused':
+        if (!answered) return silent(`it answered the heartbeat ${renewal.code} without a verified license in the same round`);
+        return refusal(renewal.code, renewal.message, answered.status, true, answered);
+      default:
+        return silent(renewal.detail);
+    }
+  }
+
+  /** A checkout at this address under `verified`: held, refused (final), or silent. */
+  private async checkout(client: LmClient, verified: VerifiedLicense): Promise<SeatOutcome> {
+    if (this.closed || !verified.license) return silent('closed'); // no new seat for a closed connection
+    const sent = this.now();
+    const outcome = await checkoutAt(client, this.caller, verified.identity, verified.license);
+    if (outcome.kind === 'refused') return refusal(outcome.code, outcome.message, verified.status, true, verified);
+    if (outcome.kind === 'untrusted') {
+      // An untrusted seat is no seat; a node riding its grace treats it as silence, one without a seat as a refusal.
+      return this.lease ? silent(outcome.detail) : refusal(outcome.code, outcome.detail, null, false);
+    }
+    if (outcome.kind !== 'granted') return silent(outcome.kind === 'silent' ? outcome.detail : 'no new token');
+    const { grant } = outcome;
     if (this.released) {
       // close() gave up waiting for this checkout and has finished: give the seat back at once.
-      await this.client.release({ leaseId: reply.body.leaseId, instance: this.instance });
-      return { kind: 'unreachable', detail: 'closed' };
+      await client.release({ leaseId: grant.leaseId, instance: this.caller.instance });
+      return silent('closed');
     }
-    const answered = reply.body.ttlSeconds * 1000;
-    this.ttlMs = answered > 0 ? Math.min(answered, checked.value.ttlMs) : checked.value.ttlMs;
-    const token = reply.body.token;
-    const { issuedAt } = checked.value;
-    this.holdLease({ id: reply.body.leaseId, expiresAt: reply.body.expiresAt, token, issuedAt, identity, deadline: sentAt + this.ttlMs });
-    return { kind: 'held' };
+    this.ttlMs = grant.ttlMs;
+    this.holdLease({ ...leaseOf(grant, sent), identity: verified.identity, url: client.url });
+    return { kind: 'held', verified };
   }
 
-  private holdLease(lease: Lease): void {
-    this.lease = lease;
-    this.hold(lease.deadline, () => {
+  /** When a request is sent, on both clocks: a lease (and its grace) counts from the request that renewed it. */
+  private now(): Sent {
+    return { at: this.elapsed(), atWall: this.options.clock.now() };
+  }
+
+  /** Holds a lease renewed (or taken) now: the LM knows it, and its deadline is the TTL from when it was asked for. */
+  private holdLease(lease: Omit<Lease, 'deadline' | 'atLm'>): void {
+    this.lease = { ...lease, deadline: lease.heardAt + this.ttlMs, atLm: true };
+    this.degraded = false;
+    this.armSeatEnd();
+  }
+
+  /** The LM no longer knows the lease: strict, the seat ends with it; with a grace, the node rides it. */
+  private forgetLease(lease: Lease): void {
+    if (lease.heardAt + this.graceMs() <= this.elapsed()) {
       this.lease = null;
-      this.update(this.unreachable('its lease ran out without a new verified renewal'));
-    });
+      this.unhold();
+      return;
+    }
+    lease.atLm = false;
   }
 
-  private dropLease(release = true): void {
-    if (this.lease && release) void this.client.release({ leaseId: this.lease.id, instance: this.instance });
+  /** Arms the seat's next deadline: the lease's end while it runs, then the end of the outage grace. */
+  private armSeatEnd(): void {
+    const lease = this.lease;
+    if (!lease) return this.unhold();
+    if (!this.degraded) this.hold(lease.deadline, () => this.leaseRanOut());
+    else this.hold(lease.heardAt + this.graceMs(), () => this.lapse(`the license's outage grace of ${hours(this.graceMs())} ran out`));
+  }
+
+  private leaseRanOut(): void {
+    const lease = this.lease;
+    if (!lease) return;
+    const detail = `its lease ran out without a new verified renewal; ${this.lastSilence}`;
+    if (lease.heardAt + this.graceMs() <= this.elapsed()) this.lapse(detail);
+    else this.enterDegraded(detail);
+  }
+
+  private enterDegraded(detail: string): void {
+    this.degraded = true;
+    this.armSeatEnd();
+    this.update(this.degradedState(detail));
+  }
+
+  /** The seat ends for want of an answer: the lease ran out, and the grace (if any) with it. */
+  private lapse(detail: string): void {
     this.lease = null;
+    this.degraded = false;
     this.unhold();
+    this.update(this.unreachable(detail));
+  }
+
+  private graceMs(): number {
+    return graceMsOf(this.verified?.facts ?? null);
+  }
+
+  private dropLease(): void {
+    const lease = this.lease;
+    if (lease?.atLm) void this.addresses.at(lease.url).release({ leaseId: lease.id, instance: this.caller.instance });
+    this.lease = null;
+    this.degraded = false;
+    this.unhold();
+  }
+
+  /** GET /v1/license at one address with a fresh nonce, verified and evaluated (license-answer.ts). */
+  private async readLicense(client: LmClient): Promise<LicenseView> {
+    const { view, reading } = await askLicense(client, this.options, this.reading);
+    this.reading = reading;
+    return view;
   }
 
   /** Turns a round's outcome into the state; `retrying` adds that the SDK keeps trying. */
   private apply(outcome: SeatOutcome, retrying: boolean): void {
-    const { product, role, nodeId, url } = this.options;
-    const node = `${product} node "${nodeId}" (role ${role})`;
-    const verified = this.verified;
-    const facts = factFields(verified?.facts ?? null, verified?.evaluation.daysLeft ?? null);
-    if (outcome.kind === 'held' && verified) {
-      const lease = this.lease!;
-      this.update({
-        ...facts,
-        licensed: true,
-        status: verified.status,
-        code: verified.evaluation.code,
-        message: sentence(`${node} holds a seat at the License Manager at ${url}.`, verified.evaluation.detail),
-        seat: { leaseId: lease.id, expiresAt: lease.expiresAt, token: lease.token },
-      });
+    if (outcome.kind === 'moot') return;
+    if (outcome.kind !== 'silent' && outcome.verified) this.verified = outcome.verified;
+    const lease = this.lease;
+    if (outcome.kind === 'held') {
+      if (lease) this.update(heldState(this.node, outcome.verified, lease)); // else closed meanwhile
       return;
     }
-    if (outcome.kind !== 'refused') {
-      // A held seat rides out the outage until its lease runs out (the hold timer); only then does the state change.
-      if (!this.lease) this.update(this.unreachable(outcome.kind === 'unreachable' ? outcome.detail : 'no verified license', retrying));
+    if (outcome.kind === 'refused') {
+      this.dropLease();
+      this.update(refusedSeatState(this.node, this.verified, outcome, this.addresses.describe(), retrying));
       return;
     }
-    const message = sentence(
-      `${node} has no seat at the License Manager at ${url}: ${outcome.message}`,
-      hintUnlessGiven(outcome.code, outcome.message),
-      retrying ? 'It keeps trying and takes the seat as soon as it is granted.' : '',
-    );
-    this.update({
-      ...facts,
-      licensed: false,
-      status: statusOfRefusal(outcome.code, outcome.licenseStatus),
-      code: outcome.code,
-      message,
-      seat: null,
-    });
+    this.lastSilence = outcome.detail;
+    if (!lease) {
+      this.update(this.unreachable(outcome.detail, retrying));
+    } else if (this.degraded) {
+      this.armSeatEnd(); // the license read this round may carry another grace
+      this.update(this.degradedState(outcome.detail));
+    } else if (!lease.atLm) {
+      this.enterDegraded(outcome.detail);
+    }
+    // Else a seat on its lease rides the silence out unseen: the hold timer ends the lease.
+  }
+
+  private degradedState(detail: string): LicenseState {
+    return degradedSeatState(this.node, this.state, this.verified, this.lease!, this.graceMs(), detail);
   }
 
   private unreachable(detail: string, retrying = true): LicenseState {
-    const state = unreachableState(this.options.url, detail, this.state);
-    const node = `${this.options.product} node "${this.options.nodeId}" (role ${this.options.role})`;
-    // At start nothing retries (connect() rejects): the advice is to fix the LM or the address and start again.
-    const then = retrying ? 'the node takes its seat again as soon as it answers.' : 'then start the node again.';
-    return {
-      ...state,
-      message: `The License Manager at ${this.options.url} cannot be reached (${detail}), so ${node} holds no seat. Check that tessera-lm is running and reachable from this host at that address; ${then}`,
-    };
+    return unreachableSeatState(this.node, this.addresses.describe(), detail, this.state, retrying);
   }
 }
 
-/** The outcome of a round that takes no seat: a refusal (the SDK's own verdict or a failed check), or no answer. */
-function noSeat(view: LicenseView): SeatOutcome {
-  if (view.kind === 'verified') {
-    const { evaluation, status } = view.verified;
-    return { kind: 'refused', code: evaluation.code, message: evaluation.detail, licenseStatus: status };
-  }
-  if (view.kind === 'refused') return { kind: 'refused', code: view.code, message: view.detail, licenseStatus: null };
-  // Without a seat to ride out on, the LM's refusal for want of the seat secret is the node's answer.
-  if (view.code === 'UNAUTHORIZED') return { kind: 'refused', code: 'UNAUTHORIZED', message: view.detail, licenseStatus: null };
-  return { kind: 'unreachable', detail: view.detail };
+function refusal(
+  code: string,
+  message: string,
+  licenseStatus: LicenseStatusName | null,
+  final: boolean,
+  verified: VerifiedLicense | null = null,
+): SeatOutcome {
+  return { kind: 'refused', code, message, licenseStatus, final, verified };
+}
+
+/** The refusal a verified license the SDK finds unusable means (final: set by the caller). */
+function noSeat(verified: VerifiedLicense): Extract<SeatOutcome, { kind: 'refused' }> {
+  const { evaluation, status } = verified;
+  return { kind: 'refused', code: evaluation.code, message: evaluation.detail, licenseStatus: status, final: false, verified };
 }
 
 /**
  * Checks the license and takes a seat for this node; rejects with a LicenseError (code and sentence) when the
- * node is not licensed, the LM cannot be reached, or its answers do not verify. Bad options: LicenseError
- * BAD_OPTIONS.
+ * node is not licensed, no address of the LM answers (LM_UNREACHABLE), or its answers do not verify. Bad options:
+ * LicenseError BAD_OPTIONS. Once it holds a seat, the node keeps it through an LM outage for the license's
+ * outage grace (status Degraded), and `change` tells every move.
  *
  * @example
- * const license = await connect({ url: 'http://lm.internal:9119', product: 'graphdb', role: 'query', nodeId: 'query-1', root: VENDOR_ROOT });
+ * const license = await connect({ url: ['http://lm-0.lm:9119', 'http://lm-1.lm:9119'], product: 'graphdb', role: 'query', nodeId: 'query-1', root: VENDOR_ROOT });
  * license.on('change', (state) => log.info(state.message));
  * process.on('SIGTERM', () => void license.close());
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
   const checked = checkConnectOptions(options);
-  const connection = new ConnectionImpl(checked, new LmClient(checked));
+  const connection = new ConnectionImpl(checked, new LmAddresses(checked));
   await connection.open();
   return connection;
 }

@@ -17,6 +17,7 @@ export type {
   LicenseState,
   LicenseStatusName,
   LicenseWatch,
+  OutageState,
   SdkClock,
   SdkTimers,
   WatchOptions,

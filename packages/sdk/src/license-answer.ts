@@ -8,7 +8,8 @@
  */
 import { evaluate, readLicense, readLmAnswer, readSignedTrustBundle } from '@tessera/core';
 import type { Evaluation, License, SignedTrustBundle, TrustRoot } from '@tessera/core';
-import type { LicenseAnswer } from './lm-client.js';
+import { newNonce } from './lm-client.js';
+import type { LicenseAnswer, LmClient } from './lm-client.js';
 import { acceptBundleSerial, acceptLicenseSerial, highestBundleSerial, knownLicenseSerial, readClock } from './seen.js';
 import type { LicenseStatusName, SdkClock } from './types.js';
 import { checkIdentity, licenseFacts } from './verify.js';
@@ -24,6 +25,10 @@ export interface VerifiedLicense {
   evaluation: Evaluation;
   /** The evaluation's status, or Syncing when the LM holds no license yet and says it waits for its first sync. */
   status: LicenseStatusName;
+  /** The verified license itself, evaluated again on the SDK's clock while the LM is silent. */
+  document: License | null;
+  /** The LM's signed clock high-water mark of this answer (ms), or null. */
+  lmHighWater: number | null;
 }
 
 export interface AnswerContext {
@@ -64,14 +69,24 @@ export function readLicenseAnswer(
   if (!answer.ok) return { outcome: fail(answer.code, answer.detail), reading: last };
   const named = answer.value.license;
   const { now, highWater } = readClock(context.clock);
-  const highWaterTime = Math.max(answer.value.highWaterMs ?? -Infinity, highWater ?? -Infinity);
+  const lmHighWater = answer.value.highWaterMs ?? null;
+  const highWaterTime = Math.max(lmHighWater ?? -Infinity, highWater ?? -Infinity);
   const evaluationContext = { now, lmid, product: context.product, highWaterTime: Number.isFinite(highWaterTime) ? highWaterTime : null };
 
   if (named === null) {
     if (body.license !== null) return { outcome: notNamed(null, 'a license'), reading: last };
     const evaluation = evaluate(null, evaluationContext);
     const status: LicenseStatusName = body.status === 'Syncing' ? 'Syncing' : evaluation.status;
-    return { outcome: { ok: true, value: { identity: identity.value, license: null, facts: null, evaluation, status } }, reading: last };
+    const value: VerifiedLicense = {
+      identity: identity.value,
+      license: null,
+      facts: null,
+      evaluation,
+      status,
+      document: null,
+      lmHighWater,
+    };
+    return { outcome: { ok: true, value }, reading: last };
   }
   if (typeof body.trust !== 'string') {
     const detail = `The License Manager at ${context.url} holds no trust bundle signed by the vendor's root (its trust file is of an earlier release), so the license it holds cannot be verified. Give it the vendor's current trust file (tessera-center trust-bundle).`;
@@ -110,8 +125,63 @@ export function readLicenseAnswer(
     facts: licenseFacts(license),
     evaluation,
     status: evaluation.status,
+    document: license,
+    lmHighWater,
   };
   return { outcome: { ok: true, value }, reading };
+}
+
+/**
+ * The last verified license evaluated again on the SDK's clock, for a round in which the LM is silent: an outage
+ * grace covers the LM's silence, never the license's own expiry (nor a clock set back).
+ */
+export function reevaluate(verified: VerifiedLicense, context: { product: string; clock: SdkClock }): VerifiedLicense {
+  const license = verified.document;
+  if (!license) return verified;
+  const { lmid } = verified.identity;
+  const { now, highWater } = readClock(context.clock);
+  const highWaterTime = Math.max(verified.lmHighWater ?? -Infinity, highWater ?? -Infinity);
+  const evaluation = evaluate(license, {
+    now,
+    lmid,
+    product: context.product,
+    highWaterTime: Number.isFinite(highWaterTime) ? highWaterTime : null,
+    knownSerial: knownLicenseSerial(lmid, license.id),
+  });
+  return { ...verified, evaluation, status: evaluation.status };
+}
+
+/**
+ * What one address answered to GET /v1/license: a verified license (and the SDK's verdict), an answer that failed
+ * a check, or no usable answer (`code` UNAUTHORIZED when the LM refused for want of the seat secret).
+ */
+export type LicenseView =
+  | { kind: 'verified'; verified: VerifiedLicense }
+  | { kind: 'failed'; code: string; detail: string }
+  | { kind: 'none'; detail: string; code: string | null };
+
+/** GET /v1/license at one address with a fresh nonce, verified and evaluated as readLicenseAnswer() does. */
+export async function askLicense(
+  client: LmClient,
+  context: Omit<AnswerContext, 'url' | 'nonce'>,
+  last: ChainReading | null,
+): Promise<{ view: LicenseView; reading: ChainReading | null }> {
+  const nonce = newNonce();
+  const reply = await client.license(nonce);
+  if (reply.kind === 'unreachable') return { view: { kind: 'none', detail: reply.detail, code: null }, reading: last };
+  if (reply.kind === 'refused') {
+    const unauthorized = reply.code === 'UNAUTHORIZED';
+    const detail = unauthorized
+      ? reply.message
+      : `it answered GET /v1/license with HTTP ${reply.httpStatus} ${reply.code}: ${reply.message}`;
+    return { view: { kind: 'none', detail, code: unauthorized ? 'UNAUTHORIZED' : null }, reading: last };
+  }
+  const checked = readLicenseAnswer(reply.body, { ...context, url: client.url, nonce }, last);
+  const { outcome } = checked;
+  const view: LicenseView = outcome.ok
+    ? { kind: 'verified', verified: outcome.value }
+    : { kind: 'failed', code: outcome.code, detail: outcome.detail };
+  return { view, reading: checked.reading };
 }
 
 /** Reads the bundle with the product's roots, then the license with that bundle. */

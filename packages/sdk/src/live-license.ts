@@ -2,14 +2,18 @@
  * What watch() and connect() share: the current state, `change` listeners, and the background loop. Rounds and
  * deadlines run on the injected timers (Node's, unref'd, by default, so the SDK never keeps a product's process
  * alive), and rounds never overlap (the next is scheduled when one ends). A `hold` timer ends a state at a
- * deadline (a lease running out) even if no round happens then. Deadlines are measured on the monotonic clock
- * (elapsed time, as timers are), never on the wall clock: a clock set forward must not end a lease early, nor one
- * set back keep it longer.
+ * deadline (a lease running out, an outage grace ending) even if no round happens then. Deadlines are measured on
+ * the timers' monotonic clock (elapsed time), never on the wall clock: a clock set forward must not end a lease
+ * early, nor one set back keep it longer. A deadline further away than one timer can wait (Node's fire at once
+ * beyond 2^31 ms, under 25 days; a grace may be 90) is reached in steps of a day.
  * close() waits for a round under way (bounded) before onClose(), so a checkout in flight is released, not
  * left to run out; once closed, no timer is armed again.
  */
 import { changed, copyState } from './state.js';
 import type { ChangeListener, LicenseState, LicenseWatch, SdkTimers } from './types.js';
+
+/** The longest single wait armed for a deadline; a later one is re-armed from there. */
+const MAX_WAIT_MS = 24 * 3_600_000;
 
 export abstract class LiveLicense implements LicenseWatch {
   protected closed = false;
@@ -27,12 +31,12 @@ export abstract class LiveLicense implements LicenseWatch {
   protected constructor(
     protected state: LicenseState,
     private readonly closeWaitMs: number,
-    private readonly timers: SdkTimers,
+    private readonly timers: Required<SdkTimers>,
   ) {}
 
   /** Monotonic milliseconds, for deadlines: hold() takes a deadline on this clock. */
   protected elapsed(): number {
-    return performance.now();
+    return this.timers.now();
   }
 
   status(): LicenseState {
@@ -127,12 +131,15 @@ export abstract class LiveLicense implements LicenseWatch {
   protected hold(deadline: number, lapse: () => void): void {
     this.unhold();
     if (this.closed) return;
+    const wait = Math.max(0, deadline - this.elapsed());
     this.holdTimer = this.timers.setTimeout(
       () => {
         this.holdTimer = null;
-        if (!this.closed) lapse();
+        if (this.closed) return;
+        if (wait > MAX_WAIT_MS) this.hold(deadline, lapse);
+        else lapse();
       },
-      Math.max(0, deadline - this.elapsed()),
+      Math.min(wait, MAX_WAIT_MS),
     );
   }
 

@@ -10,9 +10,12 @@ const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_WATCH_POLL_MS = 30_000;
 const MAX_MS = 24 * 3_600_000;
+/** More replicas than this is a mistake (or a list meant to make every round slow), not a deployment. */
+export const MAX_URLS = 8;
 
 export interface CheckedWatchOptions {
-  url: string;
+  /** The LM's addresses (its replicas), in the order they are tried; one for a single LM. */
+  urls: readonly string[];
   product: string;
   /** The vendor's roots the product was built with: the only source of trust. */
   roots: TrustRoot[];
@@ -21,7 +24,8 @@ export interface CheckedWatchOptions {
   timeoutMs: number;
   pollMs: number;
   clock: SdkClock;
-  timers: SdkTimers;
+  /** With now(): the monotonic clock deadlines are measured on. */
+  timers: Required<SdkTimers>;
 }
 
 export interface CheckedConnectOptions extends CheckedWatchOptions {
@@ -60,6 +64,21 @@ export function normalizeUrl(input: unknown): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/**
+ * `url` as one address or a list of the LM's replicas. A list must name each address once: the same address
+ * twice would be tried twice in a round while it is silent, for nothing.
+ */
+function checkUrls(input: unknown): string[] {
+  if (!Array.isArray(input)) return [normalizeUrl(input)];
+  if (input.length === 0 || input.length > MAX_URLS) {
+    throw bad(`"url" as a list must name 1 to ${MAX_URLS} addresses of the License Manager's replicas; got ${input.length}.`);
+  }
+  const urls = (input as unknown[]).map((item) => normalizeUrl(item));
+  const twice = urls.find((url, i) => urls.indexOf(url) !== i);
+  if (twice !== undefined) throw bad(`"url" names ${twice} twice; give each replica's address once.`);
+  return urls;
+}
+
 function checkName(value: unknown, field: string): string {
   if (typeof value !== 'string' || !NAME.test(value)) {
     throw bad(
@@ -85,9 +104,10 @@ function describe(value: unknown): string {
 
 /** This host's clock and Node's timers, unref'd so the SDK never keeps a product's process alive. */
 export const systemClock: SdkClock = { now: () => Date.now() };
-const nodeTimers: SdkTimers = {
+const nodeTimers: Required<SdkTimers> = {
   setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  now: () => performance.now(),
 };
 
 function checkRoot(options: WatchOptions): TrustRoot[] {
@@ -121,15 +141,16 @@ function checkSecret(value: unknown): string | null {
   return value;
 }
 
-function checkCa(value: unknown, url: string): string | null {
+function checkCa(value: unknown, urls: readonly string[]): string | null {
   if (value === undefined) return null;
   if (typeof value !== 'string' || !value.includes('-----BEGIN CERTIFICATE-----')) {
     throw bad(
       '"ca" must be PEM text ("-----BEGIN CERTIFICATE-----…") of the certificate authority that signed the License Manager\'s certificate.',
     );
   }
-  if (!url.startsWith('https:')) {
-    throw bad(`"ca" is for a License Manager served over https, but "url" is ${url}; use its https:// address.`);
+  const plain = urls.find((url) => !url.startsWith('https:'));
+  if (plain !== undefined) {
+    throw bad(`"ca" is for a License Manager served over https, but "url" is ${plain}; use its https:// address.`);
   }
   return value;
 }
@@ -142,11 +163,14 @@ function checkClock(value: unknown): SdkClock {
   return value as SdkClock;
 }
 
-function checkTimers(value: unknown): SdkTimers {
+function checkTimers(value: unknown): Required<SdkTimers> {
   if (value === undefined) return nodeTimers;
   const timers = value as SdkTimers;
   if (typeof value !== 'object' || value === null || typeof timers.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function') {
     throw bad('"timers" must be an object with setTimeout(callback, ms) and clearTimeout(handle) methods.');
+  }
+  if (timers.now !== undefined && typeof timers.now !== 'function') {
+    throw bad('"timers.now" must be a method answering monotonic milliseconds, or be left out.');
   }
   return {
     // Handles that can be unref'd are, so injected timers never keep the process alive either.
@@ -156,18 +180,19 @@ function checkTimers(value: unknown): SdkTimers {
       return handle;
     },
     clearTimeout: (handle) => timers.clearTimeout(handle),
+    now: timers.now ? () => timers.now!() : () => performance.now(),
   };
 }
 
 export function checkWatchOptions(options: WatchOptions): CheckedWatchOptions {
   if (typeof options !== 'object' || options === null) throw bad('options must be an object with at least url and product.');
-  const url = normalizeUrl(options.url);
+  const urls = checkUrls(options.url);
   return {
-    url,
+    urls,
     product: checkName(options.product, 'product'),
     roots: checkRoot(options),
     secret: checkSecret(options.secret),
-    ca: checkCa(options.ca, url),
+    ca: checkCa(options.ca, urls),
     timeoutMs: checkMs(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, 1)!,
     pollMs: checkMs(options.pollMs, 'pollMs', DEFAULT_WATCH_POLL_MS, 10)!,
     clock: checkClock(options.clock),

@@ -4,11 +4,26 @@ import type { LicenseFacts } from './verify.js';
 
 export const USABLE: readonly string[] = ['Normal', 'Expiring', 'Grace'];
 
-type FactFields = Pick<LicenseState, 'licenseId' | 'serial' | 'expiresAt' | 'daysLeft' | 'features' | 'limits' | 'nodes'>;
+type FactFields = Pick<
+  LicenseState,
+  'licenseId' | 'serial' | 'expiresAt' | 'daysLeft' | 'features' | 'limits' | 'nodes' | 'outageGraceHours' | 'outage'
+>;
 
-/** The license's fields of a state; daysLeft from the SDK's own evaluation. */
+/** The license's fields of a state (and no outage); daysLeft from the SDK's own evaluation. */
 export function factFields(facts: LicenseFacts | null, daysLeft: number | null = null): FactFields {
-  if (!facts) return { licenseId: null, serial: null, expiresAt: null, daysLeft: null, features: [], limits: {}, nodes: {} };
+  if (!facts) {
+    return {
+      licenseId: null,
+      serial: null,
+      expiresAt: null,
+      daysLeft: null,
+      features: [],
+      limits: {},
+      nodes: {},
+      outageGraceHours: null,
+      outage: null,
+    };
+  }
   return {
     licenseId: facts.licenseId,
     serial: facts.serial,
@@ -17,7 +32,16 @@ export function factFields(facts: LicenseFacts | null, daysLeft: number | null =
     features: [...facts.features],
     limits: { ...facts.limits },
     nodes: { ...facts.nodes },
+    outageGraceHours: facts.outageGraceHours,
+    outage: null,
   };
+}
+
+/** The license's fields of a state kept as they were (shown, not granted), without an outage. */
+export function keptFacts(previous: LicenseState | null): FactFields {
+  if (!previous) return factFields(null);
+  const { licenseId, serial, expiresAt, daysLeft, features, limits, nodes, outageGraceHours } = previous;
+  return { licenseId, serial, expiresAt, daysLeft, features, limits, nodes, outageGraceHours, outage: null };
 }
 
 /** Refusals about seats, not the license: the license's own status stands. */
@@ -39,6 +63,7 @@ export function copyState(state: LicenseState): LicenseState {
     limits: { ...state.limits },
     nodes: { ...state.nodes },
     seat: state.seat ? { ...state.seat } : null,
+    outage: state.outage ? { ...state.outage } : null,
   };
 }
 

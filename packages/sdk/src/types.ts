@@ -13,12 +13,22 @@ export interface SdkClock {
 export interface SdkTimers {
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Monotonic milliseconds (any origin): what deadlines (a lease, an outage grace) are measured on. Default
+   * `performance.now()`. Timers a test moves ahead answer their own time here, so a deadline set after a move is
+   * still counted from when its lease was renewed.
+   */
+  now?(): number;
 }
 
 /** Options of {@link watch}: where the License Manager is, which product asks, and the vendor's root. */
 export interface WatchOptions {
-  /** The License Manager's address: `http://127.0.0.1:9119`, `https://lm.example:9119`, or `127.0.0.1:9119` (http). */
-  url: string;
+  /**
+   * The License Manager's address: `http://127.0.0.1:9119`, `https://lm.example:9119`, or `127.0.0.1:9119` (http);
+   * or a list of the addresses of its replicas (one LM sharing one database and one identity), tried in order:
+   * when the one in use is silent the SDK moves to the next within the same round, keeping its lease.
+   */
+  url: string | readonly string[];
   /** The product's name as licensed, e.g. `graphdb`. */
   product: string;
   /**
@@ -56,18 +66,34 @@ export interface ConnectOptions extends WatchOptions {
   heartbeatMs?: number;
 }
 
-export type LicenseStatusName = 'NotExist' | 'Syncing' | 'Normal' | 'Expiring' | 'Grace' | 'Expired' | 'Invalid' | 'Unreachable';
+export type LicenseStatusName =
+  'NotExist' | 'Syncing' | 'Normal' | 'Expiring' | 'Grace' | 'Expired' | 'Invalid' | 'Unreachable' | 'Degraded';
+
+/**
+ * The License Manager has been silent for longer than the seat's lease (or, for watch(), two polls), and the
+ * license's signed outage grace keeps the node licensed meanwhile. Both times are on this host's clock.
+ */
+export interface OutageState {
+  /** When the SDK last heard from the LM: when the last renewal it verified (watch(): the last answer) was asked for. */
+  since: string;
+  /** `since` plus the license's outageGraceHours: if the LM is still silent then, licensing ends. */
+  graceEndsAt: string;
+}
 
 /** What a product knows about its license at a moment. */
 export interface LicenseState {
   /**
-   * connect(): this node holds a seat now; watch(): the license is usable (Normal, Expiring or Grace). Status,
+   * connect(): this node holds a seat now; watch(): the license is usable (Normal, Expiring, Grace, or Degraded: the
+   * LM is silent and the license's outage grace runs). Status,
    * code and daysLeft come from the SDK's own evaluation of the verified license on its clock, never from the
    * License Manager's word.
    */
   licensed: boolean;
   status: LicenseStatusName;
-  /** A stable code from docs/codes.md: VALID, EXPIRING, IN_GRACE, EXPIRED, NO_LICENSE, TOO_MANY_NODES, LM_UNREACHABLE, ... */
+  /**
+   * A stable code from docs/codes.md: VALID, EXPIRING, IN_GRACE, EXPIRED, NO_LICENSE, TOO_MANY_NODES,
+   * LM_UNREACHABLE (status Degraded while licensed, Unreachable when not), ...
+   */
   code: string;
   /** A sentence for logs and banners. */
   message: string;
@@ -82,6 +108,13 @@ export interface LicenseState {
   limits: Record<string, number>;
   /** Seats per role in the license, e.g. { query: 3, storage: 2 }. */
   nodes: Record<string, number>;
+  /**
+   * How long a running node keeps its seat while its License Manager is silent, as the license signs it (0:
+   * strict, the seat ends with its lease); null without a license.
+   */
+  outageGraceHours: number | null;
+  /** Set while status is Degraded (licensed on the outage grace): since when, and until when at most. */
+  outage: OutageState | null;
   /**
    * The seat this node holds (connect only). `token` is the latest lease token the SDK verified (signed by the
    * LM); a controller handed it can check it with verifySeat() without trusting this node.

@@ -5,7 +5,9 @@
  * root, the license, the SDK's own evaluation on its clock), then checks the token: signed by that LM's key, for
  * this product, under the license verified (id and serial), and not expired.
  */
-import { LmClient, newNonce } from './lm-client.js';
+import { LmAddresses } from './addresses.js';
+import { newNonce } from './lm-client.js';
+import type { LicenseAnswer } from './lm-client.js';
 import { readLicenseAnswer } from './license-answer.js';
 import { checkWatchOptions } from './options.js';
 import { LicenseError } from './types.js';
@@ -13,8 +15,8 @@ import type { SdkClock } from './types.js';
 import { verifyLeaseToken } from './verify.js';
 
 export interface VerifySeatOptions {
-  /** The License Manager's address, as for connect(). */
-  url: string;
+  /** The License Manager's address, or its replicas' (tried in order until one answers), as for connect(). */
+  url: string | readonly string[];
   /** The product the seat must be for. */
   product: string;
   /** The lease token the node holds (its LicenseState.seat.token). */
@@ -62,17 +64,19 @@ export async function verifySeat(options: VerifySeatOptions): Promise<SeatVerdic
       message: 'Tessera SDK: "token" must be the seat token a node holds (LicenseState.seat.token).',
     };
   }
-  const { url, product, roots, clock } = checked;
-  const client = new LmClient(checked);
-  const nonce = newNonce();
-  const reply = await client.license(nonce);
-  client.close();
-  if (reply.kind !== 'ok') {
-    const why = reply.kind === 'unreachable' ? reply.detail : `it refused: ${reply.message}`;
-    const code = reply.kind === 'refused' && reply.code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'LM_UNREACHABLE';
-    return { ok: false, code, message: `The License Manager at ${url} cannot be asked (${why}), so the seat token cannot be checked.` };
+  const { product, roots, clock } = checked;
+  const addresses = new LmAddresses(checked);
+  const asked = await askFirstAnswering(addresses);
+  addresses.close();
+  if (asked.kind !== 'ok') {
+    return {
+      ok: false,
+      code: asked.code,
+      message: `The License Manager at ${addresses.describe()} cannot be asked (${asked.why}), so the seat token cannot be checked.`,
+    };
   }
-  const answer = readLicenseAnswer(reply.body, { url, product, roots, clock, nonce }, null).outcome;
+  const { reply, nonce, url } = asked;
+  const answer = readLicenseAnswer(reply, { url, product, roots, clock, nonce }, null).outcome;
   if (!answer.ok) return { ok: false, code: answer.code, message: answer.detail };
   const { identity, license, evaluation } = answer.value;
   if (!license || !evaluation.valid) {
@@ -82,4 +86,22 @@ export async function verifySeat(options: VerifySeatOptions): Promise<SeatVerdic
   if (!token.ok) return { ok: false, code: token.code, message: `The seat token does not verify: ${token.detail}` };
   const { leaseId, role, nodeId, expiresAt, lmid, licenseId, serial } = token.value;
   return { ok: true, leaseId, role, nodeId, expiresAt, lmid, licenseId, serial };
+}
+
+type Asked =
+  { kind: 'ok'; reply: LicenseAnswer; nonce: string; url: string } | { kind: 'none'; code: 'LM_UNREACHABLE' | 'UNAUTHORIZED'; why: string };
+
+/** GET /v1/license at each address in turn until one answers with the LM's API. */
+async function askFirstAnswering(addresses: LmAddresses): Promise<Asked> {
+  const whys: string[] = [];
+  let code: 'LM_UNREACHABLE' | 'UNAUTHORIZED' = 'LM_UNREACHABLE';
+  for (const client of addresses.inOrder()) {
+    const nonce = newNonce();
+    const reply = await client.license(nonce);
+    if (reply.kind === 'ok') return { kind: 'ok', reply: reply.body, nonce, url: client.url };
+    if (reply.kind === 'refused' && reply.code === 'UNAUTHORIZED') code = 'UNAUTHORIZED';
+    const why = reply.kind === 'unreachable' ? reply.detail : `it refused: ${reply.message}`;
+    whys.push(addresses.many ? `${client.url}: ${why}` : why);
+  }
+  return { kind: 'none', code, why: whys.join('; ') };
 }

@@ -25,6 +25,8 @@ export interface LicenseFacts {
   features: string[];
   limits: Record<string, number>;
   nodes: Record<string, number>;
+  /** The signed outage grace (0: strict). */
+  outageGraceHours: number;
 }
 
 /** How far this host's clock may be behind the LM's before a fresh token looks expired (as the LM's own default). */
@@ -54,6 +56,7 @@ export function licenseFacts(license: License): LicenseFacts {
     features: [...license.features],
     limits: { ...license.limits },
     nodes: { ...license.nodes },
+    outageGraceHours: license.outageGraceHours,
   };
 }
 

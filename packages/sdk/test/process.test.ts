@@ -102,6 +102,41 @@ describe('against the tessera-lm binary', () => {
     expect(usage().roles.query!.used).toBe(1);
   });
 
+  it('with an outage grace: after kill -9 the node stays licensed (Degraded) past its lease, a new node is refused, and all is normal once the LM is back', async () => {
+    const now = Date.now();
+    const graced = licenseFor(world, JSON.parse(cli(['--addr', running!.addr, '--json', 'info']).stdout).lmid as string, {
+      serial: 2,
+      outageGraceHours: 72,
+      issuedAt: new Date(now - DAY).toISOString(),
+      startsAt: new Date(now - DAY).toISOString(),
+      expiresAt: new Date(now + 100 * DAY).toISOString(),
+    });
+    expect(cli(['--addr', running!.addr, '--config', config, 'load', '--key', graced]).status).toBe(0);
+    const timers = new TestTimers();
+    const connection = await node('q1', timers);
+    const changes = recordChanges(connection);
+    await running!.kill9();
+    running = null;
+    timers.advance(3 * 5000); // three lease TTLs of the SDK's schedule, without an answer
+    await until(() => connection.status().status === 'Degraded', 'Degraded');
+    expect(connection.status()).toMatchObject({ licensed: true, code: 'LM_UNREACHABLE', outageGraceHours: 72 });
+    expect(connection.isEnabled('scan')).toBe(true);
+    const refused = await node('q2').then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(refused).toMatchObject({ code: 'LM_UNREACHABLE' });
+    expect(refused!.message).toMatch(/cannot be reached .*graphdb node "q2" \(role query\) holds no seat/);
+
+    running = await serve(config);
+    await until(() => connection.status().status === 'Normal', 'Normal again');
+    expect(changes.map((c) => [c.state.status, c.state.licensed])).toEqual([
+      ['Degraded', true],
+      ['Normal', true],
+    ]);
+    expect(usage().roles.query!.used).toBe(1);
+  });
+
   it('lets a product process exit on its own while it holds a seat', () => {
     const script = join(world.dir, 'product.mjs');
     writeFileSync(

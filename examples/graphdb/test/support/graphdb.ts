@@ -26,6 +26,7 @@ export const MAIN = (await buildProduct('graphdb', [VENDOR_ROOT.text], buildDir)
 
 export interface Lm {
   world: World;
+  /** The running daemon (a new one after restart()). */
   daemon: Daemon;
   addr: string;
   /** Loads a license for graphdb (query 2, storage 2 unless changed), dated around now; forced, so an expired one loads too. */
@@ -33,13 +34,20 @@ export interface Lm {
   /** The last license key loaded, to check it never shows where it should not. */
   lastKey: string | null;
   usage(): Promise<any>;
+  /** Stops the daemon: its address is silent (connections refused) until restart(). */
+  stop(): Promise<void>;
+  /** Starts the daemon again at the same address, on the same data path. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A License Manager of this file's vendor, or of another vendor's root (a product built for that root refuses it). */
-export async function startLm(root: TestRoot = VENDOR_ROOT): Promise<Lm> {
-  const world = makeWorld({}, undefined, { root });
-  const daemon = await start(world, { clock: { now: () => Date.now() }, timers: { sweepMs: 60_000 } });
+export async function startLm(root: TestRoot = VENDOR_ROOT, leaseTtlSeconds = 30): Promise<Lm> {
+  const world = makeWorld({ leaseTtlSeconds }, undefined, { root });
+  const run = () => start(world, { clock: { now: () => Date.now() }, timers: { sweepMs: 60_000 } });
+  const daemon = await run();
+  world.config.port = daemon.port; // a restart comes back at the same address
+  let stopped = false;
   const lm: Lm = {
     world,
     daemon,
@@ -47,7 +55,7 @@ export async function startLm(root: TestRoot = VENDOR_ROOT): Promise<Lm> {
     addr: daemon.url.replace(/^http:\/\//, ''),
     async load(change = {}) {
       const now = Date.now();
-      const key = licenseFor(world, daemon.lmid, {
+      const key = licenseFor(world, lm.daemon.lmid, {
         nodes: { query: 2, storage: 2 },
         issuedAt: new Date(now - 3 * DAY).toISOString(),
         startsAt: new Date(now - 3 * DAY).toISOString(),
@@ -55,14 +63,22 @@ export async function startLm(root: TestRoot = VENDOR_ROOT): Promise<Lm> {
         ...change,
       });
       lm.lastKey = key;
-      const answer = await admin(daemon, '/v1/admin/load', { key, force: true });
+      const answer = await admin(lm.daemon, '/v1/admin/load', { key, force: true });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     },
     async usage() {
-      return (await call(daemon, 'GET', '/v1/usage')).body;
+      return (await call(lm.daemon, 'GET', '/v1/usage')).body;
+    },
+    async stop() {
+      await lm.daemon.close();
+      stopped = true;
+    },
+    async restart() {
+      lm.daemon = await run();
+      stopped = false;
     },
     async close() {
-      await daemon.close();
+      if (!stopped) await lm.daemon.close();
       world.cleanup();
     },
   };
@@ -152,7 +168,17 @@ export function startNode(role: 'query' | 'storage', nodeId: string, lm: Lm, ext
 
 /** fetch() with the answer's status and JSON body. */
 export async function request(url: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+  const { status, body } = await requestWithHeaders(url, init);
+  return { status, body };
+}
+
+/** fetch() with the answer's status, JSON body and the license headers every graphdb answer carries. */
+export async function requestWithHeaders(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any; license: Record<string, string> }> {
   const response = await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+  const license = Object.fromEntries([...response.headers.entries()].filter(([name]) => name.startsWith('x-license-')));
+  return { status: response.status, body: text === '' ? null : JSON.parse(text), license };
 }

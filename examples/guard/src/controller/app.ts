@@ -1,7 +1,8 @@
 /**
  * The controller put together: the enforcer list, remote clusters, the seat check, the HTTP server, and the
  * reactions to the license (a change event drops every enforcer the moment the license stops being usable; a
- * periodic sweep drops silent enforcers and those whose last verified seat token ran out).
+ * periodic sweep drops silent enforcers and those whose last verified seat token ran out, unless the License
+ * Manager is silent and the license's outage grace runs: then connected enforcers stay until it ends).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +15,8 @@ import { createControllerServer } from './server.js';
 
 export interface ControllerOptions {
   license: LicenseView;
-  /** The License Manager's base URL (http://host:port), asked about enforcer seats. */
-  lmUrl: string;
+  /** The License Manager's base URL (http://host:port), or its replicas', asked about enforcer seats. */
+  lmUrls: readonly string[];
   /** The vendor's root key(s): enforcers' seat tokens are checked against the license verified up to it. */
   root: readonly string[];
   host: string;
@@ -36,10 +37,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const enforcers = new Enforcers({
     now: Date.now,
     staleMs: options.heartbeatMs * 3,
+    graceUntil: () => graceUntil(license.status()),
     onDrop: (enforcer, reason) => log(`guard controller: enforcer ${enforcer.nodeId} dropped: ${reason} (${enforcers.count} managed)`),
   });
   const clusters = new Clusters(() => license.limit(REMOTE_CLUSTERS_LIMIT), Date.now);
-  const seatCheck = new SeatCheck({ lmUrl: options.lmUrl, root: options.root, timeoutMs: options.timeoutMs, now: Date.now });
+  const seatCheck = new SeatCheck({ lmUrls: options.lmUrls, root: options.root, timeoutMs: options.timeoutMs, now: Date.now });
 
   const onChange = (state: LicenseState, previous: LicenseState) => {
     log(`guard controller: license ${previous.status} [${previous.code}] -> ${state.status} [${state.code}]: ${state.message}`);
@@ -72,6 +74,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * While the License Manager is silent and the license stands on its outage grace (Degraded), until when: the seats
+ * of enforcers verified before the silence count until then, though their tokens run out and cannot be renewed.
+ */
+export function graceUntil(state: LicenseState): number | null {
+  return state.status === 'Degraded' && state.outage ? Date.parse(state.outage.graceEndsAt) : null;
 }
 
 /** A wildcard address is reachable on loopback; that is the address worth printing. */

@@ -30,6 +30,11 @@ export interface EnforcersOptions {
   now: () => number;
   /** An enforcer silent for longer than this is dropped. */
   staleMs: number;
+  /**
+   * Null, or while the License Manager is silent and the license stands on its outage grace, the grace's end (ms):
+   * a seat verified before counts until then, since its token cannot be renewed meanwhile.
+   */
+  graceUntil?: () => number | null;
   onDrop?: (enforcer: Enforcer, reason: string) => void;
 }
 
@@ -109,11 +114,11 @@ export class Enforcers {
     return this.dropSession(nodeId, session, 'it left');
   }
 
-  /** Drops enforcers that stopped heartbeating, and those whose last verified seat token ran out. */
+  /** Drops enforcers that stopped heartbeating, and those whose last verified seat token ran out (outage grace aside). */
   dropLapsed(): void {
     const now = this.options.now();
     for (const enforcer of [...this.byNode.values()]) {
-      if (enforcer.seatExpiresAt <= now) this.drop(enforcer, 'its seat token ran out without a fresh one');
+      if (this.seatEnd(enforcer) <= now) this.drop(enforcer, 'its seat token ran out without a fresh one');
       else if (!this.isLive(enforcer, now)) this.drop(enforcer, 'it stopped heartbeating');
     }
   }
@@ -136,7 +141,12 @@ export class Enforcers {
 
   /** Heartbeating recently enough, with a seat token that has not run out: an entry to keep. */
   private isLive(enforcer: Enforcer, now: number): boolean {
-    return enforcer.lastSeenAt >= now - this.options.staleMs && enforcer.seatExpiresAt > now;
+    return enforcer.lastSeenAt >= now - this.options.staleMs && this.seatEnd(enforcer) > now;
+  }
+
+  /** Until when an enforcer's seat counts: its last verified token's expiry, or the outage grace's end if later. */
+  private seatEnd(enforcer: Enforcer): number {
+    return Math.max(enforcer.seatExpiresAt, this.options.graceUntil?.() ?? -Infinity);
   }
 
   private drop(enforcer: Enforcer, reason: string): void {

@@ -25,8 +25,8 @@ export interface VerifiedSeat {
 }
 
 export interface SeatCheckOptions {
-  /** The License Manager's base URL (http://host:port). */
-  lmUrl: string;
+  /** The License Manager's base URL (http://host:port), or its replicas' in the order they are tried. */
+  lmUrls: readonly string[];
   /** The vendor's root key(s) the product was built with. */
   root: readonly string[];
   timeoutMs: number;
@@ -83,8 +83,8 @@ export class SeatCheck {
     const kept = this.kept.get(token);
     if (kept && kept.until > now) return kept.seat;
     if (kept) this.kept.delete(token);
-    const { lmUrl, root, timeoutMs } = this.options;
-    const seat = await verifySeat({ url: lmUrl, product: PRODUCT, token, root, timeoutMs });
+    const { lmUrls, root, timeoutMs } = this.options;
+    const seat = await verifySeat({ url: lmUrls, product: PRODUCT, token, root, timeoutMs });
     if (seat.ok) {
       if (this.kept.size >= KEEP_MAX) this.kept.delete(this.kept.keys().next().value!);
       this.kept.set(token, { seat, until: now + KEEP_MS });

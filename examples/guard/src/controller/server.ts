@@ -130,7 +130,8 @@ function refuseUnlicensed(parts: ControllerParts): void {
 /**
  * A heartbeat carries the enforcer's newest seat token: a token that verifies keeps its seat running, one that
  * does not (or names another seat) drops the enforcer. When the LM cannot be asked, the enforcer is kept until
- * its last verified token runs out.
+ * its last verified token runs out, or while the license stands on its outage grace (Degraded) until the grace
+ * ends: then a token that ran out for want of a renewal (SEAT_EXPIRED) is no reason to drop it either.
  */
 async function heartbeat(request: IncomingMessage, response: ServerResponse, nodeId: string, parts: ControllerParts): Promise<void> {
   const session = sessionOf(request);
@@ -143,7 +144,8 @@ async function heartbeat(request: IncomingMessage, response: ServerResponse, nod
     seat = await parts.seatCheck.verify(token, nodeId);
   } catch (error) {
     if (!(error instanceof GuardError)) throw error;
-    if (error.code === 'LM_UNREACHABLE') {
+    const silent = error.code === 'LM_UNREACHABLE' || (error.code === 'SEAT_EXPIRED' && parts.license.status().status === 'Degraded');
+    if (silent) {
       if (!parts.enforcers.seen(nodeId, session)) throw notRegistered(nodeId);
       sendJson(response, 200, { nodeId, managedNodes: parts.enforcers.count, verified: false });
       return;

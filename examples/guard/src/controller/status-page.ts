@@ -53,7 +53,11 @@ ${Object.entries(status.features)
 <dl>
 <dt>Status</dt><dd id="license-status">${escapeHtml(status.license.status)} <code>${escapeHtml(status.license.code)}</code></dd>
 <dt>License</dt><dd>${escapeHtml(status.license.licenseId ?? 'none')}${status.license.serial === null ? '' : ` (serial ${status.license.serial})`}</dd>
-<dt>Expires</dt><dd>${escapeHtml(status.license.expiresAt ?? '-')}</dd>
+<dt>Expires</dt><dd>${escapeHtml(status.license.expiresAt ?? '-')}</dd>${
+    status.license.outage
+      ? `\n<dt>Outage grace</dt><dd id="outage-grace">until ${escapeHtml(status.license.outage.graceEndsAt)} (License Manager silent since ${escapeHtml(status.license.outage.since)})</dd>`
+      : ''
+  }
 </dl>
 </section>
 </main>
@@ -65,7 +69,12 @@ ${Object.entries(status.features)
 function banner(status: GuardStatus): string {
   const b = status.banner;
   if (!b) return '';
-  const title = b.tone === 'red' ? 'The license is not valid' : 'The license needs attention';
+  const title =
+    b.tone === 'red'
+      ? 'The license is not valid'
+      : b.status === 'Degraded'
+        ? 'The License Manager is not answering'
+        : 'The license needs attention';
   return `<header class="banner banner-${b.tone}" role="alert">
 <p class="banner-title"><strong>${title}:</strong> ${escapeHtml(b.status)} <code>${escapeHtml(b.code)}</code></p>
 <p id="banner-message">${escapeHtml(b.message)}</p>

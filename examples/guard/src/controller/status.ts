@@ -25,6 +25,8 @@ export interface GuardStatus {
     serial: number | null;
     expiresAt: string | null;
     enforcerSeats: number;
+    /** While Degraded: since when the License Manager is silent, and when the outage grace ends. */
+    outage: { since: string; graceEndsAt: string } | null;
   };
   banner: Banner | null;
   managedNodes: number;
@@ -35,7 +37,10 @@ export interface GuardStatus {
 
 const WARNING_STATUSES = new Set(['Expiring', 'Grace']);
 
-/** Red when no enforcer may connect (missing, invalid, expired, unreachable), amber when expiring or in grace. */
+/**
+ * Red when no enforcer may connect (missing, invalid, expired, unreachable); amber when expiring, in grace, or
+ * Degraded (the License Manager is silent and guard runs on the license's outage grace).
+ */
 export function bannerFor(state: LicenseState): Banner | null {
   if (!state.licensed) {
     return {
@@ -43,6 +48,14 @@ export function bannerFor(state: LicenseState): Banner | null {
       status: state.status,
       code: state.code,
       message: `${state.message} No enforcer can connect, so the managed node count is 0 until a valid license is loaded at the License Manager.`,
+    };
+  }
+  if (state.status === 'Degraded') {
+    return {
+      tone: 'amber',
+      status: state.status,
+      code: state.code,
+      message: `${state.message} Connected enforcers keep enforcing until then; a new enforcer cannot connect until the License Manager answers.`,
     };
   }
   if (WARNING_STATUSES.has(state.status)) {
@@ -65,6 +78,7 @@ export function guardStatus(license: LicenseView, enforcers: Enforcers, clusters
       serial: state.serial,
       expiresAt: state.expiresAt,
       enforcerSeats: state.licensed ? (state.nodes[ENFORCER_ROLE] ?? 0) : 0,
+      outage: state.outage,
     },
     banner: bannerFor(state),
     managedNodes: enforcers.count,

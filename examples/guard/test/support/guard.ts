@@ -27,6 +27,7 @@ export const CHILDREN = { timeout: 60_000 };
 
 export interface Lm {
   world: World;
+  /** The running daemon (a new one after restart()). */
   daemon: Daemon;
   /** The LM's clock: real time, moved forward by the test (never back, or the LM sees a tampered clock). */
   clock: RunningClock;
@@ -34,6 +35,10 @@ export interface Lm {
   addr: string;
   /** What this process's SDK calls pass: the product's root and the LM's clock. */
   sdk: { root: string; clock: RunningClock };
+  /** Stops the daemon: its address is silent (connections refused) until restart(). */
+  stop(): Promise<void>;
+  /** Starts the daemon again at the same address, on the same data path. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,18 +49,30 @@ export interface Lm {
 export async function startLm(leaseTtlSeconds = 30, root: TestRoot = VENDOR_ROOT): Promise<Lm> {
   const world = makeWorld({ leaseTtlSeconds }, undefined, { root });
   const clock = new RunningClock();
-  const daemon = await start(world, { clock, timers: { sweepMs: 500, watchMs: 500 } });
-  return {
+  const run = () => start(world, { clock, timers: { sweepMs: 500, watchMs: 500 } });
+  const daemon = await run();
+  world.config.port = daemon.port; // a restart comes back at the same address
+  let stopped = false;
+  const lm: Lm = {
     world,
     daemon,
     clock,
     addr: daemon.url.replace(/^http:\/\//, ''),
     sdk: { root: world.root.text, clock },
+    async stop() {
+      await lm.daemon.close();
+      stopped = true;
+    },
+    async restart() {
+      lm.daemon = await run();
+      stopped = false;
+    },
     async close() {
-      await daemon.close();
+      if (!stopped) await lm.daemon.close();
       world.cleanup();
     },
   };
+  return lm;
 }
 
 /** Loads a guard license (dates relative to the LM's clock) into the LM. */

@@ -1,7 +1,8 @@
 /**
  * Timers for the SDK (its `timers` option) that a test can move ahead instead of waiting. Each runs on real time
  * as Node's would, so a round trip to a real License Manager paces itself; advance(ms) runs at once every timer
- * that would be due if ms more had passed. pending() says how many are armed: none after close(), with no round
+ * that would be due if ms more had passed, and moves now() (the SDK's monotonic clock) by as much, so a deadline
+ * the SDK sets afterwards still counts from when its lease was renewed. pending() says how many are armed: none after close(), with no round
  * under way, means nothing can happen any more — proven without sleeping.
  */
 import type { SdkTimers } from '@tessera/sdk';
@@ -45,7 +46,8 @@ export class TestTimers implements SdkTimers {
     for (const [id] of due) this.fire(id);
   }
 
-  private now(): number {
+  /** Monotonic milliseconds: real elapsed time plus every advance(). */
+  now(): number {
     return performance.now() + this.offset;
   }
 
