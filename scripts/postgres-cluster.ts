@@ -3,7 +3,8 @@
  * missing and this is root): what the test run shares (scripts/postgres-global-setup.ts), and what a test that
  * restarts the server starts for itself, so the other test files never see their server go away.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -16,8 +17,11 @@ export interface PostgresCluster {
   readonly url: string;
   readonly version: string;
   readonly dir: string;
-  /** Stops the server as a crash would (immediate), and starts it again on the same port and data. */
-  restart(): void;
+  /**
+   * Stops the server as a crash would (immediate), and starts it again on the same port and data; without blocking
+   * this process, whose other work (nodes heartbeating) goes on meanwhile.
+   */
+  restart(): Promise<void>;
   stop(): void;
 }
 
@@ -58,14 +62,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** initdb and start a cluster in a new temporary folder; durability settings off (it lives for one test run). */
-export async function startPostgresCluster(bin = findPostgresBin() ?? installPostgres()): Promise<PostgresCluster> {
+/**
+ * initdb and start a cluster in a new temporary folder. Durability settings are off (it lives for one test run)
+ * unless `durable`: a test that stops the server as a crash would needs what was committed to be there after.
+ */
+export async function startPostgresCluster(
+  options: { durable?: boolean } = {},
+  bin = findPostgresBin() ?? installPostgres(),
+): Promise<PostgresCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-pg-'));
   const asRoot = userInfo().uid === 0;
   // PostgreSQL refuses to run as root: as root, run it as the postgres user.
+  const commandLine = (command: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
   const run = (command: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
-    const result = spawnSync(file, argv, { encoding: 'utf8' });
+    const result = spawnSync(...commandLine(command, args), { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
   };
   if (asRoot) {
@@ -75,17 +86,20 @@ export async function startPostgresCluster(bin = findPostgresBin() ?? installPos
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-  const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', options, '-w', 'start']);
-  const stopNow = () => run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+  const durability = options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${durability}`;
+  const startArgs = ['-D', data, '-l', join(dir, 'log'), '-o', serverOptions, '-w', 'start'];
+  const stopArgs = ['-D', data, '-m', 'immediate', 'stop'];
+  const start = () => run('pg_ctl', startArgs);
+  const stopNow = () => run('pg_ctl', stopArgs);
   start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     version: bin.split('/').at(-2) ?? '?',
     dir,
-    restart() {
-      stopNow();
-      start();
+    async restart() {
+      await promisify(execFile)(...commandLine('pg_ctl', stopArgs));
+      await promisify(execFile)(...commandLine('pg_ctl', startArgs));
     },
     stop() {
       try {
