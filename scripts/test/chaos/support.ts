@@ -16,7 +16,7 @@ import type { Connection, ConnectOptions } from '@tessera/sdk';
 import type { LicenseInput } from '@tessera/core';
 import { BIN } from '../../../packages/manager/test/support/process.js';
 import { DAY, licenseFor, makeWorld } from '../../../packages/manager/test/support/world.js';
-import type { World } from '../../../packages/manager/test/support/world.js';
+import type { TestRoot, World } from '../../../packages/manager/test/support/world.js';
 import { freePort } from '../../postgres-cluster.js';
 
 export { DAY };
@@ -39,9 +39,9 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** A world with its own vendor root and trust file, and a free port per License Manager it will run. */
-export function chaosWorld(): World {
-  return makeWorld();
+/** A world with a vendor root (its own, or the one a product was built with) and its trust file. */
+export function chaosWorld(root?: TestRoot): World {
+  return makeWorld({}, undefined, root ? { root } : {});
 }
 
 export interface LmConfigOptions {
