@@ -12,30 +12,32 @@ import type { PostgresCluster } from './postgres-cluster.js';
 const HA_SECRET = 'bench-ha-secret-'.repeat(4);
 
 export interface ReplicaWorld extends LmWorld {
-  /** The config file of replica i (0 is the world's own). */
-  configOf(i: number): string;
+  /** The config file of replica i, listening on `port` (0: any free one). */
+  configOf(i: number, port?: number): string;
 }
 
+/** The trust file is v2 (a vendor root), so SDK nodes built with rootText can use the replicas. */
 export function makeReplicaWorld(cluster: PostgresCluster, options: { leaseTtlSeconds?: number } = {}): ReplicaWorld {
   const world = makeLmWorld({
     ...options,
+    rootSigned: true,
     extra: ['database:', `  url: ${JSON.stringify(cluster.databaseUrl)}`, '  poolSize: 20', 'ha:', `  secret: ${HA_SECRET}`],
   });
   const text = readFileSync(world.configFile, 'utf8');
   return {
     ...world,
-    configOf(i: number): string {
-      if (i === 0) return world.configFile;
+    configOf(i: number, port = 0): string {
       const file = join(world.dir, `replica-${i}.yaml`);
-      writeFileSync(file, text.replace(/^dataPath: .*$/m, `dataPath: ${JSON.stringify(join(world.dir, `data-${i}`))}`));
+      const dataPath = i === 0 ? world.dataPath : join(world.dir, `data-${i}`);
+      writeFileSync(file, text.replace(/^dataPath: .*$/m, `dataPath: ${JSON.stringify(dataPath)}`).replace(/^port: .*$/m, `port: ${port}`));
       return file;
     },
   };
 }
 
-/** Starts replica i (the built binary, `serve --config`) on the world's database. */
-export function startReplica(world: ReplicaWorld, i: number, options: SpawnOptions = {}): Promise<LmProcess> {
-  return startLm({ ...world, configFile: world.configOf(i) }, options);
+/** Starts replica i (the built binary, `serve --config`) on the world's database, on `port` (default any free one). */
+export function startReplica(world: ReplicaWorld, i: number, options: SpawnOptions & { port?: number } = {}): Promise<LmProcess> {
+  return startLm({ ...world, configFile: world.configOf(i, options.port ?? 0) }, options);
 }
 
 /** Loads a license for the replicas' LMID at the first one, and waits until every one has it in force. */
