@@ -80,4 +80,36 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // One error model: a refusal's HTTP status is its code's, from core's table (ApiError.of, refuse, valueOf).
+    files: ['packages/center/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='ApiError']",
+          message: "A code's status comes from core's table: use ApiError.of(failure), refuse(code, message) or valueOf(result).",
+        },
+      ],
+    },
+  },
+  {
+    // Dialect SQL in one place: what differs by database is in packages/center/src/db/dialects, and hand-written
+    // SQL in db/; services and jobs say the rest in Kysely's query builder.
+    files: ['packages/center/src/services/**/*.ts', 'packages/center/src/jobs/**/*.ts', 'packages/center/src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'kysely',
+              importNames: ['sql', 'PostgresAdapter', 'SqliteAdapter'],
+              message: 'Dialect statements live in db/dialects and hand-written SQL in db/expressions.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -23,6 +23,7 @@ export default defineConfig({
       `${root}scripts/vitest-global-setup.ts`,
       `${root}scripts/postgres-global-setup.ts`,
       `${root}scripts/browser-global-setup.ts`,
+      `${root}scripts/promtool-global-setup.ts`,
     ],
   },
 });

@@ -1,3 +1,5 @@
+import type { components, operations } from './api-types';
+
 /**
  * The License Center API as the portal calls it: same origin, the HttpOnly session cookie sent by the browser,
  * the session's CSRF token on every write, and every failure turned into an ApiFailure carrying the API's own
@@ -97,109 +99,36 @@ export function messageOf(error: unknown): string {
   return 'Something went wrong in this page. Reload it and try again.';
 }
 
-// The answers the portal reads (see packages/center/src/services/license-queries.ts and accounts.ts).
+// The answers the portal reads, by the names the License Center's description gives them (api-types.ts is
+// generated from its routes' schemas: npm run api-types).
 
-export type Role = 'customer' | 'admin' | 'sales' | 'support';
+type Schemas = components['schemas'];
+type SuccessOf<R> = R extends { 200: infer A } ? A : R extends { 201: infer A } ? A : R extends { 202: infer A } ? A : never;
+type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  customerId: string | null;
-  status: string;
-}
+/** The JSON a successful call of operation `Op` answers (its 200, else 201, else 202; or the `Status` given). */
+export type Answer<Op extends keyof operations, Status extends number | null = null> = Status extends number
+  ? JsonOf<operations[Op]['responses'][Status & keyof operations[Op]['responses']]>
+  : JsonOf<SuccessOf<operations[Op]['responses']>>;
 
-export interface LoginAnswer {
-  user: User;
-  csrfToken: string;
-  expiresAt: number;
-}
-
-export interface MeAnswer {
-  user: User;
-  via: 'session' | 'token';
-  csrfToken: string | null;
-}
-
-export type LicenseState = 'active' | 'expiring' | 'grace' | 'expired' | 'suspended' | 'ended';
-export type Mode = 'online' | 'offline';
-
-export interface LicenseCard {
-  id: string;
-  product: { slug: string; name: string };
-  lmid: string | null;
-  status: LicenseState;
-  startsAt: number;
-  expiresAt: number;
-  mode: Mode;
-  nodes: Record<string, number>;
-  contractId: string | null;
-}
-
-export interface LicenseCardPage {
-  items: LicenseCard[];
-  nextCursor: string | null;
-}
-
-export interface LicenseDetails {
-  basic: { id: string; lmid: string | null; type: string; serial: number; startsAt: number; expiresAt: number; status: LicenseState };
-  resources: {
-    product: { id: string; slug: string; name: string };
-    nodes: Record<string, number>;
-    limits: Record<string, number>;
-    features: string[];
-  };
-  key: { mode: Mode; onlineKeyMasked: string; offlineKeyAvailable: boolean; offlineKeyNote: string | null };
-  subscription: {
-    id: string;
-    source: 'marketplace' | 'sales';
-    term: '1m' | '1y';
-    autoRenew: boolean;
-    startsAt: number;
-    endsAt: number;
-    status: 'active' | 'ending' | 'ended';
-    externalId: string | null;
-  } | null;
-  usage: {
-    lmid: string;
-    usage: Record<string, number>;
-    lmVersion: string;
-    host: { hostname: string; os: string };
-    reportedAt: number;
-  } | null;
-  history: { at: number; kind: string; serial: number; actor: string; detail: Record<string, unknown> }[];
-}
-
-export interface LicenseKey {
-  mode: Mode;
-  key: string;
-}
+export type User = Schemas['User'];
+export type Role = User['role'];
+export type LoginAnswer = Schemas['LoggedIn'];
+export type MeAnswer = Schemas['Me'];
+export type LicenseCard = Schemas['LicenseCard'];
+export type LicenseState = LicenseCard['status'];
+export type Mode = LicenseCard['mode'];
+export type LicenseCardPage = Answer<'getLicenses'>;
+export type LicenseDetails = Schemas['LicenseDetails'];
+export type LicenseKey = Schemas['LicenseKey'];
 
 export const licensePath = (id: string) => `/v1/licenses/${encodeURIComponent(id)}`;
 
 /** An installation package as the License Center lists it: its file's size in bytes and sha256 in hex. */
-export interface PackageView {
-  id: string;
-  product: string;
-  version: string;
-  platform: string;
-  filename: string;
-  size: number;
-  sha256: string;
-  uploadedAt: number;
-  uploadedBy?: string;
-}
+export type PackageView = Schemas['Package'];
 
 /** GET /v1/licenses/:id/packages: the packages of the license's product, and whether this license may download them. */
-export interface LicensePackages {
-  packages: PackageView[];
-  downloadable: boolean;
-  reason?: { code: string; message: string };
-}
+export type LicensePackages = Answer<'getLicensesByLicenseIdPackages'>;
 
 /** POST /v1/licenses/:id/packages/:packageId/link: an expiring signed address that downloads the file without a session. */
-export interface DownloadLink {
-  url: string;
-  expiresAt: number;
-}
+export type DownloadLink = Answer<'postLicensesByLicenseIdPackagesByPackageIdLink'>;

@@ -131,8 +131,8 @@ describe('account pages in Chromium', () => {
   });
 
   it('says so when a setup link was used already, keeping what was typed', async () => {
-    const { licenses, accounts } = tc.center.services;
-    const company = await licenses.createCustomer({ name: 'Late Company' }, 'test');
+    const { catalogue, accounts } = tc.center.services;
+    const company = await catalogue.createCustomer({ name: 'Late Company' }, 'test');
     if (!company.ok) throw new Error(company.detail);
     expect((await accounts.inviteCustomer(company.value.id, 'late@hopper.example', 'test')).ok).toBe(true);
     const link = await mailedLink(tc, 'late@hopper.example', 'setup');

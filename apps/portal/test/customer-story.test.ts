@@ -4,13 +4,13 @@
  * as typed) → copy the offline key and verify it with core → switch to online, the LM syncs, usage shows → ask
  * for a renewal → log out. Each main page is screenshotted at desktop and 375 px and checked with axe-core.
  */
-import { buildSyncRequest, checkLicenseKey, readTrustFile, SYNC_PATH } from '@tessera/core';
+import { buildSyncRequest, checkLicenseKey, SYNC_PATH } from '@tessera/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLm } from '../../../packages/center/test/support/licensing.js';
 import { axeCheck, consoleProblems, launchBrowser, openPortal, screenshots } from './support/browser.js';
 import type { PortalPage } from './support/browser.js';
-import { mailedLink, productFor, sellAndInvite, startTestCenter } from './support/vendor.js';
+import { mailedLink, productFor, sellAndInvite, startTestCenter, trustBundleOf } from './support/vendor.js';
 import type { TestCenter } from './support/vendor.js';
 import type { Client } from '../../../packages/center/test/support/http.js';
 
@@ -170,9 +170,9 @@ describe('the customer story in Chromium', () => {
     await page.getByRole('button', { name: 'Copy offline key' }).click();
     await page.getByRole('status').filter({ hasText: 'The offline key is copied to the clipboard.' }).waitFor();
     const copied = await page.evaluate(() => navigator.clipboard.readText());
-    const trust = readTrustFile(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text());
+    const trust = trustBundleOf(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text());
     if (!trust.ok) throw new Error(trust.detail);
-    const verdict = checkLicenseKey(copied, trust.value.bundle, { now: Date.now(), lmid: LM.lmid, product: 'graphdb' });
+    const verdict = checkLicenseKey(copied, trust.value, { now: Date.now(), lmid: LM.lmid, product: 'graphdb' });
     expect(verdict).toMatchObject({ valid: true, code: 'VALID', status: 'Normal' });
     expect(verdict.license?.nodes).toEqual({ query: 3, storage: 5 });
     keysSeen.push(copied);

@@ -42,7 +42,7 @@ describe('an AWS Marketplace buyer in Chromium', () => {
       ),
       launchBrowser(),
     ]);
-    const product = await tc.center.services.licenses.createProduct(
+    const product = await tc.center.services.catalogue.createProduct(
       { slug: 'graphdb', name: 'GraphDB Cloud', roles: ['query', 'storage'], limits: [], features: [] },
       'usr_test',
     );

@@ -106,7 +106,7 @@ describe('installation packages in Chromium', () => {
     expect(await item.innerText()).toContain('1.2 MB (1,234,567 bytes)');
     expect(await item.locator('code.sha256').innerText()).toBe(SHA256);
     expect(await item.innerText()).toMatch(/Uploaded\s+\d{4}-\d\d-\d\d \d\d:\d\d by boss@vendor\.example/);
-    const listed = (await admin.get('/v1/staff/packages?product=graphdb')).body.packages as {
+    const listed = (await admin.get('/v1/staff/packages?product=graphdb')).body.items as {
       filename: string;
       size: number;
       sha256: string;
@@ -146,7 +146,7 @@ describe('installation packages in Chromium', () => {
       .waitFor();
     await form.getByRole('button', { name: 'Upload package' }).waitFor();
     expect(await form.getByRole('button', { name: 'Upload package' }).isEnabled()).toBe(true);
-    const listed = (await admin.get('/v1/staff/packages')).body.packages as { filename: string }[];
+    const listed = (await admin.get('/v1/staff/packages')).body.items as { filename: string }[];
     expect(listed.map((item) => item.filename)).toEqual([FILENAME]);
   });
 
@@ -208,7 +208,7 @@ describe('installation packages in Chromium', () => {
       expect(new URL(on.url()).pathname).toBe(`/licenses/${activeId}`);
 
       // The link works without a session: a fresh one fetched with no cookie at all.
-      const packageId = ((await customer.get(`/v1/licenses/${activeId}/packages`)).body.packages as { id: string }[])[0]!.id;
+      const packageId = ((await customer.get(`/v1/licenses/${activeId}/packages`)).body.items as { id: string }[])[0]!.id;
       const link = await customer.post(`/v1/licenses/${activeId}/packages/${packageId}/link`);
       expect(link.status).toBe(200);
       // The center writes links with its public address (port 0 in tests): the path and signature are what count.
@@ -240,13 +240,13 @@ describe('installation packages in Chromium', () => {
     await confirm.getByText(`Withdraw ${FILENAME}? Customers can no longer download it.`).waitFor();
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     expect(await confirm.count()).toBe(0);
-    expect((await admin.get('/v1/staff/packages')).body.packages).toHaveLength(1);
+    expect((await admin.get('/v1/staff/packages')).body.items).toHaveLength(1);
 
     await item.getByRole('button', { name: `Withdraw ${FILENAME}` }).click();
     await confirm.getByRole('button', { name: 'Withdraw the package' }).click();
     await page.getByText('No packages yet.').waitFor();
-    expect((await admin.get('/v1/staff/packages')).body.packages).toEqual([]);
-    expect((await customer.get(`/v1/licenses/${activeId}/packages`)).body.packages).toEqual([]);
+    expect((await admin.get('/v1/staff/packages')).body.items).toEqual([]);
+    expect((await customer.get(`/v1/licenses/${activeId}/packages`)).body.items).toEqual([]);
   });
 
   it('threw nothing and broke no content policy in the admin’s page', () => {

@@ -1,7 +1,7 @@
 /** The password rule the portal shows as people type agrees with the License Center's, which has the last word. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { passwordProblem } from '../../../packages/center/src/services/passwords.js';
+import { passwordProblem } from '../../../packages/center/src/services/accounts/passwords.js';
 import { passwordFollowsRule, passwordRule } from '../src/password-rule';
 
 describe('the password rule shown as it is typed', () => {

@@ -101,7 +101,7 @@ describe('the portal served by the License Center', () => {
   });
 
   it('leaves the API alone: unknown API paths and assets answer the JSON 404, other methods are not the portal’s', async () => {
-    for (const path of ['/v1/nope', '/v1', '/assets/nope.js', '/docs/nope']) {
+    for (const path of ['/v1/nope', '/v1', '/assets/nope.js', '/docs/nope', '/metrics/nope']) {
       const response = await fetch(`${url}${path}`);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
       const body = (await response.json()) as any;
@@ -111,8 +111,9 @@ describe('the portal served by the License Center', () => {
     expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: 'ok' });
     expect((await fetch(`${url}/docs`)).headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
     const api = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    // Outside /v1 only the health check and the signed download links, which work without a login (curl -O).
-    const outside = new Set(['/health', '/downloads/{packageId}']);
+    // Outside /v1 only the health check, the metrics (for allowed addresses) and the signed download links, which
+    // work without a login (curl -O).
+    const outside = new Set(['/health', '/metrics', '/downloads/{packageId}']);
     expect(Object.keys(api.paths).filter((path) => !path.startsWith('/v1/') && !outside.has(path))).toEqual([]);
     // A download link that is not one answers in JSON, never with the portal's page.
     const download = await fetch(`${url}/downloads/pkg_nope`);

@@ -5,7 +5,7 @@
  * row; and the key core reads holds exactly what the form showed as granted. Another product is flagged and
  * refused. The page is checked with axe-core and screenshotted at desktop and 375 px.
  */
-import { readTrustFile, readLicense } from '@tessera/core';
+import { readLicense } from '@tessera/core';
 import type { TrustBundle } from '@tessera/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import type { Client } from '../../../packages/center/test/support/http.js';
 import { axeCheck, consoleProblems, launchBrowser, openPortal, screenshots } from './support/browser.js';
 import type { PortalPage } from './support/browser.js';
 import { logInWithLink, requestCodeOf, staffLoginLink } from './support/staff.js';
-import { startTestCenter } from './support/vendor.js';
+import { startTestCenter, trustBundleOf } from './support/vendor.js';
 import type { TestCenter } from './support/vendor.js';
 
 const DAY = 86_400_000;
@@ -56,9 +56,9 @@ describe('a request code asking for more than it shows, in Chromium', () => {
     const customer = await api.post('/v1/staff/customers', { name: 'Initech' });
     expect(customer.status).toBe(201);
     customerId = customer.body.id;
-    const bundle = readTrustFile(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text());
+    const bundle = trustBundleOf(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text());
     if (!bundle.ok) throw new Error(bundle.detail);
-    trust = bundle.value.bundle;
+    trust = bundle.value;
     portal = await openPortal(browser, tc.center.url);
     page = portal.page;
     const { url } = await staffLoginLink(tc, 'sales@vendor.example', 'sales');

@@ -5,14 +5,14 @@
  * request code, sees the verified LMID and quantities, adjusts one, issues → the offline key verifies with core.
  * Each main page is screenshotted at desktop and 375 px and checked with axe-core.
  */
-import { checkLicenseKey, readTrustFile } from '@tessera/core';
+import { checkLicenseKey } from '@tessera/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../../packages/center/test/support/http.js';
 import { axeCheck, consoleProblems, launchBrowser, openPortal, screenshots } from './support/browser.js';
 import type { PortalPage } from './support/browser.js';
 import { logInWithLink, requestCodeOf, staffLoginLink } from './support/staff.js';
-import { productFor, startTestCenter } from './support/vendor.js';
+import { productFor, startTestCenter, trustBundleOf } from './support/vendor.js';
 import type { TestCenter } from './support/vendor.js';
 
 const YEAR_DAYS = /in 36[4-6] days/;
@@ -242,9 +242,9 @@ describe('the staff story in Chromium', () => {
     await page.getByRole('status').filter({ hasText: 'The offline key is copied to the clipboard.' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shown);
 
-    const trust = readTrustFile(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text());
+    const trust = trustBundleOf(await (await fetch(`${tc.center.url}/v1/trust-bundle`)).text());
     if (!trust.ok) throw new Error(trust.detail);
-    const verdict = checkLicenseKey(shown, trust.value.bundle, { now: Date.now(), lmid: request.lm.lmid, product: 'graphdb' });
+    const verdict = checkLicenseKey(shown, trust.value, { now: Date.now(), lmid: request.lm.lmid, product: 'graphdb' });
     expect(verdict).toMatchObject({ valid: true, code: 'VALID' });
     expect(verdict.license?.nodes).toEqual({ query: 5, storage: 2 });
     await mainPage('staff-request-code-key');
@@ -255,11 +255,7 @@ describe('the staff story in Chromium', () => {
     await issue.getByLabel('query nodes').fill('6');
     await issue.getByRole('button', { name: 'Issue key' }).click();
     await expect.poll(() => key.inputValue()).not.toBe(shown);
-    const again = checkLicenseKey(await key.inputValue(), trust.value.bundle, {
-      now: Date.now(),
-      lmid: request.lm.lmid,
-      product: 'graphdb',
-    });
+    const again = checkLicenseKey(await key.inputValue(), trust.value, { now: Date.now(), lmid: request.lm.lmid, product: 'graphdb' });
     expect(again).toMatchObject({ valid: true, license: { id: issuedId, nodes: { query: 6, storage: 2 } } });
 
     // The issued license is the customer's, bound to the code's LMID.

@@ -18,10 +18,11 @@ import type { KeyObject } from '@tessera/core';
 import { openDatabase } from '../../../packages/center/src/db/connect.js';
 import type { DatabaseHandle, Dialect } from '../../../packages/center/src/db/connect.js';
 import { migrateToLatest } from '../../../packages/center/src/db/migrations.js';
-import { AuditLog } from '../../../packages/center/src/services/audit.js';
-import { Licenses } from '../../../packages/center/src/services/licenses.js';
-import { Sessions } from '../../../packages/center/src/services/sessions.js';
-import { SigningKeys } from '../../../packages/center/src/services/signing-keys.js';
+import { AuditLog } from '../../../packages/center/src/services/audit/audit.js';
+import { Catalogue } from '../../../packages/center/src/services/catalogue/catalogue.js';
+import { Licenses } from '../../../packages/center/src/services/licenses/licenses.js';
+import { Sessions } from '../../../packages/center/src/services/accounts/sessions.js';
+import { SigningKeys } from '../../../packages/center/src/services/trust/signing-keys.js';
 import { spawnServer } from './lm-harness.js';
 import type { ServerProcess, SpawnOptions } from './lm-harness.js';
 import type { PostgresCluster } from './postgres-cluster.js';
@@ -96,6 +97,7 @@ export interface CenterServicesInProcess {
   readonly handle: DatabaseHandle;
   readonly keys: SigningKeys;
   readonly licenses: Licenses;
+  readonly catalogue: Catalogue;
   readonly sessions: Sessions;
   close(): Promise<void>;
 }
@@ -105,12 +107,13 @@ export async function openCenterServices(world: CenterWorld): Promise<CenterServ
   try {
     await migrateToLatest(handle.db as never, handle.dialect, { masterKey: world.masterKey });
     const clock = { now: () => Date.now() };
-    const keys = new SigningKeys({ db: handle.db, masterKey: world.masterKey, clock });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey: world.masterKey, clock });
     await keys.ensureActive();
-    const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock, masterKey: world.masterKey });
-    const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: world.masterKey, clock });
+    const audit = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey: world.masterKey });
+    const licenses = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey: world.masterKey, clock });
     const sessions = new Sessions({ db: handle.db, clock });
-    return { handle, keys, licenses, sessions, close: () => handle.close() };
+    const catalogue = new Catalogue({ db: handle.db, audit, clock });
+    return { handle, keys, licenses, catalogue, sessions, close: () => handle.close() };
   } catch (error) {
     await handle.close();
     throw error;

@@ -17,7 +17,7 @@
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { cardsQuery } from '../../../packages/center/src/services/license-queries.js';
+import { cardsQuery } from '../../../packages/center/src/services/licenses/license-queries.js';
 import { nowMs } from '../lib/measure.js';
 import { formatNumber } from '../lib/report.js';
 import type { Benchmark, BenchResult, BenchRow, RunOptions } from '../lib/types.js';

@@ -54,16 +54,16 @@ interface SyncSetup {
 export async function setUp(world: CenterWorld): Promise<SyncSetup> {
   const services = await openCenterServices(world);
   try {
-    const { licenses } = services;
+    const { licenses, catalogue } = services;
     const actor = 'staff:bench';
     const product = unwrap(
-      await licenses.createProduct(
+      await catalogue.createProduct(
         { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: [], features: ['scan'] },
         actor,
       ),
       'createProduct',
     );
-    const customer = unwrap(await licenses.createCustomer({ name: 'Bench Customer' }, actor), 'createCustomer');
+    const customer = unwrap(await catalogue.createCustomer({ name: 'Bench Customer' }, actor), 'createCustomer');
     const scope = { customerId: customer.id };
     const now = Date.now();
     const setup: SyncSetup = { licenseIds: [], unchanged: [], changed: [] };

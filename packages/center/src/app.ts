@@ -5,80 +5,20 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
+import type { Clock } from '@tessera/core';
 import type { CenterConfig } from './config.js';
-import { systemClock } from './clock.js';
-import type { Clock } from './clock.js';
+import { buildServices } from './compose.js';
+import type { CenterServices } from './compose.js';
 import { openDatabase } from './db/connect.js';
-import type { Dialect } from './db/connect.js';
 import { migrateToLatest } from './db/migrations.js';
-import { Accounts } from './services/accounts.js';
-import { AuditLog } from './services/audit.js';
-import { Contracts } from './services/contracts.js';
-import { Customers } from './services/customers.js';
-import { JobClaims } from './jobs/claims.js';
 import { backgroundJobs } from './jobs/background.js';
 import { JobScheduler } from './jobs/scheduler.js';
 import type { JobTimers } from './jobs/scheduler.js';
-import { Licenses } from './services/licenses.js';
-import { MailOutbox } from './services/mail.js';
-import { PasswordHasher } from './services/passwords.js';
-import { SigningKeys } from './services/signing-keys.js';
-import { TrustBundles } from './services/trust-bundles.js';
-import { KeyRevocation } from './services/key-revocation.js';
-import { ClockResets } from './services/clock-resets.js';
-import { TrustRoots } from './services/trust-roots.js';
-import { SyncService } from './services/sync.js';
-import { LicenseQueries } from './services/license-queries.js';
-import { RequestCodes } from './services/request-codes.js';
-import { RenewalRequests } from './services/renewal-requests.js';
-import { ExpiryNotices } from './services/expiry-notices.js';
-import { ContractRenewals } from './services/contract-renewals.js';
-import { Sales } from './services/sales.js';
-import { Marketplace } from './services/marketplace.js';
-import { AwsMarketplaceApi } from './services/marketplace-aws.js';
-import { MarketplaceNotifications } from './services/marketplace-notifications.js';
-import { SnsVerifier } from './services/sns-messages.js';
-import { DownloadLinks } from './services/download-links.js';
-import { PackageFiles } from './services/package-files.js';
-import { Packages } from './services/packages.js';
+import type { PasswordHasher } from './services/accounts/passwords.js';
 import { buildServer } from './http/server.js';
-import { WindowLimiter } from './http/rate-limit.js';
-import type { Kysely } from 'kysely';
-import type { Database } from './db/schema.js';
+import type { ServerOptions } from './http/server.js';
 
-export interface CenterServices {
-  config: CenterConfig;
-  clock: Clock;
-  /** For services that route modules build on the same database (they must not keep state of their own). */
-  db: Kysely<Database>;
-  dialect: Dialect;
-  keys: SigningKeys;
-  /** The vendor's root keys, whose public half products are built with. */
-  roots: TrustRoots;
-  /** The root-signed trust bundle of the signing keys, handed to License Managers. */
-  trustBundles: TrustBundles;
-  /** Revoking a signing key and re-signing what it signed. */
-  keyRevocation: KeyRevocation;
-  clockResets: ClockResets;
-  audit: AuditLog;
-  licenses: Licenses;
-  sync: SyncService;
-  mail: MailOutbox;
-  jobs: JobClaims;
-  accounts: Accounts;
-  licenseQueries: LicenseQueries;
-  requestCodes: RequestCodes;
-  renewalRequests: RenewalRequests;
-  contracts: Contracts;
-  sales: Sales;
-  customers: Customers;
-  marketplace: Marketplace;
-  marketplaceNotifications: MarketplaceNotifications;
-  packages: Packages;
-  /** Per-process request budgets (see http/rate-limit.ts). */
-  limiters: { syncPerAddress: WindowLimiter; keyReads: WindowLimiter; downloadLinks: WindowLimiter };
-}
+export type { CenterServices } from './compose.js';
 
 export interface Center {
   readonly app: FastifyInstance;
@@ -115,9 +55,9 @@ export async function startCenter(
     jobs?: { periodMs?: number; timers?: JobTimers };
     /** The process's password hasher; tests pass one that counts or holds its calls. */
     passwords?: PasswordHasher;
+    server?: ServerOptions;
   } = {},
 ): Promise<Center> {
-  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: 'info', redact: { paths: REDACT, censor: '[redacted]' } });
   const handle = openDatabase({
     databaseUrl: config.databaseUrl,
@@ -127,122 +67,33 @@ export async function startCenter(
     onTimeout: ({ message, ...timeout }) => logger.warn({ dbTimeout: timeout }, message),
   });
   await migrateToLatest(handle.db as never, handle.dialect, { masterKey: config.masterKey });
-  const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock });
-  await keys.ensureActive();
-  const roots = new TrustRoots({ db: handle.db, dialect: handle.dialect, masterKey: config.masterKey, clock });
-  await roots.ensureActive();
-  const trustBundles = new TrustBundles({ keys, roots, clock });
-  const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock, masterKey: config.masterKey });
-  const licenses = new Licenses({ db: handle.db, keys, audit, masterKey: config.masterKey, clock });
-  const mail = new MailOutbox({
-    db: handle.db,
-    settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
-    clock,
-    instanceId: config.instanceId,
+  const services = buildServices(config, handle, {
     logger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.passwords ? { passwords: options.passwords } : {}),
   });
-  const contracts = new Contracts({ db: handle.db, licenses, audit, clock });
-  const passwords = options.passwords ?? new PasswordHasher(config.passwordHashing);
-  const accounts = new Accounts({ db: handle.db, mail, audit, clock, publicUrl: config.publicUrl, passwords });
-  const awsApi = new AwsMarketplaceApi(config.aws);
-  const now = () => clock.now();
-  const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, now);
-  const syncPerKey = minute(config.limits.syncPerKey);
-  const packageFiles = new PackageFiles(config.packages.dir);
+  const { clock, mail } = services;
+  await services.keys.ensureActive();
+  await services.roots.ensureActive();
   // Uploads cut off by a stopped instance leave temporary files; a day old, they are nobody's.
-  await packageFiles
+  await services.packageFiles
     .sweepIncoming(clock.now(), 86_400_000)
     .then((count) => count > 0 && logger.info({ count }, 'unfinished package uploads removed'))
     .catch((error: unknown) => logger.warn({ err: error, dir: config.packages.dir }, 'cannot look through the packages folder'));
-  const services: CenterServices = {
-    config,
-    clock,
-    db: handle.db,
-    dialect: handle.dialect,
-    keys,
-    roots,
-    trustBundles,
-    keyRevocation: new KeyRevocation({ db: handle.db, keys, licenses, trustBundles, audit }),
-    clockResets: new ClockResets({ keys, audit, clock }),
-    audit,
-    licenses,
-    sync: new SyncService({ db: handle.db, licenses, keys, trustBundles, clock, limitKey: (key) => syncPerKey.take(key) }),
-    mail,
-    jobs: new JobClaims({ db: handle.db, instanceId: config.instanceId, clock }),
-    accounts,
-    licenseQueries: new LicenseQueries({ db: handle.db, clock, masterKey: config.masterKey }),
-    requestCodes: new RequestCodes({ db: handle.db, licenses, clock }),
-    renewalRequests: new RenewalRequests({
-      db: handle.db,
-      audit,
-      mail,
-      clock,
-      publicUrl: config.publicUrl,
-      marketplaceRenewUrl: config.aws.renewUrl,
-    }),
-    contracts,
-    sales: new Sales({ db: handle.db, contracts, mail, publicUrl: config.publicUrl }),
-    customers: new Customers({ db: handle.db, contracts }),
-    marketplace: new Marketplace({
-      db: handle.db,
-      api: awsApi,
-      contracts,
-      accounts,
-      audit,
-      clock,
-      config: config.aws,
-      publicUrl: config.publicUrl,
-    }),
-    marketplaceNotifications: new MarketplaceNotifications({
-      db: handle.db,
-      api: awsApi,
-      verifier: new SnsVerifier({
-        certUrlPattern: config.aws.certUrlPattern,
-        endpoint: config.aws.endpoint,
-        allowSha1: config.aws.allowSha1,
-      }),
-      contracts,
-      licenses,
-      audit,
-      clock,
-      config: config.aws,
-    }),
-    packages: new Packages({
-      db: handle.db,
-      audit,
-      clock,
-      files: packageFiles,
-      links: new DownloadLinks(config.masterKey),
-      settings: { maxBytes: config.packages.maxBytes, linkMinutes: config.packages.linkMinutes, publicUrl: config.publicUrl },
-    }),
-    limiters: {
-      syncPerAddress: minute(config.limits.syncPerAddress),
-      keyReads: minute(config.limits.keyReadsPerUser),
-      // Download links are budgeted like key reads, apart from them.
-      downloadLinks: minute(config.limits.keyReadsPerUser),
-    },
-  };
-  const app = await buildServer(services, logger);
+  const app = await buildServer(services, logger, options.server ?? {});
   const scheduler = new JobScheduler({
     jobs: backgroundJobs({
-      claims: services.jobs,
+      claims: services.jobClaims,
       mail,
       clock,
       logger,
       hourly: [
-        {
-          name: 'contract-renewals',
-          job: new ContractRenewals({ db: handle.db, licenses, audit, mail, clock, publicUrl: config.publicUrl }),
-          done: 'contracts auto-renewed',
-        },
-        {
-          name: 'expiry-notices',
-          job: new ExpiryNotices({ db: handle.db, mail, clock, publicUrl: config.publicUrl }),
-          done: 'expiry notices queued',
-        },
+        { name: 'contract-renewals', job: services.contractRenewals, done: 'contracts auto-renewed' },
+        { name: 'expiry-notices', job: services.expiryNotices, done: 'expiry notices queued' },
       ],
     }),
     periodMs: options.jobs?.periodMs ?? config.jobs.periodMs,
+    onRun: (job, outcome) => services.metrics.jobRuns.inc({ job, outcome }),
     logger,
     ...(options.jobs?.timers ? { timers: options.jobs.timers } : {}),
   });

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -40,6 +41,11 @@ export interface CenterConfig {
   packages: PackagesConfig;
   /** How often a round of background jobs (mail delivery, renewals, notices) runs (TESSERA_JOB_PERIOD_MS). */
   jobs: { periodMs: number };
+  /**
+   * Who may read GET /metrics: clients whose address is in `allow` (addresses or CIDRs, TESSERA_METRICS_ALLOW,
+   * loopback by default), or that send `Authorization: Bearer <token>` (TESSERA_METRICS_TOKEN, none by default).
+   */
+  metrics: { allow: string[]; token: string | null };
   database: DatabaseTimeouts;
   /** Password hashes (argon2id, 64 MiB each) run at once, and callers waiting for one; more are answered RATE_LIMITED. */
   passwordHashing: { concurrency: number; queue: number };
@@ -54,7 +60,7 @@ export interface DatabaseTimeouts {
   statementTimeoutMs: number;
 }
 
-/** Installation packages (services/packages.ts). */
+/** Installation packages (services/packages/). */
 export interface PackagesConfig {
   /** Where package files are kept; several instances must share it (a shared volume). */
   dir: string;
@@ -74,7 +80,7 @@ export interface MarketplaceProduct {
   term: '1m' | '1y' | null;
 }
 
-/** AWS Marketplace SaaS contracts (services/marketplace.ts). */
+/** AWS Marketplace SaaS contracts (services/marketplace/). */
 export interface AwsMarketplaceConfig {
   region: string;
   /** null: AWS's own endpoints. Both APIs are called at this URL when set (a test server, a VPC endpoint). */
@@ -123,16 +129,17 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
     problems.push('TESSERA_REBINDS_PER_YEAR must be a whole number from 0 to 100.');
 
   const trustProxy = readTrustProxy(env.TESSERA_TRUST_PROXY, problems);
+  const metrics = readMetricsAccess(env, problems);
   const limits = {
     syncPerAddress: readPerMinute(env, 'TESSERA_SYNC_PER_ADDRESS', 600, problems),
     syncPerKey: readPerMinute(env, 'TESSERA_SYNC_PER_KEY', 30, problems),
     keyReadsPerUser: readPerMinute(env, 'TESSERA_KEY_READS_PER_USER', 30, problems),
   };
 
-  const jobs = { periodMs: readMilliseconds(env, 'TESSERA_JOB_PERIOD_MS', 5_000, [10, 3_600_000], problems) };
+  const jobs = { periodMs: readWhole(env, 'TESSERA_JOB_PERIOD_MS', 5_000, [10, 3_600_000], problems, 'milliseconds') };
   const database = {
-    acquireTimeoutMs: readMilliseconds(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', 10_000, [10, 600_000], problems),
-    statementTimeoutMs: readMilliseconds(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', 30_000, [10, 3_600_000], problems),
+    acquireTimeoutMs: readWhole(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', 10_000, [10, 600_000], problems, 'milliseconds'),
+    statementTimeoutMs: readWhole(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', 30_000, [10, 3_600_000], problems, 'milliseconds'),
   };
   const passwordHashing = {
     concurrency: readWhole(env, 'TESSERA_PASSWORD_HASH_CONCURRENCY', 2, [1, 64], problems),
@@ -173,6 +180,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       rebindsPerYear: rebinds,
       instanceId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       trustProxy,
+      metrics,
       limits,
       portalDir: env.TESSERA_PORTAL_DIR?.trim() ? resolve(env.TESSERA_PORTAL_DIR.trim()) : null,
       aws,
@@ -223,6 +231,23 @@ function readTrustProxy(value: string | undefined, problems: string[]): CenterCo
   if (entries.every((e) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(e))) return entries;
   problems.push('TESSERA_TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses or CIDRs (10.0.0.0/8,::1).');
   return false;
+}
+
+function readMetricsAccess(env: NodeJS.ProcessEnv, problems: string[]): CenterConfig['metrics'] {
+  const allow = (env.TESSERA_METRICS_ALLOW ?? '127.0.0.0/8,::1/128')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of allow) {
+    const [address, bits, more] = entry.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (family === 0 || more !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)))
+      problems.push(`TESSERA_METRICS_ALLOW must be comma-separated addresses or CIDRs (127.0.0.0/8,10.0.0.0/8); "${entry}" is not one.`);
+  }
+  const token = env.TESSERA_METRICS_TOKEN?.trim() || null;
+  if (token !== null && token.length < 16) problems.push('TESSERA_METRICS_TOKEN must be at least 16 characters.');
+  return { allow, token };
 }
 
 const DEFAULT_CERT_URL_PATTERN = '^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/';
@@ -311,12 +336,20 @@ function readPerMinute(env: NodeJS.ProcessEnv, name: string, fallback: number, p
   return fallback;
 }
 
-function readWhole(env: NodeJS.ProcessEnv, name: string, fallback: number, [min, max]: [number, number], problems: string[]): number {
+/** A whole number from min to max (`unit`, e.g. "milliseconds", names it in the problem); unset gives `fallback`. */
+function readWhole(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  [min, max]: [number, number],
+  problems: string[],
+  unit = '',
+): number {
   const text = env[name]?.trim();
   if (!text) return fallback;
   const value = Number(text);
   if (/^\d{1,9}$/.test(text) && value >= min && value <= max) return value;
-  problems.push(`${name} must be a whole number from ${min} to ${max} (got "${text}").`);
+  problems.push(`${name} must be a whole number ${unit ? `of ${unit} ` : ''}from ${min} to ${max} (got "${text}").`);
   return fallback;
 }
 
@@ -327,21 +360,6 @@ function readSwitch(env: NodeJS.ProcessEnv, name: string, problems: string[]): b
   if (text === 'true') return true;
   problems.push(`${name} must be true or false (got "${env[name]!.trim()}").`);
   return false;
-}
-
-function readMilliseconds(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  [min, max]: [number, number],
-  problems: string[],
-): number {
-  const text = env[name]?.trim();
-  if (!text) return fallback;
-  const value = Number(text);
-  if (/^\d{1,9}$/.test(text) && value >= min && value <= max) return value;
-  problems.push(`${name} must be a whole number of milliseconds from ${min} to ${max} (got "${text}").`);
-  return fallback;
 }
 
 /** smtp://user:password@host:587 or smtps://host:465; unset means mails go to the outbox folder. */

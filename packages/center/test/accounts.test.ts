@@ -8,11 +8,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { ACCOUNT_LIMIT, Accounts } from '../src/services/accounts.js';
-import { AuditLog } from '../src/services/audit.js';
-import { MailOutbox } from '../src/services/mail.js';
-import { ARGON2, DEFAULT_HASHING_LIMITS, PasswordHasher, passwordProblem } from '../src/services/passwords.js';
-import type { PasswordWork } from '../src/services/passwords.js';
+import { ACCOUNT_LIMIT, Accounts } from '../src/services/accounts/accounts.js';
+import { AuditLog } from '../src/services/audit/audit.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
+import { Sessions } from '../src/services/accounts/sessions.js';
+import { Throttle } from '../src/services/accounts/throttle.js';
+import { ARGON2, DEFAULT_HASHING_LIMITS, PasswordHasher, passwordProblem } from '../src/services/accounts/passwords.js';
+import type { PasswordWork } from '../src/services/accounts/passwords.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
@@ -102,14 +104,17 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       db: db.db,
       mail: new MailOutbox({
         db: db.db,
+        dialect: db.statements,
         settings: { smtp: null, from: 'lc@example.com', outboxDir: target.dataDir },
         clock,
         instanceId: name,
       }),
-      audit: new AuditLog({ db: db.db, dialect, clock, masterKey }),
+      audit: new AuditLog({ db: db.db, dialect: db.statements, clock, masterKey }),
       clock,
       publicUrl: `${URL_BASE}/`,
       passwords: new PasswordHasher(DEFAULT_HASHING_LIMITS, counted),
+      sessions: new Sessions({ db: db.db, clock }),
+      throttle: new Throttle({ db: db.db, clock }),
     });
 
   beforeAll(async () => {
@@ -276,7 +281,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       .execute();
     expect(failed).toHaveLength(ACCOUNT_LIMIT.max);
     expect(await throttledEvents('flood@example.com')).toHaveLength(1);
-    expect(await new AuditLog({ db: handle.db, dialect, clock, masterKey }).verify()).toMatchObject({ ok: true });
+    expect(await new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey }).verify()).toMatchObject({ ok: true });
   });
 
   it('checks a setup or reset link before hashing a password: a made-up, used or expired link costs no argon2', async () => {
@@ -319,6 +324,18 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     }
     expect(await accounts.login('victim@example.com', PASSWORD, '10.2.0.1')).toMatchObject({ ok: false, code: 'RATE_LIMITED' });
     expect((await accounts.login('victim@example.com', PASSWORD, '10.2.0.2')).ok).toBe(true);
+  });
+
+  it('counts an IPv6 client by its /64: twenty failures from twenty of its addresses throttle the whole /64', async () => {
+    await customerAccount('v6@example.com');
+    for (let i = 0; i < 20; i++) {
+      expect(await accounts.login(`nobody-v6-${i}@example.com`, PASSWORD, `2001:db8:7:7::${(i + 1).toString(16)}`)).toMatchObject({
+        ok: false,
+        code: 'UNAUTHORIZED',
+      });
+    }
+    expect(await accounts.login('v6@example.com', PASSWORD, '2001:db8:7:7:ffff::1')).toMatchObject({ ok: false, code: 'RATE_LIMITED' });
+    expect((await accounts.login('v6@example.com', PASSWORD, '2001:db8:7:8::1')).ok).toBe(true);
   });
 
   it('resets a password by mail, ending every session; an unknown email gets the same answer and no mail', async () => {

@@ -8,9 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest, migrator } from '../src/db/migrations.js';
-import { AuditLog, canonicalJson, GENESIS_HASH } from '../src/services/audit.js';
-import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit-chain.js';
-import type { UnhashedEvent } from '../src/services/audit-chain.js';
+import { AuditLog, canonicalJson, GENESIS_HASH } from '../src/services/audit/audit.js';
+import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit/audit-chain.js';
+import type { UnhashedEvent } from '../src/services/audit/audit-chain.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
@@ -96,7 +96,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
   it("keeps verifying the previous version's events, keys every event after them, and names the first broken link in either part", async () => {
     const legacy = await previousVersionWith(5);
     expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0006_audit_keyed', '0007_trust_roots']);
-    const log = new AuditLog({ db: handle.db, dialect, clock, masterKey });
+    const log = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey });
     expect(await log.verify()).toEqual({ ok: true, events: 5 });
 
     const appended = [];
@@ -160,7 +160,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
     const columns = await handle.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
     expect(Object.keys(columns).sort()).toEqual(['hash', 'id', 'seq']);
     expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0006_audit_keyed', '0007_trust_roots']);
-    expect(await new AuditLog({ db: handle.db, dialect, clock, masterKey }).verify()).toEqual({ ok: true, events: 2 });
+    expect(await new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey }).verify()).toEqual({ ok: true, events: 2 });
   });
 
   it('keys a new database from its first event; a writer cannot pass its events off as unkeyed ones', async () => {
@@ -169,7 +169,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
       keyed_from: 1,
       anchor: null,
     });
-    const log = new AuditLog({ db: handle.db, dialect, clock, masterKey });
+    const log = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey });
     for (const subject of ['lic_a', 'lic_b', 'lic_c']) await log.append({ actor: 'usr_admin', action: 'x', subject });
     expect(await log.verify()).toEqual({ ok: true, events: 3 });
     // Declared never keyed (the boundary past the head), every hash recomputed unkeyed, an anchor made up.

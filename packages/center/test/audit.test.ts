@@ -3,9 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { AuditLog, GENESIS_HASH } from '../src/services/audit.js';
-import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit-chain.js';
-import type { UnhashedEvent } from '../src/services/audit-chain.js';
+import { AuditLog, GENESIS_HASH } from '../src/services/audit/audit.js';
+import { auditChainKey, keyedEventHash, legacyEventHash } from '../src/services/audit/audit-chain.js';
+import type { UnhashedEvent } from '../src/services/audit/audit-chain.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
@@ -46,7 +46,7 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     await handle.db.deleteFrom('audit_events').execute();
     await handle.db.updateTable('audit_head').set({ seq: 0, hash: GENESIS_HASH }).execute();
     clock = testClock();
-    log = new AuditLog({ db: handle.db, dialect, clock, masterKey: MASTER_KEY });
+    log = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey: MASTER_KEY });
   });
 
   const appendMany = async (count: number, target = log) => {
@@ -101,8 +101,8 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
   });
 
   it('numbers concurrent appends from two instances contiguously, and the chain stays valid', async () => {
-    const a = new AuditLog({ db: handle.db, dialect, clock, masterKey: MASTER_KEY });
-    const b = new AuditLog({ db: other.db, dialect, clock, masterKey: MASTER_KEY });
+    const a = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey: MASTER_KEY });
+    const b = new AuditLog({ db: other.db, dialect: other.statements, clock, masterKey: MASTER_KEY });
     const appended = await Promise.all(
       Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).append({ actor: 'usr_admin', action: 'test.concurrent', subject: `n_${i}` })),
     );
@@ -194,7 +194,7 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     }
     expect(await log.verify()).toEqual({ ok: true, events: 3 });
     // Another master key cannot verify the chain either, and says so at the first keyed event.
-    expect(await new AuditLog({ db: handle.db, dialect, clock, masterKey: randomBytes(32) }).verify()).toMatchObject({
+    expect(await new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey: randomBytes(32) }).verify()).toMatchObject({
       ok: false,
       brokenAt: 1,
       reason: expect.stringContaining('or the master key is not the one it was written with'),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Center } from '../src/app.js';
-import { ARGON2, PasswordHasher } from '../src/services/passwords.js';
+import { ARGON2, PasswordHasher } from '../src/services/accounts/passwords.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { Client, PASSWORD, startTestCenter } from './support/http.js';
@@ -51,7 +51,7 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
     // The log is everything at debug level and unredacted: the test shows secrets never reach the logger at all.
     tc = await startTestCenter(dialect, {}, undefined, { passwords: hasher });
     ({ target, center, clock, log, linkIn } = tc);
-    const created = await center.services.licenses.createCustomer({ name: 'Acme' }, 'staff:test');
+    const created = await center.services.catalogue.createCustomer({ name: 'Acme' }, 'staff:test');
     if (!created.ok) throw new Error(created.detail);
     customerId = created.value.id;
   });
@@ -210,7 +210,7 @@ describe.each(DIALECTS)('/v1/auth over HTTP on %s', (dialect) => {
     const missing = await client.post('/v1/auth/logout');
     expect(missing).toMatchObject({
       status: 403,
-      body: { error: { code: 'UNAUTHORIZED', message: expect.stringMatching(/x-csrf-token/) } },
+      body: { error: { code: 'CSRF_TOKEN_INVALID', message: expect.stringMatching(/x-csrf-token/) } },
     });
     expect(
       (await client.post('/v1/auth/logout', {}, { 'x-csrf-token': csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A') })).status,

@@ -24,8 +24,8 @@ describe('background jobs', () => {
   it('log every delivered mail once, without its address, body or link', async () => {
     const tc = await startTestCenter('sqlite');
     try {
-      const { licenses, accounts } = tc.center.services;
-      const customer = await licenses.createCustomer({ name: 'Acme' }, 'usr_test');
+      const { catalogue, accounts } = tc.center.services;
+      const customer = await catalogue.createCustomer({ name: 'Acme' }, 'usr_test');
       if (!customer.ok) throw new Error(customer.detail);
       expect((await accounts.inviteCustomer(customer.value.id, 'owner@acme.example', 'usr_test')).ok).toBe(true);
       const before = tc.log.length;

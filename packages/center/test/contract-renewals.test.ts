@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContractRenewals } from '../src/services/contract-renewals.js';
-import { Contracts } from '../src/services/contracts.js';
-import { addMonths } from '../src/services/license-rules.js';
-import { MailOutbox } from '../src/services/mail.js';
+import { ContractRenewals } from '../src/services/contracts/contract-renewals.js';
+import { Contracts } from '../src/services/contracts/contracts.js';
+import { addMonths } from '../src/services/licenses/license-rules.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';
@@ -23,7 +23,7 @@ describe.each(DIALECTS)('contract auto-renewal on %s', (dialect) => {
   const masterKey = randomBytes(32);
 
   const sell = async (name: string, autoRenew: boolean, term: '1m' | '1y' = '1m') => {
-    const customer = unwrap(await opened.licenses.createCustomer({ name }, STAFF));
+    const customer = unwrap(await opened.catalogue.createCustomer({ name }, STAFF));
     await opened.handle.db
       .insertInto('users')
       .values({
@@ -45,17 +45,18 @@ describe.each(DIALECTS)('contract auto-renewal on %s', (dialect) => {
 
   beforeAll(async () => {
     opened = await openLicensing(dialect, clock, masterKey);
-    const { handle, licenses, audit } = opened;
+    const { handle, licenses, audit, catalogue } = opened;
     contracts = new Contracts({ db: handle.db, licenses, audit, clock });
     mail = new MailOutbox({
       db: handle.db,
+      dialect: handle.statements,
       settings: { smtp: null, from: 'lc@example.com', outboxDir: opened.target.dataDir },
       clock,
       instanceId: 't',
     });
     renewals = new ContractRenewals({ db: handle.db, licenses, audit, mail, clock, publicUrl: 'https://lc.example' });
     productId = unwrap(
-      await licenses.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
+      await catalogue.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
     ).id;
   });
   afterAll(async () => {

@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import type { Database } from '../src/db/schema.js';
 import { newId } from '../src/ids.js';
-import type { AuditLog } from '../src/services/audit.js';
-import { Contracts } from '../src/services/contracts.js';
-import type { ContractInput } from '../src/services/contracts.js';
-import { Customers } from '../src/services/customers.js';
-import type { CustomerSummary } from '../src/services/customers.js';
-import { addMonths } from '../src/services/licenses.js';
-import type { Licenses } from '../src/services/licenses.js';
+import type { AuditLog } from '../src/services/audit/audit.js';
+import { Contracts } from '../src/services/contracts/contracts.js';
+import type { ContractInput } from '../src/services/contracts/contracts.js';
+import { Customers } from '../src/services/catalogue/customers.js';
+import type { CustomerSummary } from '../src/services/catalogue/customers.js';
+import { addMonths } from '../src/services/licenses/licenses.js';
+import type { Licenses } from '../src/services/licenses/licenses.js';
+import type { Catalogue } from '../src/services/catalogue/catalogue.js';
 import type { Page } from '../src/services/pages.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
@@ -25,6 +26,7 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
   let db: Kysely<Database>;
   let audit: AuditLog;
   let licenses: Licenses;
+  let catalogue: Catalogue;
   let contracts: Contracts;
   let customers: Customers;
   const clock = { at: T0, now: () => clock.at };
@@ -32,7 +34,7 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
   let guard: string;
 
   const newCustomer = async (name = `Customer ${randomBytes(3).toString('hex')}`) =>
-    unwrap(await licenses.createCustomer({ name }, STAFF)).id;
+    unwrap(await catalogue.createCustomer({ name }, STAFF)).id;
   const sale = (customerId: string, more: Partial<ContractInput> = {}): ContractInput => ({
     customerId,
     productId: graphdb,
@@ -53,18 +55,18 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
 
   beforeAll(async () => {
     opened = await openLicensing(dialect, clock, randomBytes(32));
-    ({ audit, licenses } = opened);
+    ({ audit, licenses, catalogue } = opened);
     db = opened.handle.db;
     contracts = new Contracts({ db, licenses, audit, clock });
     customers = new Customers({ db, contracts });
     graphdb = unwrap(
-      await licenses.createProduct(
+      await catalogue.createProduct(
         { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: ['remote_clusters'], features: ['scan', 'backup'] },
         STAFF,
       ),
     ).id;
     guard = unwrap(
-      await licenses.createProduct({ slug: 'guard', name: 'Guard', roles: ['enforcer'], limits: [], features: ['enforce'] }, STAFF),
+      await catalogue.createProduct({ slug: 'guard', name: 'Guard', roles: ['enforcer'], limits: [], features: ['enforce'] }, STAFF),
     ).id;
   });
   afterAll(async () => {
@@ -287,7 +289,7 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
   });
 
   it('lists every product by slug with its roles, limits and features', async () => {
-    expect(await customers.listProducts()).toEqual([
+    expect(await catalogue.listProducts()).toEqual([
       {
         id: graphdb,
         slug: 'graphdb',

@@ -5,10 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Accounts } from '../src/services/accounts.js';
-import { PasswordHasher } from '../src/services/passwords.js';
-import { ExpiryNotices } from '../src/services/expiry-notices.js';
-import { MailOutbox } from '../src/services/mail.js';
+import { Accounts } from '../src/services/accounts/accounts.js';
+import { PasswordHasher } from '../src/services/accounts/passwords.js';
+import { ExpiryNotices } from '../src/services/licenses/expiry-notices.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
+import { Sessions } from '../src/services/accounts/sessions.js';
+import { Throttle } from '../src/services/accounts/throttle.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';
@@ -31,7 +33,7 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
 
   /** A customer with one active user (registered through the real flow) and a license expiring at `expiresAt`. */
   const customerWithLicense = async (email: string, expiresAt: number) => {
-    const { licenses } = opened;
+    const { licenses, catalogue } = opened;
     const accounts = new Accounts({
       db: opened.handle.db,
       mail,
@@ -39,8 +41,10 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
       clock,
       publicUrl: 'https://lc.example',
       passwords: new PasswordHasher(),
+      sessions: new Sessions({ db: opened.handle.db, clock }),
+      throttle: new Throttle({ db: opened.handle.db, clock }),
     });
-    const customer = unwrap(await licenses.createCustomer({ name: email }, STAFF));
+    const customer = unwrap(await catalogue.createCustomer({ name: email }, STAFF));
     unwrap(await accounts.inviteCustomer(customer.id, email, STAFF));
     const setup = await opened.handle.db.selectFrom('mail_outbox').select('text').where('to_address', '=', email).executeTakeFirstOrThrow();
     const { userId } = unwrap(
@@ -63,13 +67,14 @@ describe.each(DIALECTS)('expiry notices on %s', (dialect) => {
     opened = await openLicensing(dialect, clock, masterKey);
     mail = new MailOutbox({
       db: opened.handle.db,
+      dialect: opened.handle.statements,
       settings: { smtp: null, from: 'lc@example.com', outboxDir: opened.target.dataDir },
       clock,
       instanceId: 'test',
     });
     notices = new ExpiryNotices({ db: opened.handle.db, mail, clock, publicUrl: 'https://lc.example' });
     productId = unwrap(
-      await opened.licenses.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
+      await opened.catalogue.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
     ).id;
   });
   afterAll(async () => {

@@ -4,22 +4,24 @@ import { buildSyncRequest, maskOnlineKey } from '@tessera/core';
 import { CompiledQuery } from 'kysely';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { newId } from '../src/ids.js';
-import { cardsQuery, LicenseQueries } from '../src/services/license-queries.js';
-import type { LicenseCard } from '../src/services/license-queries.js';
-import type { Licenses } from '../src/services/licenses.js';
-import type { LicenseView } from '../src/services/licenses.js';
-import { onlineKeyFor } from '../src/services/online-keys.js';
-import type { SigningKeys } from '../src/services/signing-keys.js';
-import { SyncService } from '../src/services/sync.js';
+import { cardsQuery, LicenseQueries } from '../src/services/licenses/license-queries.js';
+import type { LicenseCard } from '../src/services/licenses/license-queries.js';
+import type { Licenses } from '../src/services/licenses/licenses.js';
+import type { Catalogue } from '../src/services/catalogue/catalogue.js';
+import type { LicenseView } from '../src/services/licenses/licenses.js';
+import { onlineKeyFor } from '../src/services/licenses/online-keys.js';
+import type { SigningKeys } from '../src/services/trust/signing-keys.js';
+import { SyncService } from '../src/services/sync/sync.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
-import type { TrustBundles } from '../src/services/trust-bundles.js';
-import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
+import type { TrustBundles } from '../src/services/trust/trust-bundles.js';
+import { DAY, makeLm, openLicensing, STAFF, syncAnswer, T0, unwrap } from './support/licensing.js';
 
 describe.each(DIALECTS)('license queries on %s', (dialect) => {
   let target: TestDatabase;
   let handle: DatabaseHandle;
   let licenses: Licenses;
+  let catalogue: Catalogue;
   let trustBundles: TrustBundles;
   let queries: LicenseQueries;
   let keys: SigningKeys;
@@ -32,17 +34,17 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
     trustBundles = opened.trustBundles;
-    ({ target, handle, licenses } = opened);
+    ({ target, handle, licenses, catalogue } = opened);
     keys = opened.keys;
     queries = new LicenseQueries({ db: handle.db, clock, masterKey });
     productId = unwrap(
-      await licenses.createProduct(
+      await catalogue.createProduct(
         { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: ['remote_clusters'], features: ['scan'] },
         STAFF,
       ),
     ).id;
-    customerId = unwrap(await licenses.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
-    otherCustomerId = unwrap(await licenses.createCustomer({ name: 'Other Inc' }, STAFF)).id;
+    customerId = unwrap(await catalogue.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
+    otherCustomerId = unwrap(await catalogue.createCustomer({ name: 'Other Inc' }, STAFF)).id;
   });
   afterAll(async () => {
     await handle.close();
@@ -58,7 +60,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
     );
 
   it('pages a customer with 120 licenses in pages of 50, newest first, with stable cursors and no other customer', async () => {
-    const customer = unwrap(await licenses.createCustomer({ name: 'Many Licenses Ltd' }, STAFF)).id;
+    const customer = unwrap(await catalogue.createCustomer({ name: 'Many Licenses Ltd' }, STAFF)).id;
     const created: string[] = [];
     for (let i = 0; i < 120; i++) {
       // Groups of 7 share a creation time: the id breaks the tie.
@@ -109,7 +111,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
 
   it('computes the state at the boundaries of warn and grace days, and shows suspended and ended as stored', async () => {
     const expiresAt = T0 + 40 * DAY;
-    const customer = unwrap(await licenses.createCustomer({ name: 'Boundaries Inc' }, STAFF)).id;
+    const customer = unwrap(await catalogue.createCustomer({ name: 'Boundaries Inc' }, STAFF)).id;
     const license = await sell({ customerId: customer, expiresAt });
     const stateAt = async (at: number) => {
       clock.at = at;
@@ -162,7 +164,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
     await handle.db.updateTable('licenses').set({ contract_id: contractId }).where('id', '=', license.id).execute();
     clock.at = T0 + 5000;
     const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clock });
-    const answer = await sync.handle({
+    const answer = await syncAnswer(sync, {
       request: buildSyncRequest(
         {
           onlineKey: onlineKeyFor(masterKey, license.id),

@@ -4,11 +4,12 @@ import { deriveLmid, fingerprintDigest, generateEd25519, parseOnlineKey, parseTr
 import type { TrustBundle } from '@tessera/core';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { newId } from '../src/ids.js';
-import type { AuditLog } from '../src/services/audit.js';
-import { addMonths } from '../src/services/licenses.js';
-import type { LicenseView, Licenses } from '../src/services/licenses.js';
-import { onlineKeyFor, onlineKeyHash } from '../src/services/online-keys.js';
-import type { SigningKeys } from '../src/services/signing-keys.js';
+import type { AuditLog } from '../src/services/audit/audit.js';
+import { addMonths } from '../src/services/licenses/licenses.js';
+import type { LicenseView, Licenses } from '../src/services/licenses/licenses.js';
+import type { Catalogue } from '../src/services/catalogue/catalogue.js';
+import { onlineKeyFor, onlineKeyHash } from '../src/services/licenses/online-keys.js';
+import type { SigningKeys } from '../src/services/trust/signing-keys.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { DAY, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
@@ -54,6 +55,7 @@ describe.each(DIALECTS)('licenses on %s', (dialect) => {
   let keys: SigningKeys;
   let audit: AuditLog;
   let licenses: Licenses;
+  let catalogue: Catalogue;
   let trust: TrustBundle;
   const clock = { at: T0, now: () => clock.at };
   const masterKey = randomBytes(32);
@@ -63,18 +65,18 @@ describe.each(DIALECTS)('licenses on %s', (dialect) => {
 
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
-    ({ target, handle, licenses } = opened);
+    ({ target, handle, licenses, catalogue } = opened);
     keys = opened.keys;
     audit = opened.audit;
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
     productId = unwrap(
-      await licenses.createProduct(
+      await catalogue.createProduct(
         { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: ['remote_clusters'], features: ['scan', 'backup'] },
         STAFF,
       ),
     ).id;
-    customerId = unwrap(await licenses.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
-    otherCustomerId = unwrap(await licenses.createCustomer({ name: 'Other Inc' }, STAFF)).id;
+    customerId = unwrap(await catalogue.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
+    otherCustomerId = unwrap(await catalogue.createCustomer({ name: 'Other Inc' }, STAFF)).id;
   });
   afterAll(async () => {
     await handle.close();
@@ -119,11 +121,11 @@ describe.each(DIALECTS)('licenses on %s', (dialect) => {
   });
 
   it('refuses products and licenses outside the rules, with codes', async () => {
-    expect(await licenses.createProduct({ slug: 'graphdb', name: 'Again', roles: ['q'], limits: [], features: [] }, STAFF)).toMatchObject({
+    expect(await catalogue.createProduct({ slug: 'graphdb', name: 'Again', roles: ['q'], limits: [], features: [] }, STAFF)).toMatchObject({
       ok: false,
       code: 'BAD_REQUEST',
     });
-    expect(await licenses.createProduct({ slug: 'Bad Slug', name: 'x', roles: ['q'], limits: [], features: [] }, STAFF)).toMatchObject({
+    expect(await catalogue.createProduct({ slug: 'Bad Slug', name: 'x', roles: ['q'], limits: [], features: [] }, STAFF)).toMatchObject({
       ok: false,
       code: 'BAD_REQUEST',
     });

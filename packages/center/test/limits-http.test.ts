@@ -32,7 +32,7 @@ describe.each(DIALECTS)('request budgets on %s', (dialect) => {
     tc = await startTestCenter(dialect, { ...LIMITS, TESSERA_TRUST_PROXY: '127.0.0.1' });
     const { services } = tc.center;
     ({ client: customer, customerId } = await tc.customer('ops@limits.example'));
-    const product = await services.licenses.createProduct(
+    const product = await services.catalogue.createProduct(
       { slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] },
       'usr_test',
     );

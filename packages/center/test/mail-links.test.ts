@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { MailOutbox } from '../src/services/mail.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
 import { createTestDatabase } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { SmtpReceiver } from './support/smtp.js';
@@ -28,6 +28,7 @@ describe('links in mails, as the test SMTP receiver reads them', () => {
     await receiver.start();
     outbox = new MailOutbox({
       db: handle.db,
+      dialect: handle.statements,
       settings: {
         smtp: { host: '127.0.0.1', port: receiver.port, secure: false, user: null, password: null },
         from: 'Tessera <licensing@vendor.example>',

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { MailOutbox } from '../src/services/mail.js';
-import type { MailSettings } from '../src/services/mail.js';
+import { MailOutbox } from '../src/services/mail/mail.js';
+import type { MailSettings } from '../src/services/mail/mail.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import { readMail } from './support/smtp.js';
 import type { TestDatabase } from './support/databases.js';
@@ -90,6 +90,7 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
   ) => {
     const made = new MailOutbox({
       db: (options.db ?? first).db,
+      dialect: (options.db ?? first).statements,
       settings,
       clock,
       instanceId: options.instanceId ?? 'lc-1',

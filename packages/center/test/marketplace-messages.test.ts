@@ -6,9 +6,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCenterConfig } from '../src/config.js';
-import { eventOf } from '../src/services/marketplace-notifications.js';
-import { SnsVerifier } from '../src/services/sns-messages.js';
-import type { SnsMessage } from '../src/services/sns-messages.js';
+import { eventOf } from '../src/services/marketplace/marketplace-notifications.js';
+import { SnsVerifier } from '../src/services/marketplace/sns-messages.js';
+import type { SnsMessage } from '../src/services/marketplace/sns-messages.js';
 import { FakeAws } from './support/fake-aws.js';
 
 const BUYER = { customerIdentifier: 'CUST0001', accountId: '111122223333', productCode: 'prodtest0001' };

@@ -98,7 +98,7 @@ describe.each(DIALECTS)('AWS Marketplace on %s', (dialect) => {
       // One notification below is signed the SHA1 way, which is accepted only when allowed.
       TESSERA_SNS_ALLOW_SHA1: 'true',
     });
-    const product = await tc.center.services.licenses.createProduct(
+    const product = await tc.center.services.catalogue.createProduct(
       { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: [], features: [] },
       'usr_test',
     );

@@ -10,6 +10,10 @@ import type { TestCenter } from './support/http.js';
 /** Routes outside the API description (schema.hide): the description itself, and the portal's files and pages. */
 const HIDDEN = ['GET /openapi.json', 'GET /docs', 'GET /assets/*', 'GET /*'];
 const described = (route: { schema?: Record<string, unknown> | undefined }) => route.schema?.hide !== true;
+/** A schema, or the component a $ref in it names. */
+const resolve = (schema: any, doc: any = current) =>
+  schema?.$ref ? doc.components.schemas[String(schema.$ref).replace('#/components/schemas/', '')] : schema;
+let current: any;
 /** Fastify's /:param to OpenAPI's /{param}. */
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 
@@ -22,6 +26,7 @@ describe('the API description', () => {
     const response = await fetch(`${tc.center.url}/openapi.json`);
     expect(response.status).toBe(200);
     doc = await response.json();
+    current = doc;
   });
   afterAll(async () => {
     await tc?.close();
@@ -48,7 +53,7 @@ describe('the API description', () => {
         tagged: true,
         summary: 'string',
       });
-      expect(operation.responses['4XX'].content['application/json'].schema.properties.error.required).toEqual([
+      expect(resolve(operation.responses['4XX'].content['application/json'].schema).properties.error.required).toEqual([
         'code',
         'message',
         'requestId',
@@ -71,6 +76,18 @@ describe('the API description', () => {
     expect(bind.parameters).toContainEqual(expect.objectContaining({ name: 'licenseId', in: 'path', required: true }));
     expect(bind.security).toEqual([{ session: [] }, { apiToken: [] }]);
     expect(doc.paths['/v1/lm/sync'].post.security).toEqual([]);
+  });
+
+  it('declares every answer: each route names the schema of its success answer, and each operation has an id', () => {
+    for (const route of tc.center.app.routeTable.filter(described)) {
+      const name = `${route.method} ${route.url}`;
+      const response = (route.schema?.response ?? {}) as Record<string, unknown>;
+      const success = Object.keys(response).filter((status) => /^2\d\d$/.test(status) || status === 'default');
+      expect({ name, success: success.length > 0 }).toEqual({ name, success: true });
+      expect(doc.paths[openApiPath(route.url)][route.method.toLowerCase()].operationId, name).toMatch(/^(get|post|put|delete)[A-Z]\w+$/);
+    }
+    expect(doc.servers).toEqual([{ url: tc.center.services.config.publicUrl, description: expect.any(String) }]);
+    expect(doc.info.license).toEqual({ name: 'Apache-2.0', identifier: 'Apache-2.0' });
   });
 
   it('serves /docs as one page with every operation, no scripts and a strict content policy', async () => {

@@ -63,7 +63,7 @@ describe.each(DIALECTS)('installation packages, customer side, on %s', (dialect)
     const listed = await world.customer.get(`/v1/licenses/${licenseId}/packages`);
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual({
-      packages: [
+      items: [
         expect.objectContaining({ id: pkg.windows.id, product: 'graphdb', platform: 'windows-x64', size: 10_000 }),
         expect.objectContaining({
           id: pkg.linux.id,
@@ -75,7 +75,7 @@ describe.each(DIALECTS)('installation packages, customer side, on %s', (dialect)
       downloadable: true,
     });
     // Who uploaded is the vendor's business.
-    expect(listed.body.packages[0]).not.toHaveProperty('uploadedBy');
+    expect(listed.body.items[0]).not.toHaveProperty('uploadedBy');
   });
 
   it('makes a signed link that downloads the exact bytes over plain HTTP without a session, with their digest', async () => {
@@ -157,7 +157,7 @@ describe.each(DIALECTS)('installation packages, customer side, on %s', (dialect)
       downloadable: false,
       reason: { code: 'LICENSE_NOT_ACTIVE', message: expect.stringMatching(/is suspended/) },
     });
-    expect(listed.body.packages).toHaveLength(2);
+    expect(listed.body.items).toHaveLength(2);
     const link = await linkFor(world.customer, licenseId, pkg.linux.id);
     expect(refused(link)).toEqual({ status: 403, code: 'LICENSE_NOT_ACTIVE' });
     expect((await world.sales.post(`/v1/staff/licenses/${licenseId}/resume`, { reason: 'paid' })).status).toBe(200);
@@ -194,7 +194,7 @@ describe.each(DIALECTS)('installation packages, customer side, on %s', (dialect)
     expect((await world.admin.delete(`/v1/staff/packages/${pkg.windows.id}`)).status).toBe(200);
     expect(await expectError(await fetchLink(made.body.url), 404, 'NOT_FOUND')).toMatch(/withdrawn/);
     const listed = await world.customer.get(`/v1/licenses/${licenseId}/packages`);
-    expect(listed.body.packages.map((p: { id: string }) => p.id)).toEqual([pkg.linux.id]);
+    expect(listed.body.items.map((p: { id: string }) => p.id)).toEqual([pkg.linux.id]);
     expect(refused(await linkFor(world.customer, licenseId, pkg.windows.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCenterConfig } from '../src/config.js';
-import { PackageFiles } from '../src/services/package-files.js';
+import { PackageFiles } from '../src/services/packages/package-files.js';
 
 const DAY = 86_400_000;
 

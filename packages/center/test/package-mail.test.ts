@@ -28,8 +28,8 @@ describe.each(DIALECTS)('the purchase mail lists the packages, on %s', (dialect)
 
   /** The customer's user, registered and activated through the links the SMTP server received. */
   async function customerUser(email: string): Promise<string> {
-    const { accounts, licenses, mail } = tc.center.services;
-    const created = await licenses.createCustomer({ name: 'Acme' }, 'usr_test');
+    const { accounts, catalogue, mail } = tc.center.services;
+    const created = await catalogue.createCustomer({ name: 'Acme' }, 'usr_test');
     if (!created.ok) throw new Error(created.detail);
     const linkOf = async (path: string) => {
       await mail.deliver();

@@ -43,7 +43,7 @@ describe.each(DIALECTS)('installation packages, staff side, on %s', (dialect) =>
     options?: { declare?: boolean; contentType?: string },
   ) => upload(tc.center.url, client, q, bytes, options);
   const files = () => (existsSync(dir) ? readdirSync(dir).sort() : []);
-  const listed = async () => ((await world.support.get('/v1/staff/packages')).body.packages as { id: string }[]).map((p) => p.id);
+  const listed = async () => ((await world.support.get('/v1/staff/packages')).body.items as { id: string }[]).map((p) => p.id);
 
   beforeAll(async () => {
     tc = await startTestCenter(dialect, { TESSERA_PACKAGE_MAX_BYTES: String(LIMIT) });
@@ -88,7 +88,7 @@ describe.each(DIALECTS)('installation packages, staff side, on %s', (dialect) =>
     for (const path of ['/v1/staff/packages', '/v1/staff/packages?product=graphdb']) {
       const list = await world.support.get(path);
       expect(list.status).toBe(200);
-      expect(list.body.packages).toEqual([second.body.package, first.body.package]);
+      expect(list.body.items).toEqual([second.body.package, first.body.package]);
     }
     const unknown = await world.support.get('/v1/staff/packages?product=nope');
     expect({ status: unknown.status, code: unknown.body.error.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
@@ -127,7 +127,7 @@ describe.each(DIALECTS)('installation packages, staff side, on %s', (dialect) =>
     expectRefusal(
       await send(world.sales, query({ version: '3.0.0' }), Buffer.from('{"file":"x"}'), { contentType: 'application/json' }),
       415,
-      'BAD_REQUEST',
+      'UNSUPPORTED_MEDIA_TYPE',
       /application\/octet-stream/,
     );
     expect({ files: files(), listed: await listed() }).toEqual(before);
@@ -139,10 +139,10 @@ describe.each(DIALECTS)('installation packages, staff side, on %s', (dialect) =>
     expectRefusal(
       await send(world.sales, query({ version: '9.0.0' }), big, { declare: true }),
       413,
-      'BAD_REQUEST',
+      'PAYLOAD_TOO_LARGE',
       /at most 4194304 bytes/,
     );
-    expectRefusal(await send(world.sales, query({ version: '9.0.0' }), big), 413, 'BAD_REQUEST', /TESSERA_PACKAGE_MAX_BYTES/);
+    expectRefusal(await send(world.sales, query({ version: '9.0.0' }), big), 413, 'PAYLOAD_TOO_LARGE', /TESSERA_PACKAGE_MAX_BYTES/);
     expect({ files: files(), listed: await listed() }).toEqual(before);
     // Exactly the limit is accepted.
     const fits = await send(world.sales, query({ version: '9.0.0' }), big.subarray(0, LIMIT));
@@ -180,7 +180,7 @@ describe.each(DIALECTS)('installation packages, staff side, on %s', (dialect) =>
 
   it('withdraws a package: out of the list and the folder, audited; the same version may then be uploaded again', async () => {
     const first = (
-      (await world.support.get('/v1/staff/packages?product=graphdb')).body.packages as { id: string; version: string; platform: string }[]
+      (await world.support.get('/v1/staff/packages?product=graphdb')).body.items as { id: string; version: string; platform: string }[]
     ).find((p) => p.version === '2.4.1' && p.platform === 'linux-amd64')!;
     tc.clock.t += 1000;
     const withdrawn = await world.admin.delete(`/v1/staff/packages/${first.id}`);

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLicenseKey, createRequestCode, parseTrustBundle, readLicense } from '@tessera/core';
 import type { RequestCodeInput, TrustBundle } from '@tessera/core';
 import type { DatabaseHandle } from '../src/db/connect.js';
-import type { AuditLog } from '../src/services/audit.js';
-import type { Licenses } from '../src/services/licenses.js';
-import { RequestCodes } from '../src/services/request-codes.js';
-import type { RequestCodeGrant } from '../src/services/request-codes.js';
+import type { AuditLog } from '../src/services/audit/audit.js';
+import type { Licenses } from '../src/services/licenses/licenses.js';
+import type { Catalogue } from '../src/services/catalogue/catalogue.js';
+import { RequestCodes } from '../src/services/licenses/request-codes.js';
+import type { RequestCodeGrant } from '../src/services/licenses/request-codes.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
@@ -47,6 +48,7 @@ describe.each(DIALECTS)('request codes on %s', (dialect) => {
   let target: TestDatabase;
   let handle: DatabaseHandle;
   let licenses: Licenses;
+  let catalogue: Catalogue;
   let codes: RequestCodes;
   let audit: AuditLog;
   let trust: TrustBundle;
@@ -59,22 +61,22 @@ describe.each(DIALECTS)('request codes on %s', (dialect) => {
 
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
-    ({ target, handle, licenses } = opened);
+    ({ target, handle, licenses, catalogue } = opened);
     const keys = opened.keys;
     audit = opened.audit;
     codes = new RequestCodes({ db: handle.db, licenses, clock });
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
     productId = unwrap(
-      await licenses.createProduct(
+      await catalogue.createProduct(
         { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: ['remote_clusters'], features: ['scan', 'backup'] },
         STAFF,
       ),
     ).id;
     otherProductId = unwrap(
-      await licenses.createProduct({ slug: 'explorer', name: 'Explorer', roles: ['query'], limits: [], features: [] }, STAFF),
+      await catalogue.createProduct({ slug: 'explorer', name: 'Explorer', roles: ['query'], limits: [], features: [] }, STAFF),
     ).id;
-    customerId = unwrap(await licenses.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
-    otherCustomerId = unwrap(await licenses.createCustomer({ name: 'Other Inc' }, STAFF)).id;
+    customerId = unwrap(await catalogue.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
+    otherCustomerId = unwrap(await catalogue.createCustomer({ name: 'Other Inc' }, STAFF)).id;
   });
   afterAll(async () => {
     await handle.close();

@@ -13,6 +13,7 @@ import type { Daemon } from '@tessera/manager';
 import { loadCenterConfig } from '../src/config.js';
 import { startCenter } from '../src/app.js';
 import type { Center } from '../src/app.js';
+import { checkingSerializer } from './support/answers.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
@@ -32,7 +33,7 @@ describe.each(DIALECTS)('tessera-center serve on %s', (dialect) => {
       { DATABASE_URL: target.databaseUrl ?? undefined },
     );
     if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-    center = await startCenter(loaded.config, { logger: silent });
+    center = await startCenter(loaded.config, { logger: silent, server: { serializerCompiler: checkingSerializer } });
     lmDir = mkdtempSync(join(tmpdir(), 'tessera-lc-lm-'));
     writeFileSync(join(lmDir, 'trust.json'), await (await fetch(`${center.url}/v1/trust-bundle`)).text());
     lm = await startDaemon({
@@ -71,12 +72,12 @@ describe.each(DIALECTS)('tessera-center serve on %s', (dialect) => {
   });
 
   it('lets a real License Manager sync its online license through POST /v1/lm/sync, and pick up a renewal', async () => {
-    const { licenses } = center.services;
-    const product = await licenses.createProduct(
+    const { licenses, catalogue } = center.services;
+    const product = await catalogue.createProduct(
       { slug: 'graphdb', name: 'GraphDB', roles: ['query', 'storage'], limits: [], features: [] },
       'staff:test',
     );
-    const customer = await licenses.createCustomer({ name: 'Acme' }, 'staff:test');
+    const customer = await catalogue.createCustomer({ name: 'Acme' }, 'staff:test');
     if (!product.ok || !customer.ok) throw new Error('setup failed');
     const now = Date.now();
     const created = await licenses.createLicense(

@@ -16,8 +16,8 @@ import type { LicenseInput, SigningKey, TrustBundle } from '@tessera/core';
 import { openDatabase } from '../src/db/connect.js';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { openSecret, sealSecret } from '../src/services/master-key.js';
-import { SigningKeys } from '../src/services/signing-keys.js';
+import { openSecret, sealSecret } from '../src/services/trust/master-key.js';
+import { SigningKeys } from '../src/services/trust/signing-keys.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
@@ -128,7 +128,7 @@ describe.each(DIALECTS)('signing keys on %s', (dialect) => {
     (await handle.db.selectFrom('signing_keys').select('kid').where('state', '=', 'active').execute()).map((r) => r.kid);
 
   it('the first start creates one active key; later starts keep it', async () => {
-    const keys = new SigningKeys({ db: handle.db, masterKey, clock: testClock() });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() });
     const first = await keys.ensureActive();
     expect(first).toMatchObject({ state: 'active', createdAt: START, retiredAt: null });
     expect(first.kid).toMatch(/^k[0-9A-Z]{12}$/);
@@ -140,8 +140,8 @@ describe.each(DIALECTS)('signing keys on %s', (dialect) => {
   });
 
   it('instances starting together end with exactly one active key', async () => {
-    const a = new SigningKeys({ db: handle.db, masterKey, clock: testClock() });
-    const b = new SigningKeys({ db: other.db, masterKey, clock: testClock() });
+    const a = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() });
+    const b = new SigningKeys({ db: other.db, dialect: other.statements, masterKey, clock: testClock() });
     // Open the pools' connections first, so the starts below really overlap rather than queue on connecting.
     await Promise.all([handle, other].flatMap(({ db }) => Array.from({ length: 5 }, () => sql`select 1`.execute(db))));
     const started = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).ensureActive()));
@@ -154,7 +154,7 @@ describe.each(DIALECTS)('signing keys on %s', (dialect) => {
 
   it('rotation retires the old key, whose licenses still verify; revoking it makes them KEY_REVOKED', async () => {
     const clock = testClock();
-    const keys = new SigningKeys({ db: handle.db, masterKey, clock });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock });
     const old = await keys.ensureActive();
     const oldLicense = unwrap(issueLicense(licenseInput, await keys.active()));
 
@@ -187,7 +187,7 @@ describe.each(DIALECTS)('signing keys on %s', (dialect) => {
 
   it('revoking the active key makes a new active one at once; an unknown kid is null; revoking twice changes nothing', async () => {
     const clock = testClock();
-    const keys = new SigningKeys({ db: handle.db, masterKey, clock });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock });
     const leaked = await keys.ensureActive();
     expect((await keys.active()).kid).toBe(leaked.kid);
     clock.at += 1000;
@@ -203,7 +203,7 @@ describe.each(DIALECTS)('signing keys on %s', (dialect) => {
   });
 
   it('stores the private key only sealed under the master key, bound to its kid', async () => {
-    const keys = new SigningKeys({ db: handle.db, masterKey, clock: testClock() });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() });
     const info = await keys.ensureActive();
     const seed = Buffer.from(signingKeySeed(await keys.active()));
     const row = await handle.db.selectFrom('signing_keys').selectAll().where('kid', '=', info.kid).executeTakeFirstOrThrow();
@@ -215,36 +215,42 @@ describe.each(DIALECTS)('signing keys on %s', (dialect) => {
   });
 
   it('says which key the master key cannot open', async () => {
-    const info = await new SigningKeys({ db: handle.db, masterKey, clock: testClock() }).ensureActive();
-    const wrong = new SigningKeys({ db: handle.db, masterKey: randomBytes(32), clock: testClock() });
+    const info = await new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() }).ensureActive();
+    const wrong = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey: randomBytes(32), clock: testClock() });
     await expect(wrong.active()).rejects.toThrow(
       `Signing key ${info.kid} cannot be opened: the master key does not match the one this key was sealed with`,
     );
-    expect(() => new SigningKeys({ db: handle.db, masterKey: randomBytes(31), clock: testClock() })).toThrow('32 bytes; got 31');
+    expect(() => new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey: randomBytes(31), clock: testClock() })).toThrow(
+      '32 bytes; got 31',
+    );
   });
 
   it('refuses a sealed key that was altered or moved to another row', async () => {
-    const keys = new SigningKeys({ db: handle.db, masterKey, clock: testClock() });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() });
     const first = await keys.ensureActive();
     const row = await handle.db.selectFrom('signing_keys').selectAll().where('kid', '=', first.kid).executeTakeFirstOrThrow();
     const [version, iv, body] = row.private_key_enc.split('.') as [string, string, string];
     const altered = `${version}.${iv}.${body.slice(0, 10)}${body[10] === 'A' ? 'B' : 'A'}${body.slice(11)}`;
     expect(openSecret(masterKey, altered, first.kid)).toBeNull();
     await handle.db.updateTable('signing_keys').set({ private_key_enc: altered }).where('kid', '=', first.kid).execute();
-    await expect(new SigningKeys({ db: handle.db, masterKey, clock: testClock() }).active()).rejects.toThrow(`Signing key ${first.kid}`);
+    await expect(new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() }).active()).rejects.toThrow(
+      `Signing key ${first.kid}`,
+    );
 
     // The sealed seed of another key, copied into this row, does not open under this kid.
     const second = await keys.rotate();
     const secondRow = await handle.db.selectFrom('signing_keys').selectAll().where('kid', '=', second.kid).executeTakeFirstOrThrow();
     await handle.db.updateTable('signing_keys').set({ private_key_enc: row.private_key_enc }).where('kid', '=', second.kid).execute();
-    await expect(new SigningKeys({ db: handle.db, masterKey, clock: testClock() }).active()).rejects.toThrow(`Signing key ${second.kid}`);
+    await expect(new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() }).active()).rejects.toThrow(
+      `Signing key ${second.kid}`,
+    );
     expect(openSecret(masterKey, secondRow.private_key_enc, second.kid)).not.toBeNull();
   });
 
   it("an instance's cached key follows another instance's rotation after the re-check interval", async () => {
     const clock = testClock();
-    const a = new SigningKeys({ db: handle.db, masterKey, clock });
-    const b = new SigningKeys({ db: other.db, masterKey, clock });
+    const a = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock });
+    const b = new SigningKeys({ db: other.db, dialect: other.statements, masterKey, clock });
     await a.ensureActive();
     const cached: SigningKey = await b.active();
     expect(await b.active()).toBe(cached);
@@ -268,14 +274,14 @@ describe.each(DIALECTS)('signing keys on %s', (dialect) => {
   });
 
   it('concurrent first calls of active() on an empty database make one key and all get it', async () => {
-    const keys = new SigningKeys({ db: handle.db, masterKey, clock: testClock() });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() });
     const signers = await Promise.all([keys.active(), keys.active(), keys.active()]);
     expect(new Set(signers)).toEqual(new Set([signers[0]]));
     expect(await activeKids()).toEqual([signers[0]!.kid]);
   });
 
   it('makes the first key when asked for the trust bundle of an empty key set', async () => {
-    const keys = new SigningKeys({ db: handle.db, masterKey, clock: testClock() });
+    const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock: testClock() });
     const bundle = trust(await keys.trustBundle());
     expect([...bundle.keys.keys()]).toEqual(await activeKids());
   });

@@ -5,7 +5,7 @@
  * 404, no login or a forged token gets 401.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMonths } from '../src/services/licenses.js';
+import { addMonths } from '../src/services/licenses/licenses.js';
 import { DIALECTS } from './support/databases.js';
 import { Client, staffWorld, startTestCenter } from './support/http.js';
 import type { Answer, StaffWorld, TestCenter } from './support/http.js';

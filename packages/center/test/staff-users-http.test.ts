@@ -246,7 +246,7 @@ describe.each(DIALECTS)('the last admin on %s', (dialect) => {
     const a = await tc.staff('race-a@vendor.example', 'admin');
     const b = await tc.staff('race-b@vendor.example', 'admin');
     // Leave a and b as the only active admins.
-    const { staff } = tc.center.services.accounts;
+    const staff = tc.center.services.staffUsers;
     for (const user of await staff.list()) {
       if (user.role === 'admin' && user.id !== a.userId && user.id !== b.userId)
         expect((await staff.setRole(user.id, 'support', a.userId)).ok).toBe(true);

@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSyncRequest } from '@tessera/core';
-import { Licenses } from '../src/services/licenses.js';
-import { SyncService } from '../src/services/sync.js';
+import { Licenses } from '../src/services/licenses/licenses.js';
+import { SyncService } from '../src/services/sync/sync.js';
 import { DIALECTS } from './support/databases.js';
-import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
+import { DAY, makeLm, openLicensing, STAFF, syncAnswer, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';
 
 describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
@@ -25,14 +25,14 @@ describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
   });
 
   it('sees its own changes at once and another instance’s within 2 s', async () => {
-    const { licenses, keys, handle, audit } = opened;
-    const other = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
+    const { licenses, keys, handle, audit, catalogue } = opened;
+    const other = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey, clock });
     let monotonic = 0;
     const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles: opened.trustBundles, clock, monotonic: () => monotonic });
     const product = unwrap(
-      await licenses.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
+      await catalogue.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
     );
-    const customer = unwrap(await licenses.createCustomer({ name: 'Acme' }, STAFF));
+    const customer = unwrap(await catalogue.createCustomer({ name: 'Acme' }, STAFF));
     const lm = makeLm();
     const license = unwrap(
       await licenses.createLicense(
@@ -56,7 +56,7 @@ describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
         },
         lm.privateKey,
       );
-      const answer = (await sync.handle({ request })).body as { changed: boolean };
+      const answer = (await syncAnswer(sync, { request })).body as { changed: boolean };
       return answer.changed ? 'changed' : 'unchanged';
     };
     expect(await serialSeen(2)).toBe('unchanged');

@@ -21,14 +21,15 @@ import type { SyncRequestInput, TrustBundle } from '@tessera/core';
 import { ManualClock, startDaemon } from '@tessera/manager';
 import type { Daemon, LmConfig } from '@tessera/manager';
 import type { DatabaseHandle } from '../src/db/connect.js';
-import type { Licenses } from '../src/services/licenses.js';
-import type { LicenseView } from '../src/services/licenses.js';
-import type { SigningKeys } from '../src/services/signing-keys.js';
-import { SyncService } from '../src/services/sync.js';
+import type { Licenses } from '../src/services/licenses/licenses.js';
+import type { Catalogue } from '../src/services/catalogue/catalogue.js';
+import type { LicenseView } from '../src/services/licenses/licenses.js';
+import type { SigningKeys } from '../src/services/trust/signing-keys.js';
+import { SyncService } from '../src/services/sync/sync.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
-import type { TrustBundles } from '../src/services/trust-bundles.js';
-import { DAY, makeLm, openLicensing, STAFF, T0, unwrap } from './support/licensing.js';
+import type { TrustBundles } from '../src/services/trust/trust-bundles.js';
+import { DAY, makeLm, openLicensing, STAFF, syncAnswer, T0, unwrap } from './support/licensing.js';
 
 type Lm = ReturnType<typeof makeLm>;
 
@@ -52,6 +53,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   let handle: DatabaseHandle;
   let keys: SigningKeys;
   let licenses: Licenses;
+  let catalogue: Catalogue;
   let trustBundles: TrustBundles;
   let sync: SyncService;
   let trust: TrustBundle;
@@ -63,16 +65,16 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
     trustBundles = opened.trustBundles;
-    ({ target, handle, licenses } = opened);
+    ({ target, handle, licenses, catalogue } = opened);
     keys = opened.keys;
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
     productId = unwrap(
-      await licenses.createProduct(
+      await catalogue.createProduct(
         { slug: 'graphdb', name: 'Graph DB', roles: ['query', 'storage'], limits: [], features: ['scan'] },
         STAFF,
       ),
     ).id;
-    customerId = unwrap(await licenses.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
+    customerId = unwrap(await catalogue.createCustomer({ name: 'Acme Corp' }, STAFF)).id;
   });
   afterAll(async () => {
     await handle.close();
@@ -100,7 +102,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   it('first sync sends the license; the same state again is unchanged, with no verification and no signing', async () => {
     const lm = makeLm();
     const { license, onlineKey } = await sell(lm);
-    const first = await sync.handle(request(lm, onlineKey));
+    const first = await syncAnswer(sync, request(lm, onlineKey));
     expect(first.status).toBe(200);
     const body = first.body as { changed: boolean; license: string; time: string; trust: string };
     expect(body.changed).toBe(true);
@@ -111,15 +113,15 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
 
     const known = request(lm, onlineKey, { known: { licenseId: license.id, serial: 2 } });
     clock.at += 59_999;
-    const again = await sync.handle(known);
+    const again = await syncAnswer(sync, known);
     // The root-signed bundle rides along with every answer, signed once.
     expect(body.trust).toMatch(/^tessera-trust:/);
     expect(again).toEqual({ status: 200, body: { changed: false, time: body.time, trust: body.trust } });
-    expect(await sync.handle(known)).toEqual(again);
+    expect(await syncAnswer(sync, known)).toEqual(again);
     expect(sync.stats()).toMatchObject({ verified: 2, cacheHits: 1, timeTokens: 1 });
     // 60 s on, one new time token serves the answers.
     clock.at += 1;
-    const later = (await sync.handle(known)).body as { time: string };
+    const later = (await syncAnswer(sync, known)).body as { time: string };
     expect(later.time).not.toBe(body.time);
     expect(unwrap(openVendorDocument(later.time, 'sync', trust)).payload.lcTime).toBe(new Date(T0 + 60_000).toISOString());
     expect(sync.stats()).toMatchObject({ verified: 2, cacheHits: 2, timeTokens: 2 });
@@ -128,22 +130,22 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   it('a renewal and an expansion reach the LM as a higher serial', async () => {
     const lm = makeLm();
     const { license, onlineKey } = await sell(lm);
-    await sync.handle(request(lm, onlineKey));
+    await syncAnswer(sync, request(lm, onlineKey));
     unwrap(await licenses.renew(license.id, 12, STAFF));
     unwrap(await licenses.expand(license.id, { query: 2 }, STAFF));
-    const answer = await sync.handle(request(lm, onlineKey, { known: { licenseId: license.id, serial: 2 } }));
+    const answer = await syncAnswer(sync, request(lm, onlineKey, { known: { licenseId: license.id, serial: 2 } }));
     expect(answer.status).toBe(200);
     const body = answer.body as { changed: boolean; license: string };
     expect(body.changed).toBe(true);
     expect(unwrap(readLicense(body.license, trust))).toMatchObject({ serial: 4, nodes: { query: 4, storage: 3 } });
     // The stored text is reused, not signed again.
-    expect((await sync.handle(request(lm, onlineKey))).body).toMatchObject({ license: body.license });
+    expect((await syncAnswer(sync, request(lm, onlineKey))).body).toMatchObject({ license: body.license });
   });
 
   it('an LM holding a higher serial than LC gets what LC has, and LC counts it', async () => {
     const lm = makeLm();
     const { license, onlineKey } = await sell(lm);
-    const answer = await sync.handle(request(lm, onlineKey, { known: { licenseId: license.id, serial: 9 } }));
+    const answer = await syncAnswer(sync, request(lm, onlineKey, { known: { licenseId: license.id, serial: 9 } }));
     expect(answer.body).toMatchObject({ changed: true });
     expect(sync.stats().supersededByLm).toBe(1);
   });
@@ -152,7 +154,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
     const lm = makeLm();
     const { license, onlineKey } = await sell(lm);
     const stranger = makeLm();
-    const mismatch = await sync.handle(request(stranger, onlineKey));
+    const mismatch = await syncAnswer(sync, request(stranger, onlineKey));
     expect(mismatch.status).toBe(409);
     expect(mismatch.body).toMatchObject({ error: { code: 'LMID_MISMATCH' } });
     const message = (mismatch.body as { error: { message: string } }).error.message;
@@ -161,7 +163,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
     expect(message).not.toContain(onlineKey);
 
     const unbound = await sell(null);
-    const refused = await sync.handle(request(lm, unbound.onlineKey));
+    const refused = await syncAnswer(sync, request(lm, unbound.onlineKey));
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ error: { code: 'SYNC_REFUSED' } });
     expect((refused.body as { error: { message: string } }).error.message).toContain('not bound yet');
@@ -170,12 +172,12 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
 
   it('an unknown key and a license that is not active answer 404 NOT_FOUND alike', async () => {
     const lm = makeLm();
-    const unknown = await sync.handle(request(lm, generateOnlineKey()));
+    const unknown = await syncAnswer(sync, request(lm, generateOnlineKey()));
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
     const { license, onlineKey } = await sell(lm);
     await handle.db.updateTable('licenses').set({ status: 'ended' }).where('id', '=', license.id).execute();
-    const ended = await sync.handle(request(lm, onlineKey));
+    const ended = await syncAnswer(sync, request(lm, onlineKey));
     expect(ended).toEqual(unknown);
   });
 
@@ -184,7 +186,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
     const { onlineKey } = await sell(lm);
     const valid = request(lm, onlineKey).request;
     const answer = async (body: unknown) => {
-      const { status, body: json } = await sync.handle(body);
+      const { status, body: json } = await syncAnswer(sync, body);
       return [status, (json as { error: { code: string } }).error.code];
     };
     for (const body of [undefined, null, 'text', 42, [valid], {}, { request: 5 }, { request: null }]) {
@@ -195,15 +197,15 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
     expect(await answer({ request: 'tessera-sync:12.abc.def' })).toEqual([400, 'MALFORMED']);
     expect(await answer({ request: valid.slice(0, 200) })).toEqual([400, 'MALFORMED']);
     // A license is another kind of document; a time token is a sync document whose msg is not a request.
-    const { license } = (await sync.handle({ request: valid })).body as { license: string; time: string };
+    const { license } = (await syncAnswer(sync, { request: valid })).body as { license: string; time: string };
     expect(await answer({ request: license })).toEqual([400, 'WRONG_KIND']);
-    const { time } = (await sync.handle({ request: valid })).body as { time: string };
+    const { time } = (await syncAnswer(sync, { request: valid })).body as { time: string };
     expect(await answer({ request: time })).toEqual([400, 'MALFORMED']);
 
     // A signature that does not match.
     const [prefix, payload, signature] = valid.split('.') as [string, string, string];
     const flipped = signature.slice(0, 10) + (signature[10] === 'A' ? 'B' : 'A') + signature.slice(11);
-    expect(await answer({ request: `${prefix}.${payload}.${flipped}`, extra: 'ignored' })).toEqual([401, 'SIGNATURE_INVALID']);
+    expect(await answer({ request: `${prefix}.${payload}.${flipped}`, extra: 'ignored' })).toEqual([401, 'IDENTITY_UNPROVEN']);
     // An LMID that does not derive from the key and host inside.
     const other = makeLm();
     const forged = sealEnvelope(
@@ -221,7 +223,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
         host: { hostname: 'graph-01', os: 'linux x64' },
       },
     );
-    expect(await answer({ request: forged })).toEqual([401, 'LMID_MISMATCH']);
+    expect(await answer({ request: forged })).toEqual([401, 'IDENTITY_UNPROVEN']);
   });
 
   it('caches verdicts by the request text: identical requests are verified once, in a bounded LRU', async () => {
@@ -231,19 +233,19 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
     const a = request(lm, onlineKey, { usage: { query: 1 } });
     const b = request(lm, onlineKey, { usage: { query: 2 } });
     const c = request(lm, onlineKey, { usage: { query: 3 } });
-    expect(await sync.handle(a)).toEqual(await sync.handle({ request: a.request }));
+    expect(await syncAnswer(sync, a)).toEqual(await syncAnswer(sync, { request: a.request }));
     expect(sync.stats()).toMatchObject({ verified: 1, cacheHits: 1 });
-    await sync.handle(b);
-    await sync.handle(a); // a is now the most recent; b is evicted by c
-    await sync.handle(c);
+    await syncAnswer(sync, b);
+    await syncAnswer(sync, a); // a is now the most recent; b is evicted by c
+    await syncAnswer(sync, c);
     expect(sync.stats()).toMatchObject({ verified: 3, cacheHits: 2 });
-    await sync.handle(a);
+    await syncAnswer(sync, a);
     expect(sync.stats()).toMatchObject({ verified: 3, cacheHits: 3 });
-    await sync.handle(b);
+    await syncAnswer(sync, b);
     expect(sync.stats()).toMatchObject({ verified: 4, cacheHits: 3 });
     // Failures are cached too.
-    await sync.handle({ request: 'tessera-sync:1.x.y' });
-    await sync.handle({ request: 'tessera-sync:1.x.y' });
+    await syncAnswer(sync, { request: 'tessera-sync:1.x.y' });
+    await syncAnswer(sync, { request: 'tessera-sync:1.x.y' });
     expect(sync.stats()).toMatchObject({ verified: 5, cacheHits: 4 });
   });
 
@@ -251,7 +253,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
     const lm = makeLm();
     const { license, onlineKey } = await sell(lm);
     const report = () => handle.db.selectFrom('usage_reports').selectAll().where('license_id', '=', license.id).executeTakeFirstOrThrow();
-    await sync.handle(request(lm, onlineKey, { usage: { storage: 2, query: 1 } }));
+    await syncAnswer(sync, request(lm, onlineKey, { usage: { storage: 2, query: 1 } }));
     expect(await report()).toEqual({
       license_id: license.id,
       lmid: lm.lmid,
@@ -261,17 +263,17 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
       reported_at: T0,
     });
     clock.at = T0 + 60_000;
-    await sync.handle(request(lm, onlineKey, { usage: { storage: 2, query: 1 } }));
+    await syncAnswer(sync, request(lm, onlineKey, { usage: { storage: 2, query: 1 } }));
     expect((await report()).reported_at).toBe(T0);
-    await sync.handle(request(lm, onlineKey, { usage: { storage: 3, query: 1 } }));
+    await syncAnswer(sync, request(lm, onlineKey, { usage: { storage: 3, query: 1 } }));
     expect(await report()).toMatchObject({ usage: '{"query":1,"storage":3}', reported_at: T0 + 60_000 });
     clock.at = T0 + 6 * 60_000;
-    await sync.handle(request(lm, onlineKey, { usage: { storage: 3, query: 1 } }));
+    await syncAnswer(sync, request(lm, onlineKey, { usage: { storage: 3, query: 1 } }));
     expect((await report()).reported_at).toBe(T0 + 6 * 60_000);
 
     expect((await sync.likelyClones()).filter((c) => c.lmid === lm.lmid)).toEqual([]);
     // The same identity (a data path copied with an installation fingerprint) syncing from another host.
-    await sync.handle(request(lm, onlineKey, { host: { hostname: 'graph-02', os: 'linux x64' } }));
+    await syncAnswer(sync, request(lm, onlineKey, { host: { hostname: 'graph-02', os: 'linux x64' } }));
     expect((await sync.likelyClones()).filter((c) => c.lmid === lm.lmid)).toEqual([{ lmid: lm.lmid, hostnames: ['graph-01', 'graph-02'] }]);
     const sightings = await handle.db.selectFrom('lm_sightings').selectAll().where('lmid', '=', lm.lmid).orderBy('hostname').execute();
     expect(sightings).toEqual([
@@ -303,7 +305,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
               } catch {
                 body = undefined;
               }
-              answer = await sync.handle(body);
+              answer = await syncAnswer(sync, body);
             }
             res
               .writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' })

@@ -39,8 +39,8 @@ describe.each(DIALECTS)('tenant isolation on %s', (dialect) => {
 
   beforeAll(async () => {
     tc = await startTestCenter(dialect);
-    const { licenses } = tc.center.services;
-    const product = await licenses.createProduct(
+    const { licenses, catalogue } = tc.center.services;
+    const product = await catalogue.createProduct(
       { slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] },
       'usr_test',
     );

@@ -10,6 +10,9 @@ import { DIALECTS } from './support/databases.js';
 import { startTestCenter, staffWorld } from './support/http.js';
 import type { StaffWorld, TestCenter } from './support/http.js';
 import { makeLm, syncRequestOf, unwrap } from './support/licensing.js';
+import { statementsFor } from '../src/db/dialects/index.js';
+import { Licenses } from '../src/services/licenses/licenses.js';
+import { SigningKeys } from '../src/services/trust/signing-keys.js';
 
 const DAY = 86_400_000;
 
@@ -70,7 +73,8 @@ describe.each(DIALECTS)('trust roots and bundles on %s', (dialect) => {
     expect(file.roots.map((r) => r.kid)).toEqual([published[0]!.kid]);
     const keys = await tc.center.services.keys.list();
     expect([...file.bundle.keys.keys()]).toEqual(keys.map((k) => k.kid));
-    expect(file.bundle.serial).toBe(1);
+    // The key counts 1 (active) and the root 2 (active): the serial of a first bundle.
+    expect(file.bundle.serial).toBe(3);
     // The product's check: the bundle verifies with the root it is built with, not with the roots the file names.
     expect(readSignedTrustBundle(file.bundle.text, roots)).toMatchObject({ ok: true });
   });
@@ -143,34 +147,69 @@ describe.each(DIALECTS)('trust roots and bundles on %s', (dialect) => {
     // Revoking it again re-signs nothing more: every license is already under the new key.
     const again = await world.admin.post(`/v1/staff/keys/${leaked}/revoke`);
     expect(again.body).toMatchObject({ state: 'revoked', resigned: [], offline: [] });
+    // One audit event for the revocation, not one per call.
+    expect((await world.audited(leaked)).filter((e) => e.action === 'signing_key.revoked')).toHaveLength(1);
     expect((await world.admin.post('/v1/staff/keys/kNOSUCHKEY000/revoke')).status).toBe(404);
+  });
+
+  it('never keeps a license signed by a key revoked on another instance, whose cached active key it still was', async () => {
+    const lm = makeLm();
+    const { id } = await boundLicense(lm, 'offline');
+    const { db, dialect, audit } = tc.center.services;
+    // Instance B of the same database: its active signing key is cached (as for signing sync time tokens).
+    const keysB = new SigningKeys({ db, dialect: statementsFor(dialect), masterKey: tc.center.services.config.masterKey, clock: tc.clock });
+    const licensesB = new Licenses({
+      db,
+      dialect: statementsFor(dialect),
+      keys: keysB,
+      audit,
+      masterKey: tc.center.services.config.masterKey,
+      clock: tc.clock,
+    });
+    const cached = await keysB.active();
+    // Instance A revokes that key (it leaked).
+    expect((await world.admin.post(`/v1/staff/keys/${cached.kid}/revoke`)).status).toBe(200);
+    // B then renews the license: the text it signs for the new serial is under the key active now, not the revoked one.
+    unwrap(await licensesB.renew(id, 1, 'usr_test'));
+    const text = await licensesB.signedText(id);
+    const bundle = (await trustFile()).bundle;
+    expect(readLicense(text, bundle)).toMatchObject({ ok: true });
+    expect(parseEnvelope(text!, 'license')).toMatchObject({ ok: true, value: { kid: expect.not.stringMatching(cached.kid) } });
   });
 
   it('rotates the root in steps: next is published beside the active one, activate switches the signer', async () => {
     const { roots: service } = tc.center.services;
     const active = (await service.published())[0]!;
+    const before = (await trustFile()).bundle.serial;
     const next = await service.createNext();
     expect(next.state).toBe('next');
     expect(await service.createNext()).toEqual(next); // asked twice, still one next root
     expect(await trustFile()).toMatchObject({ roots: [{ kid: active.kid }, { kid: next.kid }] });
-    expect((await trustFile()).bundle).toMatchObject({ rootKid: active.kid });
+    // Still signed by the active root, at a higher serial: License Managers adopt it, and with it the endorsement
+    // of the next root, which they follow (products never do).
+    const published = (await trustFile()).bundle;
+    expect(published).toMatchObject({ rootKid: active.kid });
+    expect(published.serial).toBeGreaterThan(before);
 
     expect(unwrap(await service.activate(next.kid))).toMatchObject({ kid: next.kid, state: 'active' });
     tc.center.services.trustBundles.forget();
     const after = await trustFile();
     expect(after.bundle).toMatchObject({ rootKid: next.kid });
     expect(after.roots.map((r) => r.kid)).toEqual([next.kid]);
+    expect(after.bundle.serial).toBeGreaterThan(published.serial);
     // A product built with both roots accepts the new bundle; one built only with the old root refuses it.
     const both = unwrap(parseTrustRoots([active.root, next.root]));
     expect(readSignedTrustBundle(after.bundle.text, both)).toMatchObject({ ok: true });
     expect(readSignedTrustBundle(after.bundle.text, roots)).toMatchObject({ ok: false, code: 'UNTRUSTED_ROOT' });
+    // A License Manager whose trust file names only the old root follows the chain the bundle carries.
+    expect(readSignedTrustBundle(after.bundle.text, roots, { followEndorsements: true })).toMatchObject({ ok: true });
     expect(await service.activate(active.kid)).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
     expect(await service.activate('rNOSUCHROOT00')).toMatchObject({ ok: false, code: 'NOT_FOUND' });
   });
 
   it('signs the same bundle bytes on two instances of one database', async () => {
     const { keys, roots: service, trustBundles } = tc.center.services;
-    const { TrustBundles } = await import('../src/services/trust-bundles.js');
+    const { TrustBundles } = await import('../src/services/trust/trust-bundles.js');
     const other = new TrustBundles({ keys, roots: service, clock: tc.clock });
     trustBundles.forget();
     expect(await other.signed()).toBe(await trustBundles.signed());

@@ -15,7 +15,7 @@ import { fail, ok } from './result.js';
 import type { Failure, Result } from './result.js';
 
 export const FORMAT_VERSION = 1;
-export const DOCUMENT_TYPES = ['license', 'request', 'lease', 'sync', 'trust', 'answer', 'reset'] as const;
+export const DOCUMENT_TYPES = ['license', 'request', 'lease', 'sync', 'trust', 'answer', 'reset', 'root'] as const;
 export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 
 /** What a person calls each kind; used in messages and armor labels. */
@@ -27,6 +27,7 @@ export const DOCUMENT_NAMES: Record<DocumentType, string> = {
   trust: 'trust bundle',
   answer: 'License Manager answer',
   reset: 'clock reset',
+  root: 'root endorsement',
 };
 const ARMOR_LABELS: Record<DocumentType, string> = {
   license: 'TESSERA LICENSE',
@@ -36,6 +37,7 @@ const ARMOR_LABELS: Record<DocumentType, string> = {
   trust: 'TESSERA TRUST BUNDLE',
   answer: 'TESSERA LM ANSWER',
   reset: 'TESSERA CLOCK RESET',
+  root: 'TESSERA ROOT ENDORSEMENT',
 };
 
 const SIGNATURE_CONTEXT: Record<DocumentType, Uint8Array> = {
@@ -46,6 +48,7 @@ const SIGNATURE_CONTEXT: Record<DocumentType, Uint8Array> = {
   trust: Buffer.from('tessera/trust/'),
   answer: Buffer.from('tessera/answer/'),
   reset: Buffer.from('tessera/reset/'),
+  root: Buffer.from('tessera/root/'),
 };
 
 /** An envelope whose structure is sound; its signature is not checked yet. */

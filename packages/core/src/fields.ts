@@ -10,7 +10,12 @@ export function describeValue(value: unknown): string {
   return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : typeof value;
 }
 
-const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+/**
+ * The pattern of a name in a license: a product slug, a node role, a limit or a feature. Lowercase letters, digits,
+ * - and _, starting with a letter, at most 32 characters. As a string for JSON schemas; NAME for code.
+ */
+export const NAME_PATTERN = '^[a-z][a-z0-9_-]{0,31}$';
+export const NAME = new RegExp(NAME_PATTERN);
 export const MAX_COUNT = 1_000_000;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

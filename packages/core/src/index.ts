@@ -2,7 +2,7 @@
  * @tessera/core: the pure heart of Tessera. Signed documents (envelope), vendor keys and trust bundles, license
  * documents, LMIDs, online keys, request codes, and evaluate(). No I/O, no clock reads: time and keys come in.
  */
-export { CODE_DESCRIPTIONS, CODES, STATUS_DESCRIPTIONS } from './codes.js';
+export { CODE_DESCRIPTIONS, CODE_HTTP_STATUS, CODES, httpStatusOf, STATUS_DESCRIPTIONS } from './codes.js';
 export type { Code, LicenseStatus } from './codes.js';
 export { fail, ok } from './result.js';
 export type { Failure, Result, Success } from './result.js';
@@ -42,7 +42,11 @@ export type { Contact, HostSummary, LmSigner, RequestCode, RequestCodeBody, Requ
 export { checkLicenseKey, DEFAULT_CLOCK_TOLERANCE_MS, evaluate, evaluationOfFailure } from './evaluate.js';
 export type { Evaluation, EvaluationContext } from './evaluate.js';
 export { DAY_MS, parseIsoTime } from './time.js';
+export type { Clock } from './time.js';
+export { NAME, NAME_PATTERN } from './fields.js';
+export { escapeHtml } from './html.js';
 export {
+  endorseRoot,
   formatTrustRoot,
   parseTrustRoot,
   parseTrustRoots,

@@ -7,6 +7,7 @@
  * not change sends the same bytes again, so LC verifies the signature once and answers later copies from a cache
  * keyed by the request text's SHA-256.
  */
+import { NAME } from './fields.js';
 import { decodeBase64Url, encodeBase64Url } from './base64url.js';
 import { publicKeyFromRaw, rawPublicKey } from './crypto.js';
 import type { KeyObject } from './crypto.js';
@@ -48,7 +49,6 @@ export interface SyncRequest {
 }
 
 const LICENSE_ID = /^lic_[A-Za-z0-9_-]{1,64}$/;
-const ROLE = /^[a-z][a-z0-9_-]{0,31}$/;
 const MAX_USAGE_ROLES = 64;
 const MAX_SEATS = 1_000_000;
 // eslint-disable-next-line no-control-regex
@@ -148,7 +148,7 @@ function checkUsage(usage: unknown): string | null {
   const entries = Object.entries(usage);
   if (entries.length > MAX_USAGE_ROLES) return `usage names too many roles (at most ${MAX_USAGE_ROLES}).`;
   for (const [role, seats] of entries) {
-    if (!ROLE.test(role)) return `usage role "${role}" is not a role name.`;
+    if (!NAME.test(role)) return `usage role "${role}" is not a role name.`;
     if (!Number.isInteger(seats) || (seats as number) < 0 || (seats as number) > MAX_SEATS) {
       return `usage of "${role}" must be a whole number from 0 to ${MAX_SEATS}.`;
     }

@@ -25,3 +25,8 @@ export function toMs(time: Date | number): number {
 export function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/** Where a service reads the time: the system's in production, one a test moves by hand. */
+export interface Clock {
+  now(): number;
+}

@@ -3,6 +3,7 @@ import { generateEd25519, rawPublicKey } from './crypto.js';
 import { generateSigningKey, serializeTrustBundle } from './keyring.js';
 import { issueLicense, readLicense } from './license.js';
 import {
+  endorseRoot,
   formatTrustRoot,
   parseTrustRoot,
   parseTrustRoots,
@@ -127,5 +128,30 @@ describe('trust files', () => {
       ok: false,
       code: 'MALFORMED',
     });
+  });
+});
+
+describe('root endorsements (a License Manager following a root rotation)', () => {
+  const [r1, r2, r3] = [makeRoot(), makeRoot(), makeRoot()];
+  const vendor = generateSigningKey();
+  const keys = [{ kid: vendor.kid, state: 'active' as const, publicKeyRaw: vendor.publicKeyRaw }];
+  const chain = [endorseRoot(r2.text, r1.signer), endorseRoot(r3.text, r2.signer)];
+  const byR3 = signTrustBundle({ serial: 7, issuedAt: '2026-12-07T00:00:00Z', keys, endorsements: chain }, r3.signer);
+  const first = unwrap(parseTrustRoots([r1.text]));
+
+  it('chain from a trusted root to the signer for whoever follows them, never for a product', () => {
+    expect(readSignedTrustBundle(byR3, first, { followEndorsements: true })).toMatchObject({ ok: true, value: { rootKid: r3.signer.kid } });
+    expect(readSignedTrustBundle(byR3, first)).toMatchObject({ ok: false, code: 'UNTRUSTED_ROOT' });
+  });
+  it('count only when signed by a root already trusted: an endorsement by a root of the customer’s vouches for nothing', () => {
+    const forger = makeRoot();
+    const forged = signTrustBundle(
+      { serial: 8, issuedAt: '2026-12-07T00:00:00Z', keys, endorsements: [endorseRoot(forger.text, forger.signer)] },
+      forger.signer,
+    );
+    expect(readSignedTrustBundle(forged, first, { followEndorsements: true })).toMatchObject({ ok: false, code: 'UNTRUSTED_ROOT' });
+    // A gap in the chain (r2 → r3 without r1 → r2) is no chain.
+    const gap = signTrustBundle({ serial: 9, issuedAt: '2026-12-07T00:00:00Z', keys, endorsements: [chain[1]!] }, r3.signer);
+    expect(readSignedTrustBundle(gap, first, { followEndorsements: true })).toMatchObject({ ok: false, code: 'UNTRUSTED_ROOT' });
   });
 });

@@ -73,18 +73,61 @@ export function parseTrustRoots(input: string | readonly string[]): Result<Trust
   return ok(roots);
 }
 
-/** Signs a trust bundle with the vendor's root key (kid: the root's kid). */
-export function signTrustBundle(input: { serial: number; issuedAt: string; keys: readonly TrustBundleEntry[] }, root: Signer): string {
-  return sealEnvelope('trust', root, { serial: input.serial, issuedAt: input.issuedAt, keys: bundleKeysJson(input.keys) });
+/**
+ * A root's endorsement of the root made after it (typ 'root'): "this root is my successor". Products never follow
+ * endorsements (they trust the roots they were built with, no more); a License Manager does, so that an online one
+ * follows a root rotation by itself: its trust file names the old root, and the bundles signed by the new one carry
+ * the chain from it.
+ */
+export function endorseRoot(successor: string, by: Signer): string {
+  return sealEnvelope('root', by, { root: successor.trim() });
+}
+
+/**
+ * Signs a trust bundle with the vendor's root key (kid: the root's kid), with the chain of endorsements from the
+ * first root to it when there is one.
+ */
+export function signTrustBundle(
+  input: { serial: number; issuedAt: string; keys: readonly TrustBundleEntry[]; endorsements?: readonly string[] },
+  root: Signer,
+): string {
+  const body = { serial: input.serial, issuedAt: input.issuedAt, keys: bundleKeysJson(input.keys) };
+  return sealEnvelope('trust', root, input.endorsements?.length ? { ...body, endorsements: [...input.endorsements] } : body);
+}
+
+/** `roots` and every root a chain of `endorsements` from them vouches for. */
+function followEndorsements(roots: readonly TrustRoot[], endorsements: unknown): readonly TrustRoot[] {
+  if (!Array.isArray(endorsements)) return roots;
+  const trusted = [...roots];
+  for (let grown = true; grown;) {
+    grown = false;
+    for (const text of endorsements.slice(0, 16)) {
+      const envelope = parseEnvelope(text, 'root');
+      const by = envelope.ok ? trusted.find((r) => r.kid === envelope.value.kid) : undefined;
+      if (!envelope.ok || !by || !verifyEnvelope(envelope.value, by.publicKey)) continue;
+      const root = parseTrustRoot(envelope.value.payload.root);
+      if (root.ok && !trusted.some((r) => r.kid === root.value.kid)) {
+        trusted.push(root.value);
+        grown = true;
+      }
+    }
+  }
+  return trusted;
 }
 
 /**
  * Reads a root-signed trust bundle: structure, that one of `roots` signed it (UNTRUSTED_ROOT otherwise), the
- * signature, then the keys. Never throws.
+ * signature, then the keys. With `followEndorsements` (a License Manager, never a product) a root the bundle's
+ * endorsements chain to from `roots` counts too. Never throws.
  */
-export function readSignedTrustBundle(input: unknown, roots: readonly TrustRoot[]): Result<SignedTrustBundle> {
+export function readSignedTrustBundle(
+  input: unknown,
+  roots: readonly TrustRoot[],
+  options: { followEndorsements?: boolean } = {},
+): Result<SignedTrustBundle> {
   const envelope = parseEnvelope(input, 'trust');
   if (!envelope.ok) return envelope;
+  if (options.followEndorsements) roots = followEndorsements(roots, envelope.value.payload.endorsements);
   const root = roots.find((r) => r.kid === envelope.value.kid);
   if (!root) {
     return fail(
@@ -121,10 +164,14 @@ export function serializeTrustFile(rootTexts: readonly string[], bundleText: str
 
 /**
  * Reads a trust file. Version 2: the bundle must verify with `pinned` roots when given (a License Manager's
- * `trust.root` setting: a file can narrow trust, never widen it), else with the roots the file names. Version 1 (the
+ * `trustRoot` setting: a file can narrow trust, never widen it), else with the roots the file names. Version 1 (the
  * plain bundle of earlier releases) still reads, as 'legacy': products built with a root refuse what it vouches for.
  */
-export function readTrustFile(text: string, pinned: readonly TrustRoot[] | null = null): Result<TrustFile> {
+export function readTrustFile(
+  text: string,
+  pinned: readonly TrustRoot[] | null = null,
+  options: { followEndorsements?: boolean } = {},
+): Result<TrustFile> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -146,6 +193,6 @@ export function readTrustFile(text: string, pinned: readonly TrustRoot[] | null 
   const named = parseTrustRoots(file.roots as string[]);
   if (!named.ok) return fail(named.code, `The trust file's roots cannot be read: ${named.detail}`);
   const roots = pinned ?? named.value;
-  const bundle = readSignedTrustBundle(file.bundle, roots);
+  const bundle = readSignedTrustBundle(file.bundle, roots, options);
   return bundle.ok ? ok({ kind: 'signed', roots, bundle: bundle.value }) : bundle;
 }

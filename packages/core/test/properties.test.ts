@@ -5,6 +5,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  formatTrustRoot,
+  generateEd25519,
+  parseTrustRoot,
+  parseTrustRoots,
+  rawPublicKey,
+  readClockReset,
+  readLmAnswer,
+  readSignedTrustBundle,
+  readTrustFile,
   createRequestCode,
   frameDocument,
   generateOnlineKey,
@@ -29,6 +38,8 @@ const trustWithRevoked = trustFor([
   { key: revoked, state: 'revoked' },
 ]);
 const license = unwrap(issueLicense(input, vendor));
+const rootKey = generateEd25519().privateKey;
+const roots = unwrap(parseTrustRoots([formatTrustRoot(rawPublicKey(rootKey))]));
 const otherLicense = unwrap(issueLicense({ ...input, serial: 2, nodes: { query: 30, storage: 50 } }, vendor));
 const requestCode = unwrap(
   createRequestCode(
@@ -268,6 +279,14 @@ describe('parsers never throw', () => {
           parseOnlineKey(value),
           parseLmid(value),
           parseTrustBundle(typeof value === 'string' ? value : (JSON.stringify(value) ?? '')),
+          // What a product runs on a hostile License Manager's answers, and a License Manager on its trust file.
+          readSignedTrustBundle(value, roots),
+          readSignedTrustBundle(value, roots, { followEndorsements: true }),
+          readTrustFile(typeof value === 'string' ? value : (JSON.stringify(value) ?? '')),
+          readLmAnswer(value, { lmid: lm.lmid, publicKey: lm.publicKey, nonce: 'n0nce-of-sixteen-chars' }),
+          readClockReset(value, trust),
+          parseTrustRoot(value),
+          parseTrustRoots(typeof value === 'string' ? [value] : []),
         ];
         for (const result of results) {
           if (!result.ok) {

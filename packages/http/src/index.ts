@@ -1,8 +1,22 @@
-/** One error type and one error shape for every Tessera HTTP service: { error: { code, message, requestId } }, codes from core. */
-import type { Code } from '@tessera/core';
+/**
+ * One error type, one error shape and one code → status mapping for every Tessera HTTP service:
+ * { error: { code, message, requestId } }, codes and their one HTTP status from core (codes.ts). Services return
+ * Results; a route turns one into its answer with valueOf, and a refusal becomes an ApiError whose status is the
+ * code's, whatever the route.
+ */
+import { httpStatusOf } from '@tessera/core';
+import type { Code, Failure, Result } from '@tessera/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
+export { clientAddressKey } from './client-address.js';
+export { Counter, DEFAULT_BUCKETS, Histogram, METRICS_CONTENT_TYPE, MetricsRegistry } from './metrics.js';
+export type { Collector, Labels } from './metrics.js';
+
 export class ApiError extends Error {
+  /**
+   * Prefer ApiError.of and refuse, which take the status from the code's table. A status given here is kept as
+   * it is; the License Manager's routes still pass their own until they move to the table.
+   */
   constructor(
     readonly code: Code,
     readonly status: number,
@@ -10,7 +24,43 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+
+  /** A service's failure as the error it is answered with: its code, the code's status, its detail. */
+  static of(failure: Pick<Failure, 'code' | 'detail'>): ApiError {
+    return new ApiError(failure.code, httpStatusOf(failure.code), failure.detail);
+  }
 }
+
+/** A refusal found by a route itself (no login, over a budget), answered with the code's status. */
+export function refuse(code: Code, message: string): ApiError {
+  return new ApiError(code, httpStatusOf(code), message);
+}
+
+/** The value of a success; a failure is thrown as its ApiError, which the error handler answers. */
+export function valueOf<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw ApiError.of(result);
+}
+
+/** The body every error answers with. */
+export interface ErrorBody {
+  error: { code: Code; message: string; requestId: string };
+}
+
+/** A Result as the HTTP answer it becomes: 200 and the value, or the code's status and the error body. */
+export function answerOf<T>(result: Result<T>, requestId = ''): { status: number; body: T | ErrorBody } {
+  if (result.ok) return { status: 200, body: result.value };
+  return { status: httpStatusOf(result.code), body: { error: { code: result.code, message: result.detail, requestId } } };
+}
+
+/** The codes Fastify's own refusals (body parsing, content types, limits) are answered with, by their status. */
+const FRAMEWORK_CODES: Partial<Record<number, Code>> = {
+  401: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
@@ -22,9 +72,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const status = (error as FastifyError).statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      return reply
-        .status(status)
-        .send({ error: { code: status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST', message: error.message, requestId: request.id } });
+      const code = FRAMEWORK_CODES[status] ?? 'BAD_REQUEST';
+      return reply.status(httpStatusOf(code)).send({ error: { code, message: error.message, requestId: request.id } });
     }
     request.log.error({ err: error, requestId: request.id }, 'unexpected error');
     return reply.status(500).send({

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { generateOnlineKey, generateSigningKey, issueLicense, serializeTrustBundle } from '@tessera/core';
+import { endorseRoot, generateOnlineKey, generateSigningKey, issueLicense, serializeTrustBundle, signTrustBundle } from '@tessera/core';
 import type { LicenseInput, SigningKey } from '@tessera/core';
 import type { Daemon } from '../src/daemon.js';
 import { startFakeCenter } from './support/fake-center.js';
@@ -178,6 +178,52 @@ describe('rotation and roll-back', () => {
     center.setTrustText(signedBundle(world.root, 1, entriesOf(world.vendor)));
     expect((await admin(lm, '/v1/admin/sync')).status).toBe(200);
     expect(await trustOf(lm)).toBe(current);
+  });
+
+  it('follows a root rotation by itself: a bundle signed by the next root, endorsed by the one its file names, after a restart too', async () => {
+    const world = track(makeWorld());
+    const center = await startFakeCenter({ vendor: world.vendor, root: world.root, now: () => world.clock.now() });
+    centers.push(center);
+    world.config.center = { url: center.url };
+    const onlineKey = generateOnlineKey();
+    const { lm } = await open(world);
+    center.addLicense(onlineKey, onlineLicense(lm.lmid));
+    expect((await admin(lm, '/v1/admin/load', { key: onlineKey })).body).toMatchObject({ status: 'Normal' });
+
+    // The vendor activates its next root: the bundle (a higher serial) is signed by it and carries the chain.
+    const next = makeRoot();
+    const endorsed = signTrustBundle(
+      {
+        serial: 5,
+        issuedAt: new Date(T0).toISOString(),
+        keys: entriesOf(world.vendor),
+        endorsements: [endorseRoot(next.text, world.root.signer)],
+      },
+      next.signer,
+    );
+    center.setTrustText(endorsed);
+    expect((await admin(lm, '/v1/admin/sync')).status).toBe(200);
+    expect(await trustOf(lm)).toBe(endorsed);
+    // The trust file still names only the old root; the held bundle still verifies after a restart.
+    await stop(lm);
+    const again = (await open(world)).lm;
+    expect(await trustOf(again)).toBe(endorsed);
+    expect((await call(again, 'GET', '/v1/info')).body).toMatchObject({ status: 'Normal' });
+
+    // A bundle of a root endorsed by a root of someone else's vouches for nothing.
+    const stranger = makeRoot();
+    const forged = signTrustBundle(
+      {
+        serial: 9,
+        issuedAt: new Date(T0).toISOString(),
+        keys: entriesOf(world.vendor),
+        endorsements: [endorseRoot(stranger.text, stranger.signer)],
+      },
+      stranger.signer,
+    );
+    center.setTrustText(forged);
+    expect((await admin(again, '/v1/admin/sync')).status).toBe(200);
+    expect(await trustOf(again)).toBe(endorsed);
   });
 
   it('ignores, and reports, a bundle in a sync answer that its roots do not vouch for, and still takes the license', async () => {

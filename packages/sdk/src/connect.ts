@@ -211,7 +211,8 @@ class ConnectionImpl extends LiveLicense {
     if (lease.atLm && standing.license) {
       const sent = this.now();
       const renewal = await heartbeatAt(client, this.caller, lease, standing.license);
-      if (this.closed) return silent('closed');
+      // Recorded even when close() waits for this round: it releases the seat where it was renewed (once closed,
+      // no timer is armed again). A seat that ended meanwhile (its grace ran out, or close() gave up) is moot.
       if (this.lease !== lease) return { kind: 'moot' };
       if (renewal.kind !== 'refused' || renewal.code !== 'LEASE_NOT_FOUND') return this.renewed(client, lease, renewal, answered, sent);
       this.forgetLease(lease);
@@ -245,9 +246,9 @@ class ConnectionImpl extends LiveLicense {
         return { kind: 'held', verified: shown };
       case 'same':
         // The same token keeps a seat within its lease; on the grace it would be a replay, not the LM renewing.
-        return this.degraded
-          ? silent('its heartbeat answer was the last lease token again, not a renewal')
-          : { kind: 'held', verified: shown };
+        if (this.degraded) return silent('its heartbeat answer was the last lease token again, not a renewal');
+        lease.url = client.url; // the replica that answered: close() releases the seat there
+        return { kind: 'held', verified: shown };
       case 'refused':
         if (!answered) return silent(`it answered the heartbeat ${renewal.code} without a verified license in the same round`);
         return refusal(renewal.code, renewal.message, answered.status, true, answered);

@@ -85,8 +85,9 @@ export async function checkoutAt(client: LmClient, caller: SeatCaller, identity:
   }
   const answered = reply.body.ttlSeconds * 1000;
   const ttlMs = answered > 0 ? Math.min(answered, checked.value.ttlMs) : checked.value.ttlMs;
-  const { leaseId, expiresAt, token } = reply.body;
-  return { kind: 'granted', grant: { leaseId, expiresAt, token, issuedAt: checked.value.issuedAt, ttlMs } };
+  // expiresAt from the signed token, never the answer's field beside it, which anything on the way can rewrite.
+  const { leaseId, token } = reply.body;
+  return { kind: 'granted', grant: { leaseId, expiresAt: checked.value.expiresAt, token, issuedAt: checked.value.issuedAt, ttlMs } };
 }
 
 /**

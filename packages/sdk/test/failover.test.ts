@@ -97,6 +97,19 @@ describe('a list of addresses', () => {
     expect(seen(first, LICENSE)).toBe(tried + 1);
   });
 
+  it('releases the seat at the replica it moved to when closed', async () => {
+    const lm = await lmWith({ ttlSeconds: 60 });
+    const [first, second] = [await proxyTo(lm.url), await proxyTo(lm.url)];
+    const timers = new TestTimers();
+    const connection = await node(lm, [first.url, second.url], { heartbeatMs: 20_000, timers });
+    first.down = true;
+    timers.advance(20_000); // one round: the second answers the lease's last token again (it is young)
+    await until(() => seen(second, HEARTBEAT) === 1, 'the heartbeat at the second address');
+    await connection.close();
+    expect(seen(second, '/v1/seats/release')).toBe(1);
+    expect(await usedSeats(lm)).toEqual({ query: 0, storage: 0 });
+  });
+
   it('skips an address answering as another LM while the seat is held: it is no replica, so its refusal ends nothing', async () => {
     const lm = await lmWith({ ttlSeconds: 5, license: { outageGraceHours: 72 } });
     const other = await lmWith({ license: null, world: { root: lm.world.root }, clock: lm.world.clock });

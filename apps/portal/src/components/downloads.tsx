@@ -29,14 +29,14 @@ export function DownloadsSection({ licenseId }: { licenseId: string }) {
       <h2 id="downloads">Downloads</h2>
       <ErrorNotice message={error} />
       {!answer && !error ? <Loading what="the packages" /> : null}
-      {answer && answer.packages.length === 0 ? <p className="empty">There are no installation packages for this product yet.</p> : null}
+      {answer && answer.items.length === 0 ? <p className="empty">There are no installation packages for this product yet.</p> : null}
       {answer && !answer.downloadable ? (
         <p className="notice notice-info">{answer.reason?.message ?? 'This license cannot download packages now.'}</p>
       ) : null}
-      {answer && answer.packages.length > 0 ? (
+      {answer && answer.items.length > 0 ? (
         <>
           <ul className="package-list" aria-label="Installation packages">
-            {answer.packages.map((item) => (
+            {answer.items.map((item) => (
               <li key={item.id}>
                 <h3>{packageTitle(item)}</h3>
                 <PackageFacts item={item} />

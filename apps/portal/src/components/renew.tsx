@@ -7,6 +7,7 @@ import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, licensePath, messageOf } from '../api';
 import { ErrorNotice, SuccessNotice } from './page';
+import type { Answer } from '../api';
 
 export function RenewButton({ licenseId, productName }: { licenseId: string; productName: string }) {
   const [open, setOpen] = useState(false);
@@ -37,12 +38,16 @@ function RenewForm({ licenseId, productName }: { licenseId: string; productName:
     setError(null);
     setDone(null);
     try {
-      const answer = await api<{ message: string; marketplaceUrl?: string }>('POST', `${licensePath(licenseId)}/renewal-request`, {
-        months,
-      });
+      const answer = await api<Answer<'postLicensesByLicenseIdRenewalRequest', 200> | Answer<'postLicensesByLicenseIdRenewalRequest', 202>>(
+        'POST',
+        `${licensePath(licenseId)}/renewal-request`,
+        {
+          months,
+        },
+      );
       setDone(answer.message);
       // Bought on AWS Marketplace: it renews there, and the new term arrives by notification.
-      setMarketplaceUrl(answer.marketplaceUrl ?? null);
+      setMarketplaceUrl('marketplaceUrl' in answer ? answer.marketplaceUrl : null);
     } catch (failure) {
       setError(messageOf(failure));
     } finally {

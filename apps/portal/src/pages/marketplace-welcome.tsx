@@ -9,6 +9,7 @@ import { fieldOf, useAction } from '../components/action';
 import { Field } from '../components/fields';
 import { ErrorNotice, PageTitle, SuccessNotice } from '../components/page';
 import { useFragmentToken } from '../router';
+import type { Answer } from '../api';
 
 const WELCOME_PATH = '/marketplace/welcome';
 
@@ -21,7 +22,7 @@ export function MarketplaceWelcomePage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const answer = await run(() => api<{ email: string; message: string }>('POST', '/v1/marketplace/aws/setup-link', { token, email }));
+    const answer = await run(() => api<Answer<'postMarketplaceAwsSetupLink'>>('POST', '/v1/marketplace/aws/setup-link', { token, email }));
     if (answer.ok) setDone(`${answer.value.message} It was sent to ${answer.value.email}.`);
   };
 

@@ -6,6 +6,7 @@ import { fieldOf, useAction } from '../components/action';
 import { Field, NewPasswordField } from '../components/fields';
 import { ErrorNotice, PageTitle, SuccessNotice } from '../components/page';
 import { Link, navigate, useFragmentToken } from '../router';
+import type { Answer } from '../api';
 
 export function ForgotPage() {
   const [email, setEmail] = useState('');
@@ -14,7 +15,7 @@ export function ForgotPage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const answer = await run(() => api<{ message: string }>('POST', '/v1/auth/reset-request', { email }));
+    const answer = await run(() => api<Answer<'postAuthResetRequest'>>('POST', '/v1/auth/reset-request', { email }));
     if (answer.ok) setDone(answer.value.message);
   };
 
@@ -52,7 +53,7 @@ export function ResetPage() {
     event.preventDefault();
     if (repeat !== password) return setRepeatError('The two passwords differ: type the same password in both fields.');
     setRepeatError(null);
-    const answer = await run(() => api<{ message: string }>('POST', '/v1/auth/reset', { token, password }));
+    const answer = await run(() => api<Answer<'postAuthReset'>>('POST', '/v1/auth/reset', { token, password }));
     if (answer.ok) navigate('/login', { replace: true, notice: answer.value.message });
   };
 

@@ -10,6 +10,7 @@ import { Field, NewPasswordField } from '../components/fields';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/page';
 import { Link, navigate, useFragmentToken } from '../router';
 import { useSession } from '../session';
+import type { Answer } from '../api';
 
 const REGISTER_FIELDS = { password: /^The password/, email: /^The email|^An account with the email/, name: /^The name/ };
 
@@ -34,7 +35,7 @@ export function SetupPage() {
     if (repeat !== password) return setRepeatError('The two passwords differ: type the same password in both fields.');
     setRepeatError(null);
     const body = { token, name, password, ...(email.trim() ? { email: email.trim() } : {}) };
-    const answer = await run(() => api<{ message: string }>('POST', '/v1/auth/register', body));
+    const answer = await run(() => api<Answer<'postAuthRegister'>>('POST', '/v1/auth/register', body));
     if (answer.ok) setDone(answer.value.message);
   };
 

@@ -12,12 +12,13 @@ import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/pa
 import { dayTime } from '../format';
 import { useUser } from '../session';
 import { CAN, STAFF_ROLES } from '../staff/api';
-import type { AuditEvent, AuditVerification, SigningKey, StaffRole, StaffUser } from '../staff/api';
+import type { AuditVerification, SigningKey, StaffRole } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
 import { OneTimeLink, StaffUsersTable } from '../staff/users';
+import type { Answer } from '../api';
 
 export function ClonesPage() {
-  const clones = useLoad(() => api<{ items: { lmid: string; hostnames: string[] }[] }>('GET', '/v1/staff/clones'), 'clones');
+  const clones = useLoad(() => api<Answer<'getStaffClones'>>('GET', '/v1/staff/clones'), 'clones');
   return (
     <section>
       <PageTitle title="Clones" />
@@ -43,12 +44,12 @@ const AUDIT_PAGE = 50;
 
 export function AuditPage() {
   const chain = useLoad(() => api<AuditVerification>('GET', '/v1/staff/audit/verify'), 'verify');
-  const events = useLoad(() => api<{ items: AuditEvent[] }>('GET', `/v1/staff/audit?limit=${AUDIT_PAGE}`), 'audit');
+  const events = useLoad(() => api<Answer<'getStaffAudit'>>('GET', `/v1/staff/audit?limit=${AUDIT_PAGE}`), 'audit');
   const more = useAction();
   const last = events.data?.items.at(-1);
   const older = async () => {
     if (!events.data || !last) return;
-    const page = await more.run(() => api<{ items: AuditEvent[] }>('GET', `/v1/staff/audit?limit=${AUDIT_PAGE}&beforeSeq=${last.seq}`));
+    const page = await more.run(() => api<Answer<'getStaffAudit'>>('GET', `/v1/staff/audit?limit=${AUDIT_PAGE}&beforeSeq=${last.seq}`));
     if (page.ok) events.setData({ items: [...events.data.items, ...page.value.items] });
   };
   return (
@@ -115,7 +116,7 @@ export function AuditPage() {
 
 export function KeysPage() {
   const user = useUser();
-  const keys = useLoad(() => api<{ items: SigningKey[] }>('GET', '/v1/staff/keys'), 'keys');
+  const keys = useLoad(() => api<Answer<'getStaffKeys'>>('GET', '/v1/staff/keys'), 'keys');
   const rotate = useAction();
   const [done, setDone] = useState<string | null>(null);
   const doRotate = async () => {
@@ -179,7 +180,7 @@ export function KeysPage() {
 
 export function StaffUsersPage() {
   const user = useUser();
-  const users = useLoad(() => api<{ items: StaffUser[] }>('GET', '/v1/staff/users'), 'users');
+  const users = useLoad(() => api<Answer<'getStaffUsers'>>('GET', '/v1/staff/users'), 'users');
   const [link, setLink] = useState<{ email: string; loginLink: string } | null>(null);
   return (
     <section>
@@ -218,7 +219,7 @@ function NewStaffUser({ onCreated }: { onCreated(link: { email: string; loginLin
   const create = async (event: FormEvent) => {
     event.preventDefault();
     const made = await run(() =>
-      api<{ userId: string; loginLink: string }>('POST', '/v1/staff/users', { email, role, ...(name.trim() ? { name } : {}) }),
+      api<Answer<'postStaffUsers'>>('POST', '/v1/staff/users', { email, role, ...(name.trim() ? { name } : {}) }),
     );
     if (made.ok) {
       onCreated({ email, loginLink: made.value.loginLink });

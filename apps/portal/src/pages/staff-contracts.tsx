@@ -11,9 +11,10 @@ import { day, nodesText } from '../format';
 import { Link, navigate, noticeOf, useLocation } from '../router';
 import { useUser } from '../session';
 import { CAN, countsFrom, staffPath } from '../staff/api';
-import type { Contract, LicenseView, Page, Product } from '../staff/api';
+import type { Contract, Page } from '../staff/api';
 import { ProductAndCustomer, useCatalogue } from '../staff/choosers';
 import { RoleCounts, StaffNav, useLoad } from '../staff/kit';
+import type { Answer } from '../api';
 
 export function ContractsPage() {
   const user = useUser();
@@ -100,7 +101,7 @@ export function ContractsPage() {
 
 /** Product names by id, for contracts (which name their product by id); the id until they are loaded. */
 function useProductNames(): (id: string) => string {
-  const products = useLoad(() => api<{ items: Product[] }>('GET', '/v1/staff/products'), 'products');
+  const products = useLoad(() => api<Answer<'getStaffProducts'>>('GET', '/v1/staff/products'), 'products');
   return (id) => products.data?.items.find((product) => product.id === id)?.name ?? id;
 }
 
@@ -183,7 +184,7 @@ export function NewContractPage() {
     const quantities = countsFrom(Object.fromEntries(product.roles.map((role) => [role, counts[role] ?? ''])));
     if (!quantities.ok) return setCountsError(quantities.message);
     const made = await run(() =>
-      api<{ contract: Contract; license: LicenseView }>('POST', '/v1/staff/contracts', {
+      api<Answer<'postStaffContracts'>>('POST', '/v1/staff/contracts', {
         customerId: catalogue.customerId,
         productId: product.id,
         term,

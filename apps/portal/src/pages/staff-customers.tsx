@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api';
-import type { LicenseCardPage } from '../api';
+import type { Answer, LicenseCardPage } from '../api';
 import { useAction } from '../components/action';
 import { Field } from '../components/fields';
 import { StatusBadge } from '../components/license-bits';
@@ -92,7 +92,7 @@ function CreateCustomer() {
   const { busy, error, run } = useAction();
   const create = async (event: FormEvent) => {
     event.preventDefault();
-    const made = await run(() => api<{ id: string; name: string }>('POST', '/v1/staff/customers', { name }));
+    const made = await run(() => api<Answer<'postStaffCustomers'>>('POST', '/v1/staff/customers', { name }));
     if (made.ok) navigate(`/staff/customers/${made.value.id}`, { notice: `The customer ${made.value.name} is created.` });
   };
   return (
@@ -247,7 +247,9 @@ function Invite({ customerId }: { customerId: string }) {
     setError(null);
     setDone(null);
     try {
-      const answer = await api<{ message: string }>('POST', `${staffPath.customer(customerId)}/invite`, { email });
+      const answer = await api<Answer<'postStaffCustomersByCustomerIdInvite'>>('POST', `${staffPath.customer(customerId)}/invite`, {
+        email,
+      });
       setDone(answer.message);
       setEmail('');
     } catch (failure) {

@@ -6,7 +6,7 @@
 import { useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, sendFile } from '../api';
-import type { PackageView } from '../api';
+import type { Answer, PackageView } from '../api';
 import { useAction } from '../components/action';
 import { Field } from '../components/fields';
 import { ChecksumHint, PackageFacts, packageTitle } from '../components/package-facts';
@@ -14,25 +14,23 @@ import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/pa
 import { dayTime, packageFileName, sizeText } from '../format';
 import { useUser } from '../session';
 import { CAN } from '../staff/api';
-import type { Product, StaffUser } from '../staff/api';
+import type { Product } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
 
 const PACKAGES = '/v1/staff/packages';
 
 export function PackagesPage() {
   const user = useUser();
-  const products = useLoad(() => api<{ items: Product[] }>('GET', '/v1/staff/products'), 'products');
-  const packages = useLoad(() => api<{ packages: PackageView[] }>('GET', PACKAGES), 'packages');
+  const products = useLoad(() => api<Answer<'getStaffProducts'>>('GET', '/v1/staff/products'), 'products');
+  const packages = useLoad(() => api<Answer<'getStaffPackages'>>('GET', PACKAGES), 'packages');
   // The API names the uploader by user id; staff know each other by email.
-  const staffUsers = useLoad(() => api<{ items: StaffUser[] }>('GET', '/v1/staff/users'), 'staff-users');
+  const staffUsers = useLoad(() => api<Answer<'getStaffUsers'>>('GET', '/v1/staff/users'), 'staff-users');
   const emails = new Map(staffUsers.data?.items.map((member) => [member.id, member.email]));
   const names = new Map(products.data?.items.map((product) => [product.slug, product.name]));
   // Every product with packages, in the catalogue's order, then any slug the catalogue no longer lists.
-  const slugs = [
-    ...new Set([...(products.data?.items.map((p) => p.slug) ?? []), ...(packages.data?.packages.map((p) => p.product) ?? [])]),
-  ];
+  const slugs = [...new Set([...(products.data?.items.map((p) => p.slug) ?? []), ...(packages.data?.items.map((p) => p.product) ?? [])])];
   const groups = slugs
-    .map((slug) => ({ slug, items: packages.data?.packages.filter((item) => item.product === slug) ?? [] }))
+    .map((slug) => ({ slug, items: packages.data?.items.filter((item) => item.product === slug) ?? [] }))
     .filter((group) => group.items.length > 0);
 
   return (
@@ -93,7 +91,7 @@ function UploadForm({ products, onUploaded }: { products: Product[]; onUploaded(
       platform: platform.trim(),
       filename: packageFileName(file.name),
     });
-    const sent = await run(() => sendFile<{ package: PackageView }>(`${PACKAGES}?${query.toString()}`, file));
+    const sent = await run(() => sendFile<Answer<'postStaffPackages'>>(`${PACKAGES}?${query.toString()}`, file));
     if (!sent.ok) return;
     const made = sent.value.package;
     setDone(`${made.filename} is uploaded as ${made.product} ${packageTitle(made)} (${sizeText(made.size)}); its sha256 is in the list.`);

@@ -9,6 +9,7 @@ import { useUser } from '../session';
 import { CAN } from '../staff/api';
 import type { Product } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
+import type { Answer } from '../api';
 
 /** "query, storage" → ["query", "storage"]; blanks dropped. */
 const namesOf = (text: string) =>
@@ -19,7 +20,7 @@ const namesOf = (text: string) =>
 
 export function ProductsPage() {
   const user = useUser();
-  const products = useLoad(() => api<{ items: Product[] }>('GET', '/v1/staff/products'), 'products');
+  const products = useLoad(() => api<Answer<'getStaffProducts'>>('GET', '/v1/staff/products'), 'products');
   return (
     <section>
       <PageTitle title="Products" />

@@ -5,8 +5,8 @@ import { day, dayTime } from '../format';
 import { Link } from '../router';
 import { useUser } from '../session';
 import { CAN } from '../staff/api';
-import type { RenewalRequest } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
+import type { Answer } from '../api';
 
 const ROLE_TEXT = {
   admin: 'As an admin you can do everything: sell, move bindings, manage products, staff users and signing keys.',
@@ -16,7 +16,7 @@ const ROLE_TEXT = {
 
 export function StaffHomePage() {
   const user = useUser();
-  const requests = useLoad(() => api<{ items: RenewalRequest[] }>('GET', '/v1/staff/renewal-requests'), 'renewals');
+  const requests = useLoad(() => api<Answer<'getStaffRenewalRequests'>>('GET', '/v1/staff/renewal-requests'), 'renewals');
   const role = user.role === 'customer' ? null : user.role;
   return (
     <section>

@@ -1,10 +1,11 @@
 /**
- * The staff API as the staff pages read it (packages/center/src/http/routes/staff-*.ts), and what a staff role may
+ * The staff API as the staff pages read it (types generated from the License Center's description), and what a staff role may
  * do. The roles only decide what is shown: the License Center decides, and a refusal it hides as a 404 for a
  * route (`There is no POST /v1/staff/… here.`) is shown as "not available to your role".
  */
 import { messageOf } from '../api';
-import type { Role } from '../api';
+import type { Answer, Role } from '../api';
+import type { components, operations } from '../api-types';
 
 export type StaffRole = Exclude<Role, 'customer'>;
 
@@ -18,126 +19,25 @@ export const CAN = {
 /** The API's sentence for a failure (see messageOf: a route hidden from the role is "not available to your role"). */
 export const staffMessageOf = messageOf;
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+/** A page of a list: its items and the cursor of the next page (null on the last). */
+export type Page<T> = Omit<Answer<'getStaffCustomers'>, 'items'> & { items: T[] };
 
-export interface Product {
-  id: string;
-  slug: string;
-  name: string;
-  roles: string[];
-  limits: string[];
-  features: string[];
-  createdAt: number;
-}
-
-export interface CustomerSummary {
-  id: string;
-  name: string;
-  createdAt: number;
-}
-
-export interface Contract {
-  id: string;
-  customerId: string;
-  productId: string;
-  source: 'sales' | 'marketplace';
-  term: '1m' | '1y';
-  autoRenew: boolean;
-  quantities: Record<string, number>;
-  externalId: string | null;
-  startsAt: number;
-  endsAt: number;
-  status: 'active' | 'ending' | 'ended';
-  createdAt: number;
-  licenseIds: string[];
-}
-
-export interface CustomerDetails extends CustomerSummary {
-  users: { id: string; email: string; name: string; status: string }[];
-  contracts: Page<Contract>;
-  licenseCount: number;
-}
-
+type Schemas = components['schemas'];
+export type Product = Schemas['Product'];
+export type CustomerSummary = Schemas['CustomerSummary'];
+export type Contract = Schemas['Contract'];
+export type CustomerDetails = Schemas['CustomerDetails'];
 /** A license as the staff writes answer it (create, renew, expand, suspend, rebind, issue). */
-export interface LicenseView {
-  id: string;
-  customerId: string;
-  productId: string;
-  serial: number;
-  nodes: Record<string, number>;
-  startsAt: number;
-  expiresAt: number;
-  status: 'active' | 'suspended' | 'ended';
-  mode: 'online' | 'offline';
-  lmid: string | null;
-}
-
-/** Everything a request code asks for, checked against a product (packages/center/src/services/request-codes.ts). */
-export interface RequestCodePreview {
-  lmid: string;
-  contact: { name: string; email: string; phone: string };
-  host: { hostname: string; os: string; lmVersion: string };
-  product: string | null;
-  nodes: Record<string, number>;
-  limits: Record<string, number>;
-  features: string[];
-  months: number;
-  createdAt: string;
-  checkedAgainst: { id: string; slug: string } | null;
-  flags: { item: 'product' | 'role' | 'limit' | 'feature'; name: string; message: string }[];
-}
-
-/** What an offline key issued from a request code holds: exactly what staff confirmed. */
-export interface RequestCodeGrant {
-  nodes: Record<string, number>;
-  limits: Record<string, number>;
-  features: string[];
-  months: number;
-}
-
-export interface RenewalRequest {
-  licenseId: string;
-  customer: { id: string; name: string };
-  product: string;
-  months: 1 | 12;
-  requestedAt: number;
-  requestedBy: string;
-  expiresAt: number;
-}
-
-export interface AuditEvent {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  subject: string;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
-
-export type AuditVerification = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; reason: string };
-
-export interface SigningKey {
-  kid: string;
-  state: 'active' | 'retired' | 'revoked';
-  publicKey: string;
-  createdAt: number;
-  retiredAt: number | null;
-}
-
-export interface StaffUser {
-  id: string;
-  email: string;
-  name: string;
-  role: StaffRole;
-  status: string;
-  createdAt: number;
-  activatedAt: number | null;
-}
+export type LicenseView = Schemas['License'];
+/** Everything a request code asks for, checked against a product. */
+export type RequestCodePreview = Schemas['RequestCodePreview'];
+/** What an offline key issued from a request code holds: exactly what staff confirmed (the issue body's grant). */
+export type RequestCodeGrant = NonNullable<operations['postStaffRequestCodesIssue']['requestBody']>['content']['application/json']['grant'];
+export type RenewalRequest = Schemas['RenewalRequest'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditVerification = Schemas['AuditVerification'];
+export type SigningKey = Schemas['SigningKey'];
+export type StaffUser = Schemas['StaffUser'];
 
 export const STAFF_ROLES: StaffRole[] = ['admin', 'sales', 'support'];
 

@@ -4,6 +4,7 @@ import { api } from '../api';
 import { ErrorNotice } from '../components/page';
 import { staffMessageOf, staffPath } from './api';
 import type { CustomerDetails, CustomerSummary, Page, Product } from './api';
+import type { Answer } from '../api';
 
 export interface Catalogue {
   products: Product[] | null;
@@ -27,7 +28,7 @@ export function useCatalogue(initialCustomerId: string | null, productSlug: stri
   useEffect(() => {
     let current = true;
     Promise.all([
-      api<{ items: Product[] }>('GET', '/v1/staff/products'),
+      api<Answer<'getStaffProducts'>>('GET', '/v1/staff/products'),
       api<Page<CustomerSummary>>('GET', '/v1/staff/customers?limit=200'),
       initialCustomerId ? api<CustomerDetails>('GET', staffPath.customer(initialCustomerId)) : Promise.resolve(null),
     ]).then(

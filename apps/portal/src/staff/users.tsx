@@ -7,6 +7,7 @@ import { ErrorNotice, SuccessNotice } from '../components/page';
 import { dayTime } from '../format';
 import { STAFF_ROLES, staffPath } from './api';
 import type { StaffRole, StaffUser } from './api';
+import type { Answer } from '../api';
 
 interface TableProps {
   users: StaffUser[];
@@ -47,7 +48,7 @@ function UserRow({ user, admin, self, onChanged, onLink }: Omit<TableProps, 'use
     if ((await run(call)).ok) onChanged();
   };
   const link = async () => {
-    const made = await run(() => api<{ loginLink: string }>('POST', `${staffPath.user(user.id)}/login-link`));
+    const made = await run(() => api<Answer<'postStaffUsersByUserIdLoginLink'>>('POST', `${staffPath.user(user.id)}/login-link`));
     if (made.ok) onLink({ email: user.email, loginLink: made.value.loginLink });
   };
   return (

@@ -2,7 +2,7 @@
 import { createRequestCode } from '@tessera/core';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import type { StaffRole } from '../../../../packages/center/src/services/accounts.js';
+import type { StaffRole } from '../../../../packages/center/src/services/accounts/accounts.js';
 import { makeLm } from '../../../../packages/center/test/support/licensing.js';
 import type { TestCenter } from './vendor.js';
 

@@ -3,11 +3,19 @@
  * a sales contract (and so a license), and the invitation mail with its setup link.
  */
 import { expect } from 'vitest';
+import { ok, readTrustFile } from '@tessera/core';
+import type { Result, TrustBundle } from '@tessera/core';
 import { startTestCenter } from '../../../../packages/center/test/support/http.js';
 import type { Client, TestCenter } from '../../../../packages/center/test/support/http.js';
 
 export { startTestCenter };
 export type { TestCenter };
+
+/** The signing keys' bundle of the trust file GET /v1/trust-bundle serves (format 2: the roots and the signed bundle). */
+export function trustBundleOf(trustFileText: string): Result<TrustBundle> {
+  const file = readTrustFile(trustFileText);
+  return file.ok ? ok(file.value.bundle) : file;
+}
 
 export interface Sale {
   admin: Client;

@@ -4,6 +4,8 @@ import type { CenterConfig, CenterFlags } from '../config.js';
 import { openDatabase } from '../db/connect.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrations.js';
+import { buildServices } from '../compose.js';
+import type { CenterServices } from '../compose.js';
 
 export class CliError extends Error {
   constructor(
@@ -32,5 +34,17 @@ export async function openContext(flags: CenterFlags): Promise<{ config: CenterC
   } catch (error) {
     await handle.close();
     throw new CliError(`Cannot prepare the database at ${handle.location}: ${(error as Error).message}`, EXIT.CONFIG);
+  }
+}
+
+/** Runs `work` with the services built as `serve` builds them (compose.ts), on the CLI's own connection. */
+export async function withServices<T>(flags: CenterFlags, work: (services: CenterServices) => Promise<T>): Promise<T> {
+  const { config, handle } = await openContext(flags);
+  const services = buildServices(config, handle);
+  try {
+    return await work(services);
+  } finally {
+    services.mail.close();
+    await handle.close();
   }
 }

@@ -10,6 +10,7 @@ import { keysCommand, trustBundleCommand, trustRootCommand } from './commands/ke
 import { auditCommand } from './commands/audit.js';
 import { serveCommand } from './commands/serve.js';
 import { staffCommand } from './commands/staff.js';
+import { openApiCommand } from './commands/openapi.js';
 
 const program = new Command('tessera-center')
   .description('Tessera License Center')
@@ -25,6 +26,7 @@ trustBundleCommand(program);
 trustRootCommand(program);
 auditCommand(program);
 staffCommand(program);
+openApiCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,14 +10,20 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTimeouts } from '../config.js';
 import type { Database } from './schema.js';
+import { statementsFor } from './dialects/index.js';
+import type { Dialect, DialectStatements } from './dialects/index.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect, DialectStatements } from './dialects/index.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The statements whose SQL differs by dialect (dialects/), for the services. */
+  statements: DialectStatements;
   /** Where the data is, for messages: a file path or the URL without its password. */
   location: string;
+  /** The connections now: how many may be open, are open, are idle, and how many callers wait for one. */
+  poolUse(): PoolUse;
   close(): Promise<void>;
 }
 
@@ -26,6 +32,13 @@ export interface DatabaseHandle {
 pg.types.setTypeParser(20, (value) => Number(value));
 
 /** A wait on the database that ran out, for the log: a stall must show as a timeout, never as silence. */
+export interface PoolUse {
+  max: number;
+  open: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface DatabaseTimeout {
   /** acquire: no pooled connection in time (PostgreSQL); statement: cancelled by statement_timeout (PostgreSQL); lock: SQLite's write lock. */
   kind: 'acquire' | 'statement' | 'lock';
@@ -93,7 +106,14 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
           });
       },
     });
-    return { db, dialect: 'postgres', location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      statements: statementsFor('postgres'),
+      poolUse: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
+      close: () => db.destroy(),
+    };
   }
   if (url && !url.startsWith('sqlite:')) {
     throw new Error(`DATABASE_URL must be a postgres:// URL (or unset for the embedded SQLite database); got "${url.split(':')[0]}:...".`);
@@ -120,7 +140,15 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
         });
     },
   });
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    statements: statementsFor('sqlite'),
+    // One connection, used by one statement at a time (better-sqlite3 is synchronous): never idle-waiting.
+    poolUse: () => ({ max: 1, open: 1, idle: 1, waiting: 0 }),
+    location: file,
+    close: () => db.destroy(),
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 500;

@@ -5,7 +5,7 @@
  */
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
-import { anchorOf, auditChainKey } from '../services/audit-chain.js';
+import { anchorOf, auditChainKey } from '../services/audit/audit-chain.js';
 import type { Dialect } from './connect.js';
 
 function initial(dialect: Dialect): Migration {
@@ -277,7 +277,7 @@ const packages: Migration = {
 };
 
 /**
- * The audit chain becomes keyed (HMAC under a key derived from the master key; services/audit-chain.ts). Events
+ * The audit chain becomes keyed (HMAC under a key derived from the master key; services/audit/audit-chain.ts). Events
  * already written keep their SHA-256 hashes and still verify; the head as it is now is anchored with a keyed MAC,
  * so they cannot be recomputed unnoticed either, and every event from here on is keyed. That needs the master key
  * when there are events; a database without any has nothing to anchor.

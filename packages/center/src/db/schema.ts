@@ -182,7 +182,7 @@ export interface AuditHeadTable {
   hash: string;
   /** The first event with a keyed hash; events before it were written before the upgrade that keyed the chain. */
   keyed_from: number;
-  /** The keyed MAC over the legacy part's length and last hash (services/audit-chain.ts); null without legacy events. */
+  /** The keyed MAC over the legacy part's length and last hash (services/audit/audit-chain.ts); null without legacy events. */
   anchor: string | null;
 }
 

@@ -6,9 +6,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '@tessera/http';
-import type { Accounts, Principal, Session, StaffRole } from '../services/accounts.js';
-import { STAFF_ROLES } from '../services/sessions.js';
+import { refuse } from '@tessera/http';
+import type { Accounts, Principal, Session, StaffRole } from '../services/accounts/accounts.js';
+import { STAFF_ROLES } from '../services/accounts/sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,9 +33,8 @@ export function installAuth(app: FastifyInstance, accounts: Accounts): void {
     if (!found) return;
     if (found.principal.via === 'session' && found.csrfToken !== null) {
       if (WRITES.has(request.method) && !sameText(request.headers[CSRF_HEADER], found.csrfToken)) {
-        throw new ApiError(
-          'UNAUTHORIZED',
-          403,
+        throw refuse(
+          'CSRF_TOKEN_INVALID',
           `A write with a session cookie needs the ${CSRF_HEADER} header holding the session's CSRF token (from login or GET /v1/auth/me).`,
         );
       }
@@ -69,7 +68,7 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
 
 /** Any logged-in caller; 401 otherwise. */
 export function requireUser(request: FastifyRequest): Principal {
-  if (!request.principal) throw new ApiError('UNAUTHORIZED', 401, 'Log in first (a session cookie or an API token).');
+  if (!request.principal) throw refuse('UNAUTHORIZED', 'Log in first (a session cookie or an API token).');
   return request.principal;
 }
 
@@ -88,8 +87,8 @@ export function requireStaff(request: FastifyRequest, roles: readonly StaffRole[
 }
 
 // The same answer as a route that does not exist, so a caller learns nothing about what it may not see.
-function hidden(request: FastifyRequest): ApiError {
-  return new ApiError('NOT_FOUND', 404, `There is no ${request.method} ${request.url.split('?')[0]} here.`);
+function hidden(request: FastifyRequest) {
+  return refuse('NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]} here.`);
 }
 
 function sameText(given: string | string[] | undefined, expected: string): boolean {

@@ -4,24 +4,9 @@
  * here, with no scripts and nothing fetched from elsewhere, so it works on a machine without internet.
  */
 import swagger from '@fastify/swagger';
+import { escapeHtml as esc } from '@tessera/core';
+import { ref, SHARED_SCHEMAS } from './schemas.js';
 import type { FastifyInstance } from 'fastify';
-
-/** The error shape of every route (packages/http). */
-const ERROR = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message', 'requestId'],
-      properties: {
-        code: { type: 'string', description: 'A stable code from docs/codes.md.' },
-        message: { type: 'string', description: 'What went wrong and what to do, in words for a person.' },
-        requestId: { type: 'string', description: 'Also in the x-request-id header and the log line.' },
-      },
-    },
-  },
-} as const;
 
 const SECURITY_SCHEMES = {
   session: {
@@ -52,7 +37,21 @@ declare module 'fastify' {
   }
 }
 
-export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
+/**
+ * Each operation's id, made from its method and path so that every route has one and none repeats:
+ * POST /v1/staff/licenses/:licenseId/renew is postStaffLicensesByLicenseIdRenew.
+ */
+export function operationIdOf(method: string, url: string): string {
+  const words = url
+    .split('/')
+    .filter((part) => part !== '' && part !== 'v1')
+    .map((part) => (part.startsWith(':') ? `by-${part.slice(1)}` : part))
+    .flatMap((part) => part.split(/[-_]/))
+    .filter((word) => word !== '');
+  return method.toLowerCase() + words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
+}
+
+export async function installOpenApi(app: FastifyInstance, options: { version: string; publicUrl: string }): Promise<void> {
   const table: RouteEntry[] = [];
   app.decorate('routeTable', table);
   app.addHook('onRoute', (route) => {
@@ -60,31 +59,44 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
       if (method !== 'HEAD') table.push({ method, url: route.url, schema: route.schema as Record<string, unknown> | undefined });
     }
   });
+  // The shapes routes answer with, by name: components of the document, $ref: 'Name#' in a route.
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'Tessera License Center API',
-        version,
+        version: options.version,
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
         description:
           'Every error answers { error: { code, message, requestId } } with a stable code. A resource of another customer answers 404, as one that does not exist.',
       },
+      servers: [{ url: options.publicUrl, description: 'This License Center (TESSERA_PUBLIC_URL).' }],
       components: { securitySchemes: SECURITY_SCHEMES as never },
     },
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
       const given = (schema ?? {}) as Record<string, unknown>;
       if (HIDDEN.has(url)) return { schema: { ...given, hide: true } as never, url };
-      // Download links carry their own signature: no session.
+      // Download links carry their own signature, the marketplace's calls a token or an SNS signature: no session.
       const open =
-        url === '/health' || url === '/v1/trust-bundle' || url.startsWith('/v1/lm/') || url.startsWith('/downloads/') || isPublicAuth(url);
+        url === '/health' ||
+        url === '/metrics' ||
+        url === '/v1/trust-bundle' ||
+        url.startsWith('/v1/lm/') ||
+        url.startsWith('/downloads/') ||
+        url.startsWith('/v1/marketplace/') ||
+        isPublicAuth(url);
       return {
         schema: {
+          operationId: operationIdOf([route.method].flat()[0]!, url),
           ...given,
           ...(open ? { security: [] } : { security: [{ session: [] }, { apiToken: [] }] }),
           response: {
-            ...((given.response as object) ?? {}),
-            '4XX': { description: 'An error', ...ERROR },
-            '5XX': { description: 'An error', ...ERROR },
+            // A route may name its error answers for Fastify's serializer ('4xx'); the document names them once.
+            ...Object.fromEntries(Object.entries((given.response as object) ?? {}).filter(([code]) => !/^[45]xx$/.test(code))),
+            '4XX': { description: 'An error', ...ref('ErrorBody') },
+            '5XX': { description: 'An error', ...ref('ErrorBody') },
           },
         } as never,
         url,
@@ -180,8 +192,4 @@ function brief(schema: unknown): string {
   const s = schema as { type?: string; pattern?: string; minimum?: number; maximum?: number } | undefined;
   if (!s) return '';
   return [s.type, s.pattern && `/${s.pattern}/`, s.minimum !== undefined && `${s.minimum}…${s.maximum ?? ''}`].filter(Boolean).join(' ');
-}
-
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -95,6 +95,8 @@ export function isApiPath(path: string): boolean {
     path === '/v1' ||
     path.startsWith('/v1/') ||
     path === '/health' ||
+    path === '/metrics' ||
+    path.startsWith('/metrics/') ||
     path === '/openapi.json' ||
     path === '/docs' ||
     path.startsWith('/docs/') ||

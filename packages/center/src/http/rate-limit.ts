@@ -2,9 +2,9 @@
  * Fixed-window request budgets kept in this process, for the sync and key endpoints: cheap enough for the
  * sync hot path (a map lookup), bounded in memory. With several LC instances each keeps its own windows, so the
  * effective budget is per instance; login throttling, where a shared count matters, lives in the database
- * (services/throttle.ts).
+ * (services/accounts/throttle.ts).
  */
-import { ApiError } from '@tessera/http';
+import { refuse } from '@tessera/http';
 import type { FastifyReply } from 'fastify';
 
 export interface Budget {
@@ -52,5 +52,5 @@ export function enforce(limiter: WindowLimiter, key: string, reply: FastifyReply
   const wait = limiter.take(key);
   if (wait === 0) return;
   reply.header('retry-after', String(wait));
-  throw new ApiError('RATE_LIMITED', 429, `Too many ${what}; wait ${wait} s and try again.`);
+  throw refuse('RATE_LIMITED', `Too many ${what}; wait ${wait} s and try again.`);
 }

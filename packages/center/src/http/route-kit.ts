@@ -1,27 +1,8 @@
 /**
- * What every LC route module shares: turning a service Result into an answer or an ApiError with the right
- * status, and small JSON-schema builders so each route states its body, params and query (the schemas are
- * what Fastify validates and what /openapi.json publishes).
+ * What every LC route module shares: small JSON-schema builders so each route states its body, params and query
+ * (the schemas are what Fastify validates and what /openapi.json publishes). A service Result becomes the answer
+ * with valueOf (@tessera/http), its failure answered with the code's one status.
  */
-import { ApiError } from '@tessera/http';
-import type { Code, Result } from '@tessera/core';
-
-const STATUS: Partial<Record<Code, number>> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  NOT_FOUND: 404,
-  RATE_LIMITED: 429,
-  MALFORMED: 400,
-  CHECKSUM_MISMATCH: 400,
-  SIGNATURE_INVALID: 400,
-  LMID_MISMATCH: 409,
-  PRODUCT_MISMATCH: 409,
-};
-
-export function valueOf<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw new ApiError(result.code, STATUS[result.code] ?? 400, result.detail);
-}
 
 export const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
 export const id = (prefix: string) =>

@@ -3,30 +3,40 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
 import type { Logger } from 'pino';
 import { SYNC_PATH } from '@tessera/core';
 import { installErrorHandling } from '@tessera/http';
 import { installAuth } from './auth.js';
+import { measureRequests } from './metrics.js';
+import { metricsRoutes } from './routes/service/metrics.js';
 import { installOpenApi, openApiRoutes } from './openapi.js';
 import { loadPortal, portalRoutes } from './portal.js';
-import { authRoutes } from './routes/auth.js';
-import { healthRoutes } from './routes/health.js';
-import { licenseRoutes } from './routes/licenses.js';
-import { lmSyncRoutes } from './routes/lm-sync.js';
-import { marketplaceRoutes } from './routes/marketplace.js';
-import { downloadRoutes } from './routes/downloads.js';
-import { packageRoutes } from './routes/packages.js';
-import { staffAdminRoutes } from './routes/staff-admin.js';
-import { staffContractRoutes } from './routes/staff-contracts.js';
-import { staffCustomerRoutes } from './routes/staff-customers.js';
-import { staffLicenseRoutes } from './routes/staff-licenses.js';
-import { staffClockResetRoutes } from './routes/staff-clock-resets.js';
-import { staffUserRoutes } from './routes/staff-users.js';
-import type { CenterServices } from '../app.js';
+import { authRoutes } from './routes/accounts/auth.js';
+import { healthRoutes } from './routes/service/health.js';
+import { licenseRoutes } from './routes/licenses/customer-licenses.js';
+import { lmSyncRoutes } from './routes/sync/lm-sync.js';
+import { marketplaceRoutes } from './routes/marketplace/aws.js';
+import { downloadRoutes } from './routes/packages/downloads.js';
+import { customerPackageRoutes } from './routes/packages/customer-packages.js';
+import { staffPackageRoutes } from './routes/packages/staff-packages.js';
+import { staffAdminRoutes } from './routes/trust/staff-admin.js';
+import { staffContractRoutes } from './routes/contracts/staff-contracts.js';
+import { staffCustomerRoutes } from './routes/catalogue/staff-customers.js';
+import { staffProductRoutes } from './routes/catalogue/staff-products.js';
+import { staffLicenseRoutes } from './routes/licenses/staff-licenses.js';
+import { staffClockResetRoutes } from './routes/trust/staff-clock-resets.js';
+import { staffUserRoutes } from './routes/accounts/staff-users.js';
+import type { CenterServices } from '../compose.js';
 
 export const API_VERSION = '0.1.0';
 
-export async function buildServer(services: CenterServices, logger: Logger): Promise<FastifyInstance> {
+export interface ServerOptions {
+  /** How answers with a schema are serialised; tests pass one that checks each answer against its schema first. */
+  serializerCompiler?: FastifySerializerCompiler<unknown>;
+}
+
+export async function buildServer(services: CenterServices, logger: Logger, options: ServerOptions = {}): Promise<FastifyInstance> {
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
   const syncLog = logger.child({ route: SYNC_PATH }, { level: 'warn' }) as FastifyBaseLogger;
@@ -46,26 +56,33 @@ export async function buildServer(services: CenterServices, logger: Logger): Pro
     // A body member the schema does not name is an error (additionalProperties: false), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  // Answers are JSON.stringify'd whatever their schema says: response schemas describe them (and the tests check
+  // each answer against its schema), they never reshape one.
+  app.setSerializerCompiler(options.serializerCompiler ?? (() => (data) => JSON.stringify(data)));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
   installErrorHandling(app);
-  await installOpenApi(app, API_VERSION);
+  measureRequests(app, services.metrics);
+  await installOpenApi(app, { version: API_VERSION, publicUrl: services.config.publicUrl });
   app.register(cookie);
   installAuth(app, services.accounts);
   healthRoutes(app, services);
+  metricsRoutes(app, services);
   authRoutes(app, services);
   lmSyncRoutes(app, services);
   licenseRoutes(app, services);
   staffLicenseRoutes(app, services);
   staffClockResetRoutes(app, services);
+  staffProductRoutes(app, services);
   staffCustomerRoutes(app, services);
   staffContractRoutes(app, services);
   staffUserRoutes(app, services);
   staffAdminRoutes(app, services);
   marketplaceRoutes(app, services);
-  packageRoutes(app, services);
+  staffPackageRoutes(app, services);
+  customerPackageRoutes(app, services);
   downloadRoutes(app, services);
   openApiRoutes(app);
   // The web UI, at the same origin as the API: any other GET that is not an API path is the app's.

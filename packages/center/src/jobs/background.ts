@@ -4,7 +4,7 @@
  * instances from sending one mail twice anyway.
  */
 import type { Clock } from '../clock.js';
-import type { MailOutbox } from '../services/mail.js';
+import type { MailOutbox } from '../services/mail/mail.js';
 import type { JobClaims } from './claims.js';
 import type { BackgroundJob } from './scheduler.js';
 

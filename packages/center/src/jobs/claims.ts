@@ -3,21 +3,22 @@
  * PostgreSQL each run happens on one instance only. A claim is a lease: it ends after its TTL, so a job held by
  * an instance that died is taken over by another one.
  */
-import { sql } from 'kysely';
+import { nullWhereClaimedBy } from '../db/expressions.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Clock } from '@tessera/core';
 
 export interface JobClaimsOptions {
   db: Kysely<Database>;
   /** This process's name in claimed_by; unique per running instance. */
   instanceId: string;
-  clock: { now(): number };
+  clock: Clock;
 }
 
 export class JobClaims {
   private readonly db: Kysely<Database>;
   private readonly instanceId: string;
-  private readonly clock: { now(): number };
+  private readonly clock: Clock;
 
   constructor(options: JobClaimsOptions) {
     this.db = options.db;
@@ -63,13 +64,12 @@ export class JobClaims {
    * (it did happen), but another instance's newer claim is left alone.
    */
   async done(name: string): Promise<void> {
-    const mine = sql<boolean>`claimed_by = ${this.instanceId}`;
     await this.db
       .updateTable('jobs')
       .set({
         last_run_at: this.clock.now(),
-        claimed_by: sql<string | null>`case when ${mine} then null else claimed_by end`,
-        claimed_until: sql<number | null>`case when ${mine} then null else claimed_until end`,
+        claimed_by: nullWhereClaimedBy<string>(this.instanceId, 'claimed_by'),
+        claimed_until: nullWhereClaimedBy<number>(this.instanceId, 'claimed_until'),
       })
       .where('name', '=', name)
       .execute();

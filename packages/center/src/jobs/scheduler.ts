@@ -39,7 +39,17 @@ export class JobScheduler {
   private round: Promise<void> | null = null;
   private stopped = true;
 
-  constructor(options: { jobs: readonly BackgroundJob[]; periodMs: number; logger: SchedulerLogger; timers?: JobTimers }) {
+  private readonly onRun: (job: string, outcome: 'ok' | 'failed') => void;
+
+  constructor(options: {
+    jobs: readonly BackgroundJob[];
+    periodMs: number;
+    logger: SchedulerLogger;
+    timers?: JobTimers;
+    /** Told of every run and how it ended (the metrics count them). */
+    onRun?: (job: string, outcome: 'ok' | 'failed') => void;
+  }) {
+    this.onRun = options.onRun ?? (() => {});
     this.jobs = options.jobs;
     this.periodMs = options.periodMs;
     this.logger = options.logger;
@@ -83,7 +93,9 @@ export class JobScheduler {
       const started = this.timers.now();
       try {
         await job.run();
+        this.onRun(job.name, 'ok');
       } catch (error) {
+        this.onRun(job.name, 'failed');
         // A database outage must not end the process (an unhandled rejection would): log, and try next round.
         this.logger.warn({ err: error, job: job.name }, `background job ${job.name} failed; it runs again in the next round`);
       }

@@ -11,9 +11,10 @@ import { loadCenterConfig } from '../../src/config.js';
 import { startCenter } from '../../src/app.js';
 import type { Center } from '../../src/app.js';
 import type { JobTimers } from '../../src/jobs/scheduler.js';
-import type { StaffRole } from '../../src/services/accounts.js';
-import type { PasswordHasher } from '../../src/services/passwords.js';
+import type { StaffRole } from '../../src/services/accounts/accounts.js';
+import type { PasswordHasher } from '../../src/services/accounts/passwords.js';
 import type { Dialect } from '../../src/db/connect.js';
+import { checkingSerializer } from './answers.js';
 import { createTestDatabase } from './databases.js';
 import { linkIn as linkInMails, readMail } from './smtp.js';
 import type { ReceivedMail } from './smtp.js';
@@ -123,6 +124,7 @@ export async function startTestCenter(
     clock,
     logger: pino({ level: 'debug' }, sink),
     jobs: { timers: NO_TIMER },
+    server: { serializerCompiler: checkingSerializer },
     ...(options.passwords ? { passwords: options.passwords } : {}),
   });
   const seen = new Set<string>();
@@ -152,8 +154,8 @@ export async function startTestCenter(
     log,
     linkIn,
     async customer(email, customerId) {
-      const { accounts, licenses } = center.services;
-      const id = customerId ?? must(await licenses.createCustomer({ name: `Customer of ${email}` }, 'usr_test')).id;
+      const { accounts, catalogue } = center.services;
+      const id = customerId ?? must(await catalogue.createCustomer({ name: `Customer of ${email}` }, 'usr_test')).id;
       must(await accounts.inviteCustomer(id, email, 'usr_test'));
       const client = new Client(center.url);
       const registered = await client.post('/v1/auth/register', { token: await linkIn(email, 'setup'), name: email, password: PASSWORD });

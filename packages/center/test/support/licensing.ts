@@ -8,11 +8,14 @@ import type { KeyObject, SyncRequestInput } from '@tessera/core';
 import { openDatabase } from '../../src/db/connect.js';
 import type { DatabaseHandle, Dialect } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
-import { AuditLog } from '../../src/services/audit.js';
-import { Licenses } from '../../src/services/licenses.js';
-import { SigningKeys } from '../../src/services/signing-keys.js';
-import { TrustBundles } from '../../src/services/trust-bundles.js';
-import { TrustRoots } from '../../src/services/trust-roots.js';
+import { AuditLog } from '../../src/services/audit/audit.js';
+import { Catalogue } from '../../src/services/catalogue/catalogue.js';
+import { Licenses } from '../../src/services/licenses/licenses.js';
+import { SigningKeys } from '../../src/services/trust/signing-keys.js';
+import { TrustBundles } from '../../src/services/trust/trust-bundles.js';
+import { TrustRoots } from '../../src/services/trust/trust-roots.js';
+import { answerOf } from '@tessera/http';
+import type { Result } from '@tessera/core';
 import { createTestDatabase } from './databases.js';
 import type { TestDatabase } from './databases.js';
 
@@ -55,6 +58,7 @@ export interface Licensing {
   keys: SigningKeys;
   audit: AuditLog;
   licenses: Licenses;
+  catalogue: Catalogue;
   roots: TrustRoots;
   trustBundles: TrustBundles;
   close(): Promise<void>;
@@ -65,10 +69,10 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
   const target = await createTestDatabase(dialect);
   const handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
   await migrateToLatest(handle.db as never, dialect);
-  const keys = new SigningKeys({ db: handle.db, masterKey, clock });
-  const audit = new AuditLog({ db: handle.db, dialect, clock, masterKey });
-  const licenses = new Licenses({ db: handle.db, keys, audit, masterKey, clock });
-  const roots = new TrustRoots({ db: handle.db, dialect, masterKey, clock });
+  const keys = new SigningKeys({ db: handle.db, dialect: handle.statements, masterKey, clock });
+  const audit = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey });
+  const licenses = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey, clock });
+  const roots = new TrustRoots({ db: handle.db, dialect: handle.statements, masterKey, clock });
   const trustBundles = new TrustBundles({ keys, roots, clock });
   return {
     target,
@@ -76,6 +80,7 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
     keys,
     audit,
     licenses,
+    catalogue: new Catalogue({ db: handle.db, audit, clock }),
     roots,
     trustBundles,
     async close() {
@@ -83,4 +88,9 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
       await target.drop();
     },
   };
+}
+
+/** A sync as a License Manager sees it: the service's outcome through the one code → status mapping. */
+export async function syncAnswer(sync: { handle(body: unknown): Promise<Result<unknown>> }, body: unknown) {
+  return answerOf(await sync.handle(body));
 }

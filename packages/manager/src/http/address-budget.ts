@@ -3,6 +3,8 @@
  * burst of that size passes at once and a steady flood gets `perMinute` a minute. Time comes from the LM's clock.
  * IPv6 addresses count by their /64, which one host usually holds whole; IPv4 by the address.
  */
+import { clientAddressKey } from '@tessera/http';
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -22,7 +24,7 @@ export class AddressBudget {
 
   /** Takes one token for `address`; false when its budget is spent (answer 429). */
   take(address: string): boolean {
-    const key = addressKey(address);
+    const key = clientAddressKey(address);
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
     // A clock stepped back refills nothing and takes nothing away.
@@ -39,7 +41,7 @@ export class AddressBudget {
 
   /** Seconds until `address` has a token again (for Retry-After). */
   retryAfterSeconds(address: string): number {
-    const bucket = this.buckets.get(addressKey(address));
+    const bucket = this.buckets.get(clientAddressKey(address));
     if (!bucket || bucket.tokens >= 1) return 0;
     return Math.ceil(((1 - bucket.tokens) * 60) / this.perMinute);
   }
@@ -57,16 +59,4 @@ export class AddressBudget {
     }
     if (this.buckets.size >= MAX_ADDRESSES) this.buckets.delete(this.buckets.keys().next().value!);
   }
-}
-
-function addressKey(address: string): string {
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (v4) return v4[1]!;
-  if (!address.includes(':')) return address;
-  // The first four groups of the expanded address: its /64.
-  const [head = '', tail = ''] = address.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const groups = [...headGroups, ...Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0'), ...tailGroups];
-  return groups.slice(0, 4).join(':').toLowerCase() + '::/64';
 }

@@ -36,11 +36,14 @@ export class TrustService implements SyncTrust {
     pinned: readonly TrustRoot[] | null,
     guards: Guards,
   ): Result<{ trust: TrustService; warnings: string[] }> {
-    const file = readTrustFile(text, pinned);
+    // Endorsements are followed here (never in products): an online LM whose file names an earlier root follows a
+    // root rotation by itself, the bundle carrying the chain from that root.
+    const follow = { followEndorsements: true };
+    const file = readTrustFile(text, pinned, follow);
     if (!file.ok) return fail(file.code, `The trust file ${path} cannot be used: ${file.detail}`);
     const roots = file.value.kind === 'signed' ? file.value.roots : pinned;
     const fromFile = file.value.kind === 'signed' ? file.value.bundle : null;
-    const sealed = guards.bundle !== null && roots ? readSignedTrustBundle(guards.bundle, roots) : null;
+    const sealed = guards.bundle !== null && roots ? readSignedTrustBundle(guards.bundle, roots, follow) : null;
     const candidates = [fromFile, sealed?.ok ? sealed.value : null].filter((b): b is SignedTrustBundle => b !== null);
     const best = candidates.sort((a, b) => b.serial - a.serial)[0] ?? null;
     const warnings: string[] = [];
@@ -97,7 +100,7 @@ export class TrustService implements SyncTrust {
 
   /** Checks a root-signed bundle with the roots, without adopting it; null when no root is known (v1 file, no trustRoot). */
   check(text: unknown): Result<SignedTrustBundle> | null {
-    return this.roots ? readSignedTrustBundle(text, this.roots) : null;
+    return this.roots ? readSignedTrustBundle(text, this.roots, { followEndorsements: true }) : null;
   }
 
   /** Adopts a checked bundle when it is newer than the one held; listeners re-verify what they hold. */

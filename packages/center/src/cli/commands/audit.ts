@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { systemClock } from '../../clock.js';
-import { AuditLog } from '../../services/audit.js';
-import { CliError, EXIT, openContext } from '../context.js';
+import { CliError, EXIT, withServices } from '../context.js';
 import type { CenterFlags } from '../../config.js';
 
 export function auditCommand(program: Command): void {
@@ -10,18 +8,12 @@ export function auditCommand(program: Command): void {
     .command('verify')
     .description('check the whole chain with the master key; names the first broken link')
     .action(async (_options: object, command: Command) => {
-      const { config, handle } = await openContext(command.optsWithGlobals<CenterFlags>());
-      try {
-        const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock, masterKey: config.masterKey });
-        const result = await audit.verify();
-        if (!result.ok)
-          throw new CliError(
-            `The audit chain is broken at event ${result.brokenAt} (${result.events} intact before it): ${result.reason}`,
-            EXIT.FAILED,
-          );
-        process.stdout.write(`The audit chain is intact: ${result.events} event${result.events === 1 ? '' : 's'}.\n`);
-      } finally {
-        await handle.close();
-      }
+      const result = await withServices(command.optsWithGlobals<CenterFlags>(), ({ audit }) => audit.verify());
+      if (!result.ok)
+        throw new CliError(
+          `The audit chain is broken at event ${result.brokenAt} (${result.events} intact before it): ${result.reason}`,
+          EXIT.FAILED,
+        );
+      process.stdout.write(`The audit chain is intact: ${result.events} event${result.events === 1 ? '' : 's'}.\n`);
     });
 }

@@ -1,39 +1,31 @@
 import type { Command } from 'commander';
-import { systemClock } from '../../clock.js';
-import { AuditLog } from '../../services/audit.js';
-import { SigningKeys } from '../../services/signing-keys.js';
-import type { SigningKeyInfo } from '../../services/signing-keys.js';
-import { TrustBundles } from '../../services/trust-bundles.js';
-import { TrustRoots } from '../../services/trust-roots.js';
-import type { RootKeyInfo } from '../../services/trust-roots.js';
-import { CliError, EXIT, openContext } from '../context.js';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { CenterServices } from '../../compose.js';
+import type { SigningKeyInfo } from '../../services/trust/signing-keys.js';
+import type { RootKeyInfo } from '../../services/trust/trust-roots.js';
+import { CliError, EXIT, withServices } from '../context.js';
 import type { CenterFlags } from '../../config.js';
 
-async function withKeys<T>(command: Command, work: (keys: SigningKeys, audit: AuditLog) => Promise<T>): Promise<T> {
-  const { config, handle } = await openContext(command.optsWithGlobals<CenterFlags>());
-  try {
-    const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock: systemClock });
-    await keys.ensureActive();
-    return await work(keys, new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock, masterKey: config.masterKey }));
-  } finally {
-    await handle.close();
-  }
+/** The services, with an active signing key made on first use. */
+function withKeys<T>(command: Command, work: (services: CenterServices) => Promise<T>): Promise<T> {
+  return withServices(command.optsWithGlobals<CenterFlags>(), async (services) => {
+    await services.keys.ensureActive();
+    return work(services);
+  });
 }
 
-/** The signing keys, the roots and the bundle they make, on the CLI's own connection. */
-async function withTrust<T>(
-  command: Command,
-  work: (trust: { keys: SigningKeys; roots: TrustRoots; bundles: TrustBundles }) => Promise<T>,
-): Promise<T> {
-  const { config, handle } = await openContext(command.optsWithGlobals<CenterFlags>());
-  try {
-    const keys = new SigningKeys({ db: handle.db, masterKey: config.masterKey, clock: systemClock });
-    const roots = new TrustRoots({ db: handle.db, dialect: handle.dialect, masterKey: config.masterKey, clock: systemClock });
-    await roots.ensureActive();
-    return await work({ keys, roots, bundles: new TrustBundles({ keys, roots, clock: systemClock }) });
-  } finally {
-    await handle.close();
-  }
+/** The services, with an active root made on first use: the signing keys, the roots and the bundle they make. */
+function withTrust<T>(command: Command, work: (services: CenterServices) => Promise<T>): Promise<T> {
+  return withServices(command.optsWithGlobals<CenterFlags>(), async (services) => {
+    await services.roots.ensureActive();
+    return work(services);
+  });
+}
+
+/** A root change's audit event, in its transaction; the actor is whoever holds the server's shell. */
+async function audited(services: CenterServices, trx: Transaction<Database>, action: string, root: RootKeyInfo): Promise<void> {
+  await services.audit.append({ actor: 'cli', action, subject: root.kid, data: { kid: root.kid, root: root.root } }, trx);
 }
 
 function row(key: SigningKeyInfo): string {
@@ -48,19 +40,15 @@ export function keysCommand(program: Command): void {
     .description('list the signing keys (the first start makes one)')
     .action(async (_options: object, command: Command) => {
       const json = command.optsWithGlobals<{ json?: boolean }>().json;
-      const list = await withKeys(command, (k) => k.list());
+      const list = await withKeys(command, ({ keys }) => keys.list());
       process.stdout.write(json ? JSON.stringify(list, null, 2) + '\n' : list.map(row).join('\n') + '\n');
     });
   keys
     .command('rotate')
     .description('make a new active key; the old one is retired (what it signed stays valid). Give LMs the new trust bundle.')
     .action(async (_options: object, command: Command) => {
-      const key = await withKeys(command, async (k, audit) => {
-        const created = await k.rotate();
-        // The same event as POST /v1/staff/keys/rotate; the actor is whoever holds the server's shell.
-        await audit.append({ actor: 'cli', action: 'signing_key.rotated', subject: created.kid, data: { kid: created.kid } });
-        return created;
-      });
+      // As POST /v1/staff/keys/rotate does; the actor is whoever holds the server's shell.
+      const key = await withKeys(command, ({ keyChanges }) => keyChanges.rotate('cli'));
       process.stdout.write(
         `New active key ${key.kid}. Hand License Managers the new trust bundle (tessera-center trust-bundle) before anything is signed with it reaches them.\n`,
       );
@@ -76,7 +64,7 @@ export function trustBundleCommand(program: Command): void {
       if (options.format !== 'v1' && options.format !== 'v2')
         throw new CliError(`--format must be v1 or v2, not "${options.format}".`, EXIT.USAGE);
       const legacy = options.format === 'v1';
-      process.stdout.write(await withTrust(command, (t) => (legacy ? t.keys.trustBundle() : t.bundles.file())));
+      process.stdout.write(await withTrust(command, (t) => (legacy ? t.keys.trustBundle() : t.trustBundles.file())));
     });
 }
 
@@ -118,7 +106,7 @@ export function trustRootCommand(program: Command): void {
     .command('next')
     .description('rotation step 1: make the next root, published beside the active one; build products with both')
     .action(async (_options: object, command: Command) => {
-      const next = await withTrust(command, (t) => t.roots.createNext());
+      const next = await withTrust(command, (t) => t.roots.createNext((trx, made) => audited(t, trx, 'root_key.created', made)));
       process.stdout.write(
         `Next root ${next.kid}: ${next.root}\nBuild products with both roots (tessera-center trust-root prints them); once installed products carry it, run: tessera-center trust-root activate ${next.kid}\n`,
       );
@@ -127,7 +115,7 @@ export function trustRootCommand(program: Command): void {
     .command('activate <kid>')
     .description('rotation step 2: the next root signs trust bundles from now on; the active one is retired')
     .action(async (kid: string, _options: object, command: Command) => {
-      const activated = await withTrust(command, (t) => t.roots.activate(kid));
+      const activated = await withTrust(command, (t) => t.roots.activate(kid, (trx, root) => audited(t, trx, 'root_key.activated', root)));
       if (!activated.ok) throw new CliError(activated.detail, EXIT.USAGE);
       process.stdout.write(
         `Root ${activated.value.kid} now signs trust bundles. Products built only with the old root refuse them: keep the old root in builds until none is installed.\n`,

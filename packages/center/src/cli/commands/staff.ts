@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { systemClock } from '../../clock.js';
 import type { CenterFlags } from '../../config.js';
-import { Accounts } from '../../services/accounts.js';
-import type { StaffRole } from '../../services/accounts.js';
-import { AuditLog } from '../../services/audit.js';
-import { MailOutbox } from '../../services/mail.js';
-import { PasswordHasher } from '../../services/passwords.js';
-import { STAFF_ROLES } from '../../services/sessions.js';
-import { CliError, EXIT, openContext } from '../context.js';
+import type { StaffRole } from '../../services/accounts/accounts.js';
+import { STAFF_ROLES } from '../../services/accounts/sessions.js';
+import { CliError, EXIT, withServices } from '../context.js';
 
 export function staffCommand(program: Command): void {
   const staff = program.command('staff').description('vendor staff accounts');
@@ -23,33 +17,20 @@ export function staffCommand(program: Command): void {
       const globals = command.optsWithGlobals<CenterFlags & { json?: boolean }>();
       if (!STAFF_ROLES.includes(options.role as StaffRole))
         throw new CliError(`--role must be one of ${STAFF_ROLES.join(', ')} (got "${options.role}").`, EXIT.USAGE);
-      const { config, handle } = await openContext(globals);
-      const audit = new AuditLog({ db: handle.db, dialect: handle.dialect, clock: systemClock, masterKey: config.masterKey });
-      const mail = new MailOutbox({
-        db: handle.db,
-        settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
-        clock: systemClock,
-        instanceId: config.instanceId,
-      });
-      try {
-        const passwords = new PasswordHasher(config.passwordHashing);
-        const accounts = new Accounts({ db: handle.db, mail, audit, clock: systemClock, publicUrl: config.publicUrl, passwords });
-        const created = await accounts.createStaff(options.email, options.role as StaffRole, 'cli', {
+      const created = await withServices(globals, ({ accounts }) =>
+        accounts.createStaff(options.email, options.role as StaffRole, 'cli', {
           apiToken: options.apiToken === true,
           ...(options.name ? { name: options.name } : {}),
-        });
-        if (!created.ok) throw new CliError(created.detail, EXIT.FAILED);
-        const { userId, loginLink, apiToken } = created.value;
-        if (globals.json) {
-          process.stdout.write(JSON.stringify({ userId, loginLink, ...(apiToken ? { apiToken } : {}) }, null, 2) + '\n');
-          return;
-        }
-        process.stdout.write(`Created ${options.role} ${userId} (${options.email.trim().toLowerCase()}).\n`);
-        process.stdout.write(`One-time login link (valid 1 hour; shown only now):\n  ${loginLink}\n`);
-        if (apiToken) process.stdout.write(`API token (send as "Authorization: Bearer …"; shown only now):\n  ${apiToken}\n`);
-      } finally {
-        mail.close();
-        await handle.close();
+        }),
+      );
+      if (!created.ok) throw new CliError(created.detail, EXIT.FAILED);
+      const { userId, loginLink, apiToken } = created.value;
+      if (globals.json) {
+        process.stdout.write(JSON.stringify({ userId, loginLink, ...(apiToken ? { apiToken } : {}) }, null, 2) + '\n');
+        return;
       }
+      process.stdout.write(`Created ${options.role} ${userId} (${options.email.trim().toLowerCase()}).\n`);
+      process.stdout.write(`One-time login link (valid 1 hour; shown only now):\n  ${loginLink}\n`);
+      if (apiToken) process.stdout.write(`API token (send as "Authorization: Bearer …"; shown only now):\n  ${apiToken}\n`);
     });
 }

@@ -1,0 +1,56 @@
+/**
+ * Clock resets for offline License Managers (core clock-reset.ts). A clock set ahead by mistake carries an LM's
+ * high-water mark forward; set right again, the clock looks set back (CLOCK_TAMPERED). Online, the License
+ * Center's signed time corrects the mark at the next sync; offline, the customer sends a request code (it carries
+ * the mark) and staff answer it with a reset signed by the active key: it names that exact mark and this
+ * License Center's time, so it applies once, to that LM, and only moves the mark back to the vendor's time.
+ */
+import { randomBytes } from 'node:crypto';
+import { fail, issueClockReset, ok, readRequestCode } from '@tessera/core';
+import type { Clock, Result } from '@tessera/core';
+import type { AuditLog } from '../audit/audit.js';
+import type { SigningKeys } from './signing-keys.js';
+
+export interface IssuedClockReset {
+  lmid: string;
+  fromHighWater: string;
+  toTime: string;
+  /** The document the customer loads: tessera-lm load. */
+  reset: string;
+}
+
+export class ClockResets {
+  constructor(private readonly options: { keys: SigningKeys; audit: AuditLog; clock: Clock }) {}
+
+  async issue(requestCode: unknown, actor: string): Promise<Result<IssuedClockReset>> {
+    const code = readRequestCode(requestCode);
+    if (!code.ok) return code;
+    const { lmid, highWater } = code.value;
+    if (highWater === null) {
+      return fail(
+        'BAD_REQUEST',
+        "This request code does not carry the License Manager's clock mark: it was made by a release before clock resets. Upgrade tessera-lm and make a new request code.",
+      );
+    }
+    const now = this.options.clock.now();
+    if (Date.parse(highWater) <= now) {
+      return fail(
+        'BAD_REQUEST',
+        `The License Manager's clock mark (${highWater}) is not ahead of this License Center's time: there is nothing to reset. Set its clock right; if it still reports CLOCK_TAMPERED, its clock is behind.`,
+      );
+    }
+    const toTime = new Date(now).toISOString();
+    const reset = issueClockReset(
+      { id: `rst_${randomBytes(9).toString('base64url')}`, lmid, fromHighWater: highWater, toTime },
+      await this.options.keys.activeNow(),
+    );
+    if (!reset.ok) return reset;
+    await this.options.audit.append({
+      actor,
+      action: 'clock.reset_issued',
+      subject: lmid,
+      data: { lmid, fromHighWater: highWater, toTime },
+    });
+    return ok({ lmid, fromHighWater: highWater, toTime, reset: reset.value });
+  }
+}
