@@ -142,6 +142,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     links: new DownloadLinks(masterKey),
     settings: { maxBytes: config.packages.maxBytes, linkMinutes: config.packages.linkMinutes, publicUrl },
   });
+  const clockResets = new ClockResets({ keys, audit, clock });
   return {
     config,
     clock,
@@ -151,15 +152,15 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     roots,
     trustBundles,
     keyChanges: new KeyChanges({ db, keys, licenses, trustBundles, audit }),
-    clockResets: new ClockResets({ keys, audit, clock }),
+    clockResets,
     audit,
-    catalogue: new Catalogue({ db, audit, clock }),
+    catalogue: new Catalogue({ db, dialect: statements, licenses, audit, clock }),
     licenses,
     licenseQueries: new LicenseQueries({ db, clock, masterKey }),
     requestCodes: new RequestCodes({ db, licenses, clock }),
     renewalRequests: new RenewalRequests({ db, audit, mail, clock, publicUrl, marketplaceRenewUrl: config.aws.renewUrl }),
     expiryNotices: new ExpiryNotices({ db, mail, clock, publicUrl }),
-    sync: new SyncService({ db, licenses, keys, trustBundles, clock, limitKey: (key) => syncPerKey.take(key) }),
+    sync: new SyncService({ db, licenses, keys, trustBundles, clockResets, clock, limitKey: (key) => syncPerKey.take(key) }),
     mail,
     jobClaims: new JobClaims({ db, instanceId: config.instanceId, clock }),
     sessions,

@@ -98,7 +98,8 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
     expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual([
       '0006_audit_keyed',
       '0007_trust_roots',
-      '0008_lm_product',
+      '0008_outage_grace',
+      '0009_lm_product',
     ]);
     const log = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey });
     expect(await log.verify()).toEqual({ ok: true, events: 5 });
@@ -166,7 +167,8 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
     expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual([
       '0006_audit_keyed',
       '0007_trust_roots',
-      '0008_lm_product',
+      '0008_outage_grace',
+      '0009_lm_product',
     ]);
     expect(await new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey }).verify()).toEqual({ ok: true, events: 2 });
   });

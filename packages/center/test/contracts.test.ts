@@ -297,10 +297,20 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
         roles: ['query', 'storage'],
         limits: ['remote_clusters'],
         features: ['scan', 'backup'],
+        outageGraceHours: 72,
         createdAt: T0,
       },
-      { id: guard, slug: 'guard', name: 'Guard', roles: ['enforcer'], limits: [], features: ['enforce'], createdAt: T0 },
-      // Built in (migration 0008): the License Manager's packages are published under it; it has no roles to sell.
+      {
+        id: guard,
+        slug: 'guard',
+        name: 'Guard',
+        roles: ['enforcer'],
+        limits: [],
+        features: ['enforce'],
+        outageGraceHours: 72,
+        createdAt: T0,
+      },
+      // Built in (migration 0009): the License Manager's packages are published under it; it has no roles to sell.
       expect.objectContaining({ id: 'prd_tesseralm', slug: 'tessera-lm', name: 'Tessera License Manager', roles: [] }),
     ]);
   });

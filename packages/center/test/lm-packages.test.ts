@@ -178,11 +178,11 @@ describe.each(DIALECTS)('the License Manager served by the License Center, on %s
 });
 
 describe.each(DIALECTS)('the built-in product on an upgraded database, on %s', (dialect) => {
-  it('is added by migration 0008, which takes a product the vendor made with its slug before as it is', async () => {
+  it('is added by migration 0009, which takes a product the vendor made with its slug before as it is', async () => {
     const target = await createTestDatabase(dialect);
     const handle = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     try {
-      const { error } = await migrator(handle.db as never, dialect).migrateTo('0007_trust_roots');
+      const { error } = await migrator(handle.db as never, dialect).migrateTo('0008_outage_grace');
       expect(error).toBeUndefined();
       const vendors = {
         id: 'prd_vendorsown',
@@ -191,10 +191,11 @@ describe.each(DIALECTS)('the built-in product on an upgraded database, on %s', (
         roles: '["node"]',
         limits: '[]',
         features: '[]',
+        outage_grace_hours: 72,
         created_at: 1,
       };
       await handle.db.insertInto('products').values(vendors).execute();
-      expect(await migrateToLatest(handle.db as never, dialect)).toEqual(['0008_lm_product']);
+      expect(await migrateToLatest(handle.db as never, dialect)).toEqual(['0009_lm_product']);
       expect(await handle.db.selectFrom('products').selectAll().execute()).toEqual([{ ...vendors, created_at: expect.anything() }]);
     } finally {
       await handle.close();

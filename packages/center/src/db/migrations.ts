@@ -332,6 +332,23 @@ const trustRoots: Migration = {
 };
 
 /**
+ * Outage grace (how long a running node keeps its seat while its License Manager is silent; signed in the license
+ * as outageGraceHours): a default per product, and a license's own value where staff set one (null follows the
+ * product). Products already there get 0, strict, which is what every license they issued was signed with: an
+ * upgrade must not change what the next re-signing of a customer's license means. A new product gets 72 hours from
+ * the catalogue (services/catalogue/catalogue.ts); the column's default is only for the rows already there.
+ */
+const outageGrace: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('products')
+      .addColumn('outage_grace_hours', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('licenses').addColumn('outage_grace_hours', 'integer').execute();
+  },
+};
+
+/**
  * The License Manager as a built-in product (services/packages/lm-product.ts), under which its installation
  * packages are published for every customer. No roles: no license can be made for it. A product the vendor made
  * with the same slug before is taken as it is.
@@ -360,7 +377,8 @@ export function migrator(db: Kysely<unknown>, dialect: Dialect, options: Migrati
       '0005_packages': packages,
       '0006_audit_keyed': auditKeyed(dialect, options.masterKey ?? null),
       '0007_trust_roots': trustRoots,
-      '0008_lm_product': lmProduct,
+      '0008_outage_grace': outageGrace,
+      '0009_lm_product': lmProduct,
     }),
   };
   return new Migrator({ db, provider });

@@ -21,6 +21,8 @@ const strings: Schema = list({ type: 'string' });
 const counts = (description: string): Schema => ({ type: 'object', description, additionalProperties: { type: 'integer' } });
 const anyObject = (description: string): Schema => ({ type: 'object', description, additionalProperties: true });
 
+const CLOCK_RESET =
+  "A signed clock reset naming the request's clockMark, when that mark is ahead of the License Center's time (docs/sync-protocol.md).";
 const shared = (name: string): Schema => ({ $ref: `${name}#` });
 
 /** An object of exactly these members; all required but `optional`. */
@@ -52,6 +54,15 @@ const PACKAGE = {
   sha256: string('Lower-case hex SHA-256 of the file.'),
   uploadedAt: millis(),
   uploadedBy: string('The staff member who uploaded it (staff views only).'),
+};
+
+const OUTAGE_GRACE_OF_PRODUCT =
+  "Hours a running node keeps its seat while its License Manager is silent, for the product's licenses without a grace of their own (0: strict, the seat ends with its lease; at most 2160).";
+const OUTAGE_GRACE_OF_LICENSE = {
+  outageGraceHours: integer(
+    "The outage grace signed in the license: hours a running node keeps its seat while its License Manager is silent (0: strict, the seat ends with its lease). The license's own, else its product's.",
+  ),
+  outageGraceOverride: nullable(integer("The license's own outage grace in hours; null follows the product's.")),
 };
 
 const SIGNING_KEY = {
@@ -99,6 +110,7 @@ const SHARED = {
     roles: strings,
     limits: strings,
     features: strings,
+    outageGraceHours: integer(OUTAGE_GRACE_OF_PRODUCT),
     createdAt: millis(),
   }),
   License: record({
@@ -116,6 +128,7 @@ const SHARED = {
     status: oneOf('active', 'suspended', 'ended'),
     mode,
     lmid: nullable(string('The bound License Manager; null until bound.')),
+    ...OUTAGE_GRACE_OF_LICENSE,
     onlineKeyMasked: string('The online key with every group but the last hidden.'),
     createdAt: millis(),
     updatedAt: millis(),
@@ -153,6 +166,7 @@ const SHARED = {
       nodes: counts('Seats per role.'),
       limits: counts('Named limits.'),
       features: strings,
+      ...OUTAGE_GRACE_OF_LICENSE,
     }),
     key: record({
       mode,
@@ -243,6 +257,10 @@ const SHARED = {
     prevHash: string(),
     hash: string(),
   }),
+  ProductGraceChange: record({
+    product: shared('Product'),
+    resignedLicenses: integer('Licenses that follow the product, signed again with the new grace (each with a raised serial).'),
+  }),
   SigningKey: record(SIGNING_KEY),
   Package: record(PACKAGE, ['uploadedBy']),
   WithdrawnPackage: record({ ...PACKAGE, withdrawnAt: millis() }),
@@ -270,17 +288,25 @@ const SHARED = {
   }),
   SyncAnswer: {
     oneOf: [
-      record({
-        changed: { type: 'boolean', enum: [false] },
-        time: string('The signed time token.'),
-        trust: string('The root-signed trust bundle.'),
-      }),
-      record({
-        changed: { type: 'boolean', enum: [true] },
-        license: string('The signed license, bound to the LMID of the request.'),
-        time: string('The signed time token.'),
-        trust: string('The root-signed trust bundle.'),
-      }),
+      record(
+        {
+          changed: { type: 'boolean', enum: [false] },
+          time: string('The signed time token.'),
+          trust: string('The root-signed trust bundle.'),
+          clockReset: string(CLOCK_RESET),
+        },
+        ['clockReset'],
+      ),
+      record(
+        {
+          changed: { type: 'boolean', enum: [true] },
+          license: string('The signed license, bound to the LMID of the request.'),
+          time: string('The signed time token.'),
+          trust: string('The root-signed trust bundle.'),
+          clockReset: string(CLOCK_RESET),
+        },
+        ['clockReset'],
+      ),
     ],
   },
   /** The body of every error answer (packages/http): each operation's 4XX and 5XX answers. */

@@ -1,5 +1,5 @@
 /**
- * The License Manager is a built-in product of every License Center (migration 0008): its installation packages,
+ * The License Manager is a built-in product of every License Center (migration 0009): its installation packages,
  * the tarball and the .deb that `npm run package` makes, are published under it (`tessera-center lm-packages
  * publish`, or staff uploads for other platforms), and every customer may download them, whatever they bought. It
  * has no node roles, so no license or contract can be made for it.
