@@ -4,12 +4,10 @@
  * machine needs nothing done by hand. Tests get the browser's path with inject('chromiumPath').
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { buildPortalIfStale } from './portal-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,7 +15,6 @@ declare module 'vitest' {
   }
 }
 
-const PORTAL = fileURLToPath(new URL('../apps/portal/', import.meta.url));
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 function findChromium(): string | null {
@@ -48,24 +45,8 @@ function installChromium(): string {
   return path;
 }
 
-function newestChange(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestChange(join(path, name))));
-}
-
-/** Builds the portal when dist is missing or older than its sources, so the tests never drive a stale page. */
-function buildPortalIfStale(): void {
-  const built = join(PORTAL, 'dist', 'index.html');
-  const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((name) => join(PORTAL, name));
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newestChange))) return;
-  process.stderr.write('[tests] building the portal (apps/portal)...\n');
-  const vite = join(createRequire(join(PORTAL, 'package.json')).resolve('vite/package.json'), '..', 'bin', 'vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: PORTAL, stdio: 'inherit' });
-}
-
 export default function setup(project: TestProject): void {
-  buildPortalIfStale();
+  buildPortalIfStale((line) => process.stderr.write(`[tests] ${line}\n`));
   const chromium = givenChromium() ?? findChromium() ?? installChromium();
   project.provide('chromiumPath', chromium);
 }

@@ -132,3 +132,9 @@ export type LicensePackages = Answer<'getLicensesByLicenseIdPackages'>;
 
 /** POST /v1/licenses/:id/packages/:packageId/link: an expiring signed address that downloads the file without a session. */
 export type DownloadLink = Answer<'postLicensesByLicenseIdPackagesByPackageIdLink'>;
+
+/** GET /v1/lm-packages: the License Manager's packages, which every signed-in user may download. */
+export type LmPackages = Answer<'getLmPackages'>;
+
+/** POST /v1/lm-packages/:packageId/link: a signed address for one of them, as for a license's packages. */
+export type LmDownloadLink = Answer<'postLmPackagesByPackageIdLink'>;

@@ -4,6 +4,11 @@
  * as typed) → copy the offline key and verify it with core → switch to online, the LM syncs, usage shows → ask
  * for a renewal → log out. Each main page is screenshotted at desktop and 375 px and checked with axe-core.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { buildSyncRequest, checkLicenseKey, SYNC_PATH } from '@tessera/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +18,27 @@ import type { PortalPage } from './support/browser.js';
 import { mailedLink, productFor, sellAndInvite, startTestCenter, trustBundleOf } from './support/vendor.js';
 import type { TestCenter } from './support/vendor.js';
 import type { Client } from '../../../packages/center/test/support/http.js';
+
+/** A tarball and a .deb of the License Manager as npm run package names them, published as the CLI publishes them. */
+async function publishLmPackages(tc: TestCenter) {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-portal-lm-'));
+  try {
+    const files = {
+      tarball: { name: 'tessera-lm-0.1.0-linux-x64.tar.gz', bytes: gzipSync(randomBytes(3000)) },
+      deb: { name: 'tessera-lm_0.1.0_amd64.deb', bytes: Buffer.concat([Buffer.from('!<arch>\n'), randomBytes(3000)]) },
+    };
+    for (const file of Object.values(files)) writeFileSync(join(dir, file.name), file.bytes);
+    const published = await tc.center.services.lmPackages.publish([join(dir, files.tarball.name), join(dir, files.deb.name)], 'usr_test');
+    if (!published.ok) throw new Error(published.detail);
+    const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    return {
+      tarball: { name: files.tarball.name, sha256: sha256(files.tarball.bytes) },
+      deb: { name: files.deb.name, sha256: sha256(files.deb.bytes) },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const EMAIL = 'ada@acme.example';
 const PASSWORD = 'Lovelace-1815!';
@@ -27,6 +53,7 @@ describe('the customer story in Chromium', () => {
   let page: Page;
   let admin: Client;
   let licenseId: string;
+  let lmFiles: Awaited<ReturnType<typeof publishLmPackages>>;
   const keysSeen: string[] = [];
 
   /** Both screenshots and the accessibility check of a main page: no serious violations, nothing wider than a phone. */
@@ -39,6 +66,7 @@ describe('the customer story in Chromium', () => {
     // The center's clock at the real time: the browser drops a session cookie whose expiry has passed by its own clock.
     [tc, browser] = await Promise.all([startTestCenter('sqlite', {}, Date.now()), launchBrowser()]);
     admin = (await tc.staff('sales-admin@vendor.example', 'admin')).client;
+    lmFiles = await publishLmPackages(tc);
     const productId = await productFor(admin, 'graphdb', 'GraphDB Enterprise');
     ({ licenseId } = await sellAndInvite(tc, admin, productId, 'Acme Data', EMAIL));
     portal = await openPortal(browser, tc.center.url);
@@ -126,10 +154,30 @@ describe('the customer story in Chromium', () => {
     const install = page.getByRole('heading', { name: 'Step 2 of 5: Install the License Manager' });
     await install.waitFor();
     expect(await install.evaluate((heading) => heading === document.activeElement)).toBe(true);
-    const commands = await page.locator('pre.commands').innerText();
-    expect(commands).toContain('npx tessera-lm serve --config /etc/tessera-lm/config.yaml');
-    expect(commands).toContain('npx tessera-lm --config /etc/tessera-lm/config.yaml info');
-    expect(commands).toContain(`curl -fo /etc/tessera-lm/trust-bundle.json ${tc.center.url}/v1/trust-bundle`);
+    // The License Manager's packages this License Center serves, for this browser's system (Linux x86-64), with
+    // their sha256 and the exact commands, whose download links fetch those very files.
+    await page.getByRole('heading', { name: '.deb package: Debian, Ubuntu' }).waitFor();
+    await page.getByRole('heading', { name: 'Tarball: any Linux (nothing else needed)' }).waitFor();
+    await expect.poll(() => page.locator('pre.commands').count()).toBe(2);
+    const [debLines, tarballLines] = (await page.locator('pre.commands').allInnerTexts()).map((text) => text.split('\n'));
+    for (const [lines, file] of [
+      [debLines!, lmFiles.deb],
+      [tarballLines!, lmFiles.tarball],
+    ] as const) {
+      expect(await page.locator('.lm-install').innerText()).toContain(file.sha256);
+      expect(lines).toContain(`echo '${file.sha256}  ${file.name}' | sha256sum -c -`);
+      expect(lines).toContain(`curl -fo /etc/tessera-lm/trust-bundle.json ${tc.center.url}/v1/trust-bundle`);
+      expect(lines.at(-1)).toBe('tessera-lm --config /etc/tessera-lm/config.yaml info');
+      expect(lines.filter((line) => line.includes('npx'))).toEqual([]);
+      const url = new RegExp(
+        `^curl -fLo ${file.name.replaceAll('.', '\\.')} '(${tc.center.url}/downloads/pkg_\\w+\\?expires=\\d+&sig=[\\w-]+)'$`,
+      );
+      const link = lines.map((line) => url.exec(line)?.[1]).find(Boolean);
+      const downloaded = Buffer.from(await (await fetch(link!)).arrayBuffer());
+      expect(createHash('sha256').update(downloaded).digest('hex')).toBe(file.sha256);
+    }
+    expect(debLines).toContain(`dpkg -i ${lmFiles.deb.name}`);
+    expect(tarballLines).toContain(`tar -xzf ${lmFiles.tarball.name} -C /opt`);
     await mainPage('wizard-2-install');
 
     await page.getByRole('button', { name: 'Next: enter the LMID' }).click();

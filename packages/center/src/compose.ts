@@ -40,6 +40,7 @@ import { SnsVerifier } from './services/marketplace/sns-messages.js';
 import { DownloadLinks } from './services/packages/download-links.js';
 import { PackageFiles } from './services/packages/package-files.js';
 import { Packages } from './services/packages/packages.js';
+import { LmPackages } from './services/packages/lm-packages.js';
 import { SyncService } from './services/sync/sync.js';
 import { ClockResets } from './services/trust/clock-resets.js';
 import { KeyChanges } from './services/trust/key-changes.js';
@@ -91,6 +92,8 @@ export interface CenterServices {
   marketplaceNotifications: MarketplaceNotifications;
   packageFiles: PackageFiles;
   packages: Packages;
+  /** Publishing the License Manager's own packages (the built-in product) from files. */
+  lmPackages: LmPackages;
   limiters: Limiters;
   /** The Prometheus metrics of this instance (GET /metrics). */
   metrics: CenterMetrics;
@@ -131,6 +134,14 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
   const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, () => clock.now());
   const syncPerKey = minute(config.limits.syncPerKey);
   const packageFiles = new PackageFiles(config.packages.dir);
+  const packages = new Packages({
+    db,
+    audit,
+    clock,
+    files: packageFiles,
+    links: new DownloadLinks(masterKey),
+    settings: { maxBytes: config.packages.maxBytes, linkMinutes: config.packages.linkMinutes, publicUrl },
+  });
   const clockResets = new ClockResets({ keys, audit, clock });
   return {
     config,
@@ -176,14 +187,8 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
       config: config.aws,
     }),
     packageFiles,
-    packages: new Packages({
-      db,
-      audit,
-      clock,
-      files: packageFiles,
-      links: new DownloadLinks(masterKey),
-      settings: { maxBytes: config.packages.maxBytes, linkMinutes: config.packages.linkMinutes, publicUrl },
-    }),
+    packages,
+    lmPackages: new LmPackages(packages),
     metrics: centerMetrics({ gauges: new Gauges(db), poolUse: () => handle.poolUse(), clock }),
     limiters: {
       syncPerAddress: minute(config.limits.syncPerAddress),

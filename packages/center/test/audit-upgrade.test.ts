@@ -99,6 +99,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
       '0006_audit_keyed',
       '0007_trust_roots',
       '0008_outage_grace',
+      '0009_lm_product',
     ]);
     const log = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey });
     expect(await log.verify()).toEqual({ ok: true, events: 5 });
@@ -167,6 +168,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
       '0006_audit_keyed',
       '0007_trust_roots',
       '0008_outage_grace',
+      '0009_lm_product',
     ]);
     expect(await new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey }).verify()).toEqual({ ok: true, events: 2 });
   });

@@ -116,11 +116,11 @@ describe.each(DIALECTS)('tessera-center on %s', (dialect) => {
     }
   });
 
-  it('serve starts the HTTP API, answers /health, and stops on SIGTERM', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, TESSERA_MASTER_KEY: '' };
+  it('serve starts the HTTP API where PORT and TESSERA_HOST say (as the systemd unit runs it), answers /health, and stops on SIGTERM', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, TESSERA_MASTER_KEY: '', PORT: '0', TESSERA_HOST: '127.0.0.1' };
     delete env.DATABASE_URL;
     if (target.databaseUrl) env.DATABASE_URL = target.databaseUrl;
-    const child = spawn(BIN, ['--data', target.dataDir, 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(BIN, ['--data', target.dataDir, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const url = await new Promise<string>((resolve, reject) => {
       let err = '';
       const timer = setTimeout(() => reject(new Error(`no serving line: ${err}`)), 15_000);
@@ -133,6 +133,7 @@ describe.each(DIALECTS)('tessera-center on %s', (dialect) => {
         }
       });
     });
+    expect(new URL(url).port).not.toBe('8080');
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok', database: dialect });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');

@@ -310,6 +310,8 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
         outageGraceHours: 72,
         createdAt: T0,
       },
+      // Built in (migration 0009): the License Manager's packages are published under it; it has no roles to sell.
+      expect.objectContaining({ id: 'prd_tesseralm', slug: 'tessera-lm', name: 'Tessera License Manager', roles: [] }),
     ]);
   });
 });

@@ -28,6 +28,7 @@ describe.each(DIALECTS)('storage on %s', (dialect) => {
       '0006_audit_keyed',
       '0007_trust_roots',
       '0008_outage_grace',
+      '0009_lm_product',
     ]);
     const other = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     expect(await migrateToLatest(other.db as never, dialect)).toEqual([]);

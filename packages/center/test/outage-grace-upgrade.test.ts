@@ -75,8 +75,12 @@ describe.each(DIALECTS)('upgrading to outage grace on %s', (dialect) => {
         ${T0}, ${T0 + 365 * DAY}, 30, 14, 'active', 'offline', ${lmid}, ${onlineKeyHash(onlineKeyFor(masterKey, id))},
         ${previousText}, 2, ${T0}, ${T0})`.execute(handle.db);
 
-    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0008_outage_grace']);
-    const product = await handle.db.selectFrom('products').selectAll().executeTakeFirstOrThrow();
+    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0008_outage_grace', '0009_lm_product']);
+    const product = await handle.db
+      .selectFrom('products')
+      .selectAll()
+      .where('id', '=', 'prd_old0000000000000001')
+      .executeTakeFirstOrThrow();
     expect(product).toMatchObject({ id: 'prd_old0000000000000001', slug: 'graphdb', roles, outage_grace_hours: 0 });
     const row = await handle.db.selectFrom('licenses').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ serial: 2, lmid, outage_grace_hours: null, signed_text: previousText, signed_serial: 2 });

@@ -4,6 +4,10 @@
  * size, SHA-256) and the portal page of the license's downloads, never a signed link (mails outlive links).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { Client, PASSWORD, startTestCenter } from './support/http.js';
@@ -61,6 +65,13 @@ describe.each(DIALECTS)('the purchase mail lists the packages, on %s', (dialect)
     }
     // A withdrawn package is not offered.
     expect((await admin.delete(`/v1/staff/packages/${packages[2]!.id}`)).status).toBe(200);
+    // The License Manager's packages, which every purchase mail lists too (the customer needs one to use any license).
+    const lmDir = mkdtempSync(join(tmpdir(), 'tessera-mail-lm-'));
+    const lmTarball = join(lmDir, 'tessera-lm-0.1.0-linux-x64.tar.gz');
+    writeFileSync(lmTarball, gzipSync(randomBytes(2000)));
+    const lm = await tc.center.services.lmPackages.publish([lmTarball], 'usr_test');
+    rmSync(lmDir, { recursive: true, force: true });
+    if (!lm.ok) throw new Error(lm.detail);
 
     const customerId = await customerUser('ops@acme.example');
     const sold = await admin.post('/v1/staff/contracts', {
@@ -89,6 +100,9 @@ describe.each(DIALECTS)('the purchase mail lists the packages, on %s', (dialect)
     }
     expect(text).toContain('1.4 MiB (1500000 bytes)');
     expect(text).not.toContain(packages[2]!.filename);
+    expect(text).toContain('The License Manager (tessera-lm), which runs next to the product and holds its license');
+    expect(text).toContain(`- tessera-lm-0.1.0-linux-x64.tar.gz: version 0.1.0, linux-x64, `);
+    expect(text).toContain(`sha256 ${lm.value[0]!.package.sha256}`);
     expect(text).not.toMatch(/\/downloads\/|sig=/);
   });
 });

@@ -4,10 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,7 +21,15 @@ interface Started {
 }
 
 function start(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TESSERA_DATA: dataDir, PORT: '0', ...extra };
+  // No License Manager packages unless a test gives some (not whatever `npm run package` left in dist/packages).
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TESSERA_DATA: dataDir,
+    PORT: '0',
+    TESSERA_LM_PACKAGES_DIR: join(dataDir, 'no-packages'),
+    ...extra,
+  };
   const child = spawn(process.execPath, ['scripts/start.mjs'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let stdout = '';
@@ -75,6 +84,36 @@ describe('npm start', () => {
     }
   });
 
+  it("publishes the License Manager's packages that npm run package made, once, for every customer to download", async () => {
+    const other = mkdtempSync(join(tmpdir(), 'tessera-start-'));
+    const packages = join(other, 'packages');
+    mkdirSync(packages);
+    writeFileSync(join(packages, 'tessera-lm-0.1.0-linux-x64.tar.gz'), gzipSync(Buffer.from('a tarball')));
+    writeFileSync(join(packages, 'tessera-lm_0.1.0_amd64.deb'), Buffer.from('!<arch>\na deb'));
+    writeFileSync(join(packages, 'tessera-center-0.1.0-linux-x64.tar.gz'), gzipSync(Buffer.from('not the LM')));
+    try {
+      const first = await start(join(other, 'data'), { TESSERA_LM_PACKAGES_DIR: packages });
+      expect(first.stdout).toMatch(/^published tessera-lm-0\.1\.0-linux-x64\.tar\.gz: Tessera License Manager 0\.1\.0, linux-x64/m);
+      expect(first.stdout).toMatch(/^published tessera-lm_0\.1\.0_amd64\.deb/m);
+      expect(await stop(first.child)).toBe(0);
+      const second = await start(join(other, 'data'), { TESSERA_LM_PACKAGES_DIR: packages });
+      try {
+        expect(second.stdout).toMatch(/^unchanged tessera-lm-0\.1\.0-linux-x64\.tar\.gz/m);
+        const login = await useLink(second.url, second.token);
+        const cookie = /tessera_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1];
+        const listed = await fetch(`${second.url}/v1/lm-packages`, { headers: { cookie: `tessera_session=${cookie}` } });
+        expect(((await listed.json()) as { items: { filename: string }[] }).items.map((p) => p.filename).sort()).toEqual([
+          'tessera-lm-0.1.0-linux-x64.tar.gz',
+          'tessera-lm_0.1.0_amd64.deb',
+        ]);
+      } finally {
+        expect(await stop(second.child)).toBe(0);
+      }
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a --first-admin email that belongs to an account that is not an admin', async () => {
     const other = mkdtempSync(join(tmpdir(), 'tessera-start-'));
     try {
@@ -89,7 +128,13 @@ describe('npm start', () => {
       expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
       const refused = spawn(process.execPath, ['scripts/start.mjs'], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, TESSERA_DATA: other, PORT: '0', TESSERA_FIRST_ADMIN: 'ops@vendor.example' },
+        env: {
+          PATH: process.env.PATH,
+          TESSERA_DATA: other,
+          PORT: '0',
+          TESSERA_FIRST_ADMIN: 'ops@vendor.example',
+          TESSERA_LM_PACKAGES_DIR: join(other, 'no-packages'),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';

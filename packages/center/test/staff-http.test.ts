@@ -54,6 +54,7 @@ describe.each(DIALECTS)('staff customers and contracts over HTTP on %s', (dialec
           limits: ['remote_clusters'],
           features: ['scan'],
         }),
+        expect.objectContaining({ slug: 'tessera-lm', roles: [] }),
       ]);
       for (const name of ['Zeta Widgets', 'zeta Gadgets', 'Omega Ltd']) {
         tc.clock.t += 1000; // one after the other, so newest first is a known order

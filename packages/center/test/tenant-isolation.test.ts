@@ -25,6 +25,8 @@ const BODIES: Record<string, (ids: { lmid: string }) => unknown> = {
   'PUT /v1/licenses/:licenseId/mode': () => ({ mode: 'online' }),
   'POST /v1/licenses/:licenseId/renewal-request': () => ({ months: 12 }),
   'POST /v1/licenses/:licenseId/packages/:packageId/link': () => ({}),
+  // The License Manager's packages are every customer's; B's id here is a package of B's product, not one of them.
+  'POST /v1/lm-packages/:packageId/link': () => ({}),
 };
 
 const isCustomerRoute = (url: string) => url.startsWith('/v1/') && !/^\/v1\/(staff|auth|lm)\//.test(url) && url !== '/v1/trust-bundle';

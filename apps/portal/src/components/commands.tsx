@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { copyText } from '../clipboard';
 
-export const LM_CONFIG = '/etc/tessera-lm/config.yaml';
+export { LM_CONFIG } from '../lm-packages';
 
 export function Commands({ lines }: { lines: string[] }) {
   const [copied, setCopied] = useState<string | null>(null);

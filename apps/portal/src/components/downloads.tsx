@@ -1,11 +1,12 @@
 /**
- * Downloads on a license's page: the installation packages of its product with size and sha256. Download asks
- * the License Center for a signed link that expires in minutes and opens it, so the browser saves the file; the
- * link is used at once and kept nowhere. A license that may not download (suspended, ended) shows why instead.
+ * Downloads on a license's page: the installation packages of its product with size and sha256, and the License
+ * Manager's (every customer's, whatever the license's state). Download asks the License Center for a signed link
+ * that expires in minutes and opens it, so the browser saves the file; the link is used at once and kept nowhere. A
+ * license that may not download its product's packages (suspended, ended) shows why instead.
  */
 import { useEffect, useState } from 'react';
 import { api, licensePath, messageOf } from '../api';
-import type { DownloadLink, LicensePackages, PackageView } from '../api';
+import type { DownloadLink, LicensePackages, LmPackages, PackageView } from '../api';
 import { ChecksumHint, PackageFacts, packageTitle } from './package-facts';
 import { ErrorNotice, Loading } from './page';
 
@@ -34,24 +35,60 @@ export function DownloadsSection({ licenseId }: { licenseId: string }) {
         <p className="notice notice-info">{answer.reason?.message ?? 'This license cannot download packages now.'}</p>
       ) : null}
       {answer && answer.items.length > 0 ? (
-        <>
-          <ul className="package-list" aria-label="Installation packages">
-            {answer.items.map((item) => (
-              <li key={item.id}>
-                <h3>{packageTitle(item)}</h3>
-                <PackageFacts item={item} />
-                {answer.downloadable ? <DownloadButton licenseId={licenseId} item={item} /> : null}
-              </li>
-            ))}
-          </ul>
-          <ChecksumHint />
-        </>
+        <ul className="package-list" aria-label="Installation packages">
+          {answer.items.map((item) => (
+            <li key={item.id}>
+              <h3>{packageTitle(item)}</h3>
+              <PackageFacts item={item} />
+              {answer.downloadable ? (
+                <DownloadButton item={item} linkPath={`${licensePath(licenseId)}/packages/${encodeURIComponent(item.id)}/link`} />
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <LmDownloads />
+      <ChecksumHint />
+    </section>
+  );
+}
+
+/** The License Manager's packages: the bind wizard gives the commands to install them. */
+function LmDownloads() {
+  const [answer, setAnswer] = useState<LmPackages | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let current = true;
+    api<LmPackages>('GET', '/v1/lm-packages').then(
+      (found) => current && setAnswer(found),
+      (failure: unknown) => current && setError(messageOf(failure)),
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
+  if (!answer && !error) return null;
+  return (
+    <section aria-labelledby="lm-downloads">
+      <h3 id="lm-downloads">The License Manager</h3>
+      <ErrorNotice message={error} />
+      {answer && answer.items.length === 0 ? <p className="empty">There are no License Manager packages yet.</p> : null}
+      {answer && answer.items.length > 0 ? (
+        <ul className="package-list" aria-label="License Manager packages">
+          {answer.items.map((item) => (
+            <li key={item.id}>
+              <h4>{packageTitle(item)}</h4>
+              <PackageFacts item={item} />
+              <DownloadButton item={item} linkPath={`/v1/lm-packages/${encodeURIComponent(item.id)}/link`} />
+            </li>
+          ))}
+        </ul>
       ) : null}
     </section>
   );
 }
 
-function DownloadButton({ licenseId, item }: { licenseId: string; item: PackageView }) {
+function DownloadButton({ item, linkPath }: { item: PackageView; linkPath: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [started, setStarted] = useState(false);
@@ -60,7 +97,7 @@ function DownloadButton({ licenseId, item }: { licenseId: string; item: PackageV
     setError(null);
     setStarted(false);
     try {
-      const link = await api<DownloadLink>('POST', `${licensePath(licenseId)}/packages/${encodeURIComponent(item.id)}/link`);
+      const link = await api<DownloadLink>('POST', linkPath);
       // Opened on this License Center, the one the page came from, whatever address the link was written with
       // (TESSERA_PUBLIC_URL), so an answer can never send the browser elsewhere. The file answers as an
       // attachment: the browser saves it and this page stays.

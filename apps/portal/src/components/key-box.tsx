@@ -74,7 +74,7 @@ export function KeyBox({ licenseId, mode }: { licenseId: string; mode: Mode }) {
         />
       ) : null}
       <p className="hint">Load it into the License Manager: run this, paste the key, then press Ctrl-D.</p>
-      <Commands lines={[`npx tessera-lm --config ${LM_CONFIG} load --key -`]} />
+      <Commands lines={[`tessera-lm --config ${LM_CONFIG} load --key -`]} />
       {mode === 'online' ? (
         <p className="hint">
           An online License Manager needs this License Center&apos;s address in its configuration (<code>center: url:</code>{' '}

@@ -1,15 +1,15 @@
 /**
- * The quick-bind wizard for an unbound license: check the license → install the License Manager and read its
- * LMID → enter the LMID (check character verified as it is typed) → online or offline → BIND → the key.
+ * The quick-bind wizard for an unbound license: check the license → install the License Manager (the packages this
+ * License Center serves, with their commands) and read its LMID → enter the LMID (check character verified as it is typed) → online or offline → BIND → the key.
  * Everything typed stays in this component while the person moves between steps or meets an error.
  */
 import { createContext, useContext, useEffect, useRef, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 import { api, licensePath, messageOf } from '../api';
 import type { LicenseDetails, Mode } from '../api';
-import { Commands, LM_CONFIG } from '../components/commands';
 import { Field } from '../components/fields';
 import { KeyBox } from '../components/key-box';
+import { LmInstall } from '../components/lm-install';
 import { ModeChoice, StatusBadge } from '../components/license-bits';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/page';
 import { day, fromNow, modeLabel, nodesText } from '../format';
@@ -156,28 +156,13 @@ function CheckStep({ license, onNext }: { license: LicenseDetails; onNext(): voi
 }
 
 function InstallStep({ onBack, onNext }: { onBack(): void; onNext(): void }) {
-  const origin = location.origin;
   return (
     <Step number={1}>
       <p>
         Install the License Manager on a machine next to the product (one per cluster), give it the vendor&apos;s trust bundle and a
         configuration, start it, and read its LMID:
       </p>
-      <Commands
-        lines={[
-          '# as root, on the machine the License Manager runs on',
-          'mkdir -p /etc/tessera-lm /var/lib/tessera-lm',
-          `curl -fo /etc/tessera-lm/trust-bundle.json ${origin}/v1/trust-bundle`,
-          `cat > ${LM_CONFIG} <<'YAML'`,
-          'dataPath: /var/lib/tessera-lm',
-          'trust: /etc/tessera-lm/trust-bundle.json',
-          'center:',
-          `  url: ${origin}   # online mode only`,
-          'YAML',
-          `npx tessera-lm serve --config ${LM_CONFIG} &`,
-          `npx tessera-lm --config ${LM_CONFIG} info`,
-        ]}
-      />
+      <LmInstall />
       <p>
         <code>info</code> shows the <strong>LMID</strong> first, four groups of four characters like{' '}
         <span className="mono">QPDH-7K2M-W8RT-0C4X</span>. The trust bundle can also be{' '}

@@ -34,12 +34,13 @@ export function useCatalogue(initialCustomerId: string | null, productSlug: stri
     ]).then(
       ([productList, customerPage, given]) => {
         if (!current) return;
-        setProducts(productList.items);
+        // Only what can be sold: the built-in License Manager product (no roles) is for its packages alone.
+        const sellable = productList.items.filter((p) => p.roles.length > 0);
+        setProducts(sellable);
         const list = customerPage.items;
         setCustomers(given && !list.some((c) => c.id === given.id) ? [given, ...list] : list);
         // A request code naming its product chooses it; a vendor with one product has it chosen.
-        const named =
-          productList.items.find((p) => p.slug === productSlug) ?? (productList.items.length === 1 ? productList.items[0] : null);
+        const named = sellable.find((p) => p.slug === productSlug) ?? (sellable.length === 1 ? sellable[0] : null);
         setProductId((chosen) => chosen || (named?.id ?? ''));
       },
       (failure: unknown) => current && setError(staffMessageOf(failure)),

@@ -11,6 +11,7 @@ import { auditCommand } from './commands/audit.js';
 import { serveCommand } from './commands/serve.js';
 import { staffCommand } from './commands/staff.js';
 import { openApiCommand } from './commands/openapi.js';
+import { lmPackagesCommand } from './commands/lm-packages.js';
 
 const program = new Command('tessera-center')
   .description('Tessera License Center')
@@ -27,6 +28,7 @@ trustRootCommand(program);
 auditCommand(program);
 staffCommand(program);
 openApiCommand(program);
+lmPackagesCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { anchorOf, auditChainKey } from '../services/audit/audit-chain.js';
+import { LM_PRODUCT } from '../services/packages/lm-product.js';
 import type { Dialect } from './connect.js';
 
 function initial(dialect: Dialect): Migration {
@@ -347,6 +348,20 @@ const outageGrace: Migration = {
   },
 };
 
+/**
+ * The License Manager as a built-in product (services/packages/lm-product.ts), under which its installation
+ * packages are published for every customer. No roles: no license can be made for it. A product the vendor made
+ * with the same slug before is taken as it is.
+ */
+const lmProduct: Migration = {
+  async up(db: Kysely<unknown>) {
+    const { id, slug, name } = LM_PRODUCT;
+    await sql`insert into products (id, slug, name, roles, limits, features, created_at)
+      values (${id}, ${slug}, ${name}, '[]', '[]', '[]', ${Date.now()})
+      on conflict (slug) do nothing`.execute(db);
+  },
+};
+
 export interface MigrationOptions {
   /** Needed to key the audit chain of a database that has audit events (0006); the CLI and serve pass it. */
   masterKey?: Uint8Array;
@@ -363,6 +378,7 @@ export function migrator(db: Kysely<unknown>, dialect: Dialect, options: Migrati
       '0006_audit_keyed': auditKeyed(dialect, options.masterKey ?? null),
       '0007_trust_roots': trustRoots,
       '0008_outage_grace': outageGrace,
+      '0009_lm_product': lmProduct,
     }),
   };
   return new Migrator({ db, provider });

@@ -19,6 +19,7 @@ import { lmSyncRoutes } from './routes/sync/lm-sync.js';
 import { marketplaceRoutes } from './routes/marketplace/aws.js';
 import { downloadRoutes } from './routes/packages/downloads.js';
 import { customerPackageRoutes } from './routes/packages/customer-packages.js';
+import { lmPackageRoutes } from './routes/packages/lm-packages.js';
 import { staffPackageRoutes } from './routes/packages/staff-packages.js';
 import { staffAdminRoutes } from './routes/trust/staff-admin.js';
 import { staffContractRoutes } from './routes/contracts/staff-contracts.js';
@@ -83,6 +84,7 @@ export async function buildServer(services: CenterServices, logger: Logger, opti
   marketplaceRoutes(app, services);
   staffPackageRoutes(app, services);
   customerPackageRoutes(app, services);
+  lmPackageRoutes(app, services);
   downloadRoutes(app, services);
   openApiRoutes(app);
   // The web UI, at the same origin as the API: any other GET that is not an API path is the app's.

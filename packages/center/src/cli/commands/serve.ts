@@ -9,13 +9,14 @@ export function serveCommand(program: Command): void {
   program
     .command('serve')
     .description('run the License Center (HTTP API); migrates the database first')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on', '8080')
+    // No defaults here: an option left out falls back to TESSERA_HOST and PORT (config.ts), as the systemd unit sets them.
+    .option('--host <host>', 'address to listen on (default: TESSERA_HOST, else 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (default: PORT, else 8080)')
     .option(
       '--first-admin <email>',
       'make sure an admin with this email exists (made on the first start) and print a one-time login link for it; for the quickstart',
     )
-    .action(async (options: { host: string; port: string; firstAdmin?: string }, command: Command) => {
+    .action(async (options: { host?: string; port?: string; firstAdmin?: string }, command: Command) => {
       const globals = command.optsWithGlobals<CenterFlags>();
       const loaded = loadCenterConfig({ ...globals, host: options.host, port: options.port });
       if (!loaded.ok)

@@ -13,7 +13,7 @@ import { customerEmails } from '../mail/recipients.js';
 import type { ContractInput, ContractView, Contracts } from './contracts.js';
 import type { LicenseView } from '../licenses/license-views.js';
 import type { MailOutbox } from '../mail/mail.js';
-import { packagesMailSection } from '../packages/package-mail.js';
+import { lmPackagesMailSection, packagesMailSection } from '../packages/package-mail.js';
 
 export class Sales {
   private readonly db: Kysely<Database>;
@@ -39,7 +39,8 @@ export class Sales {
       const nodes = Object.entries(contract.quantities)
         .map(([role, count]) => `${count} ${role}`)
         .join(', ');
-      const packages = await packagesMailSection(trx, license.id, this.publicUrl);
+      const packages =
+        (await packagesMailSection(trx, license.id, this.publicUrl)) + (await lmPackagesMailSection(trx, license.id, this.publicUrl));
       for (const email of emails) {
         await this.mail.enqueue(
           {

@@ -16,7 +16,7 @@ import type { AuditLog } from '../audit/audit.js';
 import { Refusal } from '../refusal.js';
 import type { Contracts } from '../contracts/contracts.js';
 import { addMonths } from '../licenses/license-rules.js';
-import { packagesMailSection } from '../packages/package-mail.js';
+import { lmPackagesMailSection, packagesMailSection } from '../packages/package-mail.js';
 import type { Entitlement, MarketplaceApi } from './marketplace-aws.js';
 import { newSecret, secretHash } from '../accounts/sessions.js';
 
@@ -131,6 +131,7 @@ export class Marketplace {
       .execute();
     let packages = '';
     for (const { id } of licenses) packages += await packagesMailSection(this.options.db, id, this.options.publicUrl);
+    if (licenses[0]) packages += await lmPackagesMailSection(this.options.db, licenses[0].id, this.options.publicUrl);
     const invited = await this.options.accounts.inviteCustomer(used.customer_id, address, MARKETPLACE_ACTOR, packages);
     return invited.ok ? ok({ email: address }) : invited;
   }

@@ -15,6 +15,7 @@ import { licenseState } from '../licenses/license-rules.js';
 import type { LicenseState } from '../licenses/license-rules.js';
 import { isUniqueViolation } from '../marketplace/marketplace.js';
 import type { PackageFiles } from './package-files.js';
+import { LM_PRODUCT } from './lm-product.js';
 
 export interface PackageView {
   id: string;
@@ -199,16 +200,31 @@ export class Packages {
       .where('packages.product_id', '=', license.product_id)
       .executeTakeFirst();
     if (!found) return noPackage(packageId);
+    return ok(await this.signedLink(packageId, customer.userId, { licenseId }));
+  }
+
+  /**
+   * The License Manager's packages (the built-in product, lm-packages.ts): every customer may download them,
+   * whatever their licenses, as they need it to use any.
+   */
+  async forLm(): Promise<PackageView[]> {
+    return (await this.current().where('products.slug', '=', LM_PRODUCT.slug).execute()).map((row) => viewOf(row, false));
+  }
+
+  /** A signed download link for one of the License Manager's packages, for any signed-in user; audited. */
+  async lmLink(packageId: string, userId: string): Promise<Result<{ url: string; expiresAt: number }>> {
+    const found = await this.current().where('packages.id', '=', packageId).where('products.slug', '=', LM_PRODUCT.slug).executeTakeFirst();
+    if (!found) return noPackage(packageId);
+    return ok(await this.signedLink(packageId, userId, { product: LM_PRODUCT.slug }));
+  }
+
+  /** A link to `packageId` that works for the configured minutes, its making audited with `data`. */
+  private async signedLink(packageId: string, actor: string, data: Record<string, string>): Promise<{ url: string; expiresAt: number }> {
     const expires = Math.ceil((this.clock.now() + this.settings.linkMinutes * 60_000) / 1000);
     const expiresAt = expires * 1000;
-    await this.audit.append({
-      actor: customer.userId,
-      action: 'package.link_made',
-      subject: packageId,
-      data: { licenseId, expiresAt },
-    });
+    await this.audit.append({ actor, action: 'package.link_made', subject: packageId, data: { ...data, expiresAt } });
     const sig = this.links.sign(packageId, expires);
-    return ok({ url: `${this.settings.publicUrl}/downloads/${packageId}?expires=${expires}&sig=${sig}`, expiresAt });
+    return { url: `${this.settings.publicUrl}/downloads/${packageId}?expires=${expires}&sig=${sig}`, expiresAt };
   }
 
   /** What a signed link opens: the package and its open file. The caller streams and closes the file. */
