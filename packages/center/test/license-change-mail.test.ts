@@ -245,6 +245,23 @@ describe.each(DIALECTS)('license change mails on %s', (dialect) => {
     expect(mails[0]!.text).toContain('     tessera-lm load --key -');
   });
 
+  it("a revoked signing key: an offline license's users are told to load the re-signed key, an online one's are not mailed", async () => {
+    const offline = await boundSale(acme, 'offline');
+    const online = await boundSale(acme, 'online');
+    // Signed now (as a key read or a sync signs the current serial), by the key about to be revoked.
+    for (const { id } of [offline, online]) expect(await tc.center.services.licenses.signedText(id)).not.toBeNull();
+    await newMails();
+    const { kid } = await tc.center.services.keys.activeNow();
+    const revoked = unwrap(await tc.center.services.keyChanges.revoke(kid, 'usr_test'));
+    expect(revoked.resigned.map((r) => r.licenseId)).toEqual(expect.arrayContaining([offline.id, online.id]));
+    const mails = (await newMails()).filter((m) => m.to.includes(OPS));
+    expect(mails.filter((m) => m.text.includes(online.id))).toEqual([]);
+    const told = mails.filter((m) => m.text.includes(offline.id));
+    expect(told.map((m) => m.subject)).toEqual(['Your Guard license has changed: load the new key']);
+    expect(told[0]!.text).toContain(`- signed again with the vendor's current key (vendor key ${kid} was revoked)\n`);
+    expect(told[0]!.text).toContain('     tessera-lm load --key -');
+  });
+
   it('another customer is never mailed about these licenses', async () => {
     await newMails();
     expect(otherMails).toHaveLength(2);
