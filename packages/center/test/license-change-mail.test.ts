@@ -6,6 +6,7 @@
  * itself is never in the mail. A change that changes nothing mails nobody; a marketplace notice changing the term and
  * the nodes is one mail; the auto-renew job's own mail says what to do and is the only one.
  */
+import { createRequestCode } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { Client, PASSWORD, startTestCenter } from './support/http.js';
@@ -214,6 +215,50 @@ describe.each(DIALECTS)('license change mails on %s', (dialect) => {
     expect(mail.text).toContain('- mode offline → online\n');
     expect(mail.text).toContain('The License Manager needs the online key once');
     expect(mail.text).toContain('press "Copy online key"');
+  });
+
+  it("new content issued from a License Manager's request code for an existing license is told, with the load command", async () => {
+    const sale = await sales.post('/v1/staff/contracts', {
+      customerId: acme,
+      productId: guardId,
+      term: '1y',
+      autoRenew: false,
+      quantities: { enforcer: 1 },
+      mode: 'offline',
+    });
+    expect(sale.status).toBe(201);
+    const licenseId = sale.body.license.id as string;
+    await newMails();
+    const lm = makeLm();
+    const code = unwrap(
+      createRequestCode(
+        {
+          contact: { name: 'Ann Operator', email: 'ann@acme.example', phone: '+1 555 0100' },
+          host: { hostname: 'guard-07', os: 'linux x64', lmVersion: '0.1.0' },
+          product: 'guard',
+          nodes: { enforcer: 3 },
+          limits: {},
+          features: ['enforce'],
+          months: 12,
+          createdAt: new Date(tc.clock.now()).toISOString(),
+        },
+        lm,
+      ),
+    );
+    const issued = await sales.post('/v1/staff/request-codes/issue', {
+      requestCode: code,
+      customerId: acme,
+      productId: guardId,
+      licenseId,
+      grant: { nodes: { enforcer: 3 }, limits: {}, features: ['enforce'], months: 12 },
+    });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    const mail = (await newMails()).find((m) => m.to.includes(OPS))!;
+    expect(mail.subject).toBe('Your Guard license has changed: load the new key');
+    expect(mail.text).toContain(`- bound to License Manager ${lm.lmid}\n`);
+    expect(mail.text).toContain('- enforcer nodes 1 → 3\n- feature enforce added\n');
+    expect(mail.text).toContain(`2. On the host of License Manager ${lm.lmid}, run\n     tessera-lm load --key -`);
+    expect(mail.text).not.toContain(issued.body.offlineKey.split('.')[1].slice(0, 24));
   });
 
   it('a marketplace notice changing the term and the nodes is one mail naming both', async () => {
