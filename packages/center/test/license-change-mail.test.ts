@@ -4,7 +4,8 @@
  * one mail per action — what changed in words, and what to do: for an offline license copy the new key from the
  * portal and load it with `tessera-lm load`, for an online one nothing (its next sync, or `tessera-lm sync`). The key
  * itself is never in the mail. A change that changes nothing mails nobody; a marketplace notice changing the term and
- * the nodes is one mail; the auto-renew job's own mail says what to do and is the only one.
+ * the nodes is one mail; the auto-renew job's own mail says what to do and is the only one; new content from a request
+ * code is told; a revoked signing key tells an offline license's users to load the re-signed key.
  */
 import { createRequestCode } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -169,8 +169,12 @@ export class LicenseStore {
         .set({ ...set, serial: updated.serial, updated_at: updated.updated_at })
         .where('id', '=', row.id)
         .execute();
-      await this.record(trx, updated, kind, actor, { ...detail, changes: [...changeWords(row, updated), ...(words ?? [])] });
-      if (!quiet && this.notices?.mayTell(kind)) await this.notices.tell(trx, row.id, row.serial);
+      // The customer's mail between the history row it reads and the audit event, which stays last (its head is
+      // locked until the commit, and every change of every license waits on it).
+      const recorded = { ...detail, changes: [...changeWords(row, updated), ...(words ?? [])] };
+      await this.record(trx, updated, kind, actor, recorded, async () => {
+        if (!quiet && this.notices?.mayTell(kind)) await this.notices.tell(trx, row.id, row.serial);
+      });
       return ok(await this.viewIn(trx, updated));
     };
     const changed = await (outer ? work(outer) : this.db.transaction().execute(work));
@@ -196,11 +200,20 @@ export class LicenseStore {
     return query.executeTakeFirst();
   }
 
-  private async record(trx: Transaction<Database>, row: LicenseRow, kind: string, actor: string, detail: Record<string, unknown>) {
+  /** The history row, then `beforeAudit` (the customer's mail), then the audit event. */
+  private async record(
+    trx: Transaction<Database>,
+    row: LicenseRow,
+    kind: string,
+    actor: string,
+    detail: Record<string, unknown>,
+    beforeAudit?: () => Promise<void>,
+  ) {
     await trx
       .insertInto('license_changes')
       .values({ license_id: row.id, at: row.updated_at, kind, serial: row.serial, actor, detail: JSON.stringify(detail) })
       .execute();
+    await beforeAudit?.();
     await this.audit.append({ actor, action: `license.${kind}`, subject: row.id, data: { serial: row.serial, ...detail } }, trx);
   }
 

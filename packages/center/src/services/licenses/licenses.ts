@@ -1,7 +1,8 @@
 /**
- * Licenses: the vendor's sales flow (create, bind an LMID, renew, expand, switch mode)
- * and the keys a customer copies. Every change commits in one transaction with its license_changes row and its
- * audit event; every change of the signed content raises the serial. A license is signed once per serial (on
+ * Licenses: the vendor's sales flow (create, bind an LMID, renew, expand, features and limits, switch mode)
+ * and the keys a customer copies. Every change commits in one transaction with its license_changes row (saying in
+ * words what changed), the customer's mail (change-notices.ts) and its audit event; every change of the signed
+ * content raises the serial. A license is signed once per serial (on
  * first demand) and the text kept, so syncs and key pages never sign.
  */
 import type { Kysely, Transaction } from 'kysely';
