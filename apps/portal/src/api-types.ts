@@ -761,6 +761,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/staff/licenses/{licenseId}/features-limits': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Sell the license exactly these features and named limits of its product (what is left out is not granted); the serial rises once, the history names each change, and the customer's users are mailed. The same again changes nothing. Roles: admin, sales. */
+    put: operations['putStaffLicensesByLicenseIdFeaturesLimits'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/staff/licenses/{licenseId}/mode': {
     parameters: {
       query?: never;
@@ -1304,7 +1321,12 @@ export interface components {
       contractId: string | null;
       /** @description Epoch milliseconds. */
       expiresAt: number;
+      features: string[];
       id: string;
+      /** @description Named limits of the product granted. */
+      limits: {
+        [key: string]: number;
+      };
       lmid: string | null;
       /** @enum {string} */
       mode: 'online' | 'offline';
@@ -1400,6 +1422,7 @@ export interface components {
       actor: string;
       /** @description Epoch milliseconds. */
       at: number;
+      changes: string[];
       /** @description The facts of the change. */
       detail: {
         [key: string]: unknown;
@@ -3699,6 +3722,57 @@ export interface operations {
         'application/json': {
           /** @description Seats to add per role, e.g. { "query": 2 }. */
           nodes: {
+            [key: string]: number;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['License'];
+        };
+      };
+    };
+  };
+  putStaffLicensesByLicenseIdFeaturesLimits: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        licenseId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Features of the product to grant, e.g. ["scan", "federation"]. */
+          features: string[];
+          /** @description Named limits of the product to grant, whole numbers, e.g. { "remote_clusters": 3 }. */
+          limits: {
             [key: string]: number;
           };
         };

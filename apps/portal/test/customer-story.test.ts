@@ -1,7 +1,8 @@
 /**
  * The customer story, end to end in Chromium against a real License Center with the built portal: the setup mail
  * → register → activate → log in → bind the LMID with the quick-bind wizard (a typo in the check character caught
- * as typed) → copy the offline key and verify it with core → switch to online, the LM syncs, usage shows → ask
+ * as typed) → copy the offline key and verify it with core → the details with the features and limits the vendor
+ * changed, the history in words → switch to online, the LM syncs, usage shows → ask
  * for a renewal → log out. Each main page is screenshotted at desktop and 375 px and checked with axe-core.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -68,7 +69,10 @@ describe('the customer story in Chromium', () => {
     admin = (await tc.staff('sales-admin@vendor.example', 'admin')).client;
     lmFiles = await publishLmPackages(tc);
     const productId = await productFor(admin, 'graphdb', 'GraphDB Enterprise');
-    ({ licenseId } = await sellAndInvite(tc, admin, productId, 'Acme Data', EMAIL));
+    ({ licenseId } = await sellAndInvite(tc, admin, productId, 'Acme Data', EMAIL, undefined, {
+      limits: { shards: 4 },
+      features: ['backup'],
+    }));
     portal = await openPortal(browser, tc.center.url);
     page = portal.page;
   });
@@ -136,6 +140,7 @@ describe('the customer story in Chromium', () => {
     expect(facts).toMatch(/Expires\s+\d{4}-\d{2}-\d{2} \(in 36[4-6] days\)/);
     expect(facts).toMatch(/query\s*3/);
     expect(facts).toMatch(/storage\s*5/);
+    expect(facts).toMatch(/Limits\s+shards\s*4\s+Features\s+backup\s+License/);
     expect(await card.locator('.badge').textContent()).toBe('Active');
     await card.getByRole('link', { name: /^View details/ }).waitFor();
     await card.getByRole('button', { name: 'Renew' }).waitFor();
@@ -233,11 +238,22 @@ describe('the customer story in Chromium', () => {
   });
 
   it('shows the details and switches the License Manager to online; its sync then shows as usage', async () => {
+    // The vendor has meanwhile sold one more feature and raised the limit: the details and the history say so.
+    const sold = await admin.put(`/v1/staff/licenses/${licenseId}/features-limits`, {
+      features: ['backup', 'federation'],
+      limits: { shards: 6 },
+    });
+    expect(sold.status).toBe(200);
     await page.getByRole('link', { name: 'See the license details' }).click();
     await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();
     const basic = page.getByRole('region', { name: 'Basic Info' });
     expect(await basic.innerText()).toContain(LM.lmid);
-    expect(await page.getByRole('region', { name: 'Purchased Resources' }).innerText()).toMatch(/query nodes\s+3[\s\S]*storage nodes\s+5/);
+    expect(await page.getByRole('region', { name: 'Purchased Resources' }).innerText()).toMatch(
+      /query nodes\s+3\s+storage nodes\s+5\s+shards limit\s+6\s+Features\s+backup, federation/,
+    );
+    expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(
+      /Features and limits changed\s+serial \d+\s+limit shards 4 → 6 · feature federation added/,
+    );
     // The outage grace, read-only, with what it means for the customer.
     expect(await page.getByRole('region', { name: 'Purchased Resources' }).innerText()).toMatch(
       /Outage grace\s+72 hours\s+How long your nodes keep running when your License Manager is unreachable; 0 = they stop at the end of their lease\./,
@@ -291,7 +307,9 @@ describe('the customer story in Chromium', () => {
       expect.stringMatching(/storage\s+4\s+5/),
     ]);
     expect(await usage.innerText()).toMatch(/Last sync\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}[\s\S]*graph-01 \(linux x64\)/);
-    expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(/Mode changed[\s\S]*Bound to a License Manager/);
+    expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(
+      /Mode changed\s+serial \d+\s+mode offline → online[\s\S]*Bound to a License Manager\s+serial \d+\s+bound to License Manager/,
+    );
     await mainPage('details-online');
   });
 

@@ -278,7 +278,14 @@ describe('staff administration and roles in Chromium', () => {
     await on.goto(`/staff/licenses/${licenseId}`);
     const actions = on.getByRole('region', { name: 'Actions' });
     await actions.getByRole('button', { name: 'Renew' }).waitFor();
-    expect(await actions.getByRole('button').allInnerTexts()).toEqual(['Renew', 'Expand', 'Suspend', 'Outage grace', 'Mode']);
+    expect(await actions.getByRole('button').allInnerTexts()).toEqual([
+      'Renew',
+      'Expand',
+      'Features and limits',
+      'Suspend',
+      'Outage grace',
+      'Mode',
+    ]);
     await on.goto('/staff/keys');
     await on.getByRole('region', { name: 'Signing keys' }).waitFor();
     expect(await on.getByRole('button', { name: 'Rotate the signing key' }).count()).toBe(0);

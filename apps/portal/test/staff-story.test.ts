@@ -1,7 +1,8 @@
 /**
  * The staff story, end to end in Chromium against a real License Center with the built portal: an admin logs in
  * from a one-time login link → creates a customer → invites its user (a bad address refused in the API's words,
- * the text kept) → sells a contract (its license appears) → renews and expands it → sets its outage grace → pastes a License Manager's
+ * the text kept) → sells a contract with a feature and a limit (its license appears) → renews and expands it → changes
+ * its features and limits (the history says what changed) → sets its outage grace → pastes a License Manager's
  * request code, sees the verified LMID and quantities, adjusts one, issues → the offline key verifies with core.
  * Each main page is screenshotted at desktop and 375 px and checked with axe-core.
  */
@@ -111,6 +112,15 @@ describe('the staff story in Chromium', () => {
     await page.getByLabel('query nodes').fill('2');
     await page.getByLabel('storage nodes').fill('1');
     await page.getByRole('radio', { name: '1 year' }).check();
+    // The product's features and limits are sold with it: a limit that is not a whole number is refused at its field.
+    await page.getByRole('checkbox', { name: 'backup' }).check();
+    await page.getByLabel('shards limit').fill('four');
+    await page.getByRole('button', { name: 'Create contract and license' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'The shards limit must be a whole number from 0 to 1000000, or blank to grant none; it is "four".' })
+      .waitFor();
+    await page.getByLabel('shards limit').fill('4');
     await mainPage('staff-contract-new');
     await page.getByRole('button', { name: 'Create contract and license' }).click();
     await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();
@@ -119,7 +129,8 @@ describe('the staff story in Chromium', () => {
     const basic = await page.getByRole('region', { name: 'Basic Info' }).innerText();
     expect(basic).toMatch(/LMID\s+not bound/);
     expect(basic).toMatch(YEAR_DAYS);
-    expect(await page.getByRole('region', { name: 'Purchased Resources' }).innerText()).toMatch(/Nodes\s+query 2 · storage 1/);
+    const resources = await page.getByRole('region', { name: 'Purchased Resources' }).innerText();
+    expect(resources).toMatch(/Nodes\s+query 2 · storage 1\s+shards limit\s+4\s+Features\s+backup\n/);
 
     // The customer page lists it as a license card, and the contract as the customer's.
     const customer = await api.get(`/v1/staff/customers/${customerId}`);
@@ -153,8 +164,46 @@ describe('the staff story in Chromium', () => {
     await actions.getByRole('button', { name: 'Add nodes' }).click();
     await page.getByRole('status').filter({ hasText: 'Nodes added: the license now has query 3 · storage 1 (serial 3).' }).waitFor();
     expect(await page.getByRole('region', { name: 'Purchased Resources' }).innerText()).toMatch(/Nodes\s+query 3 · storage 1/);
-    expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(/Nodes added[\s\S]*Renewed[\s\S]*Created/);
+    expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(
+      /Nodes added\s+serial 3\s+query nodes 2 → 3[\s\S]*Renewed\s+serial 2\s+expiry \d{4}-\d\d-\d\d → \d{4}-\d\d-\d\d[\s\S]*Created/,
+    );
     expect((await api.get(`/v1/staff/licenses/${licenseId}`)).body.resources.nodes).toEqual({ query: 3, storage: 1 });
+  });
+
+  it('changes the features and limits: one serial, the page and the history say exactly what changed; the same again changes nothing', async () => {
+    const serial = (await api.get(`/v1/staff/licenses/${licenseId}`)).body.basic.serial as number;
+    const actions = page.getByRole('region', { name: 'Actions' });
+    await actions.getByRole('button', { name: 'Features and limits' }).click();
+    // Prefilled with what the license grants now.
+    expect(await actions.getByRole('checkbox', { name: 'backup' }).isChecked()).toBe(true);
+    expect(await actions.getByLabel('shards limit').inputValue()).toBe('4');
+    await actions.getByRole('checkbox', { name: 'federation' }).check();
+    await actions.getByRole('checkbox', { name: 'backup' }).uncheck();
+    await actions.getByLabel('shards limit').fill('6');
+    await mainPage('staff-license-features');
+    await actions.getByRole('button', { name: 'Save features and limits' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Features and limits: limits shards 6; features federation (serial ${serial + 1}).` })
+      .waitFor();
+    expect(await page.getByRole('region', { name: 'Purchased Resources' }).innerText()).toMatch(
+      /shards limit\s+6\s+Features\s+federation\n/,
+    );
+    expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(
+      new RegExp(
+        `Features and limits changed\\s+serial ${serial + 1}\\s+limit shards 4 → 6 · feature federation added · feature backup removed`,
+      ),
+    );
+    expect((await api.get(`/v1/staff/licenses/${licenseId}`)).body.resources).toMatchObject({
+      limits: { shards: 6 },
+      features: ['federation'],
+    });
+
+    // The form, open still, now holds the new grant; saving it again changes nothing.
+    expect(await actions.getByLabel('shards limit').inputValue()).toBe('6');
+    await actions.getByRole('button', { name: 'Save features and limits' }).click();
+    await page.getByRole('status').filter({ hasText: 'Nothing changed: the license already grants these features and limits.' }).waitFor();
+    expect((await api.get(`/v1/staff/licenses/${licenseId}`)).body.basic.serial).toBe(serial + 1);
   });
 
   it('suspends with a reason (none is refused next to the field) and resumes', async () => {

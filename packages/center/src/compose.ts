@@ -27,6 +27,7 @@ import { Customers } from './services/catalogue/customers.js';
 import { ContractRenewals } from './services/contracts/contract-renewals.js';
 import { Contracts } from './services/contracts/contracts.js';
 import { Sales } from './services/contracts/sales.js';
+import { ChangeNotices } from './services/licenses/change-notices.js';
 import { ExpiryNotices } from './services/licenses/expiry-notices.js';
 import { LicenseQueries } from './services/licenses/license-queries.js';
 import { Licenses } from './services/licenses/licenses.js';
@@ -116,7 +117,6 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
   const roots = new TrustRoots({ db, dialect: statements, masterKey, clock });
   const trustBundles = new TrustBundles({ keys, roots, clock });
   const audit = new AuditLog({ db, dialect: statements, clock, masterKey });
-  const licenses = new Licenses({ db, dialect: statements, keys, audit, masterKey, clock });
   const mail = new MailOutbox({
     db,
     dialect: statements,
@@ -125,6 +125,8 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     instanceId: config.instanceId,
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  const notices = new ChangeNotices({ mail, publicUrl });
+  const licenses = new Licenses({ db, dialect: statements, keys, audit, masterKey, clock, notices });
   const contracts = new Contracts({ db, licenses, audit, clock });
   const sessions = new Sessions({ db, clock });
   const throttle = new Throttle({ db, clock });

@@ -103,7 +103,7 @@ export function LicenseDetailsPage({ licenseId }: { licenseId: string }) {
               <Fact key={`node-${role}`} term={`${role} nodes`} value={String(count)} />
             ))}
             {Object.entries(resources.limits).map(([limit, value]) => (
-              <Fact key={`limit-${limit}`} term={limit} value={String(value)} />
+              <Fact key={`limit-${limit}`} term={`${limit} limit`} value={String(value)} />
             ))}
             <dt>Features</dt>
             <dd>{resources.features.length ? resources.features.join(', ') : 'none'}</dd>
@@ -290,6 +290,9 @@ const KIND_LABEL: Record<string, string> = {
   resumed: 'Resumed',
   renewal_requested: 'Renewal requested',
   outage_grace: 'Outage grace changed',
+  features_limits: 'Features and limits changed',
+  issued_from_request_code: 'Issued from a request code',
+  resigned: 'Signed again',
 };
 
 export function HistorySection({ history }: { history: LicenseDetails['history'] }) {
@@ -304,7 +307,7 @@ export function HistorySection({ history }: { history: LicenseDetails['history']
             <li key={`${change.at}-${index}`}>
               <span className="when">{dayTime(change.at)}</span> <strong>{KIND_LABEL[change.kind] ?? change.kind}</strong>{' '}
               <span className="muted">serial {change.serial}</span>
-              {describeChange(change.detail) ? <div className="small">{describeChange(change.detail)}</div> : null}
+              {changeText(change) ? <div className="small">{changeText(change)}</div> : null}
             </li>
           ))}
         </ol>
@@ -313,7 +316,17 @@ export function HistorySection({ history }: { history: LicenseDetails['history']
   );
 }
 
-/** The parts of a change a customer cares about, in words. */
+/**
+ * What changed, in the License Center's words ("storage nodes 2 → 3 · feature federation added"), and the reason
+ * staff see; a change recorded before the words were kept is described from its facts.
+ */
+function changeText(change: LicenseDetails['history'][number]): string {
+  if (change.changes.length === 0) return describeChange(change.detail);
+  const reason = typeof change.detail.reason === 'string' ? [`reason: ${change.detail.reason}`] : [];
+  return [...change.changes, ...reason].join(' · ');
+}
+
+/** The parts of a change a customer cares about, in words, from its facts. */
 function describeChange(detail: Record<string, unknown>): string {
   const parts: string[] = [];
   if (typeof detail.lmid === 'string') parts.push(`LMID ${detail.lmid}`);

@@ -1,4 +1,4 @@
-/** Home for a customer: the LICENSES LIST, one card per license, newest first, with VIEW DETAILS and RENEW. */
+/** Home for a customer: the LICENSES LIST, one card per license (nodes, limits and features), newest first, with VIEW DETAILS and RENEW. */
 import { useEffect, useState } from 'react';
 import { api, messageOf } from '../api';
 import type { LicenseCard, LicenseCardPage } from '../api';
@@ -121,6 +121,26 @@ function Card({ card }: { card: LicenseCard }) {
             ))}
           </ul>
         </dd>
+        {Object.keys(card.limits).length > 0 ? (
+          <>
+            <dt>Limits</dt>
+            <dd>
+              <ul className="roles">
+                {Object.entries(card.limits).map(([limit, value]) => (
+                  <li key={limit}>
+                    {limit} <strong>{value}</strong>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        ) : null}
+        {card.features.length > 0 ? (
+          <>
+            <dt>Features</dt>
+            <dd>{card.features.join(', ')}</dd>
+          </>
+        ) : null}
         <dt>License</dt>
         <dd className="mono small">{card.id}</dd>
       </dl>

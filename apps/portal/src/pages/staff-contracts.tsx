@@ -1,6 +1,7 @@
 /**
  * Contracts (/staff/contracts): the list (all, or one customer's), one contract, and a new sales contract, which
- * creates its license at once (POST /v1/staff/contracts). The product's roles come from GET /v1/staff/products.
+ * creates its license at once (POST /v1/staff/contracts) with the nodes, features and limits sold. The product's roles,
+ * features and limits come from GET /v1/staff/products.
  */
 import { useState } from 'react';
 import type { FormEvent } from 'react';
@@ -13,6 +14,8 @@ import { useUser } from '../session';
 import { CAN, countsFrom, staffPath } from '../staff/api';
 import type { Contract, Page } from '../staff/api';
 import { ProductAndCustomer, useCatalogue } from '../staff/choosers';
+import { FeaturesAndLimits, featuresAndLimitsFrom, NONE_CHOSEN } from '../staff/features-limits';
+import type { FeaturesLimitsChoice } from '../staff/features-limits';
 import { RoleCounts, StaffNav, useLoad } from '../staff/kit';
 import type { Answer } from '../api';
 
@@ -174,15 +177,20 @@ export function NewContractPage() {
   const [mode, setMode] = useState<'online' | 'offline'>('online');
   const [counts, setCounts] = useState<Record<string, string>>({});
   const [countsError, setCountsError] = useState<string | null>(null);
+  const [grant, setGrant] = useState<FeaturesLimitsChoice>(NONE_CHOSEN);
+  const [grantError, setGrantError] = useState<string | null>(null);
   const { busy, error, run } = useAction();
   const product = catalogue.product;
 
   const sell = async (event: FormEvent) => {
     event.preventDefault();
     setCountsError(null);
+    setGrantError(null);
     if (!product || !catalogue.customerId) return;
     const quantities = countsFrom(Object.fromEntries(product.roles.map((role) => [role, counts[role] ?? ''])));
     if (!quantities.ok) return setCountsError(quantities.message);
+    const granted = featuresAndLimitsFrom(product, grant);
+    if (!granted.ok) return setGrantError(granted.message);
     const made = await run(() =>
       api<Answer<'postStaffContracts'>>('POST', '/v1/staff/contracts', {
         customerId: catalogue.customerId,
@@ -190,6 +198,7 @@ export function NewContractPage() {
         term,
         autoRenew,
         quantities: quantities.value,
+        ...granted.value,
         mode,
       }),
     );
@@ -214,6 +223,7 @@ export function NewContractPage() {
             error={countsError}
           />
         ) : null}
+        {product ? <FeaturesAndLimits product={product} choice={grant} onChoice={setGrant} error={grantError} /> : null}
         <fieldset className="choice">
           <legend>Term</legend>
           <label className="option-inline">

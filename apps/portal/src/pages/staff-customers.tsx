@@ -11,6 +11,7 @@ import { Field } from '../components/fields';
 import { StatusBadge } from '../components/license-bits';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/page';
 import { day, fromNow, modeLabel, nodesText } from '../format';
+import { Fact } from './license-details';
 import { Link, navigate, noticeOf, useLocation } from '../router';
 import { useUser } from '../session';
 import { CAN, staffMessageOf, staffPath } from '../staff/api';
@@ -210,6 +211,8 @@ export function CustomerPage({ customerId }: { customerId: string }) {
                     <dd>{modeLabel(card.mode)}</dd>
                     <dt>Nodes</dt>
                     <dd>{nodesText(card.nodes)}</dd>
+                    {Object.keys(card.limits).length > 0 ? <Fact term="Limits" value={nodesText(card.limits)} /> : null}
+                    {card.features.length > 0 ? <Fact term="Features" value={card.features.join(', ')} /> : null}
                   </dl>
                   <div className="actions">
                     <Link

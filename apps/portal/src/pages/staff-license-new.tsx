@@ -1,4 +1,4 @@
-/** A license without a contract (/staff/licenses/new): customer, product, nodes per role, the dates and the mode. */
+/** A license without a contract (/staff/licenses/new): customer, product, nodes per role, features and limits, the dates and the mode. */
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api';
@@ -10,6 +10,8 @@ import { navigate, useLocation } from '../router';
 import { countsFrom } from '../staff/api';
 import type { LicenseView } from '../staff/api';
 import { ProductAndCustomer, useCatalogue } from '../staff/choosers';
+import { FeaturesAndLimits, featuresAndLimitsFrom, NONE_CHOSEN } from '../staff/features-limits';
+import type { FeaturesLimitsChoice } from '../staff/features-limits';
 import { RoleCounts, StaffNav } from '../staff/kit';
 
 const inAYear = () => {
@@ -26,6 +28,8 @@ export function NewLicensePage() {
   const catalogue = useCatalogue(search.get('customerId'));
   const [counts, setCounts] = useState<Record<string, string>>({});
   const [countsError, setCountsError] = useState<string | null>(null);
+  const [grant, setGrant] = useState<FeaturesLimitsChoice>(NONE_CHOSEN);
+  const [grantError, setGrantError] = useState<string | null>(null);
   const [starts, setStarts] = useState(() => day(Date.now()));
   const [expires, setExpires] = useState(inAYear);
   const [datesError, setDatesError] = useState<string | null>(null);
@@ -36,10 +40,13 @@ export function NewLicensePage() {
   const create = async (event: FormEvent) => {
     event.preventDefault();
     setCountsError(null);
+    setGrantError(null);
     setDatesError(null);
     if (!product || !catalogue.customerId) return;
     const nodes = countsFrom(Object.fromEntries(product.roles.map((role) => [role, counts[role] ?? ''])));
     if (!nodes.ok) return setCountsError(nodes.message);
+    const granted = featuresAndLimitsFrom(product, grant);
+    if (!granted.ok) return setGrantError(granted.message);
     const startsAt = millisOf(starts);
     const expiresAt = millisOf(expires);
     if (startsAt === null || expiresAt === null) return setDatesError('Give both dates as YYYY-MM-DD.');
@@ -48,6 +55,7 @@ export function NewLicensePage() {
         customerId: catalogue.customerId,
         productId: product.id,
         nodes: nodes.value,
+        ...granted.value,
         startsAt,
         // The license runs to the end of the chosen day.
         expiresAt: expiresAt + 86_399_999,
@@ -67,6 +75,7 @@ export function NewLicensePage() {
         {product ? (
           <RoleCounts legend={`Nodes of ${product.name}`} roles={product.roles} values={counts} onValues={setCounts} error={countsError} />
         ) : null}
+        {product ? <FeaturesAndLimits product={product} choice={grant} onChoice={setGrant} error={grantError} /> : null}
         <Field label="Starts on" type="date" value={starts} onValue={setStarts} required />
         <Field label="Expires at the end of" type="date" value={expires} onValue={setExpires} error={datesError} required />
         <fieldset className="choice">

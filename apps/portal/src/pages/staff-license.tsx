@@ -1,6 +1,7 @@
 /**
  * One license for staff (/staff/licenses/{id}, where the mailed renewal request points): the details the customer
- * sees, and what the staff member's role may do to it: RENEW, EXPAND, SUSPEND / RESUME, outage grace, REBIND, mode.
+ * sees, and what the staff member's role may do to it: RENEW, EXPAND, FEATURES AND LIMITS, SUSPEND / RESUME, outage grace,
+ * REBIND, mode. Each change is mailed to the customer's users by the License Center, with what to do.
  */
 import { useState } from 'react';
 import { api } from '../api';
@@ -13,7 +14,16 @@ import { Link, noticeOf } from '../router';
 import { useUser } from '../session';
 import { CAN, staffPath } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
-import { Disclosure, ExpandForm, ModeForm, OutageGraceForm, RebindForm, RenewForm, StatusForm } from '../staff/license-actions';
+import {
+  Disclosure,
+  ExpandForm,
+  FeaturesLimitsForm,
+  ModeForm,
+  OutageGraceForm,
+  RebindForm,
+  RenewForm,
+  StatusForm,
+} from '../staff/license-actions';
 import { Fact, HistorySection } from './license-details';
 
 export function StaffLicensePage({ licenseId }: { licenseId: string }) {
@@ -74,7 +84,7 @@ export function StaffLicensePage({ licenseId }: { licenseId: string }) {
             <Fact term="Product" value={`${resources.product.name} (${resources.product.slug})`} />
             <Fact term="Nodes" value={nodesText(resources.nodes)} />
             {Object.entries(resources.limits).map(([limit, value]) => (
-              <Fact key={limit} term={limit} value={String(value)} />
+              <Fact key={limit} term={`${limit} limit`} value={String(value)} />
             ))}
             <Fact term="Features" value={resources.features.length ? resources.features.join(', ') : 'none'} />
             <OutageGraceFact hours={resources.outageGraceHours} source={graceSourceText(resources.outageGraceOverride)} audience="staff" />
@@ -123,6 +133,11 @@ export function StaffLicensePage({ licenseId }: { licenseId: string }) {
               <ExpandForm license={data} onChanged={onChanged} />
             </Disclosure>
           ) : null}
+          {sell ? (
+            <Disclosure label="Features and limits">
+              <FeaturesLimitsForm key={basic.serial} license={data} onChanged={onChanged} />
+            </Disclosure>
+          ) : null}
           {sell &&
           (basic.status === 'suspended' || basic.status === 'active' || basic.status === 'expiring' || basic.status === 'grace') ? (
             <Disclosure
@@ -146,6 +161,7 @@ export function StaffLicensePage({ licenseId }: { licenseId: string }) {
             <ModeForm key={key.mode} license={data} onChanged={onChanged} />
           </Disclosure>
         </div>
+        <p className="hint">The customer&apos;s users are mailed each change, with what to do on their License Manager.</p>
         {!sell && !CAN.rebind(user.role) ? (
           <p className="hint">Your role can switch the mode; other changes are for sales and admins.</p>
         ) : null}

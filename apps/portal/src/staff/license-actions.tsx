@@ -1,22 +1,23 @@
 /**
  * What staff do to a license, each in its own form that opens from a button: RENEW (1 month or 1 year), EXPAND
- * (nodes per role), SUSPEND / RESUME with a reason, the outage grace (the product's default or the license's own),
+ * (nodes per role), FEATURES AND LIMITS (the product's, as granted now), SUSPEND / RESUME with a reason, the outage grace (the product's default or the license's own),
  * REBIND to another LMID with a reason (its check character verified as typed), and the online/offline mode. A refusal shows in the form, in the API's words, and keeps
  * what was typed; success reloads the license and says what changed.
  */
 import { useId, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 import { api } from '../api';
-import type { LicenseDetails, Mode } from '../api';
+import type { Answer, LicenseDetails, Mode } from '../api';
 import { useAction } from '../components/action';
 import { Field } from '../components/fields';
 import { graceHoursFrom, graceSourceText, OUTAGE_GRACE_HINT, outageGraceText } from '../components/outage-grace';
-import { ErrorNotice } from '../components/page';
+import { ErrorNotice, Loading } from '../components/page';
 import { day, nodesText } from '../format';
 import { checkLmid, finalLmidProblem } from '../lmid';
 import { countsFrom, staffPath } from './api';
 import type { LicenseView } from './api';
-import { RoleCounts } from './kit';
+import { choiceOf, FeaturesAndLimits, featuresAndLimitsFrom, featuresLimitsText } from './features-limits';
+import { RoleCounts, useLoad } from './kit';
 
 type Changed = (message: string) => Promise<void>;
 
@@ -119,6 +120,36 @@ export function ExpandForm({ license, onChanged }: { license: LicenseDetails; on
         onValues={setValues}
         error={countsError}
       />
+    </ActionForm>
+  );
+}
+
+/** The features and limits the license grants, exactly: the product's names, prefilled with the license's. */
+export function FeaturesLimitsForm({ license, onChanged }: { license: LicenseDetails; onChanged: Changed }) {
+  const products = useLoad(() => api<Answer<'getStaffProducts'>>('GET', '/v1/staff/products'), 'products');
+  const product = products.data?.items.find((p) => p.id === license.resources.product.id) ?? null;
+  const [choice, setChoice] = useState(() => choiceOf(license.resources));
+  const [choiceError, setChoiceError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
+  if (!product) return products.error ? <ErrorNotice message={products.error} /> : <Loading what="the product" />;
+  if (product.features.length === 0 && product.limits.length === 0)
+    return <p className="hint">{product.name} defines no features or limits.</p>;
+  const save = async () => {
+    setChoiceError(null);
+    const granted = featuresAndLimitsFrom(product, choice);
+    if (!granted.ok) return setChoiceError(granted.message);
+    const done = await run(() => api<LicenseView>('PUT', `${staffPath.license(license.basic.id)}/features-limits`, granted.value));
+    if (!done.ok) return;
+    await onChanged(
+      done.value.serial === license.basic.serial
+        ? 'Nothing changed: the license already grants these features and limits.'
+        : `Features and limits: ${featuresLimitsText(done.value)} (serial ${done.value.serial}).`,
+    );
+  };
+  return (
+    <ActionForm onSubmit={() => void save()} busy={busy} error={error} submit="Save features and limits">
+      <p className="hint">Exactly what the license grants: untick a feature or clear a limit to take it away.</p>
+      <FeaturesAndLimits product={product} choice={choice} onChoice={setChoice} error={choiceError} />
     </ActionForm>
   );
 }

@@ -25,13 +25,20 @@ export interface Sale {
   contractId: string;
 }
 
+/** A product with roles query and storage, limit shards, features backup and federation. */
 export async function productFor(admin: Client, slug: string, name: string): Promise<string> {
-  const product = await admin.post('/v1/staff/products', { slug, name, roles: ['query', 'storage'], features: ['backup'] });
+  const product = await admin.post('/v1/staff/products', {
+    slug,
+    name,
+    roles: ['query', 'storage'],
+    limits: ['shards'],
+    features: ['backup', 'federation'],
+  });
   expect(product.status).toBe(201);
   return product.body.id as string;
 }
 
-/** A customer company that bought `quantities` of the product for a year, and an invitation mailed to `email`. */
+/** A customer company that bought `quantities` (and `grant`'s limits and features) of the product for a year, and an invitation mailed to `email`. */
 export async function sellAndInvite(
   tc: TestCenter,
   admin: Client,
@@ -39,11 +46,12 @@ export async function sellAndInvite(
   company: string,
   email: string,
   quantities: Record<string, number> = { query: 3, storage: 5 },
+  grant: { limits?: Record<string, number>; features?: string[] } = {},
 ): Promise<Omit<Sale, 'admin' | 'productId'>> {
   const customer = await admin.post('/v1/staff/customers', { name: company });
   expect(customer.status).toBe(201);
   const customerId = customer.body.id as string;
-  const contract = await admin.post('/v1/staff/contracts', { customerId, productId, term: '1y', autoRenew: true, quantities });
+  const contract = await admin.post('/v1/staff/contracts', { customerId, productId, term: '1y', autoRenew: true, quantities, ...grant });
   expect(contract.status).toBe(201);
   const invited = await admin.post(`/v1/staff/customers/${customerId}/invite`, { email });
   expect(invited.status).toBe(202);

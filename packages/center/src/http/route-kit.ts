@@ -32,6 +32,40 @@ export function numberAsSent(name: string, nullable = false) {
   };
 }
 
+/**
+ * A preValidation hook for what a license grants: every value of the body's `counts` members (nodes, limits) must be
+ * a JSON number and each `lists` member (features) a JSON list of strings, in the body or its `within` member. The
+ * validator would turn a limit sent as "3", true or null into a number, and a feature sent as "scan" into ["scan"].
+ */
+export function grantAsSent(members: { counts: string[]; lists: string[]; within?: string }) {
+  return async (request: FastifyRequest): Promise<void> => {
+    let body = request.body as Record<string, unknown> | null;
+    let path = 'body';
+    if (members.within !== undefined) {
+      body = body && typeof body === 'object' ? (body[members.within] as Record<string, unknown> | null) : null;
+      path = `body/${members.within}`;
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+    for (const name of members.counts) {
+      const counts = body[name];
+      if (counts === null || typeof counts !== 'object' || Array.isArray(counts)) continue;
+      for (const [key, value] of Object.entries(counts)) {
+        if (typeof value !== 'number')
+          throw refuse('BAD_REQUEST', `Bad request: ${path}/${name}/${key} must be a number, not ${sentAs(value)}.`);
+      }
+    }
+    for (const name of members.lists) {
+      const list = body[name];
+      if (list === undefined) continue;
+      if (!Array.isArray(list)) throw refuse('BAD_REQUEST', `Bad request: ${path}/${name} must be a list of names, not ${sentAs(list)}.`);
+      const other = list.find((item) => typeof item !== 'string');
+      if (other !== undefined) throw refuse('BAD_REQUEST', `Bad request: ${path}/${name} must list names, not ${sentAs(other)}.`);
+    }
+  };
+}
+
+const sentAs = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`);
+
 export const millis = (description: string) => ({ type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000, description }) as const;
 
 /** An object schema that refuses unknown members, so a misspelt field is an error rather than silently ignored. */

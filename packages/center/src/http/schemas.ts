@@ -142,6 +142,8 @@ const SHARED = {
     expiresAt: millis(),
     mode,
     nodes: counts('Seats per role.'),
+    limits: counts('Named limits of the product granted.'),
+    features: list(string('A feature of the product granted.')),
     contractId: nullable(string('The subscription (contract) the license belongs to, if any.')),
   }),
   LicenseHistoryEntry: record({
@@ -149,6 +151,11 @@ const SHARED = {
     kind: string(),
     serial: integer(),
     actor: string('Staff see who (a user id, marketplace:aws, job:…); customers see customer, vendor, marketplace or system.'),
+    changes: list(
+      string(
+        'What changed, in words: "storage nodes 2 → 3", "limit remote_clusters 2 → 5", "feature federation added", "expiry 2027-01-01 → 2028-01-01".',
+      ),
+    ),
     detail: anyObject('The facts of the change.'),
   }),
   LicenseDetails: record({

@@ -1,7 +1,8 @@
 /**
  * The auto-renew job for sales contracts: a contract with auto-renew whose term has ended is extended by one
  * term, its licenses' expiry follows (the serial rises, so online License Managers pick it up at their next
- * sync), and the customer's users are mailed. The contract's end moves by a conditional update, so two instances
+ * sync), and the customer's users are mailed, once for the contract, with what to do for each license (sync, or
+ * load the new offline key). The contract's end moves by a conditional update, so two instances
  * running the job at once renew each term once. A job that was down catches up one term per run.
  * (Marketplace contracts renew on the marketplace and arrive as notifications; they are not touched here.)
  */
@@ -14,6 +15,7 @@ import { addMonths } from '../licenses/license-rules.js';
 import type { Licenses } from '../licenses/licenses.js';
 import type { MailOutbox } from '../mail/mail.js';
 import { packagesMailSection } from '../packages/package-mail.js';
+import { whatToDoText } from '../licenses/change-mail.js';
 import type { Clock } from '@tessera/core';
 
 const ACTOR = 'job:auto-renew';
@@ -83,15 +85,20 @@ export class ContractRenewals {
         .where('contract_id', '=', contract.id)
         .where('status', '!=', 'ended')
         .execute();
+      const steps: string[] = [];
       for (const { id } of licenses) {
+        // Not told by Licenses: this job's own mail says it, once for the contract.
         const result = await this.licenses.setTerms(
           id,
           { expiresAt: endsAt, nodes: {} },
           ACTOR,
           { contractId: contract.id, autoRenewed: true },
           trx,
+          { tell: false },
         );
         if (!result.ok) throw new Error(`Auto-renewing contract ${contract.id}: license ${id}: ${result.detail}`);
+        const license = { ...result.value, productName: contract.product };
+        steps.push(`License ${id}:\n${whatToDoText(license, ['renewed'], `${this.publicUrl}/licenses/${id}`)}\n`);
       }
       const emails = await customerEmails(trx, contract.customer_id);
       const until = new Date(endsAt).toISOString().slice(0, 10);
@@ -103,9 +110,8 @@ export class ContractRenewals {
             to: email,
             subject: `Your ${contract.product} subscription renewed until ${until}`,
             text:
-              `Your ${contract.product} subscription (contract ${contract.id}) renewed automatically until ${until}.\n` +
-              `Online License Managers pick up the new expiry at their next sync; offline ones need the new key from ` +
-              `${this.publicUrl}/licenses\n` +
+              `Your ${contract.product} subscription (contract ${contract.id}) renewed automatically until ${until}.\n\n` +
+              `What to do:\n${steps.join('\n')}` +
               packages,
           },
           trx,

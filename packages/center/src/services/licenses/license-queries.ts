@@ -23,6 +23,9 @@ export interface LicenseCard {
   expiresAt: number;
   mode: 'online' | 'offline';
   nodes: Record<string, number>;
+  /** Named limits of the product granted, and the features. */
+  limits: Record<string, number>;
+  features: string[];
   /** The subscription (contract) the license belongs to, if any. */
   contractId: string | null;
 }
@@ -111,6 +114,8 @@ export class LicenseQueries {
       expiresAt: Number(row.expires_at),
       mode: row.mode,
       nodes: JSON.parse(row.nodes) as Record<string, number>,
+      limits: JSON.parse(row.limits) as Record<string, number>,
+      features: JSON.parse(row.features) as string[],
       contractId: row.contract_id,
     }));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
@@ -193,13 +198,11 @@ export class LicenseQueries {
     rows: { at: number; kind: string; serial: number; actor: string; detail: string }[],
     customerId: string | null,
   ): Promise<LicenseHistoryEntry[]> {
-    const entries = rows.map((h) => ({
-      at: Number(h.at),
-      kind: h.kind,
-      serial: h.serial,
-      actor: h.actor,
-      detail: JSON.parse(h.detail) as Record<string, unknown>,
-    }));
+    const entries = rows.map((h): LicenseHistoryEntry => {
+      const { changes, ...detail } = JSON.parse(h.detail) as Record<string, unknown>;
+      const words = Array.isArray(changes) ? changes.filter((w): w is string => typeof w === 'string') : [];
+      return { at: Number(h.at), kind: h.kind, serial: h.serial, actor: h.actor, changes: words, detail };
+    });
     if (customerId === null) return entries;
     const actors = [...new Set(entries.map((e) => e.actor))].filter((a) => a.startsWith('usr_'));
     const own =
@@ -266,6 +269,8 @@ export function cardsQuery(db: Kysely<Database>, customerId: string, take: numbe
       'licenses.grace_days',
       'licenses.mode',
       'licenses.nodes',
+      'licenses.limits',
+      'licenses.features',
       'licenses.contract_id',
       'licenses.created_at',
       'products.slug as productSlug',

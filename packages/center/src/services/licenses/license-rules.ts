@@ -188,3 +188,12 @@ export function productNames(row: { slug: string; roles: string; limits: string;
     features: JSON.parse(row.features) as string[],
   };
 }
+
+/** The same features (in any order) and the same limits. */
+export function sameGrant(
+  a: { features: string[]; limits: Record<string, number> },
+  b: { features: string[]; limits: Record<string, number> },
+): boolean {
+  const sorted = (limits: Record<string, number>) => JSON.stringify(Object.entries(limits).sort());
+  return JSON.stringify([...a.features].sort()) === JSON.stringify([...b.features].sort()) && sorted(a.limits) === sorted(b.limits);
+}

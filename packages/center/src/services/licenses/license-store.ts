@@ -14,6 +14,8 @@ import { contentProblem, DEFAULT_GRACE_DAYS, DEFAULT_WARN_DAYS, productNames } f
 import { licenseViewOf } from './license-views.js';
 import type { LicenseView } from './license-views.js';
 import { onlineKeyFor, onlineKeyHash } from './online-keys.js';
+import { changeWords } from './change-words.js';
+import type { ChangeNotices } from './change-notices.js';
 
 export interface LicenseInputOfStaff {
   customerId: string;
@@ -45,7 +47,13 @@ export interface OfflineIssue {
 export type Scope = { customerId: string | null };
 
 export type LicenseRow = Selectable<LicensesTable>;
-export type Change = { kind: string; set: Partial<LicenseRow>; detail: Record<string, unknown> };
+/**
+ * One change of a license: its kind (the history's), the columns it sets and the facts it records. Its words are
+ * made from the row before and after (change-words.ts); `words` adds what the row alone does not show (the outage
+ * grace a license follows from its product, a re-signing). A `quiet` change mails nobody: its caller tells the
+ * customer once for the whole action (setTerms), or mails them itself.
+ */
+export type Change = { kind: string; set: Partial<LicenseRow>; detail: Record<string, unknown>; words?: string[]; quiet?: boolean };
 
 export class LicenseStore {
   private readonly db: Kysely<Database>;
@@ -53,10 +61,20 @@ export class LicenseStore {
   private readonly masterKey: Uint8Array;
   private readonly clock: Clock;
   private readonly dialect: DialectStatements;
+  private readonly notices: ChangeNotices | undefined;
   private readonly listeners: ((licenseId: string) => void)[] = [];
 
-  constructor(options: { db: Kysely<Database>; dialect: DialectStatements; audit: AuditLog; masterKey: Uint8Array; clock: Clock }) {
+  constructor(options: {
+    db: Kysely<Database>;
+    dialect: DialectStatements;
+    audit: AuditLog;
+    masterKey: Uint8Array;
+    clock: Clock;
+    /** Mails the customer about each change that is not quiet; without it (tests of the rules alone) nobody is mailed. */
+    notices?: ChangeNotices;
+  }) {
     this.db = options.db;
+    this.notices = options.notices;
     this.audit = options.audit;
     this.masterKey = options.masterKey;
     this.clock = options.clock;
@@ -144,20 +162,30 @@ export class LicenseStore {
       const decided = await decide(row, trx);
       if (!decided.ok) return decided;
       if (decided.value === null) return ok(await this.viewIn(trx, row));
-      const { kind, set, detail } = decided.value;
+      const { kind, set, detail, words, quiet } = decided.value;
       const updated: LicenseRow = { ...row, ...set, serial: row.serial + 1, updated_at: this.clock.now() };
       await trx
         .updateTable('licenses')
         .set({ ...set, serial: updated.serial, updated_at: updated.updated_at })
         .where('id', '=', row.id)
         .execute();
-      await this.record(trx, updated, kind, actor, detail);
+      // The customer's mail between the history row it reads and the audit event, which stays last (its head is
+      // locked until the commit, and every change of every license waits on it).
+      const recorded = { ...detail, changes: [...changeWords(row, updated), ...(words ?? [])] };
+      await this.record(trx, updated, kind, actor, recorded, async () => {
+        if (!quiet && this.notices?.mayTell(kind)) await this.notices.tell(trx, row.id, row.serial);
+      });
       return ok(await this.viewIn(trx, updated));
     };
     const changed = await (outer ? work(outer) : this.db.transaction().execute(work));
     // After the commit: in-process copies (the sync path's) drop the license; other instances' expire in seconds.
     if (changed.ok) for (const listener of this.listeners) listener(licenseId);
     return changed;
+  }
+
+  /** Mails the customer, in `trx`, about the changes of `licenseId` after serial `since` (ChangeNotices.tell). */
+  async tell(trx: Transaction<Database>, licenseId: string, since: number): Promise<void> {
+    if (this.notices) await this.notices.tell(trx, licenseId, since);
   }
 
   /** Calls `listener` with a license's id after every committed change of it made through this instance. */
@@ -172,11 +200,20 @@ export class LicenseStore {
     return query.executeTakeFirst();
   }
 
-  private async record(trx: Transaction<Database>, row: LicenseRow, kind: string, actor: string, detail: Record<string, unknown>) {
+  /** The history row, then `beforeAudit` (the customer's mail), then the audit event. */
+  private async record(
+    trx: Transaction<Database>,
+    row: LicenseRow,
+    kind: string,
+    actor: string,
+    detail: Record<string, unknown>,
+    beforeAudit?: () => Promise<void>,
+  ) {
     await trx
       .insertInto('license_changes')
       .values({ license_id: row.id, at: row.updated_at, kind, serial: row.serial, actor, detail: JSON.stringify(detail) })
       .execute();
+    await beforeAudit?.();
     await this.audit.append({ actor, action: `license.${kind}`, subject: row.id, data: { serial: row.serial, ...detail } }, trx);
   }
 

@@ -74,10 +74,15 @@ export interface LicenseHistoryEntry {
   serial: number;
   /** Staff see who (a user id, marketplace:aws, job:…); customers see customer, vendor, marketplace or system. */
   actor: string;
+  /** What changed, in words ("storage nodes 2 → 3", "feature federation added"); empty for changes recorded before words were kept. */
+  changes: string[];
   detail: Record<string, unknown>;
 }
 
-/** The facts of a change a customer is shown; anything else (reasons staff gave, message ids, new fields) is staff's. */
+/**
+ * The facts of a change a customer is shown; anything else (reasons staff gave, message ids, new fields) is staff's.
+ * Its words (`changes`) are the customer's too: they name what changed, never why.
+ */
 const CUSTOMER_DETAIL = new Set([
   'lmid',
   'previous',
@@ -105,5 +110,5 @@ export function customerHistoryEntry(entry: LicenseHistoryEntry, ownUsers: Reado
         ? 'system'
         : 'vendor';
   const detail = Object.fromEntries(Object.entries(entry.detail).filter(([name]) => CUSTOMER_DETAIL.has(name)));
-  return { at: entry.at, kind: entry.kind, serial: entry.serial, actor, detail };
+  return { at: entry.at, kind: entry.kind, serial: entry.serial, actor, changes: entry.changes, detail };
 }

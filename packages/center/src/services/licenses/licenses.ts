@@ -1,7 +1,8 @@
 /**
- * Licenses: the vendor's sales flow (create, bind an LMID, renew, expand, switch mode)
- * and the keys a customer copies. Every change commits in one transaction with its license_changes row and its
- * audit event; every change of the signed content raises the serial. A license is signed once per serial (on
+ * Licenses: the vendor's sales flow (create, bind an LMID, renew, expand, features and limits, switch mode)
+ * and the keys a customer copies. Every change commits in one transaction with its license_changes row (saying in
+ * words what changed), the customer's mail (change-notices.ts) and its audit event; every change of the signed
+ * content raises the serial. A license is signed once per serial (on
  * first demand) and the text kept, so syncs and key pages never sign.
  */
 import type { Kysely, Transaction } from 'kysely';
@@ -13,16 +14,21 @@ import type { AuditLog } from '../audit/audit.js';
 import {
   addMonths,
   contentProblem,
+  countsProblem,
   effectiveOutageGrace,
   expandedNodes,
+  featuresProblem,
   outageGraceProblem,
   productNames,
   rebindLimitProblem,
+  sameGrant,
   reasonProblem,
   rebindReasonProblem,
   REBIND_WINDOW_MS,
 } from './license-rules.js';
 import { signLicenseRow } from './license-signing.js';
+import { outageGraceWords } from './change-words.js';
+import type { ChangeNotices } from './change-notices.js';
 import type { LicenseView, ProductView } from './license-views.js';
 import { onlineKeyFor } from './online-keys.js';
 import type { SigningKeys } from '../trust/signing-keys.js';
@@ -50,6 +56,8 @@ export class Licenses {
     audit: AuditLog;
     masterKey: Uint8Array;
     clock: Clock;
+    /** Mails the customer's users about each change (change-notices.ts); left out, nobody is mailed. */
+    notices?: ChangeNotices;
   }) {
     this.db = options.db;
     this.keys = options.keys;
@@ -202,7 +210,44 @@ export class Licenses {
             previous: effectiveOutageGrace(row.outage_grace_hours, product.outage_grace_hours),
             source: hours === null ? 'product' : 'license',
           };
-          return ok({ kind: 'outage_grace', set: { outage_grace_hours: hours }, detail });
+          const words = [outageGraceWords(detail.previous, detail.outageGraceHours)];
+          return ok({ kind: 'outage_grace', set: { outage_grace_hours: hours }, detail, words });
+        },
+        trx,
+      );
+    });
+  }
+
+  /**
+   * Staff sell the license exactly these features and named limits (of its product; a limit is a whole number, 0 or
+   * more). One change whatever the number of items, its history and its mail naming each; the same again changes nothing.
+   */
+  async setFeaturesAndLimits(
+    licenseId: string,
+    grant: { features: string[]; limits: Record<string, number> },
+    actor: string,
+  ): Promise<Result<LicenseView>> {
+    return this.db.transaction().execute(async (trx) => {
+      const license = await trx.selectFrom('licenses').select('product_id').where('id', '=', licenseId).executeTakeFirst();
+      if (!license) return notFound(licenseId);
+      // Product, license, audit log: the order every change of a license takes its locks in (see setOutageGrace).
+      const product = await this.dialect
+        .forShare(trx.selectFrom('products').selectAll().where('id', '=', license.product_id))
+        .executeTakeFirstOrThrow();
+      const names = productNames(product);
+      const problem =
+        featuresProblem(grant.features, names.features, names.slug) ??
+        countsProblem(grant.limits, 'limits', names.limits, `limits of ${names.slug}`, false);
+      if (problem) return fail('BAD_REQUEST', problem);
+      return this.store.change(
+        licenseId,
+        { customerId: null },
+        actor,
+        (row) => {
+          const previous = { features: JSON.parse(row.features) as string[], limits: JSON.parse(row.limits) as Record<string, number> };
+          if (sameGrant(previous, grant)) return ok(null);
+          const set = { features: JSON.stringify(grant.features), limits: JSON.stringify(grant.limits) };
+          return ok({ kind: 'features_limits', set, detail: { features: grant.features, limits: grant.limits, previous } });
         },
         trx,
       );
@@ -227,7 +272,12 @@ export class Licenses {
         ok(
           row.outage_grace_hours !== null || grace.previous === grace.next
             ? null
-            : { kind: 'outage_grace', set: {}, detail: { outageGraceHours: grace.next, previous: grace.previous, source: 'product' } },
+            : {
+                kind: 'outage_grace',
+                set: {},
+                detail: { outageGraceHours: grace.next, previous: grace.previous, source: 'product' },
+                words: [`${outageGraceWords(grace.previous, grace.next)} (the product's default)`],
+              },
         ),
       trx,
     );
@@ -238,7 +288,9 @@ export class Licenses {
    * asked for: after the key that signed its current serial was revoked (services/trust/key-changes.ts).
    */
   async resign(licenseId: string, reason: string, actor: string): Promise<Result<LicenseView>> {
-    return this.store.change(licenseId, { customerId: null }, actor, () => ok({ kind: 'resigned', set: {}, detail: { reason } }));
+    return this.store.change(licenseId, { customerId: null }, actor, () =>
+      ok({ kind: 'resigned', set: {}, detail: { reason }, words: [`signed again with the vendor's current key (${reason})`] }),
+    );
   }
 
   /** Adds seats per role (roles of the license's product). */
@@ -280,8 +332,9 @@ export class Licenses {
   }
 
   /**
-   * A marketplace contract's new term as the marketplace states it: the expiry (a renewal) and the nodes per role
-   * (an expansion), each a change of its own that raises the serial; in the caller's transaction.
+   * A contract's new term as the marketplace (or the auto-renew job) states it: the expiry (a renewal) and the nodes
+   * per role (an expansion), each a change of its own that raises the serial; in the caller's transaction. The
+   * customer is told once for both, unless `tell` is false (the auto-renew job mails the customer itself).
    */
   async setTerms(
     licenseId: string,
@@ -289,7 +342,11 @@ export class Licenses {
     actor: string,
     detail: Record<string, unknown>,
     trx: Transaction<Database>,
+    options: { tell: boolean } = { tell: true },
   ): Promise<Result<LicenseView>> {
+    // Locked here as the changes below lock it, so the serial both start from is the one the mail counts from.
+    const before = await this.store.find(trx, licenseId, { customerId: null }, true);
+    if (!before) return notFound(licenseId);
     const renewed = await this.store.change(
       licenseId,
       { customerId: null },
@@ -302,12 +359,13 @@ export class Licenses {
                 kind: 'renewed',
                 set: { expires_at: terms.expiresAt },
                 detail: { ...detail, expiresAt: terms.expiresAt, previous: row.expires_at },
+                quiet: true,
               },
         ),
       trx,
     );
     if (!renewed.ok) return renewed;
-    return this.store.change(
+    const expanded = await this.store.change(
       licenseId,
       { customerId: null },
       actor,
@@ -324,10 +382,12 @@ export class Licenses {
           expiresAt: row.expires_at,
         });
         if (problem) return fail('BAD_REQUEST', problem);
-        return ok({ kind: 'expanded', set: { nodes: JSON.stringify(nodes) }, detail: { ...detail, nodes, previous } });
+        return ok({ kind: 'expanded', set: { nodes: JSON.stringify(nodes) }, detail: { ...detail, nodes, previous }, quiet: true });
       },
       trx,
     );
+    if (expanded.ok && options.tell && expanded.value.serial !== before.serial) await this.store.tell(trx, licenseId, before.serial);
+    return expanded;
   }
 
   /** Calls `listener` with a license's id after every committed change of it made through this instance. */

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ContractInput, Contracts } from '../../../services/contracts/contracts.js';
 import { requireStaff } from '../../auth.js';
 import { valueOf } from '@tessera/http';
-import { body, counts, id, millis, names, object, PAGE_QUERY, params } from '../../route-kit.js';
+import { body, counts, grantAsSent, id, millis, names, object, PAGE_QUERY, params } from '../../route-kit.js';
 import { MODE_FIELD } from '../licenses/customer-licenses.js';
 import type { Sales } from '../../../services/contracts/sales.js';
 import { page, record, ref } from '../../schemas.js';
@@ -51,6 +51,7 @@ export function staffContractRoutes(app: FastifyInstance, services: StaffContrac
           ['customerId', 'productId', 'term', 'autoRenew', 'quantities'],
         ),
       },
+      preValidation: grantAsSent({ counts: ['quantities', 'limits'], lists: ['features'] }),
     },
     async (request, reply) => {
       const staff = requireStaff(request, SELL);

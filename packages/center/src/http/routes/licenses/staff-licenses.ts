@@ -1,7 +1,7 @@
 /**
  * Staff's license work (/v1/staff/licenses, /v1/staff/request-codes, /v1/staff/clones): the sales flow's
- * licenses, renew and expand, bind and rebind, mode, outage grace, and offline keys issued from a License Manager's
- * request code.
+ * licenses, renew and expand, features and limits, bind and rebind, mode, outage grace, and offline keys issued from a
+ * License Manager's request code.
  * Roles: sales and admin sell (create, renew, expand, issue); support and admin move bindings (rebind).
  * Anyone else, customers included, gets 404 as for a route that does not exist.
  */
@@ -11,7 +11,7 @@ import type { IssueFromRequestCode, RequestCodes } from '../../../services/licen
 import { requireStaff } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
 import { valueOf } from '@tessera/http';
-import { body, counts, id, millis, names, numberAsSent, object, OUTAGE_GRACE_HOURS, params, text } from '../../route-kit.js';
+import { body, counts, grantAsSent, id, millis, names, numberAsSent, object, OUTAGE_GRACE_HOURS, params, text } from '../../route-kit.js';
 import { LMID_FIELD, MODE_FIELD } from './customer-licenses.js';
 import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
 import type { RenewalRequests } from '../../../services/licenses/renewal-requests.js';
@@ -68,6 +68,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
           ['customerId', 'productId', 'nodes', 'startsAt', 'expiresAt'],
         ),
       },
+      preValidation: grantAsSent({ counts: ['nodes', 'limits'], lists: ['features'] }),
     },
     async (request, reply) => {
       const staff = requireStaff(request, SELL);
@@ -169,6 +170,28 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     async (request) => {
       const staff = requireStaff(request, SELL);
       return valueOf(await licenses.setOutageGrace(request.params.licenseId, request.body.outageGraceHours, staff.userId));
+    },
+  );
+
+  app.put<LicenseParams & { Body: { features: string[]; limits: Record<string, number> } }>(
+    '/v1/staff/licenses/:licenseId/features-limits',
+    {
+      schema: {
+        response: { 200: ref('License') },
+        tags: TAGS,
+        summary:
+          "Sell the license exactly these features and named limits of its product (what is left out is not granted); the serial rises once, the history names each change, and the customer's users are mailed. The same again changes nothing. Roles: admin, sales.",
+        ...LICENSE,
+        ...body({
+          features: names('Features of the product to grant, e.g. ["scan", "federation"].'),
+          limits: counts('Named limits of the product to grant, whole numbers, e.g. { "remote_clusters": 3 }.'),
+        }),
+      },
+      preValidation: grantAsSent({ counts: ['limits'], lists: ['features'] }),
+    },
+    async (request) => {
+      const staff = requireStaff(request, SELL);
+      return valueOf(await licenses.setFeaturesAndLimits(request.params.licenseId, request.body, staff.userId));
     },
   );
 
@@ -278,6 +301,7 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
           ['requestCode', 'customerId', 'productId', 'grant'],
         ),
       },
+      preValidation: grantAsSent({ counts: ['nodes', 'limits'], lists: ['features'], within: 'grant' }),
     },
     async (request, reply) => {
       const staff = requireStaff(request, SELL);
