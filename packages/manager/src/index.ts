@@ -4,6 +4,6 @@ export type { Daemon, DaemonOptions } from './daemon.js';
 export { loadConfig, parseConfig } from './config.js';
 export type { LmConfig } from './config.js';
 export { ManualClock, systemClock } from './clock.js';
-export type { Clock } from './clock.js';
+export type { Clock } from '@tessera/core';
 export type * from './http/api-types.js';
 export { LM_VERSION } from './version.js';

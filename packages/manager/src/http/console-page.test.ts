@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runInNewContext, Script } from 'node:vm';
 import type { InfoResponse, LmStatus, UsageResponse } from './api-types.js';
-import { bannerTone, escapeHtml, renderConsolePage } from './console-page.js';
+import { bannerTone, renderConsolePage } from './console-page.js';
 
 const info: InfoResponse = {
   name: 'lm-1',
@@ -74,20 +74,6 @@ function tableRows(html: string, id: string): string[][] {
 }
 
 const scriptOf = (html: string) => /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
-
-describe('escapeHtml', () => {
-  it('escapes the five HTML-special characters', () => {
-    expect(escapeHtml(`<script>alert("x") & 'y'</script>`)).toBe('&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;');
-  });
-  it('escapes an ampersand first, so entities are not double-read', () => {
-    expect(escapeHtml('&lt;')).toBe('&amp;lt;');
-  });
-  it('renders null and undefined as empty text and numbers as text', () => {
-    expect(escapeHtml(null)).toBe('');
-    expect(escapeHtml(undefined)).toBe('');
-    expect(escapeHtml(12)).toBe('12');
-  });
-});
 
 describe('renderConsolePage', () => {
   const tones: [LmStatus, string][] = [

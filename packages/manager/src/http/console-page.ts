@@ -3,6 +3,7 @@
  * because the LM often runs air-gapped). Every value from the license or the leases is escaped; the admin token
  * and the license key only ever travel in a POST body or header, never in a URL.
  */
+import { escapeHtml } from '@tessera/core';
 import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } from './api-types.js';
 
 export interface ConsolePageOptions {
@@ -23,16 +24,6 @@ const TONES: Record<LmStatus, BannerTone> = {
 
 export function bannerTone(status: LmStatus): BannerTone {
   return TONES[status] ?? 'red';
-}
-
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
 
 export function renderConsolePage(info: InfoResponse, usage: UsageResponse, options: ConsolePageOptions): string {

@@ -8,8 +8,7 @@
  * are kept in memory and written once a second: a kill -9 loses at most that second of renewals, which can only
  * make a lease look shorter, never keep a dead node's seat.
  */
-import type { Code } from '@tessera/core';
-import type { Clock } from '../clock.js';
+import type { Clock, Code } from '@tessera/core';
 import type { LmIdentity } from '../identity.js';
 import type { StateStore, StoredLease } from '../state/store.js';
 import { WriteQueue } from '../state/write-queue.js';

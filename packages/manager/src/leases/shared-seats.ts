@@ -15,8 +15,7 @@
  * - A renewal the batch could not write (the lease was released or freed meanwhile) is dropped from memory, so the
  *   node's next heartbeat goes to the database and hears LEASE_NOT_FOUND.
  */
-import type { Code } from '@tessera/core';
-import type { Clock } from '../clock.js';
+import type { Clock, Code } from '@tessera/core';
 import type { LmIdentity } from '../identity.js';
 import { randomId } from '../ids.js';
 import type { LicenseService, Verdict } from '../services/license.js';

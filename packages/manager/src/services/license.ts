@@ -5,9 +5,8 @@
  * second. What must never go back (serials, the clock mark) lives in the guards, sealed with the identity.
  */
 import { evaluate, fail, maskOnlineKey, normalizeDocumentText, ok, parseOnlineKey, readClockReset, readLicense } from '@tessera/core';
-import type { Code, Evaluation, License, Result } from '@tessera/core';
+import type { Clock, Code, Evaluation, License, Result } from '@tessera/core';
 import { hostname, platform, arch } from 'node:os';
-import type { Clock } from '../clock.js';
 import type { LmIdentity } from '../identity.js';
 import type { Awaitable, LmStore, StoredLicense } from '../state/store.js';
 import type { CenterClient, SyncOutcome } from '../sync/client.js';

@@ -1,3 +1,4 @@
+import { NAME } from '@tessera/core';
 import type { Command } from 'commander';
 import { clientFor } from '../context.js';
 import type { GlobalOptions } from '../context.js';
@@ -63,8 +64,9 @@ export function parseCounts(list: string, flag: string): Record<string, number> 
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const match = /^([a-z][a-z0-9_-]{0,31})=(\d{1,7})$/.exec(part);
-    if (!match) throw new CliError(`${flag}: "${part}" is not name=number (for example query=3).`, EXIT.USAGE, 'BAD_REQUEST');
+    const match = /^([^=\s]+)=(\d{1,7})$/.exec(part);
+    if (!match || !NAME.test(match[1]!))
+      throw new CliError(`${flag}: "${part}" is not name=number (for example query=3).`, EXIT.USAGE, 'BAD_REQUEST');
     counts[match[1]!] = Number(match[2]);
   }
   if (Object.keys(counts).length === 0) throw new CliError(`${flag} needs at least one name=number.`, EXIT.USAGE, 'BAD_REQUEST');

@@ -2,7 +2,7 @@
  * Admin routes (load a key, sync, make a request code): they need the admin token the daemon writes into
  * dataPath. Failed token attempts are throttled per address.
  */
-import { createRequestCode } from '@tessera/core';
+import { createRequestCode, NAME_PATTERN } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hostname, platform, arch } from 'node:os';
 import { infoView } from '../../services/index.js';
@@ -14,11 +14,10 @@ import { LM_VERSION } from '../../version.js';
 
 const FAILURES_ALLOWED = 10;
 const FAILURE_WINDOW_MS = 60_000;
-const NAME = '^[a-z][a-z0-9_-]{0,31}$';
 const counts = {
   type: 'object',
   maxProperties: 64,
-  propertyNames: { pattern: NAME },
+  propertyNames: { pattern: NAME_PATTERN },
   additionalProperties: { type: 'integer', minimum: 0, maximum: 1000000 },
 };
 
@@ -97,9 +96,9 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
             phone: { type: 'string', maxLength: 40 },
             nodes: counts,
             limits: counts,
-            features: { type: 'array', maxItems: 64, items: { type: 'string', pattern: NAME } },
+            features: { type: 'array', maxItems: 64, items: { type: 'string', pattern: NAME_PATTERN } },
             months: { type: 'integer', minimum: 1, maximum: 120 },
-            product: { type: 'string', pattern: NAME },
+            product: { type: 'string', pattern: NAME_PATTERN },
           },
         },
       },

@@ -2,13 +2,13 @@
  * The seat API products use (through the SDK): checkout, heartbeat, release. No admin token: products are on the
  * LAN; with seats.secret set they send it in a header (seat-access.ts), and checkouts spend a per-address budget.
  */
+import { NAME_PATTERN } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { LmServices } from '../../services/index.js';
 import { ApiError, statusFor } from '../errors.js';
 import type { SeatAccess } from '../seat-access.js';
 import type { CheckoutRequest, CheckoutResponse, HeartbeatRequest, HeartbeatResponse, ReleaseRequest } from '../api-types.js';
 
-const NAME = '^[a-z][a-z0-9_-]{0,31}$';
 const leaseId = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const instance = { type: 'string', minLength: 1, maxLength: 64 } as const;
 // Heartbeat and release name the instance that holds the lease: a lease id seen on the way frees or keeps nothing.
@@ -30,8 +30,8 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
           required: ['product', 'role', 'nodeId', 'instance'],
           additionalProperties: false,
           properties: {
-            product: { type: 'string', pattern: NAME },
-            role: { type: 'string', pattern: NAME },
+            product: { type: 'string', pattern: NAME_PATTERN },
+            role: { type: 'string', pattern: NAME_PATTERN },
             nodeId: { type: 'string', minLength: 1, maxLength: 200 },
             instance,
             host: { type: 'string', maxLength: 253 },
