@@ -2,9 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifySchema } from 'fastify';
+import { installErrorHandling } from '@tessera/http';
 import type { Logger } from 'pino';
 import type { LmServices } from '../services/index.js';
-import { installErrorHandling } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { infoRoutes } from './routes/info.js';
 import { licenseRoute } from './routes/license.js';

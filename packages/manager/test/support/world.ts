@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import {
+  CODES,
   formatTrustRoot,
   generateEd25519,
   generateSigningKey,
+  httpStatusOf,
   issueLicense,
   rawPublicKey,
   rootKidForPublicKey,
@@ -18,7 +20,7 @@ import {
   serializeTrustFile,
   signTrustBundle,
 } from '@tessera/core';
-import type { LicenseInput, Signer, SigningKey, TrustBundleEntry } from '@tessera/core';
+import type { Code, LicenseInput, Signer, SigningKey, TrustBundleEntry } from '@tessera/core';
 import { ManualClock } from '../../src/clock.js';
 import type { LmConfig } from '../../src/config.js';
 import { startDaemon } from '../../src/daemon.js';
@@ -165,6 +167,11 @@ export async function call(
     json = JSON.parse(text);
   } catch {
     json = text;
+  }
+  // Every refusal of the LM answers its code's one status (core's table), whatever the route: checked on every call.
+  const code: unknown = json?.error?.code;
+  if (typeof code === 'string' && CODES.includes(code as Code) && httpStatusOf(code as Code) !== response.status) {
+    throw new Error(`${method} ${path} answered ${code} with HTTP ${response.status}; core's table says ${httpStatusOf(code as Code)}`);
   }
   return { status: response.status, body: json, headers: response.headers };
 }

@@ -5,7 +5,7 @@
 import { NAME_PATTERN } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { LmServices } from '../../services/index.js';
-import { ApiError, statusFor } from '../errors.js';
+import { ApiError, refuse } from '@tessera/http';
 import type { SeatAccess } from '../seat-access.js';
 import type { CheckoutRequest, CheckoutResponse, HeartbeatRequest, HeartbeatResponse, ReleaseRequest } from '../api-types.js';
 
@@ -41,7 +41,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
     },
     async (request): Promise<CheckoutResponse> => {
       const outcome = await services.seats.checkout(request.body);
-      if (!outcome.ok) throw new ApiError(outcome.code, statusFor(outcome.code), outcome.detail);
+      if (!outcome.ok) throw ApiError.of(outcome);
       await outcome.committed;
       return {
         leaseId: outcome.lease.id,
@@ -76,7 +76,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
     },
     async (request): Promise<HeartbeatResponse> => {
       const outcome = await services.seats.heartbeat(request.body);
-      if (!outcome.ok) throw new ApiError(outcome.code, statusFor(outcome.code), outcome.detail);
+      if (!outcome.ok) throw ApiError.of(outcome);
       return {
         leaseId: outcome.lease.id,
         expiresAt: new Date(outcome.lease.expiresAt).toISOString(),
@@ -93,7 +93,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
     async (request) => {
       // Another instance's lease gets the answer an unknown one gets: the caller learns nothing about it.
       if (!(await services.seats.release(request.body))) {
-        throw new ApiError('LEASE_NOT_FOUND', 404, 'This seat lease is unknown or was already released.');
+        throw refuse('LEASE_NOT_FOUND', 'This seat lease is unknown or was already released.');
       }
       return { released: true };
     },
