@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runInNewContext, Script } from 'node:vm';
-import type { InfoResponse, LmStatus, UsageResponse } from './api-types.js';
+import type { InfoResponse, LmStatus, UsageResponse } from '@tessera/core';
 import { bannerTone, renderConsolePage } from './console-page.js';
 
 const info: InfoResponse = {

@@ -4,7 +4,7 @@
  * and the license key only ever travel in a POST body or header, never in a URL.
  */
 import { escapeHtml } from '@tessera/core';
-import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } from './api-types.js';
+import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } from '@tessera/core';
 
 export interface ConsolePageOptions {
   requestCodeEnabled: boolean;

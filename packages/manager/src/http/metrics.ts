@@ -1,5 +1,5 @@
 /** GET /metrics: the License Manager's state in the Prometheus text exposition format 0.0.4. */
-import type { LmStatus } from './api-types.js';
+import type { LmStatus } from '@tessera/core';
 
 export interface MetricsSnapshot {
   status: LmStatus;

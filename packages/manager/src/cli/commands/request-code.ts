@@ -1,4 +1,5 @@
 import { NAME } from '@tessera/core';
+import type { RequestCodeResponse } from '@tessera/core';
 import type { Command } from 'commander';
 import { clientFor } from '../context.js';
 import type { GlobalOptions } from '../context.js';
@@ -50,7 +51,7 @@ export function requestCodeCommand(program: Command): void {
           months,
           ...(options.product ? { product: options.product } : {}),
         };
-        const answer = await clientFor(globals, true).post<{ requestCode: string; lmid: string }>('/v1/admin/request-code', body, true);
+        const answer = await clientFor(globals, true).post<RequestCodeResponse>('/v1/admin/request-code', body, true);
         if (globals.json) printJson(answer);
         else process.stdout.write(`Request code for LMID ${answer.lmid}; send it to your vendor:\n\n${answer.requestCode}\n`);
       },

@@ -9,7 +9,7 @@ import { infoView } from '../../services/index.js';
 import type { LmServices } from '../../services/index.js';
 import { tokenMatches } from '../../identity.js';
 import { ApiError, refuse } from '@tessera/http';
-import type { LoadRequest, RequestCodeRequest } from '../api-types.js';
+import type { InfoResponse, LoadRequest, RequestCodeRequest, RequestCodeResponse, SyncResponse } from '@tessera/core';
 import { LM_VERSION } from '../../version.js';
 
 const FAILURES_ALLOWED = 10;
@@ -54,14 +54,14 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
         },
       },
     },
-    async (request) => {
+    async (request): Promise<InfoResponse> => {
       const result = await services.license.load(request.body.key, request.body.force ?? false);
       if (!result.ok) throw ApiError.of(result);
       return infoView(services);
     },
   );
 
-  app.post('/v1/admin/sync', { onRequest: authorize }, async () => {
+  app.post('/v1/admin/sync', { onRequest: authorize }, async (): Promise<SyncResponse> => {
     const outcome = await services.license.sync();
     if (!outcome.ok) throw ApiError.of(outcome);
     return { changed: outcome.changed, info: await infoView(services) };
@@ -89,7 +89,7 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
         },
       },
     },
-    async (request) => {
+    async (request): Promise<RequestCodeResponse> => {
       const body = request.body;
       const result = createRequestCode(
         {

@@ -1,4 +1,5 @@
 /** Read-only routes: health, version, info, usage, metrics and the console page. */
+import type { HealthResponse, InfoResponse, UsageResponse, VersionResponse } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { infoView, usageView } from '../../services/index.js';
 import type { LmServices } from '../../services/index.js';
@@ -7,10 +8,10 @@ import { renderConsolePage } from '../console-page.js';
 import { LM_VERSION } from '../../version.js';
 
 export function infoRoutes(app: FastifyInstance, services: LmServices): void {
-  app.get('/health', async () => ({ status: 'ok', licenseStatus: services.license.verdict().status }));
-  app.get('/version', async () => ({ version: LM_VERSION }));
-  app.get('/v1/info', async () => infoView(services));
-  app.get('/v1/usage', async () => usageView(services));
+  app.get('/health', async (): Promise<HealthResponse> => ({ status: 'ok', licenseStatus: services.license.verdict().status }));
+  app.get('/version', async (): Promise<VersionResponse> => ({ version: LM_VERSION }));
+  app.get('/v1/info', async (): Promise<InfoResponse> => infoView(services));
+  app.get('/v1/usage', async (): Promise<UsageResponse> => usageView(services));
 
   app.get('/metrics', async (_request, reply) => {
     const verdict = services.license.verdict();

@@ -7,7 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import type { LmServices } from '../../services/index.js';
 import { ApiError, refuse } from '@tessera/http';
 import type { SeatAccess } from '../seat-access.js';
-import type { CheckoutRequest, CheckoutResponse, HeartbeatRequest, HeartbeatResponse, ReleaseRequest } from '../api-types.js';
+import type {
+  CheckoutRequest,
+  CheckoutResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  ReleaseRequest,
+  ReleaseResponse,
+} from '@tessera/core';
 
 const leaseId = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const instance = { type: 'string', minLength: 1, maxLength: 64 } as const;
@@ -90,7 +97,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
   app.post<{ Body: ReleaseRequest }>(
     '/v1/seats/release',
     { onRequest: access.requireSecret, schema: { body: leaseBody } },
-    async (request) => {
+    async (request): Promise<ReleaseResponse> => {
       // Another instance's lease gets the answer an unknown one gets: the caller learns nothing about it.
       if (!(await services.seats.release(request.body))) {
         throw refuse('LEASE_NOT_FOUND', 'This seat lease is unknown or was already released.');
