@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { answerProblem } from './lm-openapi.js';
 import {
   CODES,
   formatTrustRoot,
@@ -168,11 +169,14 @@ export async function call(
   } catch {
     json = text;
   }
-  // Every refusal of the LM answers its code's one status (core's table), whatever the route: checked on every call.
+  // Checked on every call: a refusal answers its code's one status (core's table), whatever the route, and every
+  // answer is one docs/lm-openapi.yaml describes (status, media type, closed JSON schema).
   const code: unknown = json?.error?.code;
   if (typeof code === 'string' && CODES.includes(code as Code) && httpStatusOf(code as Code) !== response.status) {
     throw new Error(`${method} ${path} answered ${code} with HTTP ${response.status}; core's table says ${httpStatusOf(code as Code)}`);
   }
+  const undocumented = answerProblem(method, path, response.status, response.headers.get('content-type'), json);
+  if (undocumented) throw new Error(undocumented);
   return { status: response.status, body: json, headers: response.headers };
 }
 
