@@ -56,7 +56,7 @@ export function buildServer(services: LmServices, options: ServerOptions): { app
   });
   installErrorHandling(app);
   const access = seatAccess(services, options.now);
-  infoRoutes(app, services);
+  infoRoutes(app, services, options.now);
   licenseRoute(app, services, access, options.now);
   seatRoutes(app, services, access);
   adminRoutes(app, services, options.now);

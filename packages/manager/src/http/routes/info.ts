@@ -7,7 +7,7 @@ import { renderMetrics } from '../metrics.js';
 import { renderConsolePage } from '../console-page.js';
 import { LM_VERSION } from '../../version.js';
 
-export function infoRoutes(app: FastifyInstance, services: LmServices): void {
+export function infoRoutes(app: FastifyInstance, services: LmServices, now: () => number): void {
   app.get('/health', async (): Promise<HealthResponse> => ({ status: 'ok', licenseStatus: services.license.verdict().status }));
   app.get('/version', async (): Promise<VersionResponse> => ({ version: LM_VERSION }));
   app.get('/v1/info', async (): Promise<InfoResponse> => infoView(services));
@@ -19,10 +19,12 @@ export function infoRoutes(app: FastifyInstance, services: LmServices): void {
       Object.entries(await services.seats.usage()).map(([role, u]) => [role, { total: u.total, used: u.used }]),
     );
     const stored = services.license.storedLicense;
+    const license = services.license.current;
     reply.type('text/plain; version=0.0.4; charset=utf-8');
     return renderMetrics({
       status: verdict.status,
-      daysLeft: verdict.daysLeft,
+      // Counted whenever the verdict counts days left, to the millisecond of the expiry rather than whole days.
+      licenseRemainingSeconds: verdict.daysLeft === null || !license ? null : Math.floor((Date.parse(license.expiresAt) - now()) / 1000),
       roles,
       refusals: services.counters.refusals.snapshot(),
       syncFailures: services.counters.syncFailures,
