@@ -6,6 +6,7 @@ import { installErrorHandling } from '@tessera/http';
 import type { Logger } from 'pino';
 import type { LmServices } from '../services/index.js';
 import { adminRoutes } from './routes/admin.js';
+import { consoleRoutes } from './routes/console.js';
 import { infoRoutes } from './routes/info.js';
 import { licenseRoute } from './routes/license.js';
 import { seatRoutes } from './routes/seats.js';
@@ -60,5 +61,6 @@ export function buildServer(services: LmServices, options: ServerOptions): { app
   licenseRoute(app, services, access, options.now);
   seatRoutes(app, services, access);
   adminRoutes(app, services, options.now);
+  consoleRoutes(app, services);
   return { app, routeTable };
 }
