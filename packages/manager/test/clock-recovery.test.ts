@@ -190,14 +190,14 @@ describe('offline: a vendor-signed clock reset', () => {
       `Clock reset rst_1 applied: the high-water mark moved from ${mark} to the vendor's time ${new Date(T0 + HOUR).toISOString()}.`,
     ]);
     const again = await admin(lm, '/v1/admin/load', { key: text });
-    expect([again.status, again.body.error.code]).toEqual([422, 'RESET_NOT_APPLICABLE']);
+    expect([again.status, again.body.error.code]).toEqual([409, 'RESET_NOT_APPLICABLE']);
     expect(again.body.error.message).toMatch(/it moved since the request code was made\. Make a new request code/);
     // Steering the clock to the exact mark the reset names again does not make it apply a second time.
     world.clock.set(Date.parse(mark));
     await status();
     world.clock.set(T0 + 2 * HOUR);
     const replayed = await admin(lm, '/v1/admin/load', { key: text });
-    expect([replayed.status, replayed.body.error.code]).toEqual([422, 'RESET_NOT_APPLICABLE']);
+    expect([replayed.status, replayed.body.error.code]).toEqual([409, 'RESET_NOT_APPLICABLE']);
     expect(replayed.body.error.message).toMatch(/not newer than the vendor time this License Manager already holds/);
     expect((await status()).code).toBe('CLOCK_TAMPERED');
   });
@@ -205,9 +205,9 @@ describe('offline: a vendor-signed clock reset', () => {
   it('is refused for another mark, another LMID or an untrusted key, each with its code', async () => {
     const mark = await stuck();
     const cases: [string, number, string][] = [
-      [reset(world.vendor, { fromHighWater: new Date(T0 + 29 * DAY).toISOString() }), 422, 'RESET_NOT_APPLICABLE'],
-      [reset(world.vendor, { fromHighWater: mark, lmid: otherLmid() }), 422, 'LMID_MISMATCH'],
-      [reset(generateSigningKey(), { fromHighWater: mark }), 422, 'UNKNOWN_KEY'],
+      [reset(world.vendor, { fromHighWater: new Date(T0 + 29 * DAY).toISOString() }), 409, 'RESET_NOT_APPLICABLE'],
+      [reset(world.vendor, { fromHighWater: mark, lmid: otherLmid() }), 409, 'LMID_MISMATCH'],
+      [reset(generateSigningKey(), { fromHighWater: mark }), 403, 'UNKNOWN_KEY'],
       [reset(world.vendor, { fromHighWater: mark }).slice(0, 120), 400, 'MALFORMED'],
     ];
     for (const [key, code, error] of cases) {

@@ -7,11 +7,11 @@
  * clock, with the highest time seen: the LM's status and code are information, never the verdict.
  */
 import { evaluate, readLicense, readLmAnswer, readSignedTrustBundle } from '@tessera/core';
-import type { Evaluation, License, SignedTrustBundle, TrustRoot } from '@tessera/core';
+import type { Clock, Evaluation, License, SignedTrustBundle, TrustRoot } from '@tessera/core';
 import { newNonce } from './lm-client.js';
 import type { LicenseAnswer, LmClient } from './lm-client.js';
 import { acceptBundleSerial, acceptLicenseSerial, highestBundleSerial, knownLicenseSerial, readClock } from './seen.js';
-import type { LicenseStatusName, SdkClock } from './types.js';
+import type { LicenseStatusName } from './types.js';
 import { checkIdentity, licenseFacts } from './verify.js';
 import type { Checked, LicenseFacts, LicenseRef, LmIdentity } from './verify.js';
 
@@ -35,7 +35,7 @@ export interface AnswerContext {
   url: string;
   product: string;
   roots: readonly TrustRoot[];
-  clock: SdkClock;
+  clock: Clock;
   /** The nonce this request sent. */
   nonce: string;
 }
@@ -135,7 +135,7 @@ export function readLicenseAnswer(
  * The last verified license evaluated again on the SDK's clock, for a round in which the LM is silent: an outage
  * grace covers the LM's silence, never the license's own expiry (nor a clock set back).
  */
-export function reevaluate(verified: VerifiedLicense, context: { product: string; clock: SdkClock }): VerifiedLicense {
+export function reevaluate(verified: VerifiedLicense, context: { product: string; clock: Clock }): VerifiedLicense {
   const license = verified.document;
   if (!license) return verified;
   const { lmid } = verified.identity;

@@ -5,12 +5,12 @@
  * and connect() talk to the same vendor: an older bundle or license shown to one after the other saw a newer
  * one is refused by both.
  */
-import type { SdkClock } from './types.js';
+import type { Clock } from '@tessera/core';
 
 const bundleSerials = new Map<string, number>();
 const licenseSerials = new Map<string, number>();
 // Per clock object: a test's clock (or a product's own) has its own time, which must not mix with this host's.
-const clockHighWater = new WeakMap<SdkClock, number>();
+const clockHighWater = new WeakMap<Clock, number>();
 
 /** The highest trust-bundle serial accepted under any of these roots (by kid), or 0. */
 export function highestBundleSerial(rootKids: readonly string[]): number {
@@ -37,7 +37,7 @@ export function acceptLicenseSerial(lmid: string, licenseId: string, serial: num
  * Reads the clock and answers the time with the highest time read from it before: a clock set back while the
  * product runs is then caught by evaluate() (CLOCK_TAMPERED), whatever the License Manager says.
  */
-export function readClock(clock: SdkClock): { now: number; highWater: number | null } {
+export function readClock(clock: Clock): { now: number; highWater: number | null } {
   const now = clock.now();
   const highWater = clockHighWater.get(clock) ?? null;
   if (highWater === null || now > highWater) clockHighWater.set(clock, now);
