@@ -15,6 +15,7 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
       'scripts/test/**/*.test.ts',
+      'sdks/test/**/*.test.ts',
       'apps/portal/test/**/*.test.ts',
     ],
     reporters: ['default', `${root}scripts/plain-summary-reporter.ts`],
