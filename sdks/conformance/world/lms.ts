@@ -84,14 +84,14 @@ export function removeLmDir(dir: string): void {
 }
 
 /** POST to the LM's admin API with the token it keeps in its data path. */
-export async function adminCall(lm: LmProcess, path: string, body: unknown): Promise<{ status: number; body: any }> {
+export async function adminCall(lm: LmProcess, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const token = readFileSync(join(lm.dir, 'data', 'admin.token'), 'utf8').trim();
   const response = await fetch(lm.url + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 /** The seats the LM counts now, per role. */
