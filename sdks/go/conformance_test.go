@@ -1,0 +1,443 @@
+package tessera_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	tessera "github.com/tessera-licensing/tessera/sdks/go"
+	"github.com/tessera-licensing/tessera/sdks/go/tesseratest"
+)
+
+// The conformance scenarios (sdks/conformance/scenarios.json, README.md there) with the Go SDK against real
+// License Managers: world steps go to the world server (started here, or at TESSERA_WORLD_URL), SDK steps are done
+// here with Connect and Watch on a clock the steps move ahead. The TypeScript SDK runs the same file.
+
+type scenario struct {
+	Name  string           `json:"name"`
+	Steps []map[string]any `json:"steps"`
+}
+
+func TestConformanceScenarios(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join("..", "conformance", "scenarios.json"))
+	if err != nil {
+		t.Fatalf("the conformance scenarios are missing: %v", err)
+	}
+	var doc struct {
+		Scenarios []scenario `json:"scenarios"`
+	}
+	if err := json.Unmarshal(text, &doc); err != nil {
+		t.Fatal(err)
+	}
+	world := startWorld(t)
+	var info struct {
+		Product string `json:"product"`
+		Root    string `json:"root"`
+	}
+	getJSON(t, world+"/info", &info)
+	for _, sc := range doc.Scenarios {
+		t.Run(sc.Name, func(t *testing.T) {
+			run := &scenarioRun{t: t, world: world, product: info.Product, root: info.Root, clock: tesseratest.NewClock(), instances: map[string]*instance{}}
+			defer func() {
+				run.close()
+				postJSON(t, world+"/reset", map[string]any{}, nil)
+			}()
+			for i, step := range sc.Steps {
+				if err := run.step(step); err != nil {
+					shown, _ := json.Marshal(step)
+					t.Fatalf("step %d %s: %v", i+1, shown, err)
+				}
+			}
+		})
+	}
+}
+
+// startWorld starts the world server (node with tsx, from the repository root) unless TESSERA_WORLD_URL names one.
+func startWorld(t *testing.T) string {
+	if url := os.Getenv("TESSERA_WORLD_URL"); url != "" {
+		return url
+	}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not on PATH: the conformance scenarios need it to run the world server and tessera-lm (Node.js 20 or later)")
+	}
+	cmd := exec.Command(node, "--conditions=@tessera/source", "--import", "tsx", filepath.Join("sdks", "conformance", "world", "main.ts"))
+	cmd.Dir = root
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe() // the world server stops when this closes
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("the world server does not start: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("the world server did not say where it listens: %v", err)
+	}
+	var ready struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.URL == "" {
+		t.Fatalf("the world server said %q", line)
+	}
+	return ready.URL
+}
+
+type instance struct {
+	seat    *tessera.Seat
+	watcher *tessera.Watcher
+	mu      sync.Mutex
+	changes []map[string]any
+}
+
+func (i *instance) status() tessera.State {
+	if i.seat != nil {
+		return i.seat.Status()
+	}
+	return i.watcher.Status()
+}
+
+func (i *instance) isEnabled(feature string) bool {
+	if i.seat != nil {
+		return i.seat.IsEnabled(feature)
+	}
+	return i.watcher.IsEnabled(feature)
+}
+
+func (i *instance) limit(name string) int {
+	if i.seat != nil {
+		return i.seat.Limit(name)
+	}
+	return i.watcher.Limit(name)
+}
+
+func (i *instance) close() {
+	if i.seat != nil {
+		_ = i.seat.Close()
+	} else {
+		_ = i.watcher.Close()
+	}
+}
+
+type scenarioRun struct {
+	t         *testing.T
+	world     string
+	product   string
+	root      string
+	clock     *tesseratest.Clock
+	addresses map[string]string
+	instances map[string]*instance
+}
+
+func (r *scenarioRun) close() {
+	for _, i := range r.instances {
+		i.close()
+	}
+}
+
+// canonical is the state every runner compares, as JSON values.
+func canonical(s tessera.State) map[string]any {
+	out := map[string]any{
+		"licensed": s.Licensed, "status": s.Status, "code": s.Code, "licenseId": nil, "serial": nil, "daysLeft": nil,
+		"features": []string{}, "limits": map[string]int{}, "nodes": map[string]int{}, "outageGraceHours": nil,
+		"seat": s.Seat != nil, "degraded": s.Outage != nil,
+	}
+	if s.License != nil {
+		out["licenseId"], out["serial"], out["outageGraceHours"] = s.License.ID, s.License.Serial, s.License.OutageGraceHours
+		out["features"], out["limits"], out["nodes"] = s.License.Features, s.License.Limits, s.License.Nodes
+	}
+	if s.DaysLeft != nil {
+		out["daysLeft"] = *s.DaysLeft
+	}
+	text, _ := json.Marshal(out)
+	var normalized map[string]any
+	_ = json.Unmarshal(text, &normalized)
+	return normalized
+}
+
+func mismatch(i *instance, state tessera.State, expect map[string]any) error {
+	shown := canonical(state)
+	for key, want := range expect {
+		switch key {
+		case "isEnabled", "limit":
+			for name, value := range want.(map[string]any) {
+				var got any
+				if key == "isEnabled" {
+					got = i.isEnabled(name)
+				} else {
+					got = float64(i.limit(name))
+				}
+				if got != value {
+					return fmt.Errorf("%s(%s) is %v, expected %v", key, name, got, value)
+				}
+			}
+		default:
+			if !reflect.DeepEqual(shown[key], want) {
+				return fmt.Errorf("%s is %v, expected %v", key, shown[key], want)
+			}
+		}
+	}
+	return nil
+}
+
+func partial(state, expect map[string]any) bool {
+	for key, want := range expect {
+		if !reflect.DeepEqual(state[key], want) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *scenarioRun) step(step map[string]any) error {
+	if _, isWorld := step["world"]; isWorld {
+		return r.worldStep(step)
+	}
+	str := func(key string) string { s, _ := step[key].(string); return s }
+	object := func(key string) map[string]any { m, _ := step[key].(map[string]any); return m }
+	within := 15 * time.Second
+	if ms, ok := step["withinMs"].(float64); ok {
+		within = time.Duration(ms) * time.Millisecond
+	}
+	switch str("sdk") {
+	case "connect":
+		return r.connect(step)
+	case "watch":
+		return r.watch(step)
+	case "state":
+		i, err := r.instance(str("of"))
+		if err != nil {
+			return err
+		}
+		return mismatch(i, i.status(), object("expect"))
+	case "await":
+		i, err := r.instance(str("of"))
+		if err != nil {
+			return err
+		}
+		return until(within, func() error { return mismatch(i, i.status(), object("until")) }, i)
+	case "awaitRenewal":
+		i, err := r.instance(str("of"))
+		if err != nil {
+			return err
+		}
+		first := i.status().Seat
+		if first == nil {
+			return errors.New("it holds no seat to renew")
+		}
+		return until(within, func() error {
+			seat := i.status().Seat
+			if seat != nil && seat.Token != first.Token && seat.ExpiresAt > first.ExpiresAt {
+				return nil
+			}
+			return errors.New("no renewal")
+		}, i)
+	case "changes":
+		return r.changes(step)
+	case "advance":
+		r.clock.Advance(time.Duration(step["ms"].(float64)) * time.Millisecond)
+		return nil
+	case "close":
+		i, err := r.instance(str("of"))
+		if err != nil {
+			return err
+		}
+		i.close()
+		return nil
+	}
+	return errors.New("unknown step")
+}
+
+func (r *scenarioRun) worldStep(step map[string]any) error {
+	var answer struct {
+		OK        bool              `json:"ok"`
+		Result    map[string]any    `json:"result"`
+		Error     string            `json:"error"`
+		Addresses map[string]string `json:"addresses"`
+	}
+	postJSON(r.t, r.world+"/step", step, &answer)
+	if !answer.OK {
+		return errors.New("the world refused: " + answer.Error)
+	}
+	r.addresses = answer.Addresses
+	if expect, ok := step["expect"].(map[string]any); ok && !partial(answer.Result, expect) {
+		return fmt.Errorf("the world answered %v", answer.Result)
+	}
+	return nil
+}
+
+func (r *scenarioRun) options(step map[string]any) (tessera.Options, error) {
+	var urls []string
+	for _, name := range step["addresses"].([]any) {
+		url, ok := r.addresses[name.(string)]
+		if !ok {
+			return tessera.Options{}, fmt.Errorf("the world has no address %q", name)
+		}
+		urls = append(urls, url)
+	}
+	options := tessera.Options{URLs: urls, Product: r.product, Roots: []string{r.root}, Clock: r.clock}
+	if ms, ok := step["pollMs"].(float64); ok {
+		options.PollInterval = time.Duration(ms) * time.Millisecond
+	}
+	return options, nil
+}
+
+func (r *scenarioRun) connect(step map[string]any) error {
+	options, err := r.options(step)
+	if err != nil {
+		return err
+	}
+	expect := step["expect"].(map[string]any)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	seat, err := tessera.Connect(ctx, tessera.ConnectOptions{Options: options, Role: step["role"].(string), NodeID: step["nodeId"].(string)})
+	if err != nil {
+		var refused *tessera.Error
+		if !errors.As(err, &refused) {
+			return fmt.Errorf("connect failed with an error that is not a *tessera.Error: %v", err)
+		}
+		if expect["ok"] != false {
+			return fmt.Errorf("connect was refused: %v", err)
+		}
+		if refused.Code != expect["code"] {
+			return fmt.Errorf("refused %s (%s), expected %v", refused.Code, refused.Message, expect["code"])
+		}
+		if len(refused.Message) < 10 {
+			return errors.New("the refusal has no sentence")
+		}
+		return nil
+	}
+	r.keep(step["as"].(string), &instance{seat: seat})
+	if expect["ok"] == false {
+		return fmt.Errorf("connect took a seat, expected a refusal %v", expect["code"])
+	}
+	return nil
+}
+
+func (r *scenarioRun) watch(step map[string]any) error {
+	options, err := r.options(step)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	watcher, err := tessera.Watch(ctx, options)
+	if err != nil {
+		return err
+	}
+	r.keep(step["as"].(string), &instance{watcher: watcher})
+	return nil
+}
+
+func (r *scenarioRun) keep(name string, i *instance) {
+	record := func(state, _ tessera.State) {
+		i.mu.Lock()
+		defer i.mu.Unlock()
+		i.changes = append(i.changes, canonical(state))
+	}
+	if i.seat != nil {
+		i.seat.OnChange(record)
+	} else {
+		i.watcher.OnChange(record)
+	}
+	r.instances[name] = i
+}
+
+func (r *scenarioRun) changes(step map[string]any) error {
+	i, err := r.instance(step["of"].(string))
+	if err != nil {
+		return err
+	}
+	i.mu.Lock()
+	seen := i.changes
+	i.changes = nil
+	i.mu.Unlock()
+	expected := step["expect"].([]any)
+	shown, _ := json.Marshal(seen)
+	if step["exactly"] == true && len(seen) != len(expected) {
+		return fmt.Errorf("%d changes: %s", len(seen), shown)
+	}
+	at := 0
+	for _, want := range expected {
+		for at < len(seen) && !partial(seen[at], want.(map[string]any)) {
+			at++
+		}
+		if at == len(seen) {
+			return fmt.Errorf("no change %v in %s", want, shown)
+		}
+		at++
+	}
+	return nil
+}
+
+func (r *scenarioRun) instance(name string) (*instance, error) {
+	i, ok := r.instances[name]
+	if !ok {
+		return nil, fmt.Errorf("no SDK instance %q", name)
+	}
+	return i, nil
+}
+
+// until polls check until it passes; a deadline, not a measurement.
+func until(within time.Duration, check func() error, i *instance) error {
+	end := time.Now().Add(within)
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(end) {
+			shown, _ := json.Marshal(canonical(i.status()))
+			return fmt.Errorf("not within %s: %v; state %s", within, err, shown)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, url string, into any) {
+	t.Helper()
+	response, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	if err := json.NewDecoder(response.Body).Decode(into); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func postJSON(t *testing.T, url string, body any, into any) {
+	t.Helper()
+	text, _ := json.Marshal(body)
+	response, err := http.Post(url, "application/json", bytes.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	if into != nil {
+		if err := json.NewDecoder(response.Body).Decode(into); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
