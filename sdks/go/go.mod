@@ -1,3 +1,3 @@
 module github.com/tessera-licensing/tessera/sdks/go
 
-go 1.22
+go 1.21

@@ -1,0 +1,32 @@
+/**
+ * The toolchains the SDK suites need, found on this machine or named as missing in a sentence. A missing toolchain
+ * fails the run (on CI, CI=true, and locally alike): an SDK suite is never skipped in silence. An SDK of another
+ * language adds its entry here and a test file beside go.test.ts (see sdks/conformance/README.md).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export type Found = { ok: true; path: string; version: string } | { ok: false; missing: string };
+
+function onPath(command: string, extra: string[]): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...extra];
+  for (const dir of dirs) {
+    const path = join(dir, command);
+    if (dir && existsSync(path)) return path;
+  }
+  return null;
+}
+
+/** Go 1.21 or later: on PATH, or where the official archive installs it. */
+export function findGo(): Found {
+  const path = onPath('go', ['/usr/local/go/bin']);
+  const how = 'Install Go 1.21 or later (https://go.dev/dl, unpacked to /usr/local/go) or put its bin directory on PATH.';
+  if (!path) return { ok: false, missing: `The Go SDK (sdks/go) cannot be tested: no "go" on PATH or in /usr/local/go/bin. ${how}` };
+  const version = execFileSync(path, ['env', 'GOVERSION'], { encoding: 'utf8' }).trim();
+  const match = /^go1\.(\d+)/.exec(version);
+  if (!match || Number(match[1]) < 21) {
+    return { ok: false, missing: `The Go SDK (sdks/go) cannot be tested: ${path} is ${version}, older than Go 1.21. ${how}` };
+  }
+  return { ok: true, path, version };
+}
