@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -255,6 +256,8 @@ func (r *scenarioRun) step(step map[string]any) error {
 		}, i)
 	case "changes":
 		return r.changes(step)
+	case "verifySeat":
+		return r.verifySeat(step)
 	case "advance":
 		r.clock.Advance(time.Duration(step["ms"].(float64)) * time.Millisecond)
 		return nil
@@ -362,6 +365,40 @@ func (r *scenarioRun) keep(name string, i *instance) {
 		i.watcher.OnChange(record)
 	}
 	r.instances[name] = i
+}
+
+// verifySeat is a controller's check of the seat token an instance holds now (its signature broken first with forge).
+func (r *scenarioRun) verifySeat(step map[string]any) error {
+	i, err := r.instance(step["token"].(string))
+	if err != nil {
+		return err
+	}
+	seat := i.status().Seat
+	if seat == nil {
+		return errors.New("it holds no seat")
+	}
+	token := seat.Token
+	if step["forge"] == true {
+		at := strings.LastIndex(token, ".") + 10
+		flipped := "A"
+		if token[at] == 'A' {
+			flipped = "B"
+		}
+		token = token[:at] + flipped + token[at+1:]
+	}
+	options, err := r.options(step)
+	if err != nil {
+		return err
+	}
+	verdict := tessera.VerifySeat(context.Background(), tessera.VerifySeatOptions{Options: options, Token: token})
+	got := map[string]any{"ok": verdict.OK, "code": verdict.Code, "role": verdict.Role, "nodeId": verdict.NodeID, "licenseId": verdict.LicenseID}
+	if !verdict.OK {
+		got = map[string]any{"ok": false, "code": verdict.Code}
+	}
+	if !partial(got, step["expect"].(map[string]any)) {
+		return fmt.Errorf("the verdict is %v (%s)", got, verdict.Message)
+	}
+	return nil
 }
 
 func (r *scenarioRun) changes(step map[string]any) error {

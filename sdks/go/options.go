@@ -108,7 +108,7 @@ func normalizeURL(input string) (string, *Error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil || (u.Path != "" && strings.Trim(u.Path, "/") != "") {
 		return "", badOptions("the address must be only the License Manager's (scheme, host, port), without path, query or credentials.")
 	}
-	return u.Scheme + "://" + u.Host, nil
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
 }
 
 func checkOptions(o Options, defaultPoll time.Duration) (*checkedOptions, *Error) {

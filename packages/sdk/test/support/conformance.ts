@@ -4,7 +4,7 @@
  * ahead. The Go runner (sdks/go/conformance_test.go) does the same steps with the Go SDK.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { connect, LicenseError, watch } from '@tessera/sdk';
+import { connect, LicenseError, verifySeat, watch } from '@tessera/sdk';
 import type { LicenseState, LicenseWatch } from '@tessera/sdk';
 import { TestTimers } from './timers.js';
 
@@ -106,6 +106,8 @@ export class ScenarioRun {
       }
       case 'changes':
         return this.changes(step);
+      case 'verifySeat':
+        return this.verifySeat(step);
       case 'advance':
         this.timers.advance(step.ms);
         return;
@@ -167,6 +169,15 @@ export class ScenarioRun {
     this.instances.set(name, instance);
   }
 
+  /** A controller's check of the seat token an instance holds now (its signature broken first with forge). */
+  private async verifySeat(step: Step): Promise<void> {
+    const seat = this.instance(step.token).live.status().seat;
+    if (!seat) throw new Error(`${step.token} holds no seat`);
+    const token = step.forge ? forgeSignature(seat.token) : seat.token;
+    const verdict = await verifySeat({ url: this.urls(step.addresses), product: this.product, root: this.root, token });
+    if (!partialMatch(verdict as Record<string, unknown>, step.expect)) throw new Error(`the verdict is ${JSON.stringify(verdict)}`);
+  }
+
   private changes(step: Step): void {
     const instance = this.instance(step.of);
     const seen = instance.changes.splice(0);
@@ -197,4 +208,10 @@ export class ScenarioRun {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
+}
+
+/** The token with one character of its signature changed: what a forger without the LM's key has. */
+export function forgeSignature(token: string): string {
+  const i = token.lastIndexOf('.') + 10;
+  return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
 }
