@@ -11,6 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findGo } from './toolchains.js';
 
 const GO_DIR = fileURLToPath(new URL('../go', import.meta.url));
+/** Every Go module of the repository: the SDK, and guard's enforcer written in Go (tested in examples/guard/test). */
+const GO_MODULES = [GO_DIR, fileURLToPath(new URL('../../examples/guard/enforcer-go', import.meta.url))];
 const CONFORMANCE = fileURLToPath(new URL('../conformance/', import.meta.url));
 
 /** What the Go tests must have run: each vector file under its test, and the scenarios. */
@@ -47,13 +49,17 @@ beforeAll(() => {
 });
 
 describe('Go SDK (sdks/go)', () => {
-  it('go vet finds nothing', () => {
-    const vet = spawnSync(go.path, ['vet', './...'], { cwd: GO_DIR, env, encoding: 'utf8', timeout: 120_000 });
-    expect(vet.status, vet.stderr).toBe(0);
-  }, 120_000);
+  it.each(GO_MODULES)(
+    'go vet finds nothing in %s',
+    (dir) => {
+      const vet = spawnSync(go.path, ['vet', './...'], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+      expect(vet.status, vet.stderr).toBe(0);
+    },
+    120_000,
+  );
 
-  it('gofmt leaves every file as it is', () => {
-    const gofmt = spawnSync(go.path.replace(/go$/, 'gofmt'), ['-l', '.'], { cwd: GO_DIR, env, encoding: 'utf8' });
+  it.each(GO_MODULES)('gofmt leaves every file of %s as it is', (dir) => {
+    const gofmt = spawnSync(go.path.replace(/go$/, 'gofmt'), ['-l', '.'], { cwd: dir, env, encoding: 'utf8' });
     expect(gofmt.status, gofmt.stderr).toBe(0);
     expect(gofmt.stdout.trim(), 'files gofmt would change').toBe('');
   });
