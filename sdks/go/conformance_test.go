@@ -70,7 +70,11 @@ func startWorld(t *testing.T) string {
 		return url
 	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	node, err := exec.LookPath("node")
+	node := os.Getenv("TESSERA_NODE") // the Node.js of the npm test run that started go test
+	var err error
+	if node == "" {
+		node, err = exec.LookPath("node")
+	}
 	if err != nil {
 		t.Fatal("node is not on PATH: the conformance scenarios need it to run the world server and tessera-lm (Node.js 20 or later)")
 	}

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findGo } from './toolchains.js';
+import { findGo, goEnv } from './toolchains.js';
 
 const GO_DIR = fileURLToPath(new URL('../go', import.meta.url));
 /** Every Go module of the repository: the SDK, and guard's enforcer written in Go (tested in examples/guard/test). */
@@ -40,7 +40,7 @@ interface GoEvent {
 }
 
 let go: { path: string; version: string };
-const env = { ...process.env, GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '-buildvcs=false' };
+const env = goEnv();
 
 beforeAll(() => {
   const found = findGo();

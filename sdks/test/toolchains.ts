@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 export type Found = { ok: true; path: string; version: string } | { ok: false; missing: string };
@@ -29,4 +30,22 @@ export function findGo(): Found {
     return { ok: false, missing: `The Go SDK (sdks/go) cannot be tested: ${path} is ${version}, older than Go 1.21. ${how}` };
   }
   return { ok: true, path, version };
+}
+
+/**
+ * The environment the Go commands run in: this Go (never one it would download), no module proxy (the SDK needs
+ * nothing beyond the standard library, so nothing is fetched), no VCS stamping, caches in the temporary directory
+ * when there is no home to keep them in, and the Node.js of this run for the world server the scenarios start.
+ */
+export function goEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GOTOOLCHAIN: 'local',
+    GOPROXY: 'off',
+    GOFLAGS: '-buildvcs=false',
+    TESSERA_NODE: process.execPath,
+  };
+  if (!env.HOME && !env.GOCACHE) env.GOCACHE = join(tmpdir(), 'tessera-go-cache');
+  if (!env.HOME && !env.GOPATH) env.GOPATH = join(tmpdir(), 'tessera-go-path');
+  return env;
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call } from '../../../packages/manager/test/support/world.js';
-import { findGo } from '../../../sdks/test/toolchains.js';
+import { findGo, goEnv } from '../../../sdks/test/toolchains.js';
 import { CHILDREN, getJson, loadGuardLicense, Programs, startLm, VENDOR_ROOT, waitUntil } from './support/guard.js';
 import type { Lm } from './support/guard.js';
 
@@ -30,7 +30,7 @@ beforeAll(() => {
   if (!go.ok) throw new Error(go.missing);
   const build = spawnSync(go.path, ['build', '-ldflags', `-X main.vendorRoot=${VENDOR_ROOT.text}`, '-o', BINARY, '.'], {
     cwd: SOURCE,
-    env: { ...process.env, GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '-buildvcs=false' },
+    env: goEnv(),
     encoding: 'utf8',
     timeout: 120_000,
   });
