@@ -303,7 +303,8 @@ func (r *scenarioRun) options(step map[string]any) (tessera.Options, error) {
 		}
 		urls = append(urls, url)
 	}
-	options := tessera.Options{URLs: urls, Product: r.product, Roots: []string{r.root}, Clock: r.clock}
+	secret, _ := step["secret"].(string)
+	options := tessera.Options{URLs: urls, Product: r.product, Roots: []string{r.root}, Clock: r.clock, Secret: secret}
 	if ms, ok := step["pollMs"].(float64); ok {
 		options.PollInterval = time.Duration(ms) * time.Millisecond
 	}

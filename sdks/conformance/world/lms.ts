@@ -19,6 +19,8 @@ export interface LmProcess {
   dir: string;
   port: number;
   ttlSeconds: number;
+  /** The LM's seats.secret, or null. */
+  secret: string | null;
   url: string;
   lmid: string;
   child: ChildProcess | null;
@@ -37,6 +39,7 @@ export async function serveLm(lm: Omit<LmProcess, 'url' | 'lmid' | 'child'>, tru
       `dataPath: ${join(lm.dir, 'data')}`,
       `trust: ${trustPath}`,
       `leaseTtlSeconds: ${lm.ttlSeconds}`,
+      ...(lm.secret ? ['seats:', `  secret: ${JSON.stringify(lm.secret)}`] : []),
       'log:',
       '  mode: console',
       '  level: warn',

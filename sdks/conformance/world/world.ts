@@ -134,7 +134,8 @@ export class World {
     if (this.lms.has(name) || this.doors.has(name)) throw new WorldError(`"${name}" is already an address of this world.`);
     const samePortAs = step.samePortAs === undefined ? null : this.lm(text(step, 'samePortAs'));
     const ttlSeconds = typeof step.ttlSeconds === 'number' ? step.ttlSeconds : 5;
-    const lm = await serveLm({ name, dir: newLmDir(), port: samePortAs?.port ?? 0, ttlSeconds }, this.trustPath);
+    const secret = step.secret === undefined ? null : text(step, 'secret');
+    const lm = await serveLm({ name, dir: newLmDir(), port: samePortAs?.port ?? 0, ttlSeconds, secret }, this.trustPath);
     this.lms.set(name, lm);
     if (step.license !== undefined && step.license !== null) await this.loadLicense(lm, step.license as LicenseSpec);
     return { lmid: lm.lmid };

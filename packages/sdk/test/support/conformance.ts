@@ -142,8 +142,13 @@ export class ScenarioRun {
     });
   }
 
+  /** The options every SDK step gives: the addresses, the world's product and root, and the seat secret if any. */
+  private baseOptions(step: Step) {
+    return { url: this.urls(step.addresses), product: this.product, root: this.root, ...(step.secret ? { secret: step.secret } : {}) };
+  }
+
   private async connect(step: Step): Promise<void> {
-    const options = { url: this.urls(step.addresses), product: this.product, root: this.root, timers: this.timers };
+    const options = { ...this.baseOptions(step), timers: this.timers };
     let live: LicenseWatch;
     try {
       live = await connect({ ...options, role: step.role, nodeId: step.nodeId });
@@ -159,7 +164,7 @@ export class ScenarioRun {
   }
 
   private async watch(step: Step): Promise<void> {
-    const options = { url: this.urls(step.addresses), product: this.product, root: this.root, timers: this.timers };
+    const options = { ...this.baseOptions(step), timers: this.timers };
     this.keep(step.as, await watch({ ...options, ...(step.pollMs ? { pollMs: step.pollMs } : {}) }));
   }
 
@@ -174,7 +179,7 @@ export class ScenarioRun {
     const seat = this.instance(step.token).live.status().seat;
     if (!seat) throw new Error(`${step.token} holds no seat`);
     const token = step.forge ? forgeSignature(seat.token) : seat.token;
-    const verdict = await verifySeat({ url: this.urls(step.addresses), product: this.product, root: this.root, token });
+    const verdict = await verifySeat({ ...this.baseOptions(step), token });
     if (!partialMatch(verdict as Record<string, unknown>, step.expect)) throw new Error(`the verdict is ${JSON.stringify(verdict)}`);
   }
 
