@@ -162,6 +162,9 @@ export interface LicenseManager {
   stop(): Promise<number | null>;
 }
 
+/** Short, so the outage step (the License Manager away for longer than a lease) takes seconds, not minutes. */
+export const LEASE_TTL_SECONDS = 15;
+
 export function writeLmConfig(dir: string, trustBundle: string, centerUrl: string): string {
   const trust = join(dir, 'trust-bundle.json');
   writeFileSync(trust, trustBundle);
@@ -176,7 +179,7 @@ export function writeLmConfig(dir: string, trustBundle: string, centerUrl: strin
       `trust: ${trust}`,
       'center:',
       `  url: ${centerUrl}`,
-      'leaseTtlSeconds: 15',
+      `leaseTtlSeconds: ${LEASE_TTL_SECONDS}`,
       // An installation fingerprint: the demo's LMID is its own, not this machine's.
       'fingerprint: installation',
       'log:',
@@ -201,6 +204,16 @@ export async function startManager(configFile: string): Promise<LicenseManager> 
     configFile,
     stop: () => stopChild(started.child, started.exited),
   };
+}
+
+/**
+ * Starts a stopped License Manager again with its config and data path, at the address it had (the nodes were
+ * given that one), as an operator restarting the service does.
+ */
+export async function restartManager(stopped: LicenseManager): Promise<LicenseManager> {
+  const port = stopped.addr.split(':').pop()!;
+  writeFileSync(stopped.configFile, readFileSync(stopped.configFile, 'utf8').replace(/^port: .*$/m, `port: ${port}`));
+  return startManager(stopped.configFile);
 }
 
 export interface CliResult {

@@ -2,7 +2,9 @@
  * The whole licensing story, told with the real programs: the vendor's License Center sells a license, the
  * customer binds their License Manager and loads the offline key, graphdb storage nodes take seats (the third is
  * refused), the vendor expands the license, the customer switches to online, the LM syncs, and the third node
- * gets its seat. `npm run demo` narrates it; the end-to-end test checks every step against the services itself.
+ * gets its seat. Then the License Manager goes away for longer than a seat lease: the nodes keep serving on the
+ * license's outage grace (Degraded), a new node is refused, and all is normal again once it is back. `npm run demo`
+ * narrates it; the end-to-end test checks every step against the services itself.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +12,10 @@ import {
   buildGraphdb,
   createAdmin,
   killAll,
+  LEASE_TTL_SECONDS,
   linkInMail,
   lmCli,
+  restartManager,
   startCenter,
   startGraphNode,
   startManager,
@@ -32,6 +36,8 @@ export const STEPS = [
   'license-expanded',
   'switched-online',
   'third-node-seated',
+  'manager-stopped',
+  'manager-back',
   'shut-down',
 ] as const;
 export type StepName = (typeof STEPS)[number];
@@ -55,6 +61,8 @@ export interface DemoWorld {
   exits: Record<string, number | null>;
   /** Storage seats in use once the nodes had stopped, before the LM stopped. */
   seatsUsedAfterNodesStopped: number | null;
+  /** The License Manager's outage: when it stopped (its exit code), and the node started meanwhile, refused. */
+  outage: { stoppedAt: number; exitCode: number | null; refused: { line: string; exitCode: number | null } | null } | null;
 }
 
 export interface DemoHooks {
@@ -89,6 +97,7 @@ export async function runDemo(workDir: string, hooks: DemoHooks): Promise<DemoWo
     refused: null,
     exits: {},
     seatsUsedAfterNodesStopped: null,
+    outage: null,
   };
   const { say } = hooks;
   const step = async (name: StepName) => hooks.step?.(name, world);
@@ -100,7 +109,16 @@ export async function runDemo(workDir: string, hooks: DemoHooks): Promise<DemoWo
   }
 }
 
-async function tell(world: DemoWorld, say: (line: string) => void, step: (name: StepName) => Promise<void>): Promise<void> {
+type Step = (name: StepName) => Promise<void>;
+
+async function tell(world: DemoWorld, say: (line: string) => void, step: Step): Promise<void> {
+  await sell(world, say, step);
+  await outage(world, say, step);
+  await shutDown(world, say, step);
+}
+
+/** Steps 1 to 10: the license sold, bound, loaded, used, expanded and synced. */
+async function sell(world: DemoWorld, say: (line: string) => void, step: Step): Promise<void> {
   const lcData = join(world.workDir, 'license-center');
   mkdirSync(lcData, { recursive: true });
 
@@ -203,14 +221,88 @@ async function tell(world: DemoWorld, say: (line: string) => void, step: (name: 
   if (!third.ok) throw new Error(`storage-3 was refused again: ${third.line}`);
   world.nodes.set('storage-3', third.node);
   await step('third-node-seated');
+}
 
-  say('11. Clean shutdown: the nodes give their seats back, then the License Manager and the License Center stop.');
+/** A node's license as its /status says it. */
+interface NodeLicense {
+  licensed: boolean;
+  status: string;
+  code: string;
+  outageGraceHours: number | null;
+  outage: { since: string; graceEndsAt: string } | null;
+}
+
+async function nodeLicense(node: GraphNode): Promise<NodeLicense> {
+  return (await getJson<{ license: NodeLicense }>(`${node.url}/status`)).license;
+}
+
+/**
+ * Steps 11 and 12: the License Manager stops for longer than a seat lease and comes back. The nodes ride it out on
+ * the outage grace signed into their license (DESIGN decision 10: silence is not refusal); only a new node, which
+ * never had a seat, is refused.
+ */
+async function outage(world: DemoWorld, say: (line: string) => void, step: Step): Promise<void> {
+  const nodes = [...world.nodes.values()];
+  const grace = (await nodeLicense(nodes[0]!)).outageGraceHours;
+  if (!grace) {
+    throw new Error(
+      `the license carries no outage grace (outageGraceHours ${grace}): it is strict, so its nodes would stop with their lease; the License Center signs the product's grace into it`,
+    );
+  }
+  say(`11. Acme's License Manager goes down for longer than a seat lease (leaseTtlSeconds: ${LEASE_TTL_SECONDS} here). The license`);
+  say(`   carries the vendor's signed outage grace (${grace} hours), so the running nodes keep serving.`);
+  const stoppedAt = Date.now();
+  world.outage = { stoppedAt, exitCode: await world.manager!.stop(), refused: null };
+  // Each node's lease runs out first (at most a lease after its last renewal); from then on it is Degraded.
+  for (const node of nodes) {
+    await until(
+      () => nodeLicense(node),
+      (license) => license.status === 'Degraded',
+      `${node.id} to serve on the outage grace`,
+    );
+  }
+  const late = await startGraphNode(world.graphdb!, 'storage', 'storage-4', world.manager!.addr);
+  if (late.ok) throw new Error(`storage-4 started without a License Manager: ${late.line}`);
+  world.outage.refused = { line: late.line, exitCode: late.exitCode };
+  // Away for longer than a whole lease, counted from the stop: no node's seat is still on its lease.
+  const rest = stoppedAt + LEASE_TTL_SECONDS * 1000 + 1000 - Date.now();
+  if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+  say(`   ${Math.round((Date.now() - stoppedAt) / 1000)} s without a License Manager:`);
+  for (const node of nodes) {
+    // Each node takes a write and answers it back: serving, not merely alive.
+    await fetch(`${node.url}/kv/outage-${node.id}`, { method: 'PUT', body: `written while the LM was away` });
+    const answer = await fetch(`${node.url}/kv/outage-${node.id}`);
+    const headers = `X-License-Status: ${answer.headers.get('x-license-status')}, X-License-Grace-Ends: ${answer.headers.get('x-license-grace-ends')}`;
+    const { value } = (await answer.json()) as { value: string };
+    say(`   ${node.id}: PUT, GET /kv/outage-${node.id} -> ${answer.status} "${value}", ${headers}`);
+  }
+  say(`   A node started now is refused: ${late.line}`);
+  await step('manager-stopped');
+
+  say('12. Acme starts the License Manager again (same address, data path and LMID). At their next heartbeat the nodes');
+  say('   take their seats again (the leases ran out while it was away) and are Normal; no node was restarted.');
+  const manager = (world.manager = await restartManager(world.manager!));
+  for (const node of nodes) {
+    await until(
+      () => nodeLicense(node),
+      (license) => license.licensed && license.status === 'Normal',
+      `${node.id} to be Normal again`,
+    );
+  }
+  const back = infoOf(lmCli(manager, ['--json', 'info']));
+  say(`   $ tessera-lm info   ->   LMID ${back.lmid}, LicenseStatus ${back.status}, storage seats ${seats(back, 'storage')}`);
+  await step('manager-back');
+}
+
+async function shutDown(world: DemoWorld, say: (line: string) => void, step: Step): Promise<void> {
+  say('13. Clean shutdown: the nodes give their seats back, then the License Manager and the License Center stop.');
   for (const [id, node] of world.nodes) world.exits[id] = await node.stop();
+  const manager = world.manager!;
   const after = await getJson<LmInfo>(`http://${manager.addr}/v1/info`);
   world.seatsUsedAfterNodesStopped = after.nodes.storage?.used ?? null;
   say(`   Storage seats after the nodes stopped: ${seats(after, 'storage')}.`);
   world.exits['tessera-lm'] = await manager.stop();
-  world.exits['tessera-center'] = await center.stop();
+  world.exits['tessera-center'] = await world.center!.stop();
   await step('shut-down');
   say('Done. Every step above ran the real programs; see README.md, "License your own product", to do it yourself.');
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../demo/parts.js';
+import { LEASE_TTL_SECONDS, ROOT } from '../demo/parts.js';
 import { CUSTOMER_EMAIL, runDemo, STEPS } from '../demo/story.js';
 import type { DemoWorld, StepName } from '../demo/story.js';
 
@@ -116,6 +116,39 @@ const checks: Record<StepName, (world: DemoWorld) => Promise<void>> = {
       expect(status.license.licensed).toBe(true);
     }
   },
+  async 'manager-stopped'(world) {
+    const outage = world.outage!;
+    expect(outage.exitCode).toBe(0);
+    await expect(fetch(`${lmUrl(world)}/health`)).rejects.toThrow();
+    // Away for longer than a lease: every node is past its lease, on the license's outage grace, and serving.
+    expect(Date.now() - outage.stoppedAt).toBeGreaterThan(LEASE_TTL_SECONDS * 1000);
+    for (const [id, node] of world.nodes) {
+      const license = (await json(`${node.url}/status`)).body.license;
+      expect({ id, ...license }).toMatchObject({ id, licensed: true, status: 'Degraded', code: 'LM_UNREACHABLE' });
+      expect(license.outageGraceHours).toBeGreaterThan(0);
+      expect(Date.parse(license.outage.graceEndsAt)).toBe(Date.parse(license.outage.since) + license.outageGraceHours * 3_600_000);
+      const written = await fetch(`${node.url}/kv/outage-${id}`);
+      expect(written.status).toBe(200);
+      expect(await written.json()).toEqual({ key: `outage-${id}`, value: 'written while the LM was away' });
+      expect(written.headers.get('x-license-status')).toBe('Degraded');
+    }
+    await keptServing(world);
+    // A node that never had a seat is refused while no License Manager answers.
+    expect(outage.refused).toMatchObject({ exitCode: 3 });
+    expect(outage.refused!.line).toMatch(/^graphdb: storage node storage-4 cannot start: .*\[LM_UNREACHABLE\]$/);
+  },
+  async 'manager-back'(world) {
+    const info = (await json(`${lmUrl(world)}/v1/info`)).body;
+    expect(info).toMatchObject({ lmid: world.manager!.lmid, status: 'Normal', licenseId: world.licenseId });
+    expect(info.nodes.storage).toMatchObject({ total: 3, used: 3 });
+    const usage = (await json(`${lmUrl(world)}/v1/usage`)).body;
+    expect(usage.leases.map((lease: { nodeId: string }) => lease.nodeId).sort()).toEqual(['storage-1', 'storage-2', 'storage-3']);
+    for (const [id, node] of world.nodes) {
+      const license = (await json(`${node.url}/status`)).body.license;
+      expect({ id, ...license }).toMatchObject({ id, licensed: true, status: 'Normal', outage: null });
+    }
+    await keptServing(world);
+  },
   async 'shut-down'(world) {
     expect(world.seatsUsedAfterNodesStopped).toBe(0);
     expect(world.exits).toEqual({ 'storage-1': 0, 'storage-2': 0, 'storage-3': 0, 'tessera-lm': 0, 'tessera-center': 0 });
@@ -153,6 +186,9 @@ describe('the demo story, end to end', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/cannot start: .*\[TOO_MANY_NODES\]/);
     expect(run.stdout).toMatch(/graphdb storage node storage-3 ready on http:\/\/127\.0\.0\.1:\d+/);
+    expect(run.stdout).toMatch(/storage-1: PUT, GET \/kv\/outage-storage-1 -> 200 .*X-License-Status: Degraded/);
+    expect(run.stdout).toMatch(/A node started now is refused: .*\[LM_UNREACHABLE\]/);
+    expect(run.stdout).toMatch(/LicenseStatus Normal, storage seats 3 used of 3/);
     expect(run.stdout).toMatch(/Storage seats after the nodes stopped: 0 used of 3\./);
     expect(run.stdout).toMatch(/^Done\./m);
     // The demo's own folder is gone (tsx keeps its compile cache there too, which is not ours).

@@ -738,6 +738,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/staff/licenses/{licenseId}/outage-grace': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Set the license's own outage grace, or null to follow its product's default; the serial rises and the history says what changed. Roles: admin, sales. */
+    put: operations['putStaffLicensesByLicenseIdOutageGrace'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/staff/licenses/{licenseId}/rebind': {
     parameters: {
       query?: never;
@@ -856,6 +873,23 @@ export interface paths {
     put?: never;
     /** Define a product: the node roles it licenses, its named limits and features. Role: admin. */
     post: operations['postStaffProducts'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/staff/products/{productId}/outage-grace': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Set the product's default outage grace. Every license that follows it (has no grace of its own) is signed again with a raised serial and a history entry. Role: admin. */
+    put: operations['putStaffProductsByProductIdOutageGrace'];
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1210,6 +1244,10 @@ export interface components {
       };
       /** @description The online key with every group but the last hidden. */
       onlineKeyMasked: string;
+      /** @description The outage grace signed in the license: hours a running node keeps its seat while its License Manager is silent (0: strict, the seat ends with its lease). The license's own, else its product's. */
+      outageGraceHours: number;
+      /** @description The license's own outage grace in hours; null follows the product's. */
+      outageGraceOverride: number | null;
       productId: string;
       /** @description Rises with every change of the signed content. */
       serial: number;
@@ -1277,6 +1315,10 @@ export interface components {
         nodes: {
           [key: string]: number;
         };
+        /** @description The outage grace signed in the license: hours a running node keeps its seat while its License Manager is silent (0: strict, the seat ends with its lease). The license's own, else its product's. */
+        outageGraceHours: number;
+        /** @description The license's own outage grace in hours; null follows the product's. */
+        outageGraceOverride: number | null;
         product: {
           id: string;
           name: string;
@@ -1372,9 +1414,16 @@ export interface components {
       id: string;
       limits: string[];
       name: string;
+      /** @description Hours a running node keeps its seat while its License Manager is silent, for the product's licenses without a grace of their own (0: strict, the seat ends with its lease; at most 2160). */
+      outageGraceHours: number;
       roles: string[];
       /** @description The product name in licenses, e.g. graphdb. */
       slug: string;
+    };
+    ProductGraceChange: {
+      product: components['schemas']['Product'];
+      /** @description Licenses that follow the product, signed again with the new grace (each with a raised serial). */
+      resignedLicenses: number;
     };
     RenewalRequest: {
       customer: {
@@ -3604,6 +3653,53 @@ export interface operations {
       };
     };
   };
+  putStaffLicensesByLicenseIdOutageGrace: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        licenseId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Hours a running node keeps its seat while its License Manager is silent (0: strict); null follows the product's. */
+          outageGraceHours: number | null;
+        };
+      };
+    };
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['License'];
+        };
+      };
+    };
+  };
   postStaffLicensesByLicenseIdRebind: {
     parameters: {
       query?: never;
@@ -3980,6 +4076,8 @@ export interface operations {
           /** @description Named numeric limits. */
           limits?: string[];
           name: string;
+          /** @description Hours a running node keeps its seat while its License Manager is silent, for the product's licenses without a grace of their own: 0 is strict (the seat ends with its lease); left out, 72. */
+          outageGraceHours?: number;
           /** @description Node roles, e.g. ["query", "storage"]. */
           roles: string[];
           /** @description The product name in licenses, e.g. graphdb. */
@@ -4013,6 +4111,53 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Product'];
+        };
+      };
+    };
+  };
+  putStaffProductsByProductIdOutageGrace: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        productId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Hours; 0 is strict. */
+          outageGraceHours: number;
+        };
+      };
+    };
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProductGraceChange'];
         };
       };
     };

@@ -190,6 +190,10 @@ describe('the customer story in Chromium', () => {
     const basic = page.getByRole('region', { name: 'Basic Info' });
     expect(await basic.innerText()).toContain(LM.lmid);
     expect(await page.getByRole('region', { name: 'Purchased Resources' }).innerText()).toMatch(/query nodes\s+3[\s\S]*storage nodes\s+5/);
+    // The outage grace, read-only, with what it means for the customer.
+    expect(await page.getByRole('region', { name: 'Purchased Resources' }).innerText()).toMatch(
+      /Outage grace\s+72 hours\s+How long your nodes keep running when your License Manager is unreachable; 0 = they stop at the end of their lease\./,
+    );
     expect(await page.getByRole('region', { name: 'Subscription' }).innerText()).toMatch(/Term\s+1 year[\s\S]*Auto-renew\s+yes/);
     const keySection = page.getByRole('region', { name: 'License Key' });
     expect(await keySection.innerText()).toMatch(/Mode\s+Offline/);

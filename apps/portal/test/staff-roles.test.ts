@@ -185,7 +185,7 @@ describe('staff administration and roles in Chromium', () => {
   it('defines a product (one without node roles refused in the API’s words, the form kept) and lists it', async () => {
     await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Products' }).click();
     const list = page.getByRole('list', { name: 'Products' });
-    await list.getByText('GraphDB Enterprise').waitFor();
+    await list.getByText('GraphDB Enterprise', { exact: true }).waitFor();
     const form = page.getByRole('form', { name: 'New product' });
     await form.getByLabel('Slug').fill('vectordb');
     await form.getByLabel('Name', { exact: true }).fill('VectorDB');
@@ -194,13 +194,58 @@ describe('staff administration and roles in Chromium', () => {
     expect(await form.getByLabel('Slug').inputValue()).toBe('vectordb');
     await form.getByLabel('Node roles').fill('index, search');
     await form.getByLabel('Features (optional)').fill('sso');
+    // The outage grace starts at the new-product default, explained; a grace that is not whole hours is refused at the field.
+    const grace = form.getByLabel('Outage grace (hours)');
+    expect(await grace.inputValue()).toBe('72');
+    expect(await form.innerText()).toContain(
+      "How long nodes keep running when the customer's License Manager is unreachable; 0 = stop at the end of the lease.",
+    );
+    await grace.fill('1.5');
+    await form.getByRole('button', { name: 'Define product' }).click();
+    await form
+      .getByRole('alert')
+      .filter({ hasText: 'The outage grace must be a whole number of hours from 0 to 2160; it is "1.5".' })
+      .waitFor();
+    expect(await grace.getAttribute('aria-invalid')).toBe('true');
+    await grace.fill('24');
     await mainPage(page, 'staff-products');
     await form.getByRole('button', { name: 'Define product' }).click();
     await form.getByRole('status').filter({ hasText: 'The product VectorDB (vectordb) is defined.' }).waitFor();
     await list.getByText('VectorDB', { exact: true }).waitFor();
-    expect(await list.innerText()).toMatch(/VectorDB vectordb\s+Node roles: index, search · limits: none · features: sso/);
-    const products = (await api.get('/v1/staff/products')).body.items as { slug: string; roles: string[] }[];
-    expect(products.find((p) => p.slug === 'vectordb')?.roles).toEqual(['index', 'search']);
+    expect(await list.innerText()).toMatch(
+      /VectorDB vectordb\s+Node roles: index, search · limits: none · features: sso · outage grace: 24 hours/,
+    );
+    expect(await list.innerText()).toMatch(/GraphDB Enterprise graphdb\s+Node roles: .* · outage grace: 72 hours/);
+    const products = (await api.get('/v1/staff/products')).body.items as { slug: string; roles: string[]; outageGraceHours: number }[];
+    expect(products.find((p) => p.slug === 'vectordb')).toMatchObject({ roles: ['index', 'search'], outageGraceHours: 24 });
+  });
+
+  it("changes a product's outage grace: the license that follows it is signed again, and its page says so", async () => {
+    const serial = (await api.get(`/v1/staff/licenses/${licenseId}`)).body.basic.serial as number;
+    const list = page.getByRole('list', { name: 'Products' });
+    await list.getByRole('button', { name: 'Outage grace of GraphDB Enterprise' }).click();
+    const form = page.getByRole('form', { name: 'Outage grace of GraphDB Enterprise' });
+    expect(await form.getByLabel('Outage grace (hours)').inputValue()).toBe('72');
+    await form.getByLabel('Outage grace (hours)').fill('0');
+    await mainPage(page, 'staff-product-grace');
+    await form.getByRole('button', { name: 'Save the outage grace' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'The outage grace of GraphDB Enterprise is 0 hours (strict); 1 license that follows it was signed again.' })
+      .waitFor();
+    await expect.poll(() => list.innerText()).toMatch(/GraphDB Enterprise graphdb\s+Node roles: .* · outage grace: 0 hours \(strict\)/);
+    expect((await api.get(`/v1/staff/licenses/${licenseId}`)).body).toMatchObject({
+      basic: { serial: serial + 1 },
+      resources: { outageGraceHours: 0, outageGraceOverride: null },
+    });
+
+    await page.goto(`/staff/licenses/${licenseId}`);
+    const resources = page.getByRole('region', { name: 'Purchased Resources' });
+    await resources.waitFor();
+    expect(await resources.innerText()).toMatch(/Outage grace\s+0 hours \(strict\) \(the product's default\)/);
+    expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(
+      /Outage grace changed\s+serial \d+\s+outage grace 72 h → 0 h \(the product's default\)/,
+    );
   });
 
   it('creates a sales user (a bad address refused in the API’s words) and shows its login link once', async () => {
@@ -233,7 +278,7 @@ describe('staff administration and roles in Chromium', () => {
     await on.goto(`/staff/licenses/${licenseId}`);
     const actions = on.getByRole('region', { name: 'Actions' });
     await actions.getByRole('button', { name: 'Renew' }).waitFor();
-    expect(await actions.getByRole('button').allInnerTexts()).toEqual(['Renew', 'Expand', 'Suspend', 'Mode']);
+    expect(await actions.getByRole('button').allInnerTexts()).toEqual(['Renew', 'Expand', 'Suspend', 'Outage grace', 'Mode']);
     await on.goto('/staff/keys');
     await on.getByRole('region', { name: 'Signing keys' }).waitFor();
     expect(await on.getByRole('button', { name: 'Rotate the signing key' }).count()).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * The staff story, end to end in Chromium against a real License Center with the built portal: an admin logs in
  * from a one-time login link → creates a customer → invites its user (a bad address refused in the API's words,
- * the text kept) → sells a contract (its license appears) → renews and expands it → pastes a License Manager's
+ * the text kept) → sells a contract (its license appears) → renews and expands it → sets its outage grace → pastes a License Manager's
  * request code, sees the verified LMID and quantities, adjusts one, issues → the offline key verifies with core.
  * Each main page is screenshotted at desktop and 375 px and checked with axe-core.
  */
@@ -174,6 +174,41 @@ describe('the staff story in Chromium', () => {
     await actions.getByRole('button', { name: 'Resume the license' }).click();
     await page.getByRole('status').filter({ hasText: 'The license is resumed.' }).waitFor();
     expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(/Resumed[\s\S]*reason: Paid[\s\S]*Suspended/);
+  });
+
+  it("sets the license's own outage grace (a bad one refused at the field), then back to the product's default", async () => {
+    const before = (await api.get(`/v1/staff/licenses/${licenseId}`)).body.basic.serial as number;
+    const resources = page.getByRole('region', { name: 'Purchased Resources' });
+    expect(await resources.innerText()).toMatch(/Outage grace\s+72 hours \(the product's default\)/);
+    const actions = page.getByRole('region', { name: 'Actions' });
+    await actions.getByRole('button', { name: 'Outage grace' }).click();
+    await actions.getByRole('radio', { name: "This license's own" }).check();
+    const hours = actions.getByLabel('Outage grace (hours)');
+    await hours.fill('a week');
+    await actions.getByRole('button', { name: 'Save the outage grace' }).click();
+    await actions.getByRole('alert').filter({ hasText: 'The outage grace must be a whole number of hours from 0 to 2160' }).waitFor();
+    await hours.fill('12');
+    await mainPage('staff-license-grace');
+    await actions.getByRole('button', { name: 'Save the outage grace' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Outage grace: 12 hours, this license's own (serial ${before + 1}).` })
+      .waitFor();
+    expect(await resources.innerText()).toMatch(/Outage grace\s+12 hours \(this license's own\)/);
+    expect(await page.getByRole('region', { name: 'History' }).innerText()).toMatch(
+      /Outage grace changed\s+serial \d+\s+outage grace 72 h → 12 h/,
+    );
+
+    await actions.getByRole('radio', { name: "The product's default" }).check();
+    await actions.getByRole('button', { name: 'Save the outage grace' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Outage grace: 72 hours, the product's default (serial ${before + 2}).` })
+      .waitFor();
+    expect((await api.get(`/v1/staff/licenses/${licenseId}`)).body.resources).toMatchObject({
+      outageGraceHours: 72,
+      outageGraceOverride: null,
+    });
   });
 
   it('creates a license without a contract from the customer page: dates in the wrong order are refused, the form kept', async () => {

@@ -5,9 +5,11 @@
 import type { Benchmark } from '../lib/types.js';
 import { lcLicenseList } from './lc-license-list.js';
 import { lcSync } from './lc-sync.js';
+import { lmFailover } from './lm-failover.js';
+import { lmHa } from './lm-ha.js';
 import { lmLeasesMemory } from './lm-leases-memory.js';
 import { lmRestart } from './lm-restart.js';
 import { lmSeats } from './lm-seats.js';
 import { offlineKey } from './offline-key.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineKey, lmSeats, lmLeasesMemory, lmRestart, lcSync, lcLicenseList];
+export const BENCHMARKS: readonly Benchmark[] = [offlineKey, lmSeats, lmLeasesMemory, lmRestart, lmHa, lmFailover, lcSync, lcLicenseList];

@@ -16,7 +16,17 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSigningKey, issueLicense, serializeTrustBundle } from '@tessera/core';
+import {
+  formatTrustRoot,
+  generateEd25519,
+  generateSigningKey,
+  issueLicense,
+  rawPublicKey,
+  rootKidForPublicKey,
+  serializeTrustBundle,
+  serializeTrustFile,
+  signTrustBundle,
+} from '@tessera/core';
 import type { SigningKey } from '@tessera/core';
 import { nowMs } from '../lib/measure.js';
 
@@ -59,6 +69,8 @@ export interface ServerProcess {
   readonly output: () => string;
   /** SIGTERM, then SIGKILL after 10 s; resolves when the process is gone, with how long it took to exit (ms). */
   stop(): Promise<number>;
+  /** SIGKILL (a crash); resolves when the process is gone. */
+  kill9(): Promise<void>;
 }
 
 export interface SpawnOptions {
@@ -131,6 +143,10 @@ export function spawnServer(label: string, args: readonly string[], ready: RegEx
         alive,
         output: () => tail,
         stop,
+        async kill9() {
+          if (alive()) child.kill('SIGKILL');
+          await exited;
+        },
       });
     });
   });
@@ -149,6 +165,8 @@ export function startBareFastify(options: SpawnOptions = {}): Promise<ServerProc
 // The License Manager
 
 export interface LmWorld {
+  /** The vendor root (tessera-root:…) of a v2 trust file, for SDK nodes; null with a plain v1 bundle. */
+  readonly rootText: string | null;
   readonly dir: string;
   readonly dataPath: string;
   readonly configFile: string;
@@ -156,13 +174,32 @@ export interface LmWorld {
   cleanup(): void;
 }
 
-/** A temporary folder with a vendor trust bundle, a data path and a config (127.0.0.1, log level warn). */
-export function makeLmWorld(options: { port?: number; leaseTtlSeconds?: number } = {}): LmWorld {
+/**
+ * A temporary folder with a vendor trust bundle, a data path and a config (127.0.0.1, log level warn); `extra`
+ * lines are appended to the config (replicas: database and ha).
+ */
+export function makeLmWorld(
+  options: { port?: number; leaseTtlSeconds?: number; extra?: readonly string[]; rootSigned?: boolean } = {},
+): LmWorld {
   const dir = mkdtempSync(join(os.tmpdir(), 'tessera-bench-lm-'));
   try {
     const vendor = generateSigningKey();
     const trustPath = join(dir, 'trust-bundle.json');
-    writeFileSync(trustPath, serializeTrustBundle([{ kid: vendor.kid, state: 'active', publicKeyRaw: vendor.publicKeyRaw }]));
+    const entries = [{ kid: vendor.kid, state: 'active' as const, publicKeyRaw: vendor.publicKeyRaw }];
+    let rootText: string | null = null;
+    if (options.rootSigned) {
+      // A v2 trust file: the root SDK nodes are built with, and the bundle it signed.
+      const { privateKey } = generateEd25519();
+      const publicKeyRaw = rawPublicKey(privateKey);
+      rootText = formatTrustRoot(publicKeyRaw);
+      const bundle = signTrustBundle(
+        { serial: 1, issuedAt: new Date(Date.now() - DAY_MS).toISOString(), keys: entries },
+        { kid: rootKidForPublicKey(publicKeyRaw), privateKey },
+      );
+      writeFileSync(trustPath, serializeTrustFile([rootText], bundle));
+    } else {
+      writeFileSync(trustPath, serializeTrustBundle(entries));
+    }
     const dataPath = join(dir, 'data');
     const configFile = join(dir, 'config.yaml');
     // JSON strings are valid YAML scalars, so the paths need no further quoting.
@@ -182,10 +219,11 @@ export function makeLmWorld(options: { port?: number; leaseTtlSeconds?: number }
         'log:',
         '  mode: console',
         '  level: warn',
+        ...(options.extra ?? []),
         '',
       ].join('\n'),
     );
-    return { dir, dataPath, configFile, vendor, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    return { rootText, dir, dataPath, configFile, vendor, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -280,6 +318,13 @@ export async function getUsage(url: string): Promise<Usage> {
   const text = await response.text();
   if (response.status !== 200) throw new Error(`GET /v1/usage answered ${response.status}: ${text}`);
   return JSON.parse(text) as Usage;
+}
+
+export async function getInfo(url: string): Promise<{ status: string; lmid: string; replicas: unknown[] | null }> {
+  const response = await fetch(`${url}/v1/info`);
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET /v1/info answered ${response.status}: ${text}`);
+  return JSON.parse(text) as { status: string; lmid: string; replicas: unknown[] | null };
 }
 
 /** A minimal GET without keep-alive (no connection pool to warm up or to hold a dead server's socket). */

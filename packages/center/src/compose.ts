@@ -142,7 +142,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     keyChanges: new KeyChanges({ db, keys, licenses, trustBundles, audit }),
     clockResets: new ClockResets({ keys, audit, clock }),
     audit,
-    catalogue: new Catalogue({ db, audit, clock }),
+    catalogue: new Catalogue({ db, dialect: statements, licenses, audit, clock }),
     licenses,
     licenseQueries: new LicenseQueries({ db, clock, masterKey }),
     requestCodes: new RequestCodes({ db, licenses, clock }),

@@ -95,7 +95,11 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
 
   it("keeps verifying the previous version's events, keys every event after them, and names the first broken link in either part", async () => {
     const legacy = await previousVersionWith(5);
-    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0006_audit_keyed', '0007_trust_roots']);
+    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual([
+      '0006_audit_keyed',
+      '0007_trust_roots',
+      '0008_outage_grace',
+    ]);
     const log = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey });
     expect(await log.verify()).toEqual({ ok: true, events: 5 });
 
@@ -159,7 +163,11 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
     );
     const columns = await handle.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
     expect(Object.keys(columns).sort()).toEqual(['hash', 'id', 'seq']);
-    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0006_audit_keyed', '0007_trust_roots']);
+    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual([
+      '0006_audit_keyed',
+      '0007_trust_roots',
+      '0008_outage_grace',
+    ]);
     expect(await new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey }).verify()).toEqual({ ok: true, events: 2 });
   });
 

@@ -297,9 +297,19 @@ describe.each(DIALECTS)('contracts on %s', (dialect) => {
         roles: ['query', 'storage'],
         limits: ['remote_clusters'],
         features: ['scan', 'backup'],
+        outageGraceHours: 72,
         createdAt: T0,
       },
-      { id: guard, slug: 'guard', name: 'Guard', roles: ['enforcer'], limits: [], features: ['enforce'], createdAt: T0 },
+      {
+        id: guard,
+        slug: 'guard',
+        name: 'Guard',
+        roles: ['enforcer'],
+        limits: [],
+        features: ['enforce'],
+        outageGraceHours: 72,
+        createdAt: T0,
+      },
     ]);
   });
 });

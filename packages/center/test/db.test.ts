@@ -27,6 +27,7 @@ describe.each(DIALECTS)('storage on %s', (dialect) => {
       '0005_packages',
       '0006_audit_keyed',
       '0007_trust_roots',
+      '0008_outage_grace',
     ]);
     const other = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     expect(await migrateToLatest(other.db as never, dialect)).toEqual([]);

@@ -197,6 +197,8 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
       nodes: { query: 3, storage: 5 },
       limits: { remote_clusters: 2 },
       features: ['scan'],
+      outageGraceHours: 72,
+      outageGraceOverride: null,
     });
     expect(details.key).toEqual({
       mode: 'offline',

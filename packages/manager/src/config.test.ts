@@ -43,6 +43,7 @@ describe('parseConfig: defaults and paths', () => {
       seats: { secret: null, checkoutsPerMinute: 600 },
       tls: null,
       fingerprint: 'host',
+      database: null,
       clockToleranceMinutes: 10,
       notify: { mail: null },
       log: { mode: 'console', path: null, level: 'info', keepDays: 7 },
@@ -122,6 +123,45 @@ describe('parseConfig: trust roots, the seat API and TLS', () => {
       key: resolve('/etc/tessera/lm.key'),
     });
     expect(problemOf(`${MINIMAL}tls: { cert: lm.crt }\n`, 'tls.key')).toMatch(/is required: the certificate's private key/);
+  });
+});
+
+describe('parseConfig: replicas on a shared database', () => {
+  const SECRET = 'a'.repeat(64);
+
+  it('reads the database URL and the HA secret, or the files holding them', () => {
+    expect(config(`${MINIMAL}database: { url: "postgres://lm:pw@db:5432/tessera" }\nha: { secret: "${SECRET}" }\n`).database).toEqual({
+      url: 'postgres://lm:pw@db:5432/tessera',
+      urlFile: null,
+      poolSize: 10,
+      secret: SECRET,
+      secretFile: null,
+    });
+    expect(config(`${MINIMAL}database: { urlFile: secrets/url, poolSize: 4 }\nha: { secretFile: /run/ha }\n`).database).toEqual({
+      url: null,
+      urlFile: resolve('/etc/tessera/secrets/url'),
+      poolSize: 4,
+      secret: null,
+      secretFile: resolve('/run/ha'),
+    });
+  });
+
+  it('needs the HA secret with a database, and a database with ha; never shows the URL or the secret', () => {
+    expect(problemOf(`${MINIMAL}database: { url: "postgres://lm:hunter2@db/t" }\n`, 'ha')).toContain('at least 32 random characters');
+    expect(problemOf(`${MINIMAL}ha: { secret: "${SECRET}" }\n`, 'ha')).toContain("'database' is not");
+    const short = problems(
+      parseConfig(`${MINIMAL}database: { url: "mysql://lm:hunter2@db/t" }\nha: { secret: "tooshort-hunter3" }\n`, BASE),
+    );
+    expect(short.map((p) => p.key).sort()).toEqual(['database.url', 'ha.secret']);
+    expect(JSON.stringify(short)).not.toMatch(/hunter/);
+    expect(
+      problemOf(`${MINIMAL}database: { url: "postgres://db/t", urlFile: /x }\nha: { secret: "${SECRET}" }\n`, 'database.urlFile'),
+    ).toContain('not both');
+  });
+
+  it('refuses fingerprint with a database: the LMID is the installation in the database', () => {
+    const text = `${MINIMAL}fingerprint: installation\ndatabase: { url: "postgres://db/t" }\nha: { secret: "${SECRET}" }\n`;
+    expect(problemOf(text, 'fingerprint')).toContain('bound to the installation kept in the database');
   });
 });
 

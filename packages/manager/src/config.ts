@@ -22,6 +22,17 @@ export interface MailConfig {
   to: string[];
 }
 
+/** The shared PostgreSQL database of License Manager replicas, and the secret every replica is given. */
+export interface DatabaseConfig {
+  /** postgres://… given in the YAML, or null when urlFile names a file holding it. */
+  url: string | null;
+  urlFile: string | null;
+  poolSize: number;
+  /** The HA secret (ha.secret), or null when ha.secretFile names a file holding it. */
+  secret: string | null;
+  secretFile: string | null;
+}
+
 export interface LmConfig {
   name: string;
   host: string;
@@ -40,6 +51,11 @@ export interface LmConfig {
   /** HTTPS instead of HTTP: the certificate and private key files (PEM). */
   tls?: { cert: string; key: string } | null;
   fingerprint: 'host' | 'installation';
+  /**
+   * Replicas sharing one PostgreSQL database (high availability); null: one License Manager on SQLite in dataPath.
+   * The URL (or the file holding it) and the HA secret are read at start, so parseConfig stays free of I/O.
+   */
+  database?: DatabaseConfig | null;
   clockToleranceMinutes: number;
   notify: { mail: MailConfig | null };
   log: { mode: 'console' | 'file'; path: string | null; level: LogLevel; keepDays: number };
@@ -73,6 +89,8 @@ const KEYS = {
     'seats',
     'tls',
     'fingerprint',
+    'database',
+    'ha',
     'clockToleranceMinutes',
     'notify',
     'log',
@@ -80,6 +98,8 @@ const KEYS = {
   center: ['url'],
   seats: ['secret', 'checkoutsPerMinute'],
   tls: ['cert', 'key'],
+  database: ['url', 'urlFile', 'poolSize'],
+  ha: ['secret', 'secretFile'],
   notify: ['mail'],
   mail: ['host', 'port', 'secure', 'user', 'password', 'from', 'to'],
   log: ['mode', 'path', 'level', 'keepDays'],
@@ -89,10 +109,12 @@ const KEYS = {
 const EXTRA_ALIASES = new Map([['Timeout', 'timeoutMs']]);
 
 /** Keys whose values never appear in a message. */
-const SECRET_KEYS = new Set(['notify.mail.password', 'seats.secret']);
+const SECRET_KEYS = new Set(['notify.mail.password', 'seats.secret', 'database.url', 'ha.secret']);
 const RULES: KeyRules = { aliases: EXTRA_ALIASES, secretKeys: SECRET_KEYS };
 /** Long enough that guessing it over the network is hopeless; the SDK sends it, nobody types it. */
 const MIN_SEAT_SECRET = 16;
+/** The HA secret seals the identity key in the database: as long as the key it protects (256 bits of hex). */
+export const MIN_HA_SECRET = 32;
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
@@ -123,6 +145,7 @@ export function parseConfig(yamlText: string, baseDir: string): ConfigResult {
     seats: readSeats(top.child('seats', KEYS.seats)),
     tls: readTls(top, baseDir),
     fingerprint: top.choice('fingerprint', ['host', 'installation'] as const, 'host'),
+    database: readDatabase(top, baseDir),
     clockToleranceMinutes: top.whole('clockToleranceMinutes', 1, 1440, 10),
     notify: { mail: readMail(top.child('notify', KEYS.notify)) },
     log: readLog(top.child('log', KEYS.log), baseDir),
@@ -233,6 +256,45 @@ function readSeats(seats: Section): NonNullable<LmConfig['seats']> {
     seats.fail('secret', `must be at least ${MIN_SEAT_SECRET} characters long (a random one, e.g. from openssl rand -hex 24)`);
   }
   return { secret, checkoutsPerMinute: seats.whole('checkoutsPerMinute', 1, 1_000_000, DEFAULT_CHECKOUTS_PER_MINUTE) };
+}
+
+/**
+ * `database` and `ha` go together: replicas share the database, and the secret seals the identity in it. The
+ * fingerprint has no say then (the LMID is bound to the installation in the database), so setting it is a mistake.
+ */
+function readDatabase(top: Section, baseDir: string): DatabaseConfig | null {
+  if (!top.has('database')) {
+    if (top.has('ha')) top.fail('ha', "is set but 'database' is not: replicas share a PostgreSQL database (database.url)");
+    return null;
+  }
+  const database = top.child('database', KEYS.database);
+  const ha = top.child('ha', KEYS.ha);
+  const url = database.text('url', null);
+  const urlFile = database.filePath('urlFile', baseDir);
+  if ((url === null) === (urlFile === null)) {
+    database.fail(
+      url === null ? 'url' : 'urlFile',
+      'give the PostgreSQL URL (postgres://user:password@host:5432/database) in url, or the file holding it in urlFile, not both',
+    );
+  } else if (url !== null && !/^postgres(ql)?:\/\/./.test(url)) {
+    database.fail('url', 'must be a PostgreSQL URL like postgres://user:password@host:5432/database (the value is hidden)');
+  }
+  const secret = ha.text('secret', null);
+  const secretFile = ha.filePath('secretFile', baseDir);
+  if (!top.has('ha') || (secret === null && secretFile === null)) {
+    top.fail(
+      'ha',
+      `must give the secret every replica shares (ha.secret, or ha.secretFile): at least ${MIN_HA_SECRET} random characters, e.g. from openssl rand -hex 32`,
+    );
+  } else if (secret !== null && secretFile !== null) {
+    ha.fail('secretFile', "is set together with 'secret'; keep one");
+  } else if (secret !== null && secret.length < MIN_HA_SECRET) {
+    ha.fail('secret', `must be at least ${MIN_HA_SECRET} characters long (a random one, e.g. from openssl rand -hex 32)`);
+  }
+  if (top.has('fingerprint')) {
+    top.fail('fingerprint', 'has no effect with database: the LMID is bound to the installation kept in the database; remove it');
+  }
+  return { url, urlFile, poolSize: database.whole('poolSize', 2, 100, 10), secret, secretFile };
 }
 
 function readTls(top: Section, baseDir: string): LmConfig['tls'] {

@@ -1,11 +1,11 @@
 /**
  * `tessera-lm serve`: builds the services once, serves HTTP, and runs the timers: the lease sweep (killed nodes
  * lose their seats), the status watcher (mails on Expiring, Grace, Expired, Invalid), and the sync loop for
- * online keys (every syncIntervalMinutes with jitter, so a fleet of LMs does not hit LC at the same second).
+ * online keys (every syncIntervalMinutes with jitter, so a fleet of LMs does not hit LC at the same second). A
+ * replica of a License Manager sharing a database (config `database`) runs its replica tick instead of the sync
+ * loop: the sync runs at whichever replica finds it due first (ha/replicas.ts).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseTrustRoots } from '@tessera/core';
 import type { Code } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -14,21 +14,24 @@ import type { Clock } from './clock.js';
 import { DEFAULT_CHECKOUTS_PER_MINUTE } from './config.js';
 import type { LmConfig } from './config.js';
 import { createLogger } from './log.js';
-import { ensureDataPath, hostFingerprint, loadAdminToken, openIdentity } from './identity.js';
-import type { OpenedIdentity } from './identity.js';
+import { ensureDataPath } from './identity.js';
+import { REPLICA_TICK_MS } from './ha/replicas.js';
+import { openShared } from './ha/open.js';
 import { Seats } from './leases/seats.js';
+import { SharedSeats } from './leases/shared-seats.js';
+import type { SeatService } from './leases/seat-rules.js';
 import { Notifier } from './notify/mailer.js';
 import type { NotificationKind } from './notify/mailer.js';
 import { buildServer } from './http/server.js';
 import type { RouteRecord } from './http/server.js';
 import { RefusalCounter } from './http/metrics.js';
+import { StartupError, openSingle } from './open-state.js';
+import type { OpenedState } from './open-state.js';
 import type { LmServices } from './services/index.js';
-import { Guards } from './services/guards.js';
 import { LicenseService } from './services/license.js';
-import { TrustService } from './services/trust.js';
-import { openStateDb } from './state/db.js';
-import { StateStore } from './state/store.js';
 import { CenterClient } from './sync/client.js';
+
+export { StartupError } from './open-state.js';
 
 export interface DaemonOptions {
   config: LmConfig;
@@ -39,7 +42,7 @@ export interface DaemonOptions {
   /** Lets tests use a plaintext SMTP receiver. */
   mailAllowPlaintext?: boolean;
   /** Timer periods, shortened by tests. */
-  timers?: { sweepMs?: number; watchMs?: number; renewalFlushMs?: number };
+  timers?: { sweepMs?: number; watchMs?: number; renewalFlushMs?: number; replicaTickMs?: number };
 }
 
 export interface Daemon {
@@ -54,19 +57,11 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-/** A start-up problem a person must fix (config, trust bundle, data path); the CLI prints it without a trace. */
-export class StartupError extends Error {
-  constructor(
-    message: string,
-    readonly code: Code = 'BAD_REQUEST',
-  ) {
-    super(message);
-  }
-}
-
 const EVENT_KEEP_MS = 90 * 86_400_000;
 /** Events a person should look at. */
-const WARNINGS = new Set(['sync.failed', 'clock.ahead', 'trust.refused']);
+const WARNINGS = new Set(['sync.failed', 'clock.ahead', 'trust.refused', 'seal.repaired', 'database.error']);
+/** A database that is down fails every request: one log line per this period says so. */
+const DATABASE_ERROR_LOG_MS = 10_000;
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config } = options;
@@ -87,25 +82,34 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   const logger = options.logger ?? ownLogger!.logger;
 
-  const store = new StateStore(openStateDb(join(config.dataPath, 'state.db')));
-  let opened: OpenedIdentity;
-  let guards: Guards;
-  let trust: TrustService;
-  let warnings: string[];
+  let store: OpenedState['store'] | null = null;
+  const record = (kind: string, code: Code | null, detail: string) => {
+    // Events are history; a database that is down must not fail the request that caused one.
+    void Promise.resolve(store?.addEvent(clock.now(), kind, code, detail)).catch(() => {});
+    logger[WARNINGS.has(kind) ? 'warn' : 'info']({ event: kind, code }, detail);
+  };
+  let lastDatabaseError = -Infinity;
+  const onDatabaseError = (error: unknown) => {
+    const now = Date.now();
+    if (now - lastDatabaseError < DATABASE_ERROR_LOG_MS) return;
+    lastDatabaseError = now;
+    logger.warn({ event: 'database.error' }, `The shared database does not answer: ${(error as Error)?.message ?? String(error)}`);
+  };
+  let state: OpenedState;
   try {
-    const fingerprint = options.fingerprint ?? hostFingerprint(config.fingerprint, config.dataPath);
-    ({ opened, guards, trust, warnings } = openGuarded(config, fingerprint, store, trustText));
+    state = config.database
+      ? await openShared(config, trustText, { clock, onEvent: record, onDatabaseError })
+      : openSingle(config, options.fingerprint, trustText);
   } catch (error) {
-    store.close();
     ownLogger?.close();
     throw error;
   }
-  const identity = opened.identity;
-  for (const warning of warnings) logger.warn({ event: 'trust.warning' }, warning);
-  const adminToken = loadAdminToken(config.dataPath);
+  store = state.store;
+  const { identity, trust, guards } = state;
+  for (const warning of state.warnings) logger.warn({ event: 'trust.warning' }, warning);
   const notifier = new Notifier({
     mail: config.notify.mail,
-    store,
+    store: state.store,
     clock,
     lmName: config.name,
     lmid: identity.lmid,
@@ -114,15 +118,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const counters = { refusals: new RefusalCounter(), syncFailures: 0, syncSuccesses: 0 };
   const onEvent = (kind: string, code: Code | null, detail: string) => {
-    store.addEvent(clock.now(), kind, code, detail);
     if (kind === 'sync.failed') counters.syncFailures++;
     if (kind === 'sync.changed' || kind === 'sync.unchanged') counters.syncSuccesses++;
-    logger[WARNINGS.has(kind) ? 'warn' : 'info']({ event: kind, code }, detail);
+    record(kind, code, detail);
   };
 
-  let seats: Seats | null = null;
+  let seats: SeatService | null = null;
   const license = new LicenseService({
-    store,
+    store: state.store,
+    initial: state.initialLicense,
     trust,
     guards,
     identity,
@@ -131,26 +135,25 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clockToleranceMs: config.clockToleranceMinutes * 60_000,
     usage: () => seats?.usedCounts() ?? {},
     onEvent,
+    syncLock: state.shared?.replicas.syncLock ?? null,
   });
-  seats = new Seats({
-    store,
-    license,
-    identity,
-    clock,
-    ttlMs: config.leaseTtlSeconds * 1000,
-    onRefusal: (code, { role }) => {
-      counters.refusals.count(code);
-      if (code === 'TOO_MANY_NODES' && role) {
-        const total = license.current?.nodes[role] ?? 0;
-        void notifier.notify({
-          kind: 'LimitReached',
-          scope: role,
-          subject: `All ${total} "${role}" seats are in use`,
-          text: `A "${role}" node was refused a seat because all ${total} are in use. Stop a node or add nodes to the license.`,
-        });
-      }
-    },
-  });
+  const onRefusal = (code: Code, { role }: { role?: string }) => {
+    counters.refusals.count(code);
+    if (code === 'TOO_MANY_NODES' && role) {
+      const total = license.current?.nodes[role] ?? 0;
+      void notifier.notify({
+        kind: 'LimitReached',
+        scope: role,
+        subject: `All ${total} "${role}" seats are in use`,
+        text: `A "${role}" node was refused a seat because all ${total} are in use. Stop a node or add nodes to the license.`,
+      });
+    }
+  };
+  const ttlMs = config.leaseTtlSeconds * 1000;
+  const shared = state.shared;
+  const sharedSeats = shared ? new SharedSeats({ store: shared.store, license, identity, clock, ttlMs, onRefusal, onDatabaseError }) : null;
+  seats = sharedSeats ?? new Seats({ store: state.single!, license, identity, clock, ttlMs, onRefusal });
+  if (shared) shared.replicas.attach(license, sharedSeats!);
 
   const services: LmServices = {
     name: config.name,
@@ -159,17 +162,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     license,
     seats,
     seatAccess: { secret: seatConfig.secret, checkoutsPerMinute: seatConfig.checkoutsPerMinute },
-    ttlMs: config.leaseTtlSeconds * 1000,
-    adminToken,
+    ttlMs,
+    adminToken: state.adminToken,
     counters,
     startedAt: clock.now(),
     requestCodeEnabled: true,
+    replicas: shared ? () => shared.replicas.views() : null,
   };
   const { app, routeTable } = buildServer(services, { logger, timeoutMs: config.timeoutMs, now: () => clock.now(), tls });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    store.close();
+    await state.close();
     ownLogger?.close();
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
@@ -177,27 +181,57 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const port = typeof address === 'object' && address ? address.port : config.port;
 
   const timers: NodeJS.Timeout[] = [];
-  const sweepMs = options.timers?.sweepMs ?? Math.max(1000, Math.min(15_000, (config.leaseTtlSeconds * 1000) / 4));
-  timers.push(setInterval(() => seats.sweep(), sweepMs).unref());
-  timers.push(setInterval(() => seats.flushRenewals(), options.timers?.renewalFlushMs ?? 1000).unref());
+  const sweepMs = options.timers?.sweepMs ?? Math.max(1000, Math.min(15_000, ttlMs / 4));
+  const quietly = (work: () => unknown) => () => void Promise.resolve(work()).catch(onDatabaseError);
+  timers.push(
+    setInterval(
+      quietly(() => seats.sweep()),
+      sweepMs,
+    ).unref(),
+  );
+  timers.push(
+    setInterval(
+      quietly(() => seats.flushRenewals()),
+      options.timers?.renewalFlushMs ?? 1000,
+    ).unref(),
+  );
   const watch = () => watchStatus(license, notifier);
   timers.push(setInterval(watch, options.timers?.watchMs ?? 60_000).unref());
-  timers.push(setInterval(() => store.pruneEvents(clock.now() - EVENT_KEEP_MS), 86_400_000).unref());
+  timers.push(
+    setInterval(
+      quietly(() => state.store.pruneEvents(clock.now() - EVENT_KEEP_MS)),
+      86_400_000,
+    ).unref(),
+  );
   watch();
 
   let syncTimer: NodeJS.Timeout | null = null;
-  const scheduleSync = () => {
-    const base = config.syncIntervalMinutes * 60_000;
-    const jitter = base * 0.1 * (Math.random() * 2 - 1);
-    syncTimer = setTimeout(async () => {
-      if (license.storedLicense?.source === 'online') await license.sync();
-      scheduleSync();
-    }, base + jitter).unref();
-  };
-  if (license.storedLicense?.source === 'online') void license.sync();
-  scheduleSync();
+  if (shared) {
+    try {
+      await shared.replicas.register(port, shared.licenseVersion);
+    } catch (error) {
+      for (const timer of timers) clearInterval(timer);
+      await app.close();
+      await state.close();
+      ownLogger?.close();
+      throw new StartupError(`The database ${shared.location} cannot be used: ${(error as Error).message}`);
+    }
+    timers.push(setInterval(() => void shared.replicas.tick(), options.timers?.replicaTickMs ?? REPLICA_TICK_MS).unref());
+  } else {
+    const scheduleSync = () => {
+      const base = config.syncIntervalMinutes * 60_000;
+      const jitter = base * 0.1 * (Math.random() * 2 - 1);
+      syncTimer = setTimeout(async () => {
+        if (license.storedLicense?.source === 'online') await license.sync();
+        scheduleSync();
+      }, base + jitter).unref();
+    };
+    if (license.storedLicense?.source === 'online') void license.sync();
+    scheduleSync();
+  }
 
-  logger.info({ lmid: identity.lmid, port }, `tessera-lm ${config.name} serving on ${config.host}:${port}, LMID ${identity.lmid}`);
+  const where = shared ? `, replica ${shared.replicas.id} of the License Manager in ${shared.location}` : '';
+  logger.info({ lmid: identity.lmid, port }, `tessera-lm ${config.name} serving on ${config.host}:${port}, LMID ${identity.lmid}${where}`);
   return {
     url: `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
     port,
@@ -210,34 +244,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       for (const timer of timers) clearInterval(timer);
       if (syncTimer) clearTimeout(syncTimer);
       await app.close();
-      seats.flush();
+      await Promise.resolve(seats.flush()).catch(onDatabaseError);
+      await guards.persisted();
       notifier.close();
-      store.close();
+      await state.close();
       ownLogger?.close();
     },
   };
-}
-
-/**
- * The identity, the guards sealed with it, and the trust they hold, in the order that keeps a crash harmless: the
- * seal is written before a new identity key, and state.db's clock row is cleared only once it is in the seal.
- */
-function openGuarded(config: LmConfig, fingerprint: string, store: StateStore, trustText: string) {
-  let opened: OpenedIdentity;
-  try {
-    opened = openIdentity(config.dataPath, fingerprint);
-  } catch (error) {
-    throw new StartupError((error as Error).message, 'MALFORMED');
-  }
-  const guards = Guards.open(config.dataPath, opened.sealKey, opened.existed, opened.existed ? store.legacyGuards() : null);
-  if (!guards.ok) throw new StartupError(guards.detail, guards.code);
-  store.clearLegacyClock();
-  opened.save();
-  const pinned = config.trustRoots ? parseTrustRoots(config.trustRoots) : null;
-  if (pinned && !pinned.ok) throw new StartupError(`trustRoot: ${pinned.detail}`, pinned.code);
-  const trust = TrustService.open(trustText, config.trustPath, pinned?.value ?? null, guards.value);
-  if (!trust.ok) throw new StartupError(trust.detail, trust.code);
-  return { opened, guards: guards.value, trust: trust.value.trust, warnings: trust.value.warnings };
 }
 
 function readText(path: string, what: string, hint = ''): string {

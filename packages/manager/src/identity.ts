@@ -27,12 +27,16 @@ export function ensureDataPath(dataPath: string): void {
   if (!existsSync(dataPath)) mkdirSync(dataPath, { recursive: true, mode: 0o700 });
 }
 
-/** The fingerprint of this host: its machine id, or an installation id kept in dataPath (for StatefulSets). */
-export function hostFingerprint(mode: 'host' | 'installation', dataPath: string): string {
+/**
+ * The fingerprint of this host: its machine id, or an installation id kept in dataPath (for StatefulSets), made on
+ * first use unless `create` is false (then null when there is none: reading an existing data path changes nothing).
+ */
+export function hostFingerprint(mode: 'host' | 'installation', dataPath: string, create = true): string | null {
   if (mode === 'installation') {
     const file = join(dataPath, INSTALLATION_FILE);
     const existing = readFileIfExists(file)?.trim();
     if (existing) return `installation:${existing}`;
+    if (!create) return null;
     const id = randomBytes(16).toString('hex');
     writeFileAtomic(file, id + '\n', 0o600);
     return `installation:${id}`;

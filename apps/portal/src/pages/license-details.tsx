@@ -10,6 +10,7 @@ import type { LicenseDetails, Mode } from '../api';
 import { DownloadsSection } from '../components/downloads';
 import { KeyBox } from '../components/key-box';
 import { ModeChoice, StatusBadge } from '../components/license-bits';
+import { OutageGraceFact } from '../components/outage-grace';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/page';
 import { RenewButton } from '../components/renew';
 import { ago, day, dayTime, fromNow, modeLabel } from '../format';
@@ -106,6 +107,7 @@ export function LicenseDetailsPage({ licenseId }: { licenseId: string }) {
             ))}
             <dt>Features</dt>
             <dd>{resources.features.length ? resources.features.join(', ') : 'none'}</dd>
+            <OutageGraceFact hours={resources.outageGraceHours} audience="customer" />
           </dl>
         </section>
 
@@ -287,6 +289,7 @@ const KIND_LABEL: Record<string, string> = {
   suspended: 'Suspended',
   resumed: 'Resumed',
   renewal_requested: 'Renewal requested',
+  outage_grace: 'Outage grace changed',
 };
 
 export function HistorySection({ history }: { history: LicenseDetails['history'] }) {
@@ -317,6 +320,10 @@ function describeChange(detail: Record<string, unknown>): string {
   if (typeof detail.mode === 'string') parts.push(`${detail.mode} mode`);
   if (typeof detail.months === 'number') parts.push(`${detail.months === 12 ? '1 year' : `${detail.months} month(s)`} more`);
   if (typeof detail.expiresAt === 'number') parts.push(`expires ${day(detail.expiresAt)}`);
+  if (typeof detail.outageGraceHours === 'number' && typeof detail.previous === 'number') {
+    const source = detail.source === 'product' ? " (the product's default)" : '';
+    parts.push(`outage grace ${detail.previous} h → ${detail.outageGraceHours} h${source}`);
+  }
   if (typeof detail.reason === 'string') parts.push(`reason: ${detail.reason}`);
   return parts.join(' · ');
 }

@@ -1,18 +1,19 @@
 /**
  * One license for staff (/staff/licenses/{id}, where the mailed renewal request points): the details the customer
- * sees, and what the staff member's role may do to it: RENEW, EXPAND, SUSPEND / RESUME, REBIND, mode.
+ * sees, and what the staff member's role may do to it: RENEW, EXPAND, SUSPEND / RESUME, outage grace, REBIND, mode.
  */
 import { useState } from 'react';
 import { api } from '../api';
 import type { LicenseDetails } from '../api';
 import { StatusBadge } from '../components/license-bits';
+import { graceSourceText, OutageGraceFact } from '../components/outage-grace';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/page';
 import { day, fromNow, modeLabel, nodesText } from '../format';
 import { Link, noticeOf } from '../router';
 import { useUser } from '../session';
 import { CAN, staffPath } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
-import { Disclosure, ExpandForm, ModeForm, RebindForm, RenewForm, StatusForm } from '../staff/license-actions';
+import { Disclosure, ExpandForm, ModeForm, OutageGraceForm, RebindForm, RenewForm, StatusForm } from '../staff/license-actions';
 import { Fact, HistorySection } from './license-details';
 
 export function StaffLicensePage({ licenseId }: { licenseId: string }) {
@@ -76,6 +77,7 @@ export function StaffLicensePage({ licenseId }: { licenseId: string }) {
               <Fact key={limit} term={limit} value={String(value)} />
             ))}
             <Fact term="Features" value={resources.features.length ? resources.features.join(', ') : 'none'} />
+            <OutageGraceFact hours={resources.outageGraceHours} source={graceSourceText(resources.outageGraceOverride)} audience="staff" />
           </dl>
         </section>
         <section className="panel" aria-labelledby="subscription">
@@ -128,6 +130,11 @@ export function StaffLicensePage({ licenseId }: { licenseId: string }) {
               label={basic.status === 'suspended' ? 'Resume' : 'Suspend'}
             >
               <StatusForm license={data} onChanged={onChanged} />
+            </Disclosure>
+          ) : null}
+          {sell ? (
+            <Disclosure label="Outage grace">
+              <OutageGraceForm key={basic.serial} license={data} onChanged={onChanged} />
             </Disclosure>
           ) : null}
           {CAN.rebind(user.role) && basic.lmid ? (

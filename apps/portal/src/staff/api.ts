@@ -24,6 +24,8 @@ export type Page<T> = Omit<Answer<'getStaffCustomers'>, 'items'> & { items: T[] 
 
 type Schemas = components['schemas'];
 export type Product = Schemas['Product'];
+/** A product's new default outage grace and how many licenses that follow it were signed again. */
+export type ProductGraceChange = Schemas['ProductGraceChange'];
 export type CustomerSummary = Schemas['CustomerSummary'];
 export type Contract = Schemas['Contract'];
 export type CustomerDetails = Schemas['CustomerDetails'];

@@ -1,7 +1,7 @@
 /**
  * What staff do to a license, each in its own form that opens from a button: RENEW (1 month or 1 year), EXPAND
- * (nodes per role), SUSPEND / RESUME with a reason, REBIND to another LMID with a reason (its check character
- * verified as typed), and the online/offline mode. A refusal shows in the form, in the API's words, and keeps
+ * (nodes per role), SUSPEND / RESUME with a reason, the outage grace (the product's default or the license's own),
+ * REBIND to another LMID with a reason (its check character verified as typed), and the online/offline mode. A refusal shows in the form, in the API's words, and keeps
  * what was typed; success reloads the license and says what changed.
  */
 import { useId, useState } from 'react';
@@ -10,6 +10,7 @@ import { api } from '../api';
 import type { LicenseDetails, Mode } from '../api';
 import { useAction } from '../components/action';
 import { Field } from '../components/fields';
+import { graceHoursFrom, graceSourceText, OUTAGE_GRACE_HINT, outageGraceText } from '../components/outage-grace';
 import { ErrorNotice } from '../components/page';
 import { day, nodesText } from '../format';
 import { checkLmid, finalLmidProblem } from '../lmid';
@@ -150,6 +151,53 @@ export function StatusForm({ license, onChanged }: { license: LicenseDetails; on
         maxLength={500}
         required
       />
+    </ActionForm>
+  );
+}
+
+/** The license's own outage grace, or its product's default: the license is signed again with it. */
+export function OutageGraceForm({ license, onChanged }: { license: LicenseDetails; onChanged: Changed }) {
+  const { outageGraceHours, outageGraceOverride } = license.resources;
+  const [follow, setFollow] = useState(outageGraceOverride === null);
+  const [hours, setHours] = useState(String(outageGraceOverride ?? outageGraceHours));
+  const [hoursError, setHoursError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
+  const name = useId();
+  const save = async () => {
+    setHoursError(null);
+    const parsed = follow ? null : graceHoursFrom(hours);
+    if (parsed && !parsed.ok) return setHoursError(parsed.message);
+    const outageGraceHours = parsed ? parsed.value : null;
+    const done = await run(() => api<LicenseView>('PUT', `${staffPath.license(license.basic.id)}/outage-grace`, { outageGraceHours }));
+    if (done.ok) {
+      const { outageGraceHours: now, outageGraceOverride: own, serial } = done.value;
+      await onChanged(`Outage grace: ${outageGraceText(now)}, ${graceSourceText(own)} (serial ${serial}).`);
+    }
+  };
+  return (
+    <ActionForm onSubmit={() => void save()} busy={busy} error={error} submit="Save the outage grace">
+      <fieldset className="choice">
+        <legend>
+          Outage grace (now {outageGraceText(outageGraceHours)}, {graceSourceText(outageGraceOverride)})
+        </legend>
+        <label className="option-inline">
+          <input type="radio" name={name} checked={follow} onChange={() => setFollow(true)} /> The product&apos;s default
+        </label>
+        <label className="option-inline">
+          <input type="radio" name={name} checked={!follow} onChange={() => setFollow(false)} /> This license&apos;s own
+        </label>
+      </fieldset>
+      {follow ? null : (
+        <Field
+          label="Outage grace (hours)"
+          value={hours}
+          onValue={setHours}
+          inputMode="numeric"
+          autoComplete="off"
+          hint={OUTAGE_GRACE_HINT}
+          error={hoursError}
+        />
+      )}
     </ActionForm>
   );
 }

@@ -330,6 +330,23 @@ const trustRoots: Migration = {
   },
 };
 
+/**
+ * Outage grace (how long a running node keeps its seat while its License Manager is silent; signed in the license
+ * as outageGraceHours): a default per product, and a license's own value where staff set one (null follows the
+ * product). Products already there get 0, strict, which is what every license they issued was signed with: an
+ * upgrade must not change what the next re-signing of a customer's license means. A new product gets 72 hours from
+ * the catalogue (services/catalogue/catalogue.ts); the column's default is only for the rows already there.
+ */
+const outageGrace: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('products')
+      .addColumn('outage_grace_hours', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('licenses').addColumn('outage_grace_hours', 'integer').execute();
+  },
+};
+
 export interface MigrationOptions {
   /** Needed to key the audit chain of a database that has audit events (0006); the CLI and serve pass it. */
   masterKey?: Uint8Array;
@@ -345,6 +362,7 @@ export function migrator(db: Kysely<unknown>, dialect: Dialect, options: Migrati
       '0005_packages': packages,
       '0006_audit_keyed': auditKeyed(dialect, options.masterKey ?? null),
       '0007_trust_roots': trustRoots,
+      '0008_outage_grace': outageGrace,
     }),
   };
   return new Migrator({ db, provider });

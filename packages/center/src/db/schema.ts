@@ -13,6 +13,8 @@ export interface ProductsTable {
   roles: string; // JSON string[]
   limits: string; // JSON string[]
   features: string; // JSON string[]
+  /** The outage grace of the product's licenses that have none of their own (0..2160; 0 is strict). */
+  outage_grace_hours: number;
   created_at: Millis;
 }
 
@@ -94,6 +96,8 @@ export interface LicensesTable {
   status: 'active' | 'suspended' | 'ended';
   mode: 'online' | 'offline';
   lmid: string | null;
+  /** The license's own outage grace in hours (0..2160); null follows the product's. */
+  outage_grace_hours: number | null;
   /** SHA-256 of the online key; the key itself is derived from the master key and never stored. */
   online_key_hash: string;
   /** The signed license for the current serial (signed once per change, served to every sync). */

@@ -54,6 +54,15 @@ const PACKAGE = {
   uploadedBy: string('The staff member who uploaded it (staff views only).'),
 };
 
+const OUTAGE_GRACE_OF_PRODUCT =
+  "Hours a running node keeps its seat while its License Manager is silent, for the product's licenses without a grace of their own (0: strict, the seat ends with its lease; at most 2160).";
+const OUTAGE_GRACE_OF_LICENSE = {
+  outageGraceHours: integer(
+    "The outage grace signed in the license: hours a running node keeps its seat while its License Manager is silent (0: strict, the seat ends with its lease). The license's own, else its product's.",
+  ),
+  outageGraceOverride: nullable(integer("The license's own outage grace in hours; null follows the product's.")),
+};
+
 const SIGNING_KEY = {
   kid: string(),
   state: oneOf('active', 'retired', 'revoked'),
@@ -99,6 +108,7 @@ const SHARED = {
     roles: strings,
     limits: strings,
     features: strings,
+    outageGraceHours: integer(OUTAGE_GRACE_OF_PRODUCT),
     createdAt: millis(),
   }),
   License: record({
@@ -116,6 +126,7 @@ const SHARED = {
     status: oneOf('active', 'suspended', 'ended'),
     mode,
     lmid: nullable(string('The bound License Manager; null until bound.')),
+    ...OUTAGE_GRACE_OF_LICENSE,
     onlineKeyMasked: string('The online key with every group but the last hidden.'),
     createdAt: millis(),
     updatedAt: millis(),
@@ -153,6 +164,7 @@ const SHARED = {
       nodes: counts('Seats per role.'),
       limits: counts('Named limits.'),
       features: strings,
+      ...OUTAGE_GRACE_OF_LICENSE,
     }),
     key: record({
       mode,
@@ -242,6 +254,10 @@ const SHARED = {
     data: anyObject('Details: ids and values, never secrets.'),
     prevHash: string(),
     hash: string(),
+  }),
+  ProductGraceChange: record({
+    product: shared('Product'),
+    resignedLicenses: integer('Licenses that follow the product, signed again with the new grace (each with a raised serial).'),
   }),
   SigningKey: record(SIGNING_KEY),
   Package: record(PACKAGE, ['uploadedBy']),

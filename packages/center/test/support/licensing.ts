@@ -80,7 +80,7 @@ export async function openLicensing(dialect: Dialect, clock: { now(): number }, 
     keys,
     audit,
     licenses,
-    catalogue: new Catalogue({ db: handle.db, audit, clock }),
+    catalogue: new Catalogue({ db: handle.db, dialect: handle.statements, licenses, audit, clock }),
     roots,
     trustBundles,
     async close() {

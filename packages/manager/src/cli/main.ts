@@ -11,6 +11,7 @@ import { loadCommand } from './commands/load.js';
 import { syncCommand } from './commands/sync.js';
 import { usageCommand } from './commands/usage.js';
 import { requestCodeCommand } from './commands/request-code.js';
+import { haImportCommand } from './commands/ha-import.js';
 import { printJson } from './output.js';
 import { LM_VERSION } from '../version.js';
 
@@ -32,6 +33,7 @@ loadCommand(program);
 syncCommand(program);
 usageCommand(program);
 requestCodeCommand(program);
+haImportCommand(program);
 program
   .command('version')
   .description('print the version')

@@ -1,5 +1,5 @@
 /** Human output of the CLI: aligned "Key: value" lines and tables, no colours (they end up in logs and tickets). */
-import type { InfoResponse, UsageResponse } from '../http/api-types.js';
+import type { InfoResponse, ReplicaInfo, UsageResponse } from '../http/api-types.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
@@ -40,7 +40,21 @@ export function formatInfo(info: InfoResponse): string {
     const when = info.lastSync.at ?? 'never';
     pairs.push(['LastSync', info.lastSync.ok === false ? `${when} failed: ${info.lastSync.error}` : when]);
   }
-  return lines(pairs);
+  const text = lines(pairs);
+  return info.replicas ? `${text}\n${formatReplicas(info.replicas)}` : text;
+}
+
+/** Replicas sharing a database: a count, then one line each (live or not, which answered, which syncs). */
+function formatReplicas(replicas: ReplicaInfo[]): string {
+  const live = replicas.filter((r) => r.live).length;
+  const rows = replicas.map((r) => [
+    r.id,
+    `${r.hostname}:${r.port}`,
+    r.live ? 'live' : 'not live',
+    r.lastSeenAt,
+    [r.self ? 'this one' : '', r.syncs ? 'syncs' : ''].filter(Boolean).join(', ') || '-',
+  ]);
+  return `${lines([['Replicas', `${live} live of ${replicas.length}`]])}${table(['REPLICA', 'HOST', 'STATE', 'LAST SEEN', 'NOTE'], rows)}`;
 }
 
 export function formatUsage(usage: UsageResponse): string {

@@ -39,6 +39,24 @@ export interface InfoResponse {
   expiresAt: string | null;
   daysLeft: number | null;
   lastSync: { at: string | null; ok: boolean | null; error: string | null } | null;
+  /** Replicas sharing a database (high availability): each with whether it is live; null for one License Manager. */
+  replicas: ReplicaInfo[] | null;
+}
+
+/** A replica of a License Manager whose state is a shared PostgreSQL database. */
+export interface ReplicaInfo {
+  id: string;
+  hostname: string;
+  port: number;
+  version: string;
+  startedAt: string;
+  lastSeenAt: string;
+  /** Seen within the last 10 seconds. */
+  live: boolean;
+  /** The replica that answered. */
+  self: boolean;
+  /** The replica that runs (or last ran) the online sync. */
+  syncs: boolean;
 }
 
 /** A lease as the public usage shows it: no lease id, since whoever knows one can release the seat. */

@@ -27,6 +27,7 @@ const info: InfoResponse = {
   expiresAt: '2026-12-06T00:00:00.000Z',
   daysLeft: 12,
   lastSync: { at: '2026-11-24T11:00:00.000Z', ok: false, error: 'CENTER_UNREACHABLE: connect ECONNREFUSED' },
+  replicas: null,
 };
 
 const usage: UsageResponse = {
@@ -170,6 +171,22 @@ describe('renderConsolePage', () => {
     expect(none).toContain('No license is loaded.');
     expect(none).toContain('No seats are leased.');
     expect(none).not.toContain('<table');
+  });
+
+  it('lists the replicas sharing a database, which are live, which answered and which syncs; none for one License Manager', () => {
+    const replica = { hostname: 'lm-0', port: 9119, version: '0.1.0', startedAt: '2026-11-24T10:00:00.000Z' };
+    const replicas = [
+      { ...replica, id: 'rep_a', lastSeenAt: '2026-11-24T12:00:00.000Z', live: true, self: true, syncs: true },
+      { ...replica, id: 'rep_b', hostname: 'lm-1', lastSeenAt: '2026-11-24T11:00:00.000Z', live: false, self: false, syncs: false },
+    ];
+    const html = renderConsolePage({ ...info, replicas }, usage, { requestCodeEnabled: true });
+    expect(html).toContain('1 live of 2, sharing one database.');
+    expect(tableRows(html, 'replicas').map((row) => [row[0], row[1], row[2], row[4]])).toEqual([
+      ['rep_a', 'lm-0:9119', 'live', 'this page, syncs'],
+      ['rep_b', 'lm-1:9119', '<strong>not live</strong>', '—'],
+    ]);
+    expect(html).toContain('it belongs to the installation in the shared database');
+    expect(page).not.toContain('id="replicas"');
   });
 
   it('lists usage per role and every lease', () => {

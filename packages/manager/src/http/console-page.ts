@@ -3,7 +3,7 @@
  * because the LM often runs air-gapped). Every value from the license or the leases is escaped; the admin token
  * and the license key only ever travel in a POST body or header, never in a URL.
  */
-import type { InfoResponse, LeaseView, LmStatus, UsageResponse } from './api-types.js';
+import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } from './api-types.js';
 
 export interface ConsolePageOptions {
   requestCodeEnabled: boolean;
@@ -56,6 +56,7 @@ export function renderConsolePage(info: InfoResponse, usage: UsageResponse, opti
 </header>
 <main class="wrap">
 ${lmidSection(info)}
+${info.replicas ? replicasSection(info.replicas) : ''}
 ${licenseSection(info)}
 ${usageSection(usage)}
 <noscript><p class="note">The forms below need JavaScript. Without it, use the command line: <code>tessera-lm load --key …</code> and <code>tessera-lm request-code …</code>.</p></noscript>
@@ -74,7 +75,27 @@ function lmidSection(info: InfoResponse): string {
 <h2 id="lmid-title">LMID</h2>
 <div class="copy-row"><div id="lmid" class="lmid">${escapeHtml(info.lmid)}</div>
 <button type="button" class="copy" data-copy="lmid">Copy LMID</button></div>
-<p class="muted">Give this LMID to your vendor to bind a license to this License Manager. It belongs to this host: a copy of the data path on another host has another LMID.</p>
+<p class="muted">Give this LMID to your vendor to bind a license to this License Manager. ${
+    info.replicas
+      ? 'Every replica shows it: it belongs to the installation in the shared database.'
+      : 'It belongs to this host: a copy of the data path on another host has another LMID.'
+  }</p>
+</section>`;
+}
+
+/** Replicas sharing a database: which are live (seen in the last 10 s), which answered this page, which syncs. */
+function replicasSection(replicas: ReplicaInfo[]): string {
+  const live = replicas.filter((r) => r.live).length;
+  const row = (r: ReplicaInfo) =>
+    `<tr><td>${escapeHtml(r.id)}</td><td>${escapeHtml(`${r.hostname}:${r.port}`)}</td><td>${r.live ? 'live' : '<strong>not live</strong>'}</td>` +
+    `<td>${escapeHtml(formatTime(r.lastSeenAt))}</td><td>${escapeHtml([r.self ? 'this page' : '', r.syncs ? 'syncs' : ''].filter(Boolean).join(', ') || '—')}</td></tr>`;
+  return `<section aria-labelledby="replicas-title">
+<h2 id="replicas-title">Replicas</h2>
+<p id="replicas-live">${live} live of ${replicas.length}, sharing one database.</p>
+<div class="scroll"><table id="replicas"><thead><tr><th scope="col">Replica</th><th scope="col">Host</th><th scope="col">State</th><th scope="col">Last seen</th><th scope="col">Note</th></tr></thead>
+<tbody>
+${replicas.map(row).join('\n')}
+</tbody></table></div>
 </section>`;
 }
 

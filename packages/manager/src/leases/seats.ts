@@ -8,7 +8,6 @@
  * are kept in memory and written once a second: a kill -9 loses at most that second of renewals, which can only
  * make a lease look shorter, never keep a dead node's seat.
  */
-import { sealEnvelope } from '@tessera/core';
 import type { Code } from '@tessera/core';
 import type { Clock } from '../clock.js';
 import type { LmIdentity } from '../identity.js';
@@ -17,35 +16,11 @@ import { WriteQueue } from '../state/write-queue.js';
 import { randomId } from '../ids.js';
 import type { LicenseService, Verdict } from '../services/license.js';
 import type { RoleUsage } from '../http/api-types.js';
+import { LeaseTokens } from './lease-tokens.js';
+import { inUse, LEASE_UNKNOWN, licenseRefusal, roleFull, roleNotLicensed, seatNotRenewed, usageOf } from './seat-rules.js';
+import type { CheckoutInput, HeartbeatInput, Refusal, SeatOutcome, SeatService } from './seat-rules.js';
 
-export interface CheckoutInput {
-  product: string;
-  role: string;
-  nodeId: string;
-  /** The SDK connection's random id: the process that will hold the seat. */
-  instance: string;
-  host?: string | undefined;
-}
-
-export interface HeartbeatInput {
-  leaseId: string;
-  instance: string;
-}
-
-/**
- * The last token signed for a lease, answered again to heartbeats while it is young: Ed25519 signing costs about
- * 35 µs, which would dominate a heartbeat. Memory only: a restart signs anew.
- */
-interface SignedToken {
-  token: string;
-  issuedAt: number;
-  /** What the token was signed for: another instance or license serial needs a new one. */
-  instance: string | null;
-  licenseId: string;
-  serial: number;
-}
-
-export type SeatOutcome<T> = ({ ok: true } & T) | { ok: false; code: Code; detail: string };
+export type { CheckoutInput, HeartbeatInput, SeatOutcome } from './seat-rules.js';
 
 /** Renewals not yet written: flushRenewals() writes them in one transaction. */
 type DirtyLeases = Set<StoredLease>;
@@ -61,20 +36,18 @@ export interface SeatsOptions {
 
 const keyOf = (product: string, role: string, nodeId: string) => `${product}\u0000${role}\u0000${nodeId}`;
 
-export class Seats {
+export class Seats implements SeatService {
   private readonly byId = new Map<string, StoredLease>();
   private readonly byNode = new Map<string, string>();
   private readonly byRole = new Map<string, Set<string>>();
   private readonly writes: WriteQueue;
   private dirty: DirtyLeases = new Set();
-  /** Per lease id, the last token signed for it; dropped with the lease (unindex). */
-  private readonly signed = new Map<string, SignedToken>();
-  /** How long a signed token is answered again: TTL/6, so a node heartbeating every TTL/3 gets a new one each time. */
-  private readonly reuseMs: number;
+  /** The last token signed per lease; dropped with the lease (unindex). */
+  private readonly tokens: LeaseTokens;
 
   constructor(private readonly options: SeatsOptions) {
     this.writes = new WriteQueue(options.store);
-    this.reuseMs = options.ttlMs / 6;
+    this.tokens = new LeaseTokens(options.identity, options.ttlMs);
     const now = options.clock.now();
     options.store.deleteExpiredLeases(now);
     for (const lease of options.store.listLeases()) this.index(lease);
@@ -87,10 +60,7 @@ export class Seats {
     const refused = this.refusal(verdict, input.product);
     if (refused) return this.refuse(refused.code, refused.detail, input.role);
     const limit = license!.nodes[input.role];
-    if (limit === undefined) {
-      const roles = Object.keys(license!.nodes).join(', ');
-      return this.refuse('ROLE_NOT_LICENSED', `The license grants no "${input.role}" nodes; it grants: ${roles}.`, input.role);
-    }
+    if (limit === undefined) return this.refuseWith(roleNotLicensed(license!, input.role, false), input.role);
     const now = this.options.clock.now();
     const existingId = this.byNode.get(keyOf(input.product, input.role, input.nodeId));
     const existing = existingId ? this.byId.get(existingId) : undefined;
@@ -102,13 +72,7 @@ export class Seats {
       const committed = this.writes.enqueue(() => this.options.store.putLease(lease));
       return { ok: true, lease, token: this.token(lease, now), verdict, committed };
     }
-    if (this.taken(input.role, now) >= limit) {
-      return this.refuse(
-        'TOO_MANY_NODES',
-        `All ${limit} "${input.role}" seats are taken. Stop another ${input.role} node or add nodes to the license.`,
-        input.role,
-      );
-    }
+    if (this.taken(input.role, now) >= limit) return this.refuseWith(roleFull(input.role, limit), input.role);
     const lease: StoredLease = {
       id: randomId('lse_'),
       product: input.product,
@@ -147,7 +111,7 @@ export class Seats {
     const lease = found && found.instance === input.instance ? found : undefined;
     if (!lease || lease.expiresAt <= now) {
       if (lease) this.drop(lease);
-      return this.refuse('LEASE_NOT_FOUND', 'This seat lease is unknown or has run out. Check out a seat again.', lease?.role);
+      return this.refuseWith(LEASE_UNKNOWN, lease?.role);
     }
     const verdict = this.options.license.verdict();
     const refused = this.refusal(verdict, lease.product) ?? this.beyondLicense(lease, now);
@@ -197,14 +161,8 @@ export class Seats {
   }
 
   usage(): Record<string, RoleUsage> {
-    const license = this.options.license.current;
     const now = this.options.clock.now();
-    const roles: Record<string, RoleUsage> = {};
-    for (const [role, total] of Object.entries(license?.nodes ?? {})) {
-      const used = this.usedNow(role, now);
-      roles[role] = { total, used, free: Math.max(0, total - used) };
-    }
-    return roles;
+    return usageOf(this.options.license.current, (role) => this.usedNow(role, now));
   }
 
   usedCounts(): Record<string, number> {
@@ -220,19 +178,8 @@ export class Seats {
     return this.byId.size;
   }
 
-  private refusal(verdict: Verdict, product: string): { code: Code; detail: string } | null {
-    if (!verdict.valid) {
-      const detail =
-        verdict.status === 'NotExist' || verdict.status === 'Syncing'
-          ? `No license is in force (${verdict.status}). ${verdict.detail}`
-          : verdict.detail;
-      return { code: verdict.code, detail };
-    }
-    const license = this.options.license.current!;
-    if (product !== license.product) {
-      return { code: 'PRODUCT_MISMATCH', detail: `This License Manager holds a license for ${license.product}, not for ${product}.` };
-    }
-    return null;
+  private refusal(verdict: Verdict, product: string): Refusal | null {
+    return licenseRefusal(verdict, this.options.license.current, product);
   }
 
   /** Seats held in a role, in O(1); only at the limit are the role's run-out leases swept and recounted. */
@@ -254,12 +201,9 @@ export class Seats {
    * least expected to stop); the newest give way. The count is only walked when the role holds more leases
    * than the license grants, so a normal heartbeat stays O(1).
    */
-  private beyondLicense(lease: StoredLease, now: number): { code: Code; detail: string } | null {
+  private beyondLicense(lease: StoredLease, now: number): Refusal | null {
     const limit = this.options.license.current!.nodes[lease.role];
-    if (limit === undefined) {
-      const roles = Object.keys(this.options.license.current!.nodes).join(', ');
-      return { code: 'ROLE_NOT_LICENSED', detail: `The license no longer grants "${lease.role}" nodes; it grants: ${roles}.` };
-    }
+    if (limit === undefined) return roleNotLicensed(this.options.license.current!, lease.role, true);
     const ids = this.byRole.get(lease.role);
     if (!ids || ids.size <= limit) return null;
     let older = 0;
@@ -269,10 +213,7 @@ export class Seats {
         older++;
     }
     if (older < limit) return null;
-    return {
-      code: 'TOO_MANY_NODES',
-      detail: `The license now grants ${limit} "${lease.role}" seats and ${older} older nodes hold them; this node's seat is not renewed.`,
-    };
+    return seatNotRenewed(lease.role, limit, older);
   }
 
   private usedNow(role: string, now: number): number {
@@ -281,52 +222,21 @@ export class Seats {
     return used;
   }
 
-  /** The lease's last token while it is young and still says the same (instance, license); else a new one. */
   private renewalToken(lease: StoredLease, now: number): string {
-    const last = this.signed.get(lease.id);
-    const license = this.options.license.current!;
-    if (
-      last &&
-      now >= last.issuedAt &&
-      now - last.issuedAt < this.reuseMs &&
-      last.instance === lease.instance &&
-      last.licenseId === license.id &&
-      last.serial === license.serial
-    )
-      return last.token;
-    return this.token(lease, now);
+    return this.tokens.renewal(lease, this.options.license.current!, now);
   }
 
-  /** Signs a new lease token and remembers it as the lease's last. */
   private token(lease: StoredLease, now: number): string {
-    const last = this.signed.get(lease.id);
-    // issuedAt only grows, even if the clock steps back, so the node can tell a new token from the last one.
-    const issuedAt = last ? Math.max(now, last.issuedAt + 1) : now;
-    const license = this.options.license.current!;
-    const { lmid, privateKey } = this.options.identity;
-    const token = sealEnvelope(
-      'lease',
-      { kid: lmid, privateKey },
-      {
-        leaseId: lease.id,
-        lmid,
-        product: lease.product,
-        role: lease.role,
-        nodeId: lease.nodeId,
-        instance: lease.instance,
-        licenseId: license.id,
-        serial: license.serial,
-        issuedAt: new Date(issuedAt).toISOString(),
-        expiresAt: new Date(lease.expiresAt).toISOString(),
-      },
-    );
-    this.signed.set(lease.id, { token, issuedAt, instance: lease.instance, licenseId: license.id, serial: license.serial });
-    return token;
+    return this.tokens.issue(lease, this.options.license.current!, now);
   }
 
   private refuse(code: Code, detail: string, role: string | undefined): { ok: false; code: Code; detail: string } {
     this.options.onRefusal?.(code, { role });
     return { ok: false, code, detail };
+  }
+
+  private refuseWith(refusal: Refusal, role: string | undefined): { ok: false; code: Code; detail: string } {
+    return this.refuse(refusal.code, refusal.detail, role);
   }
 
   private index(lease: StoredLease): void {
@@ -339,7 +249,7 @@ export class Seats {
 
   private unindex(lease: StoredLease): void {
     this.byId.delete(lease.id);
-    this.signed.delete(lease.id);
+    this.tokens.forget(lease.id);
     if (this.byNode.get(keyOf(lease.product, lease.role, lease.nodeId)) === lease.id)
       this.byNode.delete(keyOf(lease.product, lease.role, lease.nodeId));
     this.byRole.get(lease.role)?.delete(lease.id);
@@ -350,13 +260,4 @@ export class Seats {
     this.dirty.delete(lease);
     this.unindex(lease);
   }
-}
-
-/** The sentence for a checkout of a node id whose seat another live process holds. */
-function inUse(lease: StoredLease): string {
-  const where = [lease.host ? `host ${lease.host}` : '', `since ${new Date(lease.since).toISOString()}`].filter(Boolean).join(', ');
-  return (
-    `Another process already runs as ${lease.product} ${lease.role} node "${lease.nodeId}" (${where}). ` +
-    `Stop it or give this one another node id; if that process was killed, its seat is free at ${new Date(lease.expiresAt).toISOString()}.`
-  );
 }

@@ -6,7 +6,7 @@ import { createTransport } from 'nodemailer';
 import type { SMTPSentMessageInfo, SMTPTransportOptions, Transporter } from 'nodemailer';
 import type { Clock } from '../clock.js';
 import type { MailConfig } from '../config.js';
-import type { StateStore } from '../state/store.js';
+import type { LmStore } from '../state/store.js';
 
 export type NotificationKind = 'Expiring' | 'Grace' | 'Expired' | 'Invalid' | 'LimitReached';
 
@@ -27,7 +27,7 @@ export interface NotifierLogger {
 
 export interface NotifierOptions {
   mail: MailConfig | null;
-  store: StateStore;
+  store: LmStore;
   clock: Clock;
   lmName: string;
   lmid: string;
@@ -80,7 +80,7 @@ export class Notifier {
     if (this.sending.has(key)) return 'suppressed';
     this.sending.add(key);
     try {
-      const last = store.lastNotified(key);
+      const last = await store.lastNotified(key);
       // Absolute difference: a clock set back must not silence a kind for as long as it was set back.
       if (last !== null && Math.abs(clock.now() - last) < DAY_MS) return 'suppressed';
       await this.transport.sendMail({
@@ -90,7 +90,7 @@ export class Notifier {
         text: this.bodyOf(n),
         headers: { 'Auto-Submitted': 'auto-generated' },
       });
-      store.markNotified(key, clock.now());
+      await store.markNotified(key, clock.now());
       this.options.logger?.info({ kind: n.kind, scope: n.scope ?? null, to: mail.to }, `notification mail sent: ${n.subject}`);
       return 'sent';
     } catch (error) {

@@ -7,7 +7,14 @@
  */
 import { fail, ok } from '@tessera/core';
 import type { ClockReset, Result } from '@tessera/core';
-import { EMPTY_SEALED_STATE, readSealedState, SEAL_FILE, writeSealedState } from '../state/sealed-state.js';
+import {
+  EMPTY_SEALED_STATE,
+  mergeSealedStates,
+  readSealedState,
+  sameSealedState,
+  SEAL_FILE,
+  writeSealedState,
+} from '../state/sealed-state.js';
 import type { SealedState } from '../state/sealed-state.js';
 
 // Persisting every clock reading would be a write per request; a minute of slack is far inside the tolerance.
@@ -21,12 +28,33 @@ export interface LegacyGuards {
 
 export type CenterTimeOutcome = { kind: 'corrected'; from: number; to: number } | { kind: 'ahead'; by: number } | null;
 
+/**
+ * Where the sealed state is kept. A file next to the identity is written before the call returns (and a failure
+ * throws before the value counts). A database shared by replicas is written in the background, merged with what
+ * the others wrote: the promise answers the merged state, or null when the write failed (the writer retries).
+ */
+export interface SealWriter {
+  write(state: SealedState): void | Promise<SealedState | null>;
+}
+
 export class Guards {
+  private changes = 0;
+  /** Settles once every write started so far has (the database case; the file case is written at once). */
+  private pending: Promise<void> = Promise.resolve();
+
   private constructor(
-    private readonly dataPath: string,
-    private readonly key: Uint8Array,
+    private readonly writer: SealWriter,
     private state: SealedState,
   ) {}
+
+  /**
+   * Guards kept in a database shared by replicas, starting from the state read there. A value counts here before
+   * the database has it; that is safe in every case: a higher serial floor or mark is only stricter, and a lowered
+   * mark that fails to be written comes back higher at the next start, which is stricter too.
+   */
+  static shared(state: SealedState, writer: SealWriter): Guards {
+    return new Guards(writer, state);
+  }
 
   /**
    * Opens the guards of a data path. No seal and no identity before this start: a new License Manager. No seal but
@@ -45,7 +73,7 @@ export class Guards {
         `The sealed state ${SEAL_FILE} in ${dataPath} cannot be used: ${read.detail} ${restore} It cannot be rebuilt: it is what keeps the clock and license serials from going back.`,
       );
     }
-    if (read.value) return ok(new Guards(dataPath, key, read.value));
+    if (read.value) return ok(new Guards(fileWriter(dataPath, key), read.value));
     if (!legacy) return fail('MALFORMED', `The data path ${dataPath} holds identity.key but not ${SEAL_FILE}: it was deleted. ${restore}`);
     return ok(
       Guards.create(dataPath, key, {
@@ -57,9 +85,32 @@ export class Guards {
   }
 
   private static create(dataPath: string, key: Uint8Array, state: SealedState): Guards {
-    const guards = new Guards(dataPath, key, state);
+    const guards = new Guards(fileWriter(dataPath, key), state);
     guards.save(state);
     return guards;
+  }
+
+  /** The whole state, as sealed. */
+  get sealed(): SealedState {
+    return this.state;
+  }
+
+  /** Resolves once every change made so far is written (at once for a file; the shared database's round trip). */
+  persisted(): Promise<void> {
+    return this.pending;
+  }
+
+  /** Takes in what another replica accepted (read from the shared database): nothing held here goes back. */
+  absorb(other: SealedState): void {
+    const merged = mergeSealedStates(this.state, other);
+    if (sameSealedState(merged, this.state)) return;
+    this.state = merged;
+    this.changes++;
+  }
+
+  /** Grows with every change to what is held, so a verdict computed before one is known to be stale. */
+  get revision(): number {
+    return this.changes;
   }
 
   get highWater(): number | null {
@@ -147,8 +198,18 @@ export class Guards {
   }
 
   private save(next: SealedState): void {
-    // Written first: a value counts only once it is on disk next to the identity.
-    writeSealedState(this.dataPath, next, this.key);
+    // A file is written first: a value counts only once it is on disk next to the identity (see shared() for a database).
+    const written = this.writer.write(next);
     this.state = next;
+    this.changes++;
+    if (!written) return;
+    const settled = written.then((merged) => {
+      if (merged) this.absorb(merged);
+    });
+    this.pending = Promise.all([this.pending, settled]).then(() => undefined);
   }
+}
+
+function fileWriter(dataPath: string, key: Uint8Array): SealWriter {
+  return { write: (state) => writeSealedState(dataPath, state, key) };
 }

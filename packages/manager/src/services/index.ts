@@ -1,7 +1,8 @@
 /** The services the HTTP layer and the daemon share, built once at start-up. */
 import type { RefusalCounter } from '../http/metrics.js';
 import type { LmIdentity } from '../identity.js';
-import type { Seats } from '../leases/seats.js';
+import type { SeatService } from '../leases/seat-rules.js';
+import type { ReplicaView } from '../ha/replicas.js';
 import type { LicenseService } from './license.js';
 import type { TrustService } from './trust.js';
 import { encodeBase64Url, signLmAnswer } from '@tessera/core';
@@ -19,7 +20,7 @@ export interface LmServices {
   identity: LmIdentity;
   trust: TrustService;
   license: LicenseService;
-  seats: Seats;
+  seats: SeatService;
   /** Who may use the seat API: the shared secret products send (null: anyone who can reach the LM), and the checkout budget. */
   seatAccess: { secret: string | null; checkoutsPerMinute: number };
   ttlMs: number;
@@ -27,11 +28,13 @@ export interface LmServices {
   counters: LmCounters;
   startedAt: number;
   requestCodeEnabled: boolean;
+  /** Replicas sharing a database: the replicas as this one last read them; null for one License Manager. */
+  replicas: (() => ReplicaView[]) | null;
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
-export function infoView(services: LmServices): InfoResponse {
+export async function infoView(services: LmServices): Promise<InfoResponse> {
   const verdict = services.license.verdict();
   const license = services.license.current;
   const stored = services.license.storedLicense;
@@ -49,21 +52,23 @@ export function infoView(services: LmServices): InfoResponse {
     customer: license?.customer.name ?? null,
     type: license ? 'NODE' : null,
     mode: stored ? stored.source : null,
-    nodes: services.seats.usage(),
+    nodes: await services.seats.usage(),
     limits: { ...(license?.limits ?? {}) },
     features: [...(license?.features ?? [])],
     startsAt: license?.startsAt ?? null,
     expiresAt: license?.expiresAt ?? null,
     daysLeft: verdict.daysLeft,
     lastSync: stored?.source === 'online' ? { at: iso(stored.lastSyncAt), ok: stored.lastSyncOk, error: stored.lastSyncError } : null,
+    replicas: services.replicas?.() ?? null,
   };
 }
 
-export function usageView(services: LmServices): UsageResponse {
+export async function usageView(services: LmServices): Promise<UsageResponse> {
+  const leases = await services.seats.leases();
   return {
     status: services.license.verdict().status,
-    roles: services.seats.usage(),
-    leases: services.seats.leases().map((lease) => ({
+    roles: await services.seats.usage(),
+    leases: leases.map((lease) => ({
       product: lease.product,
       role: lease.role,
       nodeId: lease.nodeId,

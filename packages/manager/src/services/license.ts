@@ -9,7 +9,7 @@ import type { Code, Evaluation, License, Result } from '@tessera/core';
 import { hostname, platform, arch } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { LmIdentity } from '../identity.js';
-import type { StateStore, StoredLicense } from '../state/store.js';
+import type { Awaitable, LmStore, StoredLicense } from '../state/store.js';
 import type { CenterClient, SyncOutcome } from '../sync/client.js';
 import type { LmStatus } from '../http/api-types.js';
 import { LM_VERSION } from '../version.js';
@@ -22,7 +22,9 @@ export interface Verdict extends Omit<Evaluation, 'status'> {
 }
 
 export interface LicenseServiceOptions {
-  store: StateStore;
+  store: LmStore;
+  /** The license the store holds at start (read by the caller, so the store may answer a promise). */
+  initial: StoredLicense | null;
   trust: TrustService;
   guards: Guards;
   identity: LmIdentity;
@@ -30,7 +32,12 @@ export interface LicenseServiceOptions {
   center: CenterClient | null;
   clockToleranceMs: number;
   /** Seats in use per role, reported to LC on sync. */
-  usage: () => Record<string, number>;
+  usage: () => Awaitable<Record<string, number>>;
+  /**
+   * Replicas sharing a database sync one at a time: a sync runs only while this lock is held (null: one License
+   * Manager, no lock). acquire() answers false when another replica is syncing now.
+   */
+  syncLock?: { acquire(): Promise<boolean>; release(): Promise<void>; holder(): string } | null;
   onEvent?: (kind: string, code: Code | null, detail: string) => void;
 }
 
@@ -40,12 +47,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class LicenseService {
   private stored: StoredLicense | null;
   private license: License | null = null;
-  private cached: { at: number; verdict: Verdict } | null = null;
+  private cached: { at: number; verdict: Verdict; revision: number } | null = null;
   private syncing: Promise<SyncOutcome> | null = null;
   private storedProblem: { code: Code; detail: string } | null = null;
 
   constructor(private readonly options: LicenseServiceOptions) {
-    this.stored = options.store.getLicense();
+    this.stored = options.initial;
     this.reverify();
     // A rotated bundle may revoke the key of the license held, or vouch for one no bundle did before.
     options.trust.onChange(() => this.reverify());
@@ -63,9 +70,11 @@ export class LicenseService {
   verdict(): Verdict {
     const now = this.options.clock.now();
     this.observeTime(now);
-    if (this.cached && now >= this.cached.at && now - this.cached.at < VERDICT_CACHE_MS) return this.cached.verdict;
+    const revision = this.options.guards.revision;
+    const cached = this.cached;
+    if (cached && cached.revision === revision && now >= cached.at && now - cached.at < VERDICT_CACHE_MS) return cached.verdict;
     const verdict = this.compute(now);
-    this.cached = { at: now, verdict };
+    this.cached = { at: now, verdict, revision };
     return verdict;
   }
 
@@ -127,7 +136,7 @@ export class LicenseService {
     return this.loadOfflineKey(text, force);
   }
 
-  private loadOfflineKey(text: string, force: boolean): Result<Verdict> {
+  private async loadOfflineKey(text: string, force: boolean): Promise<Result<Verdict>> {
     const read = readLicense(text, this.options.trust.bundle);
     if (!read.ok) return read;
     const license = read.value;
@@ -146,7 +155,7 @@ export class LicenseService {
       const hint = overridable.includes(verdict.code) ? ' Use --force to load it anyway.' : '';
       return fail(verdict.code, verdict.detail + hint);
     }
-    this.replace(
+    await this.replace(
       {
         source: 'offline',
         licenseText: license.key,
@@ -173,7 +182,7 @@ export class LicenseService {
         'This is an online key, but no License Center is configured (center.url). Set center.url, or ask for an offline key if this License Manager cannot reach the License Center.',
       );
     }
-    this.replace(
+    await this.replace(
       {
         source: 'online',
         licenseText: null,
@@ -193,11 +202,12 @@ export class LicenseService {
   }
 
   /** An offline License Manager's way back from a clock set ahead by mistake (core clock-reset.ts). */
-  private loadClockReset(text: string): Result<Verdict> {
+  private async loadClockReset(text: string): Promise<Result<Verdict>> {
     const reset = readClockReset(text, this.options.trust.bundle);
     if (!reset.ok) return reset;
     const applied = this.options.guards.applyReset(reset.value, this.options.identity.lmid);
     if (!applied.ok) return applied;
+    await this.options.guards.persisted();
     this.cached = null;
     this.options.onEvent?.(
       'clock.reset',
@@ -208,7 +218,7 @@ export class LicenseService {
   }
 
   /** A root-signed trust bundle (the document, or the v2 trust file around it): offline rotation without a restart. */
-  private loadTrustBundle(text: string): Result<Verdict> {
+  private async loadTrustBundle(text: string): Promise<Result<Verdict>> {
     const bundleText = bundleTextOf(text);
     if (!bundleText.ok) return bundleText;
     const checked = this.options.trust.check(bundleText.value);
@@ -227,17 +237,34 @@ export class LicenseService {
       );
     }
     if (outcome === 'adopted') this.options.onEvent?.('trust.updated', null, `Trust bundle serial ${checked.value.serial} loaded.`);
+    await this.options.guards.persisted();
     return ok(this.verdict());
   }
 
-  private replace(stored: StoredLicense, license: License | null): void {
-    // state.db first, then the seal: a crash in between leaves a floor the held license meets (see constructor).
-    this.options.store.putLicense(stored);
+  private async replace(stored: StoredLicense, license: License | null): Promise<void> {
+    // The store first, then the seal: a crash in between leaves a floor the held license meets (see constructor).
+    await this.options.store.putLicense(stored);
     if (license) this.options.guards.acceptSerial(license.id, license.serial);
     this.stored = stored;
     this.license = license;
     this.storedProblem = null;
     this.cached = null;
+    await this.options.guards.persisted();
+  }
+
+  /**
+   * The license row as another replica left it (read from the shared database): held from now on, verified again
+   * when its text changed. False (nothing taken) while this replica's own sync is writing the row: a later tick does.
+   */
+  adoptStored(stored: StoredLicense | null): boolean {
+    if (this.syncing) return false;
+    const before = this.stored;
+    this.stored = stored;
+    this.cached = null;
+    const same =
+      before?.licenseText === stored?.licenseText && before?.source === stored?.source && before?.onlineKey === stored?.onlineKey;
+    if (!same) this.reverify();
+    return true;
   }
 
   private reverify(): void {
@@ -270,7 +297,24 @@ export class LicenseService {
     return this.syncing;
   }
 
+  /** With a sync lock (replicas), a sync runs only while it is held; another replica syncing now is RATE_LIMITED. */
   private async runSync(): Promise<SyncOutcome> {
+    const lock = this.options.syncLock;
+    if (!lock || this.stored?.source !== 'online') return this.syncOnce();
+    if (!(await lock.acquire())) {
+      return fail(
+        'RATE_LIMITED',
+        `Another replica (${lock.holder()}) is syncing with the License Center right now; try again in a few seconds.`,
+      );
+    }
+    try {
+      return await this.syncOnce();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async syncOnce(): Promise<SyncOutcome> {
     const stored = this.stored;
     if (stored?.source !== 'online' || !stored.onlineKey) {
       return {
@@ -288,7 +332,7 @@ export class LicenseService {
         lmPublicKeyRaw: identity.publicKeyRaw,
         hostDigest: identity.hostDigest,
         known: this.license ? { licenseId: this.license.id, serial: this.license.serial } : null,
-        usage: this.options.usage(),
+        usage: await this.options.usage(),
         lmVersion: LM_VERSION,
         host: { hostname: hostname(), os: `${platform()} ${arch()}` },
       },
@@ -307,7 +351,7 @@ export class LicenseService {
       }
     }
     if (!outcome.ok) {
-      this.options.store.recordSync(now, false, outcome.detail);
+      await this.options.store.recordSync(now, false, outcome.detail);
       this.stored = { ...stored, lastSyncAt: now, lastSyncOk: false, lastSyncError: outcome.detail };
       this.cached = null;
       this.options.onEvent?.('sync.failed', outcome.code, outcome.detail);
@@ -315,7 +359,7 @@ export class LicenseService {
     }
     if (outcome.changed) {
       const license = outcome.license;
-      this.replace(
+      await this.replace(
         {
           ...stored,
           licenseText: license.key,
@@ -329,11 +373,12 @@ export class LicenseService {
       );
       this.options.onEvent?.('sync.changed', null, `License ${license.id} serial ${license.serial} received from the License Center.`);
     } else {
-      this.options.store.recordSync(now, true, null);
+      await this.options.store.recordSync(now, true, null);
       this.stored = { ...stored, lastSyncAt: now, lastSyncOk: true, lastSyncError: null };
       this.cached = null;
       this.options.onEvent?.('sync.unchanged', null, `License ${this.license?.id ?? '(none)'} is current.`);
     }
+    await this.options.guards.persisted();
     return outcome;
   }
 

@@ -1,7 +1,7 @@
 /** identity.seal is read from a disk the customer controls: its reader never throws and lets no edit through. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_SEALED_STATE, sealKey, sealState, unsealState } from './sealed-state.js';
+import { EMPTY_SEALED_STATE, mergeSealedStates, sameSealedState, sealKey, sealState, unsealState } from './sealed-state.js';
 import type { SealedState } from './sealed-state.js';
 
 const key = sealKey(new Uint8Array(32).fill(7));
@@ -62,5 +62,32 @@ describe('the sealed state file', () => {
     );
     const other = sealKey(new Uint8Array(32).fill(8));
     expect(unsealState(sealState(EMPTY_SEALED_STATE, other), key)).toMatchObject({ ok: false, code: 'SIGNATURE_INVALID' });
+  });
+});
+
+describe('merging the sealed states of two replicas', () => {
+  it('is commutative and idempotent, and lowers no serial, bundle or vendor time', () => {
+    fc.assert(
+      fc.property(state, state, (a, b) => {
+        const merged = mergeSealedStates(a, b);
+        expect(sameSealedState(merged, mergeSealedStates(b, a))).toBe(true);
+        expect(sameSealedState(mergeSealedStates(merged, merged), merged)).toBe(true);
+        for (const [id, serial] of [...Object.entries(a.serials), ...Object.entries(b.serials)]) {
+          expect(merged.serials[id]).toBeGreaterThanOrEqual(serial);
+        }
+        expect(merged.bundleSerial).toBe(Math.max(a.bundleSerial, b.bundleSerial));
+        for (const v of [a.vendorTime, b.vendorTime]) if (v !== null) expect(merged.vendorTime).toBeGreaterThanOrEqual(v);
+      }),
+    );
+  });
+
+  it('keeps the higher mark, unless the other replica took a newer vendor-signed correction', () => {
+    const t = Date.UTC(2026, 10, 24);
+    const ahead = { ...EMPTY_SEALED_STATE, highWater: t + 400 * 86_400_000, vendorTime: t - 60_000 };
+    const corrected = { ...EMPTY_SEALED_STATE, highWater: t, vendorTime: t };
+    expect(mergeSealedStates(ahead, corrected).highWater).toBe(t);
+    expect(mergeSealedStates(corrected, ahead).highWater).toBe(t);
+    const later = { ...corrected, highWater: t + 120_000 };
+    expect(mergeSealedStates(corrected, later).highWater).toBe(t + 120_000);
   });
 });

@@ -89,6 +89,43 @@ export function writeSealedState(dataPath: string, state: SealedState, key: Uint
   writeFileAtomic(sealPath(dataPath), sealState(state, key), 0o600);
 }
 
+/**
+ * Two sealed states as one (replicas sharing a database each hold one): nothing goes back, so serials and the
+ * bundle take the higher, the vendor time the newer. The mark is the one exception: a vendor-signed correction (a
+ * clock reset, a License Center time) may lower it, so the state holding the newer vendor time has the say over
+ * the mark; with the same vendor time, the higher mark. Commutative, so the order replicas meet in does not matter.
+ */
+export function mergeSealedStates(a: SealedState, b: SealedState): SealedState {
+  const serials: Record<string, number> = { ...a.serials };
+  for (const [id, serial] of Object.entries(b.serials)) serials[id] = Math.max(serials[id] ?? 0, serial);
+  // The same serial is the same bundle in practice; a fixed choice on a tie keeps the merge commutative anyway.
+  const bundleFrom =
+    b.bundleSerial !== a.bundleSerial ? (b.bundleSerial > a.bundleSerial ? b : a) : (b.bundle ?? '') > (a.bundle ?? '') ? b : a;
+  const newer = later(a.vendorTime, b.vendorTime);
+  const highWater = newer === 0 ? maxTime(a.highWater, b.highWater) : newer > 0 ? a.highWater : b.highWater;
+  return {
+    highWater,
+    vendorTime: newer >= 0 ? a.vendorTime : b.vendorTime,
+    serials,
+    bundleSerial: bundleFrom.bundleSerial,
+    bundle: bundleFrom.bundle,
+  };
+}
+
+/** True when both states say the same (the MAC would be the same). */
+export function sameSealedState(a: SealedState, b: SealedState): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** > 0 when a is later than b (null is earliest), 0 when equal. */
+function later(a: number | null, b: number | null): number {
+  return (a ?? -Infinity) === (b ?? -Infinity) ? 0 : (a ?? -Infinity) > (b ?? -Infinity) ? 1 : -1;
+}
+
+function maxTime(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
 function mac(body: string, key: Uint8Array): string {
   return encodeBase64Url(createHmac('sha256', key).update('tessera/lm-seal/').update(body).digest());
 }

@@ -1,6 +1,21 @@
 /** All SQL of the License Manager. Statements are prepared once; each multi-row change is one transaction. */
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the services ask of a store, whichever keeps the state: StateStore (SQLite, one License Manager, answering
+ * at once) or PgStore (PostgreSQL shared by replicas, answering promises). Callers await either.
+ */
+export interface LmStore {
+  putLicense(license: StoredLicense): Awaitable<void>;
+  recordSync(at: number, ok: boolean, error: string | null): Awaitable<void>;
+  addEvent(at: number, kind: string, code: string | null, detail: string): Awaitable<void>;
+  pruneEvents(before: number): Awaitable<void>;
+  lastNotified(kind: string): Awaitable<number | null>;
+  markNotified(kind: string, at: number): Awaitable<void>;
+}
+
 export interface StoredLicense {
   source: 'offline' | 'online';
   /** The signed license text (offline key, or the last license an online sync brought). */
@@ -56,7 +71,7 @@ interface LeaseRow {
   expires_at: number;
 }
 
-export class StateStore {
+export class StateStore implements LmStore {
   private readonly statements: {
     getLicense: Statement<[], LicenseRow>;
     putLicense: Statement<[LicenseRow]>;

@@ -20,5 +20,7 @@ export const postgresStatements: DialectStatements = {
     return head;
   },
   forUpdate: (query) => query.forUpdate() as typeof query,
+  forNoKeyUpdate: (query) => query.forNoKeyUpdate() as typeof query,
+  forShare: (query) => query.forShare() as typeof query,
   skipLocked: (query) => query.forUpdate().skipLocked() as typeof query,
 };

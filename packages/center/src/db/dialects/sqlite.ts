@@ -18,5 +18,7 @@ export const sqliteStatements: DialectStatements = {
     return head;
   },
   forUpdate: (query) => query,
+  forNoKeyUpdate: (query) => query,
+  forShare: (query) => query,
   skipLocked: (query) => query,
 };

@@ -18,6 +18,13 @@ export interface DialectStatements {
   lockAuditHead(trx: Transaction<Database>): Promise<{ seq: number; hash: string }>;
   /** The rows `query` reads, locked against other writers until the transaction ends. */
   forUpdate<Q extends Select>(query: Q): Q;
+  /**
+   * The rows `query` reads, locked against a change of their columns (FOR NO KEY UPDATE) but not against rows of
+   * other tables that reference them being written, which FOR UPDATE would also hold up.
+   */
+  forNoKeyUpdate<Q extends Select>(query: Q): Q;
+  /** The rows `query` reads, kept from changing until the transaction ends; other readers and sharers go on. */
+  forShare<Q extends Select>(query: Q): Q;
   /** The rows `query` reads, locked, leaving out rows another transaction holds (a claim that never waits). */
   skipLocked<Q extends Select>(query: Q): Q;
 }

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { fail, maskOnlineKey, ok } from '@tessera/core';
 import type { Clock, Result } from '@tessera/core';
 import type { Database } from '../../db/schema.js';
-import { licenseState } from './license-rules.js';
+import { effectiveOutageGrace, licenseState } from './license-rules.js';
 import type { LicenseState } from './license-rules.js';
 import { onlineKeyFor } from './online-keys.js';
 import { customerHistoryEntry } from './license-views.js';
@@ -40,6 +40,10 @@ export interface LicenseDetails {
     nodes: Record<string, number>;
     limits: Record<string, number>;
     features: string[];
+    /** The outage grace signed in the license (hours; 0 strict): its own, or its product's. */
+    outageGraceHours: number;
+    /** The license's own outage grace; null follows the product's. */
+    outageGraceOverride: number | null;
   };
   key: {
     mode: 'online' | 'offline';
@@ -148,6 +152,8 @@ export class LicenseQueries {
         nodes: JSON.parse(row.nodes) as Record<string, number>,
         limits: JSON.parse(row.limits) as Record<string, number>,
         features: JSON.parse(row.features) as string[],
+        outageGraceHours: effectiveOutageGrace(row.outage_grace_hours, row.productGraceHours),
+        outageGraceOverride: row.outage_grace_hours,
       },
       key: {
         mode: row.mode,
@@ -216,6 +222,7 @@ function detailsQuery(db: Kysely<Database>, licenseId: string, customerId: strin
     .select([
       'products.slug as productSlug',
       'products.name as productName',
+      'products.outage_grace_hours as productGraceHours',
       'contracts.id as contractId',
       'contracts.source as contractSource',
       'contracts.term as contractTerm',

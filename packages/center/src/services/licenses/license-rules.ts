@@ -3,13 +3,15 @@
  * rebind reasons, and the state a customer sees (active, expiring, grace, expired) at a moment. Each problem is
  * a sentence a person can act on, or null.
  */
-import { DAY_MS, fail, NAME, ok } from '@tessera/core';
+import { DAY_MS, fail, MAX_OUTAGE_GRACE_HOURS, NAME, ok } from '@tessera/core';
 import type { Result } from '@tessera/core';
 
 export const MAX_COUNT = 1_000_000;
 export const MAX_REASON_CHARS = 500;
 export const DEFAULT_WARN_DAYS = 30;
 export const DEFAULT_GRACE_DAYS = 14;
+/** A new product's outage grace: a weekend's outage of the License Manager, with a day to spare. */
+export const DEFAULT_OUTAGE_GRACE_HOURS = 72;
 
 /** What a card and the details page show: the stored status, or for an active license its place on the term. */
 export type LicenseState = 'active' | 'expiring' | 'grace' | 'expired' | 'suspended' | 'ended';
@@ -99,8 +101,15 @@ export function expandedNodes(
   return ok(sum);
 }
 
-/** A new product's slug, name and name lists. */
-export function productProblem(input: { slug: unknown; name: unknown; roles: unknown; limits: unknown; features: unknown }): string | null {
+/** A new product's slug, name, name lists and outage grace (left out: the default). */
+export function productProblem(input: {
+  slug: unknown;
+  name: unknown;
+  roles: unknown;
+  limits: unknown;
+  features: unknown;
+  outageGraceHours?: unknown;
+}): string | null {
   return (
     (typeof input.slug === 'string' && NAME.test(input.slug)
       ? null
@@ -108,8 +117,16 @@ export function productProblem(input: { slug: unknown; name: unknown; roles: unk
     textProblem(input.name, 'The product name') ??
     namesProblem(input.roles, 'roles', true) ??
     namesProblem(input.limits, 'limits', false) ??
-    namesProblem(input.features, 'features', false)
+    namesProblem(input.features, 'features', false) ??
+    (input.outageGraceHours === undefined ? null : outageGraceProblem(input.outageGraceHours, 'outageGraceHours'))
   );
+}
+
+/** An outage grace in hours: a whole number from 0 (strict) to core's limit of 2160 (90 days). */
+export function outageGraceProblem(value: unknown, what: string): string | null {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_OUTAGE_GRACE_HOURS
+    ? null
+    : `${what} must be a whole number of hours from 0 (strict: nodes stop when their lease ends) to ${MAX_OUTAGE_GRACE_HOURS} (90 days).`;
 }
 
 export function textProblem(value: unknown, what: string): string | null {
@@ -158,6 +175,9 @@ export function termProblem(startsAt: unknown, expiresAt: unknown): string | nul
     return 'startsAt and expiresAt must be times in epoch milliseconds.';
   return (expiresAt as number) > (startsAt as number) ? null : 'expiresAt must be after startsAt.';
 }
+
+/** The outage grace a license is signed with: its own, or its product's default. */
+export const effectiveOutageGrace = (own: number | null, productDefault: number) => own ?? productDefault;
 
 /** The JSON name lists of a products row. */
 export function productNames(row: { slug: string; roles: string; limits: string; features: string }): ProductNames {

@@ -70,55 +70,60 @@ export class LicenseStore {
     kind: string,
     outer?: Transaction<Database>,
   ): Promise<Result<LicenseView>> {
-    const db = outer ?? this.db;
-    const product = await db.selectFrom('products').selectAll().where('id', '=', input.productId).executeTakeFirst();
-    if (!product) return fail('NOT_FOUND', `There is no product ${input.productId}.`);
-    const customer = await db.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
-    if (!customer) return fail('NOT_FOUND', `There is no customer ${input.customerId}.`);
-    const limits = input.limits ?? {};
-    const features = input.features ?? [];
-    const problem = contentProblem(productNames(product), { ...input, limits, features });
-    if (problem) return fail('BAD_REQUEST', problem);
-    const now = this.clock.now();
-    const id = newId('lic_');
-    const row: LicenseRow = {
-      id,
-      customer_id: input.customerId,
-      contract_id: input.contractId ?? null,
-      product_id: input.productId,
-      serial: 1,
-      nodes: JSON.stringify(input.nodes),
-      limits: JSON.stringify(limits),
-      features: JSON.stringify(features),
-      starts_at: input.startsAt,
-      expires_at: input.expiresAt,
-      warn_days: DEFAULT_WARN_DAYS,
-      grace_days: DEFAULT_GRACE_DAYS,
-      status: 'active',
-      mode: input.mode,
-      lmid: input.lmid,
-      online_key_hash: onlineKeyHash(onlineKeyFor(this.masterKey, id)),
-      signed_text: null,
-      signed_serial: null,
-      created_at: now,
-      updated_at: now,
-    };
-    const detail = {
-      ...(input.lmid === null ? {} : { licenseId: id, lmid: input.lmid }),
-      ...(input.contractId === undefined ? {} : { contractId: input.contractId }),
-      product: product.slug,
-      nodes: input.nodes,
-      limits,
-      features,
-      startsAt: input.startsAt,
-      expiresAt: input.expiresAt,
-    };
-    const write = async (trx: Transaction<Database>) => {
+    const work = async (trx: Transaction<Database>): Promise<Result<LicenseView>> => {
+      // Shared-locked: a change of the product's outage grace (Catalogue.setOutageGrace) either comes first, and this
+      // license follows the new value from serial 1, or comes after and finds this license among those it re-signs.
+      const product = await this.dialect
+        .forShare(trx.selectFrom('products').selectAll().where('id', '=', input.productId))
+        .executeTakeFirst();
+      if (!product) return fail('NOT_FOUND', `There is no product ${input.productId}.`);
+      const customer = await trx.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
+      if (!customer) return fail('NOT_FOUND', `There is no customer ${input.customerId}.`);
+      const limits = input.limits ?? {};
+      const features = input.features ?? [];
+      const problem = contentProblem(productNames(product), { ...input, limits, features });
+      if (problem) return fail('BAD_REQUEST', problem);
+      const now = this.clock.now();
+      const id = newId('lic_');
+      const row: LicenseRow = {
+        id,
+        customer_id: input.customerId,
+        contract_id: input.contractId ?? null,
+        product_id: input.productId,
+        serial: 1,
+        nodes: JSON.stringify(input.nodes),
+        limits: JSON.stringify(limits),
+        features: JSON.stringify(features),
+        starts_at: input.startsAt,
+        expires_at: input.expiresAt,
+        warn_days: DEFAULT_WARN_DAYS,
+        grace_days: DEFAULT_GRACE_DAYS,
+        status: 'active',
+        mode: input.mode,
+        lmid: input.lmid,
+        outage_grace_hours: null,
+        online_key_hash: onlineKeyHash(onlineKeyFor(this.masterKey, id)),
+        signed_text: null,
+        signed_serial: null,
+        created_at: now,
+        updated_at: now,
+      };
+      const detail = {
+        ...(input.lmid === null ? {} : { licenseId: id, lmid: input.lmid }),
+        ...(input.contractId === undefined ? {} : { contractId: input.contractId }),
+        product: product.slug,
+        nodes: input.nodes,
+        limits,
+        features,
+        startsAt: input.startsAt,
+        expiresAt: input.expiresAt,
+        outageGraceHours: product.outage_grace_hours,
+      };
       await trx.insertInto('licenses').values(row).execute();
       await this.record(trx, row, kind, actor, detail);
+      return ok(this.viewOf(row, product.outage_grace_hours));
     };
-    await (outer ? write(outer) : this.db.transaction().execute(write));
-    return ok(this.viewOf(row));
+    return outer ? work(outer) : this.db.transaction().execute(work);
   }
 
   /**
@@ -138,7 +143,7 @@ export class LicenseStore {
       if (!row) return notFound(licenseId);
       const decided = await decide(row, trx);
       if (!decided.ok) return decided;
-      if (decided.value === null) return ok(this.viewOf(row));
+      if (decided.value === null) return ok(await this.viewIn(trx, row));
       const { kind, set, detail } = decided.value;
       const updated: LicenseRow = { ...row, ...set, serial: row.serial + 1, updated_at: this.clock.now() };
       await trx
@@ -147,7 +152,7 @@ export class LicenseStore {
         .where('id', '=', row.id)
         .execute();
       await this.record(trx, updated, kind, actor, detail);
-      return ok(this.viewOf(updated));
+      return ok(await this.viewIn(trx, updated));
     };
     const changed = await (outer ? work(outer) : this.db.transaction().execute(work));
     // After the commit: in-process copies (the sync path's) drop the license; other instances' expire in seconds.
@@ -175,8 +180,14 @@ export class LicenseStore {
     await this.audit.append({ actor, action: `license.${kind}`, subject: row.id, data: { serial: row.serial, ...detail } }, trx);
   }
 
-  viewOf(row: LicenseRow): LicenseView {
-    return licenseViewOf(row, this.masterKey);
+  viewOf(row: LicenseRow, productGraceHours: number): LicenseView {
+    return licenseViewOf(row, productGraceHours, this.masterKey);
+  }
+
+  /** The view of `row`, with its product's outage grace read in `db` (a transaction's, to see its own changes). */
+  async viewIn(db: Kysely<Database>, row: LicenseRow): Promise<LicenseView> {
+    const product = await db.selectFrom('products').select('outage_grace_hours').where('id', '=', row.product_id).executeTakeFirstOrThrow();
+    return this.viewOf(row, product.outage_grace_hours);
   }
 }
 

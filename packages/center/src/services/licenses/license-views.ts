@@ -2,6 +2,7 @@
 import type { Selectable } from 'kysely';
 import { maskOnlineKey } from '@tessera/core';
 import type { LicensesTable } from '../../db/schema.js';
+import { effectiveOutageGrace } from './license-rules.js';
 import { onlineKeyFor } from './online-keys.js';
 
 export interface ProductView {
@@ -11,6 +12,8 @@ export interface ProductView {
   roles: string[];
   limits: string[];
   features: string[];
+  /** The outage grace of its licenses that have none of their own, in hours (0: strict). */
+  outageGraceHours: number;
   createdAt: number;
 }
 
@@ -29,13 +32,18 @@ export interface LicenseView {
   status: 'active' | 'suspended' | 'ended';
   mode: 'online' | 'offline';
   lmid: string | null;
+  /** The outage grace the license is signed with, in hours: its own, or else its product's (0: strict). */
+  outageGraceHours: number;
+  /** The license's own outage grace; null follows the product's. */
+  outageGraceOverride: number | null;
   /** The online key with every group but the last hidden; key() gives it in full. */
   onlineKeyMasked: string;
   createdAt: number;
   updatedAt: number;
 }
 
-export function licenseViewOf(row: Selectable<LicensesTable>, masterKey: Uint8Array): LicenseView {
+/** The view of a license row; `productGraceHours` is its product's outage grace (the row holds only its own). */
+export function licenseViewOf(row: Selectable<LicensesTable>, productGraceHours: number, masterKey: Uint8Array): LicenseView {
   return {
     id: row.id,
     customerId: row.customer_id,
@@ -51,6 +59,8 @@ export function licenseViewOf(row: Selectable<LicensesTable>, masterKey: Uint8Ar
     status: row.status,
     mode: row.mode,
     lmid: row.lmid,
+    outageGraceHours: effectiveOutageGrace(row.outage_grace_hours, productGraceHours),
+    outageGraceOverride: row.outage_grace_hours,
     onlineKeyMasked: maskOnlineKey(onlineKeyFor(masterKey, row.id)),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -68,7 +78,19 @@ export interface LicenseHistoryEntry {
 }
 
 /** The facts of a change a customer is shown; anything else (reasons staff gave, message ids, new fields) is staff's. */
-const CUSTOMER_DETAIL = new Set(['lmid', 'previous', 'mode', 'months', 'expiresAt', 'nodes', 'added', 'limits', 'features', 'status']);
+const CUSTOMER_DETAIL = new Set([
+  'lmid',
+  'previous',
+  'mode',
+  'months',
+  'expiresAt',
+  'nodes',
+  'added',
+  'limits',
+  'features',
+  'status',
+  'outageGraceHours',
+]);
 
 /**
  * A change as its customer sees it: who did it as a word, never a staff member's id, and only the facts of the

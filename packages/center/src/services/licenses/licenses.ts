@@ -13,7 +13,9 @@ import type { AuditLog } from '../audit/audit.js';
 import {
   addMonths,
   contentProblem,
+  effectiveOutageGrace,
   expandedNodes,
+  outageGraceProblem,
   productNames,
   rebindLimitProblem,
   reasonProblem,
@@ -38,6 +40,7 @@ export class Licenses {
   private readonly audit: AuditLog;
   private readonly masterKey: Uint8Array;
   private readonly clock: Clock;
+  private readonly dialect: DialectStatements;
   private readonly store: LicenseStore;
 
   constructor(options: {
@@ -53,6 +56,7 @@ export class Licenses {
     this.audit = options.audit;
     this.masterKey = options.masterKey;
     this.clock = options.clock;
+    this.dialect = options.dialect;
     this.store = new LicenseStore(options);
   }
 
@@ -171,6 +175,65 @@ export class Licenses {
   }
 
   /**
+   * Staff set the license's own outage grace (hours), or null to follow its product's default. The serial rises (the
+   * license is signed again) and the history says what the signed value was and is; setting what is set changes nothing.
+   */
+  async setOutageGrace(licenseId: string, hours: number | null, actor: string): Promise<Result<LicenseView>> {
+    if (hours !== null) {
+      const problem = outageGraceProblem(hours, "A license's outage grace");
+      if (problem) return fail('BAD_REQUEST', problem);
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const license = await trx.selectFrom('licenses').select('product_id').where('id', '=', licenseId).executeTakeFirst();
+      if (!license) return notFound(licenseId);
+      // The product first, then the license, then the audit log, in the order a change of the product's default takes
+      // them (so neither waits on the other in a circle), and the default read here stays the one licenses follow.
+      const product = await this.dialect
+        .forShare(trx.selectFrom('products').select('outage_grace_hours').where('id', '=', license.product_id))
+        .executeTakeFirstOrThrow();
+      return this.store.change(
+        licenseId,
+        { customerId: null },
+        actor,
+        (row) => {
+          if (row.outage_grace_hours === hours) return ok(null);
+          const detail = {
+            outageGraceHours: effectiveOutageGrace(hours, product.outage_grace_hours),
+            previous: effectiveOutageGrace(row.outage_grace_hours, product.outage_grace_hours),
+            source: hours === null ? 'product' : 'license',
+          };
+          return ok({ kind: 'outage_grace', set: { outage_grace_hours: hours }, detail });
+        },
+        trx,
+      );
+    });
+  }
+
+  /**
+   * The product's default outage grace changed from `previous` to `next` (catalogue.ts, in its transaction): a license
+   * that follows it is signed again with a raised serial; one with its own grace is left as it is.
+   */
+  async followProductGrace(
+    licenseId: string,
+    grace: { previous: number; next: number },
+    actor: string,
+    trx: Transaction<Database>,
+  ): Promise<Result<LicenseView>> {
+    return this.store.change(
+      licenseId,
+      { customerId: null },
+      actor,
+      (row) =>
+        ok(
+          row.outage_grace_hours !== null || grace.previous === grace.next
+            ? null
+            : { kind: 'outage_grace', set: {}, detail: { outageGraceHours: grace.next, previous: grace.previous, source: 'product' } },
+        ),
+      trx,
+    );
+  }
+
+  /**
    * Raises the serial and changes nothing else, so the license is signed again, by the active key, when next
    * asked for: after the key that signed its current serial was revoked (services/trust/key-changes.ts).
    */
@@ -274,7 +337,7 @@ export class Licenses {
 
   async get(licenseId: string, scope: Scope): Promise<Result<LicenseView>> {
     const row = await this.store.find(this.db, licenseId, scope, false);
-    return row ? ok(this.store.viewOf(row)) : notFound(licenseId);
+    return row ? ok(await this.store.viewIn(this.db, row)) : notFound(licenseId);
   }
 
   /** The key a customer copies: the online key, or for offline mode the signed license bound to its LMID. */

@@ -167,6 +167,7 @@ export class Marketplace {
       .where('customer_identifier', '=', input.customerIdentifier)
       .executeTakeFirst();
     let customerId = buyer?.customer_id;
+    let newCustomer: { name: string } | null = null;
     if (!customerId) {
       customerId = newId('cus_');
       const name = input.awsAccountId ? `AWS account ${input.awsAccountId}` : `AWS Marketplace buyer ${input.customerIdentifier}`;
@@ -180,15 +181,7 @@ export class Marketplace {
           created_at: now,
         })
         .execute();
-      await audit.append(
-        {
-          actor: MARKETPLACE_ACTOR,
-          action: 'customer.created',
-          subject: customerId,
-          data: { name, customerIdentifier: input.customerIdentifier },
-        },
-        trx,
-      );
+      newCustomer = { name };
     }
     const externalId = Marketplace.externalId(input.customerIdentifier, input.productCode);
     const existing = await trx
@@ -219,6 +212,20 @@ export class Marketplace {
       licenseId = created.value.license.id;
     }
     if (!licenseId) throw new Refusal(fail('INTERNAL', `Contract ${contractId} has no license.`));
+    // Audited after the license is made, not when the customer row is: an append holds the audit log to the commit,
+    // and making a license waits on its product's row, which a change of the product's outage grace holds while it
+    // waits on the log (Catalogue.setOutageGrace).
+    if (newCustomer) {
+      await audit.append(
+        {
+          actor: MARKETPLACE_ACTOR,
+          action: 'customer.created',
+          subject: customerId,
+          data: { name: newCustomer.name, customerIdentifier: input.customerIdentifier },
+        },
+        trx,
+      );
+    }
     const secret = newSecret();
     const tokenId = newId('tok_');
     await trx

@@ -75,10 +75,11 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
   app.post('/v1/admin/sync', { onRequest: authorize }, async () => {
     const outcome = await services.license.sync();
     if (!outcome.ok) {
-      const status = outcome.code === 'NOT_ONLINE' ? 409 : outcome.code === 'CENTER_UNREACHABLE' ? 502 : 422;
+      const status =
+        outcome.code === 'NOT_ONLINE' ? 409 : outcome.code === 'CENTER_UNREACHABLE' ? 502 : outcome.code === 'RATE_LIMITED' ? 429 : 422;
       throw new ApiError(outcome.code, status, outcome.detail);
     }
-    return { changed: outcome.changed, info: infoView(services) };
+    return { changed: outcome.changed, info: await infoView(services) };
   });
 
   app.post<{ Body: RequestCodeRequest }>(

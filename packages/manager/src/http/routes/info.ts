@@ -14,7 +14,9 @@ export function infoRoutes(app: FastifyInstance, services: LmServices): void {
 
   app.get('/metrics', async (_request, reply) => {
     const verdict = services.license.verdict();
-    const roles = Object.fromEntries(Object.entries(services.seats.usage()).map(([role, u]) => [role, { total: u.total, used: u.used }]));
+    const roles = Object.fromEntries(
+      Object.entries(await services.seats.usage()).map(([role, u]) => [role, { total: u.total, used: u.used }]),
+    );
     const stored = services.license.storedLicense;
     reply.type('text/plain; version=0.0.4; charset=utf-8');
     return renderMetrics({
@@ -38,6 +40,6 @@ export function infoRoutes(app: FastifyInstance, services: LmServices): void {
       "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
     );
     reply.header('x-frame-options', 'DENY');
-    return renderConsolePage(infoView(services), usageView(services), { requestCodeEnabled: services.requestCodeEnabled });
+    return renderConsolePage(await infoView(services), await usageView(services), { requestCodeEnabled: services.requestCodeEnabled });
   });
 }

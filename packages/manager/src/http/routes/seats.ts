@@ -40,7 +40,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
       },
     },
     async (request): Promise<CheckoutResponse> => {
-      const outcome = services.seats.checkout(request.body);
+      const outcome = await services.seats.checkout(request.body);
       if (!outcome.ok) throw new ApiError(outcome.code, statusFor(outcome.code), outcome.detail);
       await outcome.committed;
       return {
@@ -75,7 +75,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
       },
     },
     async (request): Promise<HeartbeatResponse> => {
-      const outcome = services.seats.heartbeat(request.body);
+      const outcome = await services.seats.heartbeat(request.body);
       if (!outcome.ok) throw new ApiError(outcome.code, statusFor(outcome.code), outcome.detail);
       return {
         leaseId: outcome.lease.id,
@@ -92,7 +92,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
     { onRequest: access.requireSecret, schema: { body: leaseBody } },
     async (request) => {
       // Another instance's lease gets the answer an unknown one gets: the caller learns nothing about it.
-      if (!services.seats.release(request.body)) {
+      if (!(await services.seats.release(request.body))) {
         throw new ApiError('LEASE_NOT_FOUND', 404, 'This seat lease is unknown or was already released.');
       }
       return { released: true };

@@ -1,6 +1,7 @@
 /**
  * Staff's license work (/v1/staff/licenses, /v1/staff/request-codes, /v1/staff/clones): the sales flow's
- * licenses, renew and expand, bind and rebind, mode, and offline keys issued from a License Manager's request code.
+ * licenses, renew and expand, bind and rebind, mode, outage grace, and offline keys issued from a License Manager's
+ * request code.
  * Roles: sales and admin sell (create, renew, expand, issue); support and admin move bindings (rebind).
  * Anyone else, customers included, gets 404 as for a route that does not exist.
  */
@@ -10,7 +11,7 @@ import type { IssueFromRequestCode, RequestCodes } from '../../../services/licen
 import { requireStaff } from '../../auth.js';
 import { enforce } from '../../rate-limit.js';
 import { valueOf } from '@tessera/http';
-import { body, counts, id, millis, names, object, params, text } from '../../route-kit.js';
+import { body, counts, id, millis, names, numberAsSent, object, OUTAGE_GRACE_HOURS, params, text } from '../../route-kit.js';
 import { LMID_FIELD, MODE_FIELD } from './customer-licenses.js';
 import type { LicenseQueries } from '../../../services/licenses/license-queries.js';
 import type { RenewalRequests } from '../../../services/licenses/renewal-requests.js';
@@ -143,6 +144,31 @@ export function staffLicenseRoutes(app: FastifyInstance, services: StaffLicenseR
     async (request) => {
       const staff = requireStaff(request);
       return valueOf(await licenses.setMode(request.params.licenseId, request.body.mode, { customerId: null }, staff.userId));
+    },
+  );
+
+  app.put<LicenseParams & { Body: { outageGraceHours: number | null } }>(
+    '/v1/staff/licenses/:licenseId/outage-grace',
+    {
+      schema: {
+        response: { 200: ref('License') },
+        tags: TAGS,
+        summary:
+          "Set the license's own outage grace, or null to follow its product's default; the serial rises and the history says what changed. Roles: admin, sales.",
+        ...LICENSE,
+        ...body({
+          outageGraceHours: {
+            ...OUTAGE_GRACE_HOURS,
+            type: ['integer', 'null'],
+            description: "Hours a running node keeps its seat while its License Manager is silent (0: strict); null follows the product's.",
+          },
+        }),
+      },
+      preValidation: numberAsSent('outageGraceHours', true),
+    },
+    async (request) => {
+      const staff = requireStaff(request, SELL);
+      return valueOf(await licenses.setOutageGrace(request.params.licenseId, request.body.outageGraceHours, staff.userId));
     },
   );
 
