@@ -22,7 +22,7 @@ import (
 )
 
 // The conformance scenarios (sdks/conformance/scenarios.json, README.md there) with the Go SDK against real
-// License Managers: world steps go to the world server (started here, or at TESSERA_WORLD_URL), SDK steps are done
+// License Managers: world steps go to a world server started here (two, for two scenarios at once), SDK steps are done
 // here with Connect and Watch on a clock the steps move ahead. The TypeScript SDK runs the same file.
 
 type scenario struct {
@@ -41,34 +41,44 @@ func TestConformanceScenarios(t *testing.T) {
 	if err := json.Unmarshal(text, &doc); err != nil {
 		t.Fatal(err)
 	}
-	world := startWorld(t)
-	var info struct {
-		Product string `json:"product"`
-		Root    string `json:"root"`
+	// Scenarios run two at a time, each in a world server of its own (a world runs one scenario at a time).
+	worlds := make(chan string, scenarioWorkers)
+	for i := 0; i < scenarioWorkers; i++ {
+		worlds <- startWorld(t)
 	}
-	getJSON(t, world+"/info", &info)
-	for _, sc := range doc.Scenarios {
-		t.Run(sc.Name, func(t *testing.T) {
-			run := &scenarioRun{t: t, world: world, product: info.Product, root: info.Root, clock: tesseratest.NewClock(), instances: map[string]*instance{}}
-			defer func() {
-				run.close()
-				postJSON(t, world+"/reset", map[string]any{}, nil)
-			}()
-			for i, step := range sc.Steps {
-				if err := run.step(step); err != nil {
-					shown, _ := json.Marshal(step)
-					t.Fatalf("step %d %s: %v", i+1, shown, err)
+	t.Run("each", func(t *testing.T) {
+		for _, sc := range doc.Scenarios {
+			sc := sc // each parallel subtest its own (go 1.21 semantics)
+			t.Run(sc.Name, func(t *testing.T) {
+				t.Parallel()
+				world := <-worlds
+				defer func() { worlds <- world }()
+				var info struct {
+					Product string `json:"product"`
+					Root    string `json:"root"`
 				}
-			}
-		})
-	}
+				getJSON(t, world+"/info", &info)
+				run := &scenarioRun{t: t, world: world, product: info.Product, root: info.Root, clock: tesseratest.NewClock(), instances: map[string]*instance{}}
+				defer func() {
+					run.close()
+					postJSON(t, world+"/reset", map[string]any{}, nil)
+				}()
+				for i, step := range sc.Steps {
+					if err := run.step(step); err != nil {
+						shown, _ := json.Marshal(step)
+						t.Fatalf("step %d %s: %v", i+1, shown, err)
+					}
+				}
+			})
+		}
+	})
 }
 
-// startWorld starts the world server (node with tsx, from the repository root) unless TESSERA_WORLD_URL names one.
+// scenarioWorkers: how many scenarios run at once, each against its own world server.
+const scenarioWorkers = 2
+
+// startWorld starts a world server (node with tsx, from the repository root).
 func startWorld(t *testing.T) string {
-	if url := os.Getenv("TESSERA_WORLD_URL"); url != "" {
-		return url
-	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	node := os.Getenv("TESSERA_NODE") // the Node.js of the npm test run that started go test
 	var err error

@@ -22,7 +22,7 @@ const EXPECTED: Record<string, string[]> = {
   TestConformanceLicenses: names('vectors/licenses.json', 'vectors'),
   TestConformanceLeaseTokens: names('vectors/lease-tokens.json', 'vectors'),
   TestConformanceLMAnswers: names('vectors/lm-answers.json', 'vectors'),
-  TestConformanceScenarios: names('scenarios.json', 'scenarios'),
+  'TestConformanceScenarios/each': names('scenarios.json', 'scenarios'),
 };
 
 function names(file: string, list: string): string[] {
