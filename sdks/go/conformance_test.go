@@ -263,6 +263,9 @@ func (r *scenarioRun) step(step map[string]any) error {
 		}
 		return until(within, func() error {
 			seat := i.status().Seat
+			if step["sameLease"] == true && seat != nil && seat.LeaseID != first.LeaseID {
+				return fmt.Errorf("another lease %s, not %s", seat.LeaseID, first.LeaseID)
+			}
 			if seat != nil && seat.Token != first.Token && seat.ExpiresAt > first.ExpiresAt {
 				return nil
 			}

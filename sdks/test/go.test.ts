@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { findGo, goEnv } from './toolchains.js';
 
 const GO_DIR = fileURLToPath(new URL('../go', import.meta.url));
@@ -40,7 +40,8 @@ interface GoEvent {
 }
 
 let go: { path: string; version: string };
-const env = goEnv();
+// The test run's PostgreSQL, for the scenarios with License Manager replicas (the world servers get it).
+const env = { ...goEnv(), TESSERA_POSTGRES_URL: inject('postgresUrl') ?? '' };
 
 beforeAll(() => {
   const found = findGo();

@@ -4,7 +4,7 @@
  * The Go SDK runs the same file against the same world server.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, inject, it } from 'vitest';
 import { startWorldServer } from '../../../sdks/conformance/world/server.js';
 import type { WorldServer } from '../../../sdks/conformance/world/server.js';
 import { ScenarioRun } from './support/conformance.js';
@@ -18,7 +18,8 @@ let server: WorldServer;
 let run: ScenarioRun | null = null;
 
 beforeAll(async () => {
-  server = await startWorldServer();
+  // The test run's PostgreSQL, for the scenarios with License Manager replicas.
+  server = await startWorldServer({ postgresUrl: inject('postgresUrl') });
 });
 afterEach(async () => {
   await run?.close();

@@ -21,6 +21,8 @@ export interface LmProcess {
   ttlSeconds: number;
   /** The LM's seats.secret, or null. */
   secret: string | null;
+  /** Replicas: the PostgreSQL database they share and the HA secret sealing their identity in it; null: SQLite. */
+  shared: { databaseUrl: string; haSecret: string } | null;
   url: string;
   lmid: string;
   child: ChildProcess | null;
@@ -40,6 +42,7 @@ export async function serveLm(lm: Omit<LmProcess, 'url' | 'lmid' | 'child'>, tru
       `trust: ${trustPath}`,
       `leaseTtlSeconds: ${lm.ttlSeconds}`,
       ...(lm.secret ? ['seats:', `  secret: ${JSON.stringify(lm.secret)}`] : []),
+      ...(lm.shared ? ['database:', `  url: ${lm.shared.databaseUrl}`, 'ha:', `  secret: ${lm.shared.haSecret}`] : []),
       'log:',
       '  mode: console',
       '  level: warn',

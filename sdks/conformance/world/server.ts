@@ -17,8 +17,9 @@ export interface WorldServer {
   close(): Promise<void>;
 }
 
-export async function startWorldServer(): Promise<WorldServer> {
-  const world = new World();
+/** @param options.postgresUrl the admin URL of a PostgreSQL cluster for replicas; null: one is started if needed */
+export async function startWorldServer(options: { postgresUrl?: string | null } = {}): Promise<WorldServer> {
+  const world = new World(options.postgresUrl ?? null);
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
     const next = queue.then(work, work);

@@ -21,6 +21,7 @@ import type { SigningKey } from '@tessera/core';
 import { DOOR_MODES, openDoor } from './door.js';
 import type { Door, DoorMode } from './door.js';
 import { adminCall, newLmDir, removeLmDir, serveLm, stopLm, usage } from './lms.js';
+import { newHaSecret, SharedDatabases } from './replicas.js';
 import type { LmProcess } from './lms.js';
 
 const DAY = 86_400_000;
@@ -50,8 +51,11 @@ export class World {
   private readonly trustPath: string;
   private readonly lms = new Map<string, LmProcess>();
   private readonly doors = new Map<string, Door>();
+  private readonly databases: SharedDatabases;
 
-  constructor() {
+  /** @param postgresUrl the admin URL of a PostgreSQL cluster for replicas; null: one is started when needed. */
+  constructor(postgresUrl: string | null = null) {
+    this.databases = new SharedDatabases(postgresUrl);
     this.dir = mkdtempSync(join(tmpdir(), 'tessera-conformance-'));
     const { privateKey } = generateEd25519();
     const rootRaw = rawPublicKey(privateKey);
@@ -81,6 +85,8 @@ export class World {
     switch (step.world) {
       case 'startLm':
         return this.startLm(text(step, 'name'), step);
+      case 'startReplicas':
+        return this.startReplicas(step);
       case 'loadLicense':
         return this.loadLicense(this.lm(text(step, 'lm')), (step.license ?? {}) as LicenseSpec);
       case 'stopLm':
@@ -117,10 +123,12 @@ export class World {
     this.lms.clear();
     await Promise.all([...this.doors.values()].map((door) => door.close()));
     this.doors.clear();
+    await this.databases.dropAll();
   }
 
   async close(): Promise<void> {
     await this.reset();
+    await this.databases.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -135,10 +143,39 @@ export class World {
     const samePortAs = step.samePortAs === undefined ? null : this.lm(text(step, 'samePortAs'));
     const ttlSeconds = typeof step.ttlSeconds === 'number' ? step.ttlSeconds : 5;
     const secret = step.secret === undefined ? null : text(step, 'secret');
-    const lm = await serveLm({ name, dir: newLmDir(), port: samePortAs?.port ?? 0, ttlSeconds, secret }, this.trustPath);
+    const lm = await serveLm({ name, dir: newLmDir(), port: samePortAs?.port ?? 0, ttlSeconds, secret, shared: null }, this.trustPath);
     this.lms.set(name, lm);
     if (step.license !== undefined && step.license !== null) await this.loadLicense(lm, step.license as LicenseSpec);
     return { lmid: lm.lmid };
+  }
+
+  /**
+   * Replicas of one License Manager: processes sharing one PostgreSQL database, so one identity (LMID) and one set
+   * of leases; the license is loaded at the first and in force at every one before the step ends.
+   */
+  private async startReplicas(step: Record<string, unknown>): Promise<unknown> {
+    const names = step.names;
+    if (!Array.isArray(names) || names.length < 2 || !names.every((n) => typeof n === 'string' && n !== '')) {
+      throw new WorldError('The step startReplicas needs "names": two or more names.');
+    }
+    for (const name of names as string[]) {
+      if (this.lms.has(name) || this.doors.has(name)) throw new WorldError(`"${name}" is already an address of this world.`);
+    }
+    const ttlSeconds = typeof step.ttlSeconds === 'number' ? step.ttlSeconds : 5;
+    const shared = { databaseUrl: await this.databases.create(), haSecret: newHaSecret() };
+    const replicas: LmProcess[] = [];
+    for (const name of names as string[]) {
+      // One after the other: the first makes the identity in the database, the others find it there.
+      const lm = await serveLm({ name, dir: newLmDir(), port: 0, ttlSeconds, secret: null, shared }, this.trustPath);
+      this.lms.set(name, lm);
+      replicas.push(lm);
+    }
+    if (new Set(replicas.map((lm) => lm.lmid)).size !== 1) throw new WorldError('The replicas came up with different LMIDs.');
+    if (step.license !== undefined && step.license !== null) {
+      await this.loadLicense(replicas[0]!, step.license as LicenseSpec);
+      for (const lm of replicas.slice(1)) await inForce(lm);
+    }
+    return { lmid: replicas[0]!.lmid };
   }
 
   private async loadLicense(lm: LmProcess, spec: LicenseSpec): Promise<unknown> {
@@ -182,6 +219,17 @@ export class World {
     }
     if (step.to !== undefined) door.target = this.lm(text(step, 'to')).url;
     return {};
+  }
+}
+
+/** Waits (at most 15 s) until a replica holds the license loaded at another. */
+async function inForce(lm: LmProcess): Promise<void> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const info = (await (await fetch(`${lm.url}/v1/info`)).json()) as { status?: string };
+    if (info.status !== 'NotExist' && info.status !== 'Syncing') return;
+    if (Date.now() > end) throw new WorldError(`Replica ${lm.name} does not hold the license loaded at the first one.`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -101,6 +101,7 @@ export class ScenarioRun {
         if (!first) throw new Error('it holds no seat to renew');
         return this.until(step.of, step.withinMs ?? 15_000, (live) => {
           const seat = live.status().seat;
+          if (step.sameLease && seat && seat.leaseId !== first.leaseId) return `another lease ${seat.leaseId}, not ${first.leaseId}`;
           return seat && seat.token !== first.token && Date.parse(seat.expiresAt) > Date.parse(first.expiresAt) ? null : 'no renewal';
         });
       }
