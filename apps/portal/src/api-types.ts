@@ -1505,6 +1505,8 @@ export interface components {
       | {
           /** @enum {boolean} */
           changed: false;
+          /** @description A signed clock reset naming the request's clockMark, when that mark is ahead of the License Center's time (docs/sync-protocol.md). */
+          clockReset?: string;
           /** @description The signed time token. */
           time: string;
           /** @description The root-signed trust bundle. */
@@ -1513,6 +1515,8 @@ export interface components {
       | {
           /** @enum {boolean} */
           changed: true;
+          /** @description A signed clock reset naming the request's clockMark, when that mark is ahead of the License Center's time (docs/sync-protocol.md). */
+          clockReset?: string;
           /** @description The signed license, bound to the LMID of the request. */
           license: string;
           /** @description The signed time token. */

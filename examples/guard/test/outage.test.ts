@@ -14,7 +14,7 @@ import type { Lm } from './support/guard.js';
 const HOUR = 3_600_000;
 
 describe('the enforcer list while the license stands on its outage grace', () => {
-  it('keeps an enforcer whose token ran out until the grace ends, and drops it at once without a grace', () => {
+  it('keeps an enforcer whose token ran out until the grace ends, then one token span to renew once the License Manager is back', () => {
     let now = 1_000_000;
     let graceUntil: number | null = null;
     const dropped: string[] = [];
@@ -39,11 +39,54 @@ describe('the enforcer list while the license stands on its outage grace', () =>
     expect(dropped).toEqual(['node-a: it stopped heartbeating']);
 
     const again = enforcers.register('node-b', { leaseId: 'lse_b', expiresAt: now + 5000 }, null);
+    const sessionB = 'session' in again ? again.session : '';
     now += 10_000;
-    enforcers.seen('node-b', 'session' in again ? again.session : '');
-    graceUntil = null; // strict, or the grace is over
+    enforcers.seen('node-b', sessionB);
+    enforcers.dropLapsed();
+    // The License Manager answers again: the grace ends, and node-b has one token span (5 s) to bring a fresh token.
+    graceUntil = null;
+    enforcers.dropLapsed();
+    expect(enforcers.count).toBe(1);
+    now += 2000;
+    enforcers.seen('node-b', sessionB);
+    enforcers.dropLapsed();
+    expect(enforcers.count).toBe(1);
+    now += 3000; // the span is over without a fresh token
+    enforcers.seen('node-b', sessionB);
     enforcers.dropLapsed();
     expect(dropped.at(-1)).toBe('node-b: its seat token ran out without a fresh one');
+
+    // One that brings a fresh token within the span stays, with its seat running from the new token.
+    const c = enforcers.register('node-c', { leaseId: 'lse_c', expiresAt: now + 5000 }, null);
+    const sessionC = 'session' in c ? c.session : '';
+    graceUntil = now + 72 * HOUR;
+    enforcers.dropLapsed();
+    now += 8000;
+    enforcers.seen('node-c', sessionC);
+    graceUntil = null;
+    enforcers.dropLapsed();
+    now += 1000;
+    enforcers.heartbeat('node-c', sessionC, { leaseId: 'lse_c', expiresAt: now + 5000 });
+    now += 2500;
+    enforcers.dropLapsed();
+    expect(enforcers.list()).toMatchObject([{ nodeId: 'node-c', seatExpiresAt: new Date(now + 2500).toISOString() }]);
+  });
+
+  it('without an outage grace (a strict license), drops an enforcer the moment its token runs out', () => {
+    let now = 1_000_000;
+    const dropped: string[] = [];
+    const enforcers = new Enforcers({
+      now: () => now,
+      staleMs: 3000,
+      graceUntil: () => null,
+      onDrop: (e, why) => dropped.push(`${e.nodeId}: ${why}`),
+    });
+    const registered = enforcers.register('node-a', { leaseId: 'lse_a', expiresAt: now + 5000 }, null);
+    now += 2500;
+    enforcers.seen('node-a', 'session' in registered ? registered.session : '');
+    now += 2500;
+    enforcers.dropLapsed();
+    expect(dropped).toEqual(['node-a: its seat token ran out without a fresh one']);
   });
 
   it('shows an amber banner while Degraded, saying until when and what it means for enforcers', () => {

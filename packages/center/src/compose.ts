@@ -131,6 +131,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
   const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, () => clock.now());
   const syncPerKey = minute(config.limits.syncPerKey);
   const packageFiles = new PackageFiles(config.packages.dir);
+  const clockResets = new ClockResets({ keys, audit, clock });
   return {
     config,
     clock,
@@ -140,7 +141,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     roots,
     trustBundles,
     keyChanges: new KeyChanges({ db, keys, licenses, trustBundles, audit }),
-    clockResets: new ClockResets({ keys, audit, clock }),
+    clockResets,
     audit,
     catalogue: new Catalogue({ db, dialect: statements, licenses, audit, clock }),
     licenses,
@@ -148,7 +149,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     requestCodes: new RequestCodes({ db, licenses, clock }),
     renewalRequests: new RenewalRequests({ db, audit, mail, clock, publicUrl, marketplaceRenewUrl: config.aws.renewUrl }),
     expiryNotices: new ExpiryNotices({ db, mail, clock, publicUrl }),
-    sync: new SyncService({ db, licenses, keys, trustBundles, clock, limitKey: (key) => syncPerKey.take(key) }),
+    sync: new SyncService({ db, licenses, keys, trustBundles, clockResets, clock, limitKey: (key) => syncPerKey.take(key) }),
     mail,
     jobClaims: new JobClaims({ db, instanceId: config.instanceId, clock }),
     sessions,

@@ -12,6 +12,7 @@ import type { LicenseView } from '../src/services/licenses/licenses.js';
 import { onlineKeyFor } from '../src/services/licenses/online-keys.js';
 import type { SigningKeys } from '../src/services/trust/signing-keys.js';
 import { SyncService } from '../src/services/sync/sync.js';
+import { ClockResets } from '../src/services/trust/clock-resets.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import type { TrustBundles } from '../src/services/trust/trust-bundles.js';
@@ -23,6 +24,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
   let licenses: Licenses;
   let catalogue: Catalogue;
   let trustBundles: TrustBundles;
+  let clockResets: ClockResets;
   let queries: LicenseQueries;
   let keys: SigningKeys;
   const clock = { at: T0, now: () => clock.at };
@@ -34,6 +36,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
     trustBundles = opened.trustBundles;
+    clockResets = new ClockResets({ keys: opened.keys, audit: opened.audit, clock });
     ({ target, handle, licenses, catalogue } = opened);
     keys = opened.keys;
     queries = new LicenseQueries({ db: handle.db, clock, masterKey });
@@ -163,7 +166,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
       .execute();
     await handle.db.updateTable('licenses').set({ contract_id: contractId }).where('id', '=', license.id).execute();
     clock.at = T0 + 5000;
-    const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clock });
+    const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clockResets, clock });
     const answer = await syncAnswer(sync, {
       request: buildSyncRequest(
         {

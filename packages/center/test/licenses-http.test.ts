@@ -3,7 +3,7 @@
  * create, renew, expand, rebind and request codes; roles; input errors; and that no key reaches the log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLicenseKey, createRequestCode, readTrustFile } from '@tessera/core';
+import { checkLicenseKey, createRequestCode, readClockReset, readTrustFile } from '@tessera/core';
 import type { TrustBundle } from '@tessera/core';
 import { DIALECTS } from './support/databases.js';
 import { startTestCenter } from './support/http.js';
@@ -300,6 +300,26 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
     expect(verdict.valid).toBe(true);
     // The customer sees it among their cards, bound.
     expect((await customer.get(`/v1/licenses/${issued.body.license.id}`)).body.basic.lmid).toBe(lm.lmid);
+  });
+
+  it('answers a sync whose request names a clock mark ahead of its time with a signed reset of that mark', async () => {
+    const license = await createLicense({ mode: 'online' });
+    const lm = makeLm();
+    await customer.post(`/v1/licenses/${license.id}/bind`, { lmid: lm.lmid });
+    const onlineKey = (await customer.get(`/v1/licenses/${license.id}/key`)).body.key as string;
+    const sync = async (clockMark: string | null) =>
+      (await (
+        await fetch(`${tc.center.url}/v1/lm/sync`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ request: syncRequestOf(lm, onlineKey, { clockMark }) }),
+        })
+      ).json()) as { clockReset?: string };
+    expect((await sync(null)).clockReset).toBeUndefined();
+    expect((await sync(new Date(tc.clock.now() - 60_000).toISOString())).clockReset).toBeUndefined();
+    const ahead = new Date(tc.clock.now() + 30 * 86_400_000).toISOString();
+    const reset = readClockReset((await sync(ahead)).clockReset, trust);
+    expect(reset.ok && reset.value).toMatchObject({ lmid: lm.lmid, fromHighWater: ahead, toTime: new Date(tc.clock.now()).toISOString() });
   });
 
   it('lists likely clones for staff once one LMID syncs from two hosts', async () => {

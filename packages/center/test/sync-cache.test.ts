@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSyncRequest } from '@tessera/core';
 import { Licenses } from '../src/services/licenses/licenses.js';
 import { SyncService } from '../src/services/sync/sync.js';
+import { ClockResets } from '../src/services/trust/clock-resets.js';
 import { DIALECTS } from './support/databases.js';
 import { DAY, makeLm, openLicensing, STAFF, syncAnswer, T0, unwrap } from './support/licensing.js';
 import type { Licensing } from './support/licensing.js';
@@ -28,7 +29,15 @@ describe.each(DIALECTS)('the sync row copy on %s', (dialect) => {
     const { licenses, keys, handle, audit, catalogue } = opened;
     const other = new Licenses({ db: handle.db, dialect: handle.statements, keys, audit, masterKey, clock });
     let monotonic = 0;
-    const sync = new SyncService({ db: handle.db, licenses, keys, trustBundles: opened.trustBundles, clock, monotonic: () => monotonic });
+    const sync = new SyncService({
+      db: handle.db,
+      licenses,
+      keys,
+      trustBundles: opened.trustBundles,
+      clockResets: new ClockResets({ keys, audit, clock }),
+      clock,
+      monotonic: () => monotonic,
+    });
     const product = unwrap(
       await catalogue.createProduct({ slug: 'graphdb', name: 'Graph DB', roles: ['query'], limits: [], features: [] }, STAFF),
     );

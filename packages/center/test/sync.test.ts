@@ -26,6 +26,7 @@ import type { Catalogue } from '../src/services/catalogue/catalogue.js';
 import type { LicenseView } from '../src/services/licenses/licenses.js';
 import type { SigningKeys } from '../src/services/trust/signing-keys.js';
 import { SyncService } from '../src/services/sync/sync.js';
+import { ClockResets } from '../src/services/trust/clock-resets.js';
 import { DIALECTS } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import type { TrustBundles } from '../src/services/trust/trust-bundles.js';
@@ -55,6 +56,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   let licenses: Licenses;
   let catalogue: Catalogue;
   let trustBundles: TrustBundles;
+  let clockResets: ClockResets;
   let sync: SyncService;
   let trust: TrustBundle;
   let productId: string;
@@ -65,6 +67,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   beforeAll(async () => {
     const opened = await openLicensing(dialect, clock, masterKey);
     trustBundles = opened.trustBundles;
+    clockResets = new ClockResets({ keys: opened.keys, audit: opened.audit, clock });
     ({ target, handle, licenses, catalogue } = opened);
     keys = opened.keys;
     trust = unwrap(parseTrustBundle(await keys.trustBundle()));
@@ -82,7 +85,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   });
   beforeEach(() => {
     clock.at = T0;
-    sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clock });
+    sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clockResets, clock });
   });
 
   /** An online license, bound to `lm` unless told otherwise; returns it with its online key. */
@@ -227,7 +230,7 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
   });
 
   it('caches verdicts by the request text: identical requests are verified once, in a bounded LRU', async () => {
-    sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clock, cacheSize: 2 });
+    sync = new SyncService({ db: handle.db, licenses, keys, trustBundles, clockResets, clock, cacheSize: 2 });
     const lm = makeLm();
     const { onlineKey } = await sell(lm);
     const a = request(lm, onlineKey, { usage: { query: 1 } });
@@ -386,6 +389,41 @@ describe.each(DIALECTS)('LM sync on %s', (dialect) => {
       expect(sync.stats()).toMatchObject({ verified: 2, cacheHits: 3 });
       const report = await handle.db.selectFrom('usage_reports').selectAll().where('license_id', '=', created.id).executeTakeFirstOrThrow();
       expect(report.lmid).toBe(lm.lmid);
+    });
+
+    it('moves a mark carried forward by a clock set ahead back through the sync: the request names it, the answer resets it', async () => {
+      const created = unwrap(
+        await licenses.createLicense(
+          { customerId, productId, nodes: { query: 1 }, startsAt: T0 - DAY, expiresAt: T0 + 365 * DAY, mode: 'online' },
+          STAFF,
+        ),
+      );
+      unwrap(await licenses.bindLmid(created.id, lm.lmid, { customerId }, 'usr_c'));
+      const onlineKey = unwrap(await licenses.key(created.id, { customerId })).key;
+      expect((await admin('/v1/admin/load', { key: onlineKey })).body).toMatchObject({ status: 'Normal' });
+      const info = async () => (await (await fetch(lm.url + '/v1/info')).json()) as { status: string; code: string };
+      lmClock.set(T0 + 30 * DAY); // the host's clock set ahead by mistake: the mark follows it
+      expect((await info()).status).toBe('Normal');
+      lmClock.set(T0 + 60_000); // and set right: it now looks set back
+      expect(await info()).toMatchObject({ status: 'Invalid', code: 'CLOCK_TAMPERED' });
+      clock.at = T0 + 60_000;
+      expect((await admin('/v1/admin/sync')).status).toBe(200);
+      expect(await info()).toMatchObject({ status: 'Normal' });
+      const issued = await handle.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('action', '=', 'clock.reset_issued')
+        .where('subject', '=', lm.lmid)
+        .execute();
+      expect(issued.map((row) => [row.actor, JSON.parse(String(row.data))])).toEqual([
+        [
+          'lm-sync',
+          { lmid: lm.lmid, fromHighWater: new Date(T0 + 30 * DAY).toISOString(), toTime: new Date(T0 + 60_000).toISOString(), via: 'sync' },
+        ],
+      ]);
+      // Mended: the next sync asks for nothing, and nothing more is issued.
+      expect((await admin('/v1/admin/sync')).status).toBe(200);
+      expect(await handle.db.selectFrom('audit_events').select('seq').where('action', '=', 'clock.reset_issued').execute()).toHaveLength(1);
     });
   });
 });

@@ -18,6 +18,13 @@ export const NAME_PATTERN = '^[a-z][a-z0-9_-]{0,31}$';
 export const NAME = new RegExp(NAME_PATTERN);
 export const MAX_COUNT = 1_000_000;
 
+/**
+ * A License Manager's seat secret (seats.secret), as products send it in a header: 1 to 1024 visible ASCII
+ * characters with inner spaces only, so it cannot end a header line early or be trimmed away on the way. The LM
+ * refuses any other at start, so a secret no SDK could send never gets configured.
+ */
+export const SEAT_SECRET = /^[\x21-\x7e](?:[\x20-\x7e]{0,1022}[\x21-\x7e])?$/;
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

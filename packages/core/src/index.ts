@@ -43,7 +43,7 @@ export { checkLicenseKey, DEFAULT_CLOCK_TOLERANCE_MS, evaluate, evaluationOfFail
 export type { Evaluation, EvaluationContext } from './evaluate.js';
 export { DAY_MS, parseIsoTime } from './time.js';
 export type { Clock } from './time.js';
-export { NAME, NAME_PATTERN } from './fields.js';
+export { NAME, NAME_PATTERN, SEAT_SECRET } from './fields.js';
 export { escapeHtml } from './html.js';
 export {
   endorseRoot,

@@ -52,7 +52,17 @@ describe('sync request', () => {
       host: { hostname: 'db-1', os: 'linux x64' },
       lmPublicKeyRaw: new Uint8Array(lm.lmPublicKeyRaw),
       hostDigest: new Uint8Array(lm.hostDigest),
+      clockMark: null,
     });
+  });
+
+  it('carries a clock mark only when one is given, and refuses one that is not a time', () => {
+    const plain = buildSyncRequest(input(), lm.privateKey);
+    expect(buildSyncRequest(input({ clockMark: null }), lm.privateKey)).toBe(plain);
+    const mark = '2027-01-01T00:00:00.000Z';
+    const marked = readSyncRequest(buildSyncRequest(input({ clockMark: mark }), lm.privateKey));
+    expect(marked.ok && marked.value.clockMark).toBe(mark);
+    expect(() => buildSyncRequest(input({ clockMark: 'next tuesday' }), lm.privateKey)).toThrow(/clockMark must be an ISO 8601 time/);
   });
 
   it('is byte-identical for identical inputs, whatever the order of usage, so LC can cache its verdict', () => {

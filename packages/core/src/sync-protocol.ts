@@ -5,7 +5,9 @@
  *
  * A request holds no clock reading and no nonce, and Ed25519 signatures are deterministic: an LM whose state did
  * not change sends the same bytes again, so LC verifies the signature once and answers later copies from a cache
- * keyed by the request text's SHA-256.
+ * keyed by the request text's SHA-256. The one exception is `clockMark`, sent only while the LM's clock is behind
+ * its high-water mark (a clock set ahead by mistake and set right): LC answers it with a clock reset naming that
+ * exact mark, the only thing that moves a mark back online, so a recorded answer replayed later cannot.
  */
 import { NAME } from './fields.js';
 import { decodeBase64Url, encodeBase64Url } from './base64url.js';
@@ -15,6 +17,7 @@ import { parseEnvelope, sealEnvelope, verifyEnvelope } from './envelope.js';
 import type { Signer } from './envelope.js';
 import { deriveLmid } from './lmid.js';
 import { parseOnlineKey } from './online-key.js';
+import { parseIsoTime } from './time.js';
 import { fail, ok } from './result.js';
 import type { Result } from './result.js';
 
@@ -34,6 +37,8 @@ export interface SyncRequestInput {
   usage: Record<string, number>;
   lmVersion: string;
   host: { hostname: string; os: string };
+  /** The LM's high-water mark (ISO time), only while its clock is behind it; omitted otherwise. */
+  clockMark?: string | null;
 }
 
 /** A sync request whose shape, LMID derivation and signature have been checked. */
@@ -46,6 +51,8 @@ export interface SyncRequest {
   host: { hostname: string; os: string };
   lmPublicKeyRaw: Uint8Array;
   hostDigest: Uint8Array;
+  /** The mark the LM asks to have reset, or null. */
+  clockMark: string | null;
 }
 
 const LICENSE_ID = /^lic_[A-Za-z0-9_-]{1,64}$/;
@@ -70,6 +77,8 @@ export function buildSyncRequest(input: SyncRequestInput, lmPrivateKey: KeyObjec
     usage: Object.fromEntries(Object.entries(input.usage).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     lmVersion: input.lmVersion,
     host: { hostname: input.host.hostname, os: input.host.os },
+    // Only when asked for: requests without it stay byte-identical, so LC's verdict cache keeps hitting.
+    ...(input.clockMark ? { clockMark: input.clockMark } : {}),
   };
   const problem = checkRequestFields(body);
   if (problem) throw new TypeError(`Cannot build a sync request: ${problem}`);
@@ -117,6 +126,7 @@ export function readSyncRequest(text: unknown): Result<SyncRequest> {
     host: { hostname: host.hostname, os: host.os },
     lmPublicKeyRaw,
     hostDigest,
+    clockMark: typeof p.clockMark === 'string' ? p.clockMark : null,
   });
 }
 
@@ -132,7 +142,12 @@ function checkRequestFields(p: Readonly<Record<string, unknown>>): string | null
   if (!isBytes32(p.hostDigest)) return 'hostDigest must be 32 bytes in base64url.';
   const onlineKey = parseOnlineKey(p.onlineKey);
   if (!onlineKey.ok || onlineKey.value !== p.onlineKey) return 'onlineKey must be a valid online key in its canonical form.';
-  return checkKnown(p.known) ?? checkUsage(p.usage) ?? checkHost(p.lmVersion, p.host);
+  return checkKnown(p.known) ?? checkUsage(p.usage) ?? checkHost(p.lmVersion, p.host) ?? checkClockMark(p.clockMark);
+}
+
+function checkClockMark(mark: unknown): string | null {
+  if (mark === undefined) return null;
+  return typeof mark === 'string' && mark.length <= 40 && parseIsoTime(mark) !== null ? null : 'clockMark must be an ISO 8601 time.';
 }
 
 function checkKnown(known: unknown): string | null {

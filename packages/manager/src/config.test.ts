@@ -117,6 +117,18 @@ describe('parseConfig: trust roots, the seat API and TLS', () => {
     expect(problemOf(`${MINIMAL}seats: { checkoutsPerMinute: 0 }\n`, 'seats.checkoutsPerMinute')).toMatch(/from 1 to/);
   });
 
+  it('refuses a seat secret no product could send in its header (the SDK rule), without echoing it', () => {
+    const padded = 'pad-secret-0123456789 ';
+    const cases = ['p\u00e4ssword-0123456789', 'line\\nbreak-0123456789', padded, 'x'.repeat(1025)];
+    for (const secret of cases) {
+      const problem = problemOf(`${MINIMAL}seats: { secret: "${secret}" }\n`, 'seats.secret');
+      expect(problem).toMatch(/printable ASCII/);
+      expect(problem).not.toContain(secret.trim());
+    }
+    const inner = 'with inner spaces 0123456789';
+    expect(config(`${MINIMAL}seats: { secret: "${inner}" }\n`).seats?.secret).toBe(inner);
+  });
+
   it('reads tls with both files, relative to the config folder, and says which one is missing', () => {
     expect(config(`${MINIMAL}tls: { cert: tls/lm.crt, key: /etc/tessera/lm.key }\n`).tls).toEqual({
       cert: resolve('/etc/tessera/tls/lm.crt'),

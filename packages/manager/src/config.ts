@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { parseTrustRoot } from '@tessera/core';
+import { parseTrustRoot, SEAT_SECRET } from '@tessera/core';
 import { Section, show } from './config-section.js';
 import type { ConfigProblem, KeyRules } from './config-section.js';
 
@@ -252,7 +252,13 @@ function readTrustRoots(top: Section): string[] | null {
 
 function readSeats(seats: Section): NonNullable<LmConfig['seats']> {
   const secret = seats.text('secret', null);
-  if (secret !== null && secret.length < MIN_SEAT_SECRET) {
+  // Never echo the secret; say only what is wrong with it.
+  if (secret !== null && !SEAT_SECRET.test(secret)) {
+    seats.fail(
+      'secret',
+      'must be printable ASCII (letters, digits, punctuation; spaces only inside), at most 1024 characters, as products send it in a header',
+    );
+  } else if (secret !== null && secret.length < MIN_SEAT_SECRET) {
     seats.fail('secret', `must be at least ${MIN_SEAT_SECRET} characters long (a random one, e.g. from openssl rand -hex 24)`);
   }
   return { secret, checkoutsPerMinute: seats.whole('checkoutsPerMinute', 1, 1_000_000, DEFAULT_CHECKOUTS_PER_MINUTE) };

@@ -1,7 +1,8 @@
 /**
  * The way back from a clock set ahead by mistake, which carries the high-water mark forward (every license then
- * looks tampered with once the clock is right again): online, the License Center's signed time moves the mark back;
- * offline, a vendor-signed clock reset for the exact mark the request code carried. Neither can be replayed.
+ * looks tampered with once the clock is right again): a vendor-signed clock reset for the exact mark held, which
+ * an online LM asks for in its sync request (clockMark) and an offline one through a request code. A signed time
+ * token alone never moves the mark back, so a recorded answer served later cannot; a reset never applies twice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -13,13 +14,16 @@ import {
   generateSigningKey,
   issueClockReset,
   rawPublicKey,
+  parseTrustBundle,
+  readClockReset,
   readRequestCode,
+  serializeTrustBundle,
 } from '@tessera/core';
 import type { ClockResetDocument, SigningKey } from '@tessera/core';
 import type { Daemon } from '../src/daemon.js';
 import { startFakeCenter } from './support/fake-center.js';
 import type { FakeCenter } from './support/fake-center.js';
-import { admin, call, DAY, makeWorld, licenseFor, start, T0 } from './support/world.js';
+import { admin, call, DAY, entriesOf, makeWorld, licenseFor, start, T0 } from './support/world.js';
 import type { World } from './support/world.js';
 
 const HOUR = 3_600_000;
@@ -42,6 +46,11 @@ async function open(): Promise<void> {
 }
 const otherLmid = () => deriveLmid(rawPublicKey(generateEd25519().publicKey), fingerprintDigest('another-host'));
 const status = async () => (await call(lm, 'GET', '/v1/info')).body as { status: string; code: string };
+const unwrapBundle = (text: string) => {
+  const bundle = parseTrustBundle(text);
+  if (!bundle.ok) throw new Error(bundle.detail);
+  return bundle.value;
+};
 const eventsOf = (kind: string) => events.filter((e) => e.event === kind).map((e) => e.msg);
 
 describe('online: the License Center signed time', () => {
@@ -73,12 +82,14 @@ describe('online: the License Center signed time', () => {
 
   it('moves a mark carried forward by a clock set ahead back to its time, and says so', async () => {
     await openOnline();
+    expect(center!.requests.map((r) => r.clockMark)).toEqual([null]); // a sound clock sends no mark: the same bytes
     world.clock.set(T0 + 30 * DAY); // set ahead by mistake: the mark follows
     expect((await status()).status).toBe('Normal');
     lcNow = T0 + HOUR;
     world.clock.set(T0 + HOUR); // set right again: now it looks set back
     expect(await status()).toMatchObject({ status: 'Invalid', code: 'CLOCK_TAMPERED' });
     expect((await admin(lm, '/v1/admin/sync')).status).toBe(200);
+    expect(center!.requests.at(-1)!.clockMark).toBe(new Date(T0 + 30 * DAY).toISOString());
     expect(await status()).toMatchObject({ status: 'Normal' });
     expect(eventsOf('clock.corrected')).toEqual([
       `The clock high-water mark moved back from ${new Date(T0 + 30 * DAY).toISOString()} to the License Center's signed time ${new Date(T0 + HOUR).toISOString()}: a clock set ahead had carried it forward.`,
@@ -87,16 +98,51 @@ describe('online: the License Center signed time', () => {
     expect(body.answer).toMatch(/^tessera-answer:/);
   });
 
-  it('never moves the mark back for a time token no newer than one accepted before (a recorded answer replayed)', async () => {
-    await openOnline(); // the LM accepted LC time T0
-    world.clock.set(T0 + 30 * DAY);
-    await status();
+  it('never moves the mark back for a signed time alone: an answer recorded earlier and served later is refused', async () => {
+    await openOnline();
+    // A proxy of the customer's keeps the real answer of a sync at T0 + 1 h from the LM (its vendor-signed time
+    // token is newer than any the LM took) and holds it while real time goes on to T0 + 30 days.
+    lcNow = T0 + HOUR;
     world.clock.set(T0 + HOUR);
-    // A fake center serving the answers it recorded at T0: the time is vendor-signed, but not newer than T0.
-    lcNow = T0;
+    center!.setWithhold(true);
+    await admin(lm, '/v1/admin/sync');
+    center!.setWithhold(false);
+    const recorded = center!.answers.at(-1)!;
+    lcNow = T0 + 30 * DAY;
+    world.clock.set(T0 + 30 * DAY);
+    expect((await status()).status).toBe('Normal');
+    // Then sets the clock back to T0 + 1 h and serves the recorded answer: the mark must stay.
+    center!.setReplay(recorded);
+    world.clock.set(T0 + HOUR);
     await admin(lm, '/v1/admin/sync');
     expect(await status()).toMatchObject({ status: 'Invalid', code: 'CLOCK_TAMPERED' });
     expect(eventsOf('clock.corrected')).toEqual([]);
+  });
+
+  it('applies a reset from a sync answer once: served again for a later mark, it is refused with its code', async () => {
+    await openOnline();
+    world.clock.set(T0 + 30 * DAY);
+    await status();
+    lcNow = T0 + HOUR;
+    world.clock.set(T0 + HOUR);
+    await admin(lm, '/v1/admin/sync');
+    expect(await status()).toMatchObject({ status: 'Normal' });
+    const withReset = center!.answers.at(-1)! as { clockReset?: string };
+    expect(readClockReset(withReset.clockReset, unwrapBundle(serializeTrustBundle(entriesOf(world.vendor))))).toMatchObject({
+      ok: true,
+      value: { lmid: lm.lmid, toTime: new Date(T0 + HOUR).toISOString() },
+    });
+    // Ahead and back again (a new mark); the old answer and its reset are served again.
+    world.clock.set(T0 + 40 * DAY);
+    await status();
+    world.clock.set(T0 + 2 * HOUR);
+    center!.setReplay(withReset);
+    await admin(lm, '/v1/admin/sync');
+    expect(await status()).toMatchObject({ status: 'Invalid', code: 'CLOCK_TAMPERED' });
+    expect(events.filter((e) => e.event === 'clock.reset_refused').map((e) => (e as { code?: string }).code)).toEqual([
+      'RESET_NOT_APPLICABLE',
+    ]);
+    expect(eventsOf('clock.corrected')).toHaveLength(1);
   });
 
   it('leaves the mark while the clock is still ahead of the License Center, and says to correct the clock', async () => {

@@ -1,6 +1,6 @@
 /** Checks the options of watch(), connect() and verifySeat() once, so a mistake is one clear LicenseError BAD_OPTIONS. */
 import { hostname } from 'node:os';
-import { parseTrustRoots } from '@tessera/core';
+import { parseTrustRoots, SEAT_SECRET } from '@tessera/core';
 import type { TrustRoot } from '@tessera/core';
 import { LicenseError } from './types.js';
 import type { ConnectOptions, SdkClock, SdkTimers, WatchOptions } from './types.js';
@@ -129,13 +129,10 @@ function checkRoot(options: WatchOptions): TrustRoot[] {
   return roots.value;
 }
 
-// A header value: visible ASCII with inner spaces, so it cannot end a header line early or be trimmed away.
-const SECRET = /^[\x21-\x7e](?:[\x20-\x7e]{0,1022}[\x21-\x7e])?$/;
-
 function checkSecret(value: unknown): string | null {
   if (value === undefined) return null;
   // The secret itself is never put in a message.
-  if (typeof value !== 'string' || !SECRET.test(value)) {
+  if (typeof value !== 'string' || !SEAT_SECRET.test(value)) {
     throw bad('"secret" must be the License Manager\'s seat secret (seats.secret in its YAML): 1 to 1024 printable ASCII characters.');
   }
   return value;

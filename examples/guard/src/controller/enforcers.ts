@@ -16,6 +16,8 @@ export interface Enforcer {
   lastSeenAt: number;
   /** When the last seat token the controller verified runs out. */
   seatExpiresAt: number;
+  /** How long that token ran when it was verified (about the lease TTL): the time given to renew after an outage. */
+  seatSpanMs: number;
 }
 
 export interface EnforcerView {
@@ -45,6 +47,9 @@ export interface Conflict {
 
 export class Enforcers {
   private readonly byNode = new Map<string, Enforcer>();
+  /** Whether the license stood on its outage grace when last looked at, and when that grace last ended. */
+  private inGrace = false;
+  private graceEndedAt: number | null = null;
 
   constructor(private readonly options: EnforcersOptions) {}
 
@@ -72,6 +77,7 @@ export class Enforcers {
       connectedAt: now,
       lastSeenAt: now,
       seatExpiresAt: seat.expiresAt,
+      seatSpanMs: Math.max(0, seat.expiresAt - now),
     };
     this.byNode.set(nodeId, enforcer);
     return enforcer;
@@ -90,8 +96,10 @@ export class Enforcers {
   heartbeat(nodeId: string, session: string, seat: VerifiedSeat): Enforcer | null {
     const enforcer = this.find(nodeId, session);
     if (!enforcer) return null;
-    enforcer.lastSeenAt = this.options.now();
+    const now = this.options.now();
+    enforcer.lastSeenAt = now;
     enforcer.seatExpiresAt = Math.max(enforcer.seatExpiresAt, seat.expiresAt);
+    enforcer.seatSpanMs = Math.max(0, seat.expiresAt - now);
     return enforcer;
   }
 
@@ -118,7 +126,7 @@ export class Enforcers {
   dropLapsed(): void {
     const now = this.options.now();
     for (const enforcer of [...this.byNode.values()]) {
-      if (this.seatEnd(enforcer) <= now) this.drop(enforcer, 'its seat token ran out without a fresh one');
+      if (this.seatEnd(enforcer, now) <= now) this.drop(enforcer, 'its seat token ran out without a fresh one');
       else if (!this.isLive(enforcer, now)) this.drop(enforcer, 'it stopped heartbeating');
     }
   }
@@ -141,12 +149,34 @@ export class Enforcers {
 
   /** Heartbeating recently enough, with a seat token that has not run out: an entry to keep. */
   private isLive(enforcer: Enforcer, now: number): boolean {
-    return enforcer.lastSeenAt >= now - this.options.staleMs && this.seatEnd(enforcer) > now;
+    return enforcer.lastSeenAt >= now - this.options.staleMs && this.seatEnd(enforcer, now) > now;
   }
 
-  /** Until when an enforcer's seat counts: its last verified token's expiry, or the outage grace's end if later. */
-  private seatEnd(enforcer: Enforcer): number {
-    return Math.max(enforcer.seatExpiresAt, this.options.graceUntil?.() ?? -Infinity);
+  /**
+   * Until when an enforcer's seat counts: its last verified token's expiry, or the outage grace's end if later.
+   * When the License Manager answers again, the grace ends for the controller and for each enforcer's own SDK at
+   * slightly different moments: a token that ran out during the grace counts for one more span of it from the
+   * moment the grace ended, the time the enforcer's SDK needs to renew and bring a fresh one. Without a grace
+   * (a strict license) a token that ran out ends the seat at once.
+   */
+  private seatEnd(enforcer: Enforcer, now: number): number {
+    const grace = this.graceNow(now);
+    const ended = this.graceEndedAt;
+    const renewal = ended !== null && enforcer.seatExpiresAt < ended ? ended + enforcer.seatSpanMs : -Infinity;
+    return Math.max(enforcer.seatExpiresAt, grace ?? -Infinity, renewal);
+  }
+
+  /** The outage grace's end now, or null; notes the moment a grace ends. */
+  private graceNow(now: number): number | null {
+    const until = this.options.graceUntil?.() ?? null;
+    if (until !== null) {
+      this.inGrace = true;
+      this.graceEndedAt = null;
+    } else if (this.inGrace) {
+      this.inGrace = false;
+      this.graceEndedAt = now;
+    }
+    return until;
   }
 
   private drop(enforcer: Enforcer, reason: string): void {

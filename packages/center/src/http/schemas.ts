@@ -21,6 +21,8 @@ const strings: Schema = list({ type: 'string' });
 const counts = (description: string): Schema => ({ type: 'object', description, additionalProperties: { type: 'integer' } });
 const anyObject = (description: string): Schema => ({ type: 'object', description, additionalProperties: true });
 
+const CLOCK_RESET =
+  "A signed clock reset naming the request's clockMark, when that mark is ahead of the License Center's time (docs/sync-protocol.md).";
 const shared = (name: string): Schema => ({ $ref: `${name}#` });
 
 /** An object of exactly these members; all required but `optional`. */
@@ -286,17 +288,25 @@ const SHARED = {
   }),
   SyncAnswer: {
     oneOf: [
-      record({
-        changed: { type: 'boolean', enum: [false] },
-        time: string('The signed time token.'),
-        trust: string('The root-signed trust bundle.'),
-      }),
-      record({
-        changed: { type: 'boolean', enum: [true] },
-        license: string('The signed license, bound to the LMID of the request.'),
-        time: string('The signed time token.'),
-        trust: string('The root-signed trust bundle.'),
-      }),
+      record(
+        {
+          changed: { type: 'boolean', enum: [false] },
+          time: string('The signed time token.'),
+          trust: string('The root-signed trust bundle.'),
+          clockReset: string(CLOCK_RESET),
+        },
+        ['clockReset'],
+      ),
+      record(
+        {
+          changed: { type: 'boolean', enum: [true] },
+          license: string('The signed license, bound to the LMID of the request.'),
+          time: string('The signed time token.'),
+          trust: string('The root-signed trust bundle.'),
+          clockReset: string(CLOCK_RESET),
+        },
+        ['clockReset'],
+      ),
     ],
   },
   /** The body of every error answer (packages/http): each operation's 4XX and 5XX answers. */

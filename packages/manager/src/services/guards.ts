@@ -1,9 +1,9 @@
 /**
  * What never goes back at this License Manager (DESIGN decision 9): the clock high-water mark, the highest serial
  * accepted per license id and the newest root-signed trust bundle, kept sealed next to the identity
- * (state/sealed-state.ts). Every change is written before it counts. The mark moves back in two ways only, both on
- * the vendor's signed word: a License Center time token newer than any accepted before (online), and a clock reset
- * naming the exact mark it replaces (offline).
+ * (state/sealed-state.ts). Every change is written before it counts. The mark moves back one way only, on the
+ * vendor's signed word: a clock reset naming the exact mark it replaces (offline from a request code, online in the
+ * answer to a sync that carried the mark); a License Center time token only raises it.
  */
 import { fail, ok } from '@tessera/core';
 import type { ClockReset, Result } from '@tessera/core';
@@ -26,7 +26,7 @@ export interface LegacyGuards {
   license: { id: string; serial: number } | null;
 }
 
-export type CenterTimeOutcome = { kind: 'corrected'; from: number; to: number } | { kind: 'ahead'; by: number } | null;
+export type CenterTimeOutcome = { kind: 'ahead'; by: number } | null;
 
 /**
  * Where the sealed state is kept. A file next to the identity is written before the call returns (and a failure
@@ -153,20 +153,20 @@ export class Guards {
   }
 
   /**
-   * A License Center time token (verified by the caller). Only a token newer than every vendor time accepted before
-   * may move the mark back, so a recorded answer replayed by a fake center (center.url is in the customer's YAML)
-   * cannot; and only when the local clock agrees with it, since a clock still ahead would carry the mark forward
-   * again at once (that clock is reported instead). Otherwise the token only raises the mark, as it always did.
+   * A License Center time token (verified by the caller): it only ever raises the mark. A token says what time it
+   * was when it was signed, not that it is that time now, so one recorded and served later (center.url is in the
+   * customer's YAML) must not move a mark back; only a clock reset naming the mark held does (applyReset; online,
+   * the sync answers one when its request carries the mark). A clock ahead of the token is reported.
    */
   centerTime(lcTime: number, now: number, toleranceMs: number): CenterTimeOutcome {
-    const fresh = this.state.vendorTime === null || lcTime > this.state.vendorTime;
-    const mark = this.state.highWater;
-    let outcome: CenterTimeOutcome = null;
-    if (fresh && now > lcTime + toleranceMs) outcome = { kind: 'ahead', by: now - lcTime };
-    else if (fresh && mark !== null && mark > lcTime + toleranceMs) outcome = { kind: 'corrected', from: mark, to: lcTime };
-    if (fresh) this.save({ ...this.state, vendorTime: lcTime, highWater: outcome?.kind === 'corrected' ? lcTime : mark });
     this.observe(Math.max(lcTime, now));
-    return outcome;
+    return now > lcTime + toleranceMs ? { kind: 'ahead', by: now - lcTime } : null;
+  }
+
+  /** The mark to ask the License Center to reset (ISO time): while the clock is behind it, else null. */
+  markToReset(now: number, toleranceMs: number): string | null {
+    const mark = this.state.highWater;
+    return mark !== null && mark > now + toleranceMs ? new Date(mark).toISOString() : null;
   }
 
   /**

@@ -335,6 +335,8 @@ export class LicenseService {
         usage: await this.options.usage(),
         lmVersion: LM_VERSION,
         host: { hostname: hostname(), os: `${platform()} ${arch()}` },
+        // While the clock is behind the mark, ask for a reset of exactly this mark (the answer carries it if due).
+        clockMark: this.options.guards.markToReset(this.options.clock.now(), this.options.clockToleranceMs),
       },
       identity.privateKey,
     );
@@ -382,21 +384,28 @@ export class LicenseService {
     return outcome;
   }
 
-  /** A verified answer's trust bundle and signed time: adopt the one, and let the other raise or correct the mark. */
+  /** A verified answer's trust bundle, clock reset and signed time: adopt the bundle, apply the reset, raise the mark. */
   private takeTrustAndTime(outcome: Extract<SyncOutcome, { ok: true }>, now: number): void {
     if (outcome.trust && this.options.trust.adopt(outcome.trust) === 'adopted') {
       this.options.onEvent?.('trust.updated', null, `Trust bundle serial ${outcome.trust.serial} received from the License Center.`);
     }
     if (outcome.trustProblem) this.options.onEvent?.('trust.refused', 'UNTRUSTED_ROOT', outcome.trustProblem);
+    // The reset first: it is newer than the time token beside it, which then only raises the mark.
+    if (outcome.clockReset) {
+      const applied = this.options.guards.applyReset(outcome.clockReset, this.options.identity.lmid);
+      if (applied.ok) {
+        this.options.onEvent?.(
+          'clock.corrected',
+          null,
+          `The clock high-water mark moved back from ${iso(applied.value.from)} to the License Center's signed time ${iso(applied.value.to)}: a clock set ahead had carried it forward.`,
+        );
+      } else this.options.onEvent?.('clock.reset_refused', applied.code, applied.detail);
+    }
+    if (outcome.clockResetRefused)
+      this.options.onEvent?.('clock.reset_refused', outcome.clockResetRefused.code, outcome.clockResetRefused.detail);
     const time = this.options.guards.centerTime(outcome.lcTime, now, this.options.clockToleranceMs);
     this.cached = null;
-    if (time?.kind === 'corrected') {
-      this.options.onEvent?.(
-        'clock.corrected',
-        null,
-        `The clock high-water mark moved back from ${iso(time.from)} to the License Center's signed time ${iso(time.to)}: a clock set ahead had carried it forward.`,
-      );
-    } else if (time?.kind === 'ahead') {
+    if (time?.kind === 'ahead') {
       this.options.onEvent?.(
         'clock.ahead',
         null,

@@ -91,9 +91,10 @@ export function writeSealedState(dataPath: string, state: SealedState, key: Uint
 
 /**
  * Two sealed states as one (replicas sharing a database each hold one): nothing goes back, so serials and the
- * bundle take the higher, the vendor time the newer. The mark is the one exception: a vendor-signed correction (a
- * clock reset, a License Center time) may lower it, so the state holding the newer vendor time has the say over
- * the mark; with the same vendor time, the higher mark. Commutative, so the order replicas meet in does not matter.
+ * bundle take the higher, the vendor time the newer. The mark is the one exception: a vendor-signed clock reset
+ * (offline from a request code, online from a sync) lowers it and sets the vendor time, so the state holding the
+ * newer vendor time has the say over the mark; with the same vendor time, the higher mark. (A License Center time
+ * token only raises the mark and leaves the vendor time alone, so a replica's sync cannot lower another's mark.) Commutative, so the order replicas meet in does not matter.
  */
 export function mergeSealedStates(a: SealedState, b: SealedState): SealedState {
   const serials: Record<string, number> = { ...a.serials };

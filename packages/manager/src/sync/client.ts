@@ -2,15 +2,20 @@
  * The LM's side of the sync protocol (docs/sync-protocol.md): one POST to LC, and a verdict on its answer as data.
  * Nothing here throws, logs or stores; the caller decides what an outcome means for the license in force.
  */
-import { fail, maskOnlineKey, openVendorDocument, parseIsoTime, readLicense } from '@tessera/core';
-import type { Code, KeyObject, License, Result, SignedTrustBundle, TrustBundle } from '@tessera/core';
+import { fail, maskOnlineKey, openVendorDocument, parseIsoTime, readClockReset, readLicense } from '@tessera/core';
+import type { ClockReset, Code, KeyObject, License, Result, SignedTrustBundle, TrustBundle } from '@tessera/core';
 import { buildSyncRequest, SYNC_PATH, TIME_MSG } from '@tessera/core';
 import type { SyncRequestInput } from '@tessera/core';
 
-/** What came with a 200 answer besides the license: a newer root-signed trust bundle, or why its `trust` was not used. */
+/**
+ * What came with a 200 answer besides the license: a newer root-signed trust bundle, or why its `trust` was not
+ * used; a verified clock reset (asked for with the request's clockMark), or why its `clockReset` was not used.
+ */
 interface TrustNews {
   trust?: SignedTrustBundle;
   trustProblem?: string;
+  clockReset?: ClockReset;
+  clockResetRefused?: { code: Code; detail: string };
 }
 
 export type SyncOutcome =
@@ -104,6 +109,15 @@ export class CenterClient {
     if (!time.ok) return this.unusable(`its time token cannot be trusted: ${time.detail}`);
     const lcTime = parseIsoTime(time.value.payload.lcTime);
     if (time.value.payload.msg !== TIME_MSG || lcTime === null) return this.unusable('its time token holds no valid lcTime.');
+    if (answer.clockReset !== undefined) {
+      const reset = readClockReset(answer.clockReset, trust);
+      if (reset.ok) news.clockReset = reset.value;
+      else
+        news.clockResetRefused = {
+          code: reset.code,
+          detail: `The clock reset in the License Center's answer was not used: ${reset.detail}`,
+        };
+    }
     if (answer.changed === false) {
       if (input.known === null) return this.unusable('it says "unchanged" though this License Manager holds no license yet.');
       return { ok: true, changed: false, lcTime, ...news };

@@ -11,6 +11,7 @@ import {
   fingerprintDigest,
   generateEd25519,
   generateSigningKey,
+  issueClockReset,
   issueLicense,
   parseOnlineKey,
   rawPublicKey,
@@ -46,6 +47,15 @@ export interface FakeCenter {
   update(onlineKey: string, change: Partial<LicenseInput>): number;
   /** When down, every sync answers 503. */
   setDown(down: boolean): void;
+  /** Every 200 answer sent, in order (what a customer between the LM and the center could record). */
+  answers: object[];
+  /** Serves this recorded answer to every sync from now on (null: answer for real again). */
+  setReplay(answer: object | null): void;
+  /**
+   * A customer's proxy between the LM and the center: each answer is made and recorded (answers) but the LM gets
+   * a 503 instead, so the answer's time token stays newer than anything the LM took.
+   */
+  setWithhold(withhold: boolean): void;
   close(): Promise<void>;
 }
 
@@ -77,6 +87,9 @@ export async function startFakeCenter(options: { vendor?: SigningKey; root?: Tes
   const licenses = new Map<string, Entry>();
   const requests: SyncRequest[] = [];
   let down = false;
+  let replay: object | null = null;
+  let withhold = false;
+  const answers: object[] = [];
   let timeToken: { text: string; at: number } | null = null;
 
   const canonical = (onlineKey: string): string => {
@@ -135,11 +148,32 @@ export async function startFakeCenter(options: { vendor?: SigningKey; root?: Tes
         `License ${entry.input.id} is bound to another License Manager (${entry.input.lmid}), not ${sync.lmid}: was the License Manager copied to another host?`,
       );
     }
+    if (replay !== null) return replay;
     const time = currentTimeToken();
     const { known } = sync;
     const trust = trustText === null ? {} : { trust: trustText };
-    if (known && known.licenseId === entry.input.id && known.serial === entry.input.serial) return { changed: false, time, ...trust };
-    return { changed: true, license: entry.text, time, ...trust };
+    // As LC does (services/trust/clock-resets.ts): a mark ahead of this center's time gets a reset naming it.
+    const reset =
+      sync.clockMark !== null && Date.parse(sync.clockMark) > now()
+        ? issueClockReset(
+            {
+              id: `rst_${randomBytes(6).toString('hex')}`,
+              lmid: sync.lmid,
+              fromHighWater: sync.clockMark,
+              toTime: new Date(now()).toISOString(),
+            },
+            vendor,
+          )
+        : null;
+    if (reset !== null && !reset.ok) throw new Error(`fake center: ${reset.detail}`);
+    const extra = { time, ...trust, ...(reset === null ? {} : { clockReset: reset.value }) };
+    const answer =
+      known && known.licenseId === entry.input.id && known.serial === entry.input.serial
+        ? { changed: false, ...extra }
+        : { changed: true, license: entry.text, ...extra };
+    answers.push(answer);
+    if (withhold) return refuse(reply, 503, 'INTERNAL', 'Bad gateway.');
+    return answer;
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -148,6 +182,13 @@ export async function startFakeCenter(options: { vendor?: SigningKey; root?: Tes
   const center: FakeCenter = {
     url: `http://127.0.0.1:${address.port}`,
     vendor,
+    answers,
+    setReplay(answer) {
+      replay = answer;
+    },
+    setWithhold(on) {
+      withhold = on;
+    },
     root,
     trustBundleJson: serializeTrustBundle(entriesOf(firstVendor)),
     get bundleText() {

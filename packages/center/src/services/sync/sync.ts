@@ -16,9 +16,13 @@ import type { Licenses } from '../licenses/licenses.js';
 import { onlineKeyHash } from '../licenses/online-keys.js';
 import type { SigningKeys } from '../trust/signing-keys.js';
 import type { TrustBundles } from '../trust/trust-bundles.js';
+import type { ClockResets } from '../trust/clock-resets.js';
 
-/** What an LM gets back: the license when it changed, always a time token and the root-signed trust bundle. */
-export type SyncAnswer = { changed: false; time: string; trust: string } | { changed: true; license: string; time: string; trust: string };
+/**
+ * What an LM gets back: the license when it changed, always a time token and the root-signed trust bundle, and a
+ * clock reset when its request named a mark ahead of this License Center's time (clockMark).
+ */
+export type SyncAnswer = ({ changed: false } | { changed: true; license: string }) & { time: string; trust: string; clockReset?: string };
 
 /** The answer, or a refusal of the protocol (docs/sync-protocol.md), RATE_LIMITED with the seconds to wait. */
 export type SyncOutcome = Success<SyncAnswer> | (Failure & { retryAfter?: number });
@@ -47,6 +51,7 @@ export class SyncService {
   private readonly licenses: Licenses;
   private readonly keys: SigningKeys;
   private readonly trustBundles: TrustBundles;
+  private readonly clockResets: ClockResets;
   private readonly clock: Clock;
   private readonly cacheSize: number;
   /** Verdicts by SHA-256 of the request text; Map order is recency (a hit moves its entry to the end). */
@@ -75,6 +80,7 @@ export class SyncService {
     licenses: Licenses;
     keys: SigningKeys;
     trustBundles: TrustBundles;
+    clockResets: ClockResets;
     clock: Clock;
     cacheSize?: number;
     limitKey?: (onlineKey: string) => number;
@@ -89,6 +95,7 @@ export class SyncService {
     this.licenses = options.licenses;
     this.keys = options.keys;
     this.trustBundles = options.trustBundles;
+    this.clockResets = options.clockResets;
     this.clock = options.clock;
     this.cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
   }
@@ -124,15 +131,18 @@ export class SyncService {
     // Every answer carries the root-signed bundle (signed once per change): an LM picks up a rotation or a
     // revocation at its next sync, and hands it to the products, which check it with the root built into them.
     const trust = await this.trustBundles.signed();
+    // A mark ahead of this center's time moves back only by a reset naming it (issued and audited per request).
+    const reset = request.clockMark === null ? null : await this.clockResets.forSync(request.lmid, request.clockMark);
+    const extra = { time, trust, ...(reset === null ? {} : { clockReset: reset }) };
     const { known } = request;
-    if (known !== null && known.licenseId === row.id && known.serial === row.serial) return ok({ changed: false, time, trust });
+    if (known !== null && known.licenseId === row.id && known.serial === row.serial) return ok({ changed: false, ...extra });
     if (known !== null && known.licenseId === row.id && known.serial > row.serial) this.counters.supersededByLm++;
     const license = row.signed_serial === row.serial && row.signed_text !== null ? row.signed_text : await this.licenses.signedText(row.id);
     // Unbound or gone between the two reads: answer as the first read would have, had it seen the change.
     if (license === null) return fail('SYNC_REFUSED', `License ${row.id} changed during the sync; sync again.`);
     // The row was read before the text was signed and stored: read it again next time, with the text.
     if (row.signed_serial !== row.serial) this.forget(row.id);
-    return ok({ changed: true, license, time, trust });
+    return ok({ changed: true, license, ...extra });
   }
 
   /** LMIDs that synced from more than one hostname: likely a License Manager's data path copied to another host. */

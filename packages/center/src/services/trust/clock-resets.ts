@@ -1,9 +1,10 @@
 /**
  * Clock resets for offline License Managers (core clock-reset.ts). A clock set ahead by mistake carries an LM's
- * high-water mark forward; set right again, the clock looks set back (CLOCK_TAMPERED). Online, the License
- * Center's signed time corrects the mark at the next sync; offline, the customer sends a request code (it carries
- * the mark) and staff answer it with a reset signed by the active key: it names that exact mark and this
- * License Center's time, so it applies once, to that LM, and only moves the mark back to the vendor's time.
+ * high-water mark forward; set right again, the clock looks set back (CLOCK_TAMPERED). Offline, the customer
+ * sends a request code (it carries the mark) and staff answer it with a reset signed by the active key: it names
+ * that exact mark and this License Center's time, so it applies once, to that LM, and only moves the mark back to
+ * the vendor's time. Online, the LM's signed sync request carries the mark (clockMark) and the sync answer carries
+ * the same reset, issued here: a plain time token only ever raises a mark, so a recorded answer cannot lower one.
  */
 import { randomBytes } from 'node:crypto';
 import { fail, issueClockReset, ok, readRequestCode } from '@tessera/core';
@@ -39,18 +40,37 @@ export class ClockResets {
         `The License Manager's clock mark (${highWater}) is not ahead of this License Center's time: there is nothing to reset. Set its clock right; if it still reports CLOCK_TAMPERED, its clock is behind.`,
       );
     }
+    return this.sign(lmid, highWater, now, actor, 'request-code');
+  }
+
+  /**
+   * The reset a sync answer carries (services/sync) when the LM's signed request names a mark ahead of this
+   * License Center's time; null when it is not ahead (nothing to reset: the LM's clock is behind the real time).
+   */
+  async forSync(lmid: string, clockMark: string): Promise<string | null> {
+    const now = this.options.clock.now();
+    if (Date.parse(clockMark) <= now) return null;
+    const issued = await this.sign(lmid, clockMark, now, SYNC_ACTOR, 'sync');
+    return issued.ok ? issued.value.reset : null;
+  }
+
+  private async sign(
+    lmid: string,
+    fromHighWater: string,
+    now: number,
+    actor: string,
+    via: 'request-code' | 'sync',
+  ): Promise<Result<IssuedClockReset>> {
     const toTime = new Date(now).toISOString();
     const reset = issueClockReset(
-      { id: `rst_${randomBytes(9).toString('base64url')}`, lmid, fromHighWater: highWater, toTime },
+      { id: `rst_${randomBytes(9).toString('base64url')}`, lmid, fromHighWater, toTime },
       await this.options.keys.activeNow(),
     );
     if (!reset.ok) return reset;
-    await this.options.audit.append({
-      actor,
-      action: 'clock.reset_issued',
-      subject: lmid,
-      data: { lmid, fromHighWater: highWater, toTime },
-    });
-    return ok({ lmid, fromHighWater: highWater, toTime, reset: reset.value });
+    await this.options.audit.append({ actor, action: 'clock.reset_issued', subject: lmid, data: { lmid, fromHighWater, toTime, via } });
+    return ok({ lmid, fromHighWater, toTime, reset: reset.value });
   }
 }
+
+/** The audit actor of resets a License Manager's own sync asked for. */
+const SYNC_ACTOR = 'lm-sync';
