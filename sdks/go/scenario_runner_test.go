@@ -188,22 +188,38 @@ func (r *scenarioRun) step(step map[string]any) error {
 	return errors.New("unknown step")
 }
 
+// worldStep passes a step to the world server; with until (a step that only reads, as usage), it is asked again
+// until its result matches.
 func (r *scenarioRun) worldStep(step map[string]any) error {
-	var answer struct {
-		OK        bool              `json:"ok"`
-		Result    map[string]any    `json:"result"`
-		Error     string            `json:"error"`
-		Addresses map[string]string `json:"addresses"`
+	within := 15 * time.Second
+	if ms, ok := step["withinMs"].(float64); ok {
+		within = time.Duration(ms) * time.Millisecond
 	}
-	postJSON(r.t, r.world+"/step", step, &answer)
-	if !answer.OK {
-		return errors.New("the world refused: " + answer.Error)
+	end := time.Now().Add(within)
+	for {
+		var answer struct {
+			OK        bool              `json:"ok"`
+			Result    map[string]any    `json:"result"`
+			Error     string            `json:"error"`
+			Addresses map[string]string `json:"addresses"`
+		}
+		postJSON(r.t, r.world+"/step", step, &answer)
+		if !answer.OK {
+			return errors.New("the world refused: " + answer.Error)
+		}
+		r.addresses = answer.Addresses
+		if expect, ok := step["expect"].(map[string]any); ok && !partial(answer.Result, expect) {
+			return fmt.Errorf("the world answered %v", answer.Result)
+		}
+		until, ok := step["until"].(map[string]any)
+		if !ok || partial(answer.Result, until) {
+			return nil
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("the world still answers %v", answer.Result)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	r.addresses = answer.Addresses
-	if expect, ok := step["expect"].(map[string]any); ok && !partial(answer.Result, expect) {
-		return fmt.Errorf("the world answered %v", answer.Result)
-	}
-	return nil
 }
 
 func (r *scenarioRun) options(step map[string]any) (tessera.Options, error) {

@@ -120,18 +120,25 @@ export class ScenarioRun {
     }
   }
 
+  /** A world step; with `until` (a step that only reads, as usage), asked again until its result matches. */
   private async worldStep(step: Step): Promise<void> {
-    const response = await fetch(`${this.worldUrl}/step`, { method: 'POST', body: JSON.stringify(step) });
-    const answer = (await response.json()) as {
-      ok: boolean;
-      result?: Record<string, unknown>;
-      error?: string;
-      addresses?: Record<string, string>;
-    };
-    if (!answer.ok) throw new Error(`the world refused: ${answer.error}`);
-    this.addresses = answer.addresses!;
-    if (step.expect && !partialMatch(answer.result!, step.expect)) {
-      throw new Error(`the world answered ${JSON.stringify(answer.result)}`);
+    const end = Date.now() + (step.withinMs ?? 15_000);
+    for (;;) {
+      const response = await fetch(`${this.worldUrl}/step`, { method: 'POST', body: JSON.stringify(step) });
+      const answer = (await response.json()) as {
+        ok: boolean;
+        result?: Record<string, unknown>;
+        error?: string;
+        addresses?: Record<string, string>;
+      };
+      if (!answer.ok) throw new Error(`the world refused: ${answer.error}`);
+      this.addresses = answer.addresses!;
+      if (step.expect && !partialMatch(answer.result!, step.expect)) {
+        throw new Error(`the world answered ${JSON.stringify(answer.result)}`);
+      }
+      if (!step.until || partialMatch(answer.result!, step.until)) return;
+      if (Date.now() > end) throw new Error(`the world still answers ${JSON.stringify(answer.result)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
