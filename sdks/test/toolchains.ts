@@ -29,6 +29,14 @@ export function findGo(): Found {
   if (!match || Number(match[1]) < 21) {
     return { ok: false, missing: `The Go SDK (sdks/go) cannot be tested: ${path} is ${version}, older than Go 1.21. ${how}` };
   }
+  // go test -race needs cgo, so a C compiler: Go's own archive brings none.
+  const [cgo, cc] = execFileSync(path, ['env', 'CGO_ENABLED', 'CC'], { encoding: 'utf8' }).trim().split('\n');
+  if (cgo !== '1' || !cc || !onPath(cc.trim().split(' ')[0]!, [])) {
+    return {
+      ok: false,
+      missing: `The Go SDK (sdks/go) cannot be tested with the race detector: it needs cgo and a C compiler ("${cc ?? ''}" is not on PATH, CGO_ENABLED=${cgo}). Install gcc (apt-get install gcc) and leave CGO_ENABLED unset.`,
+    };
+  }
   return { ok: true, path, version };
 }
 
