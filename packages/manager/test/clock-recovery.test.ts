@@ -145,6 +145,34 @@ describe('online: the License Center signed time', () => {
     expect(eventsOf('clock.corrected')).toHaveLength(1);
   });
 
+  it('refuses a reset collected before a later sync: the License Center time it took outdates it', async () => {
+    await openOnline();
+    // What a customer's script signing with the LM's key could have asked for at T0 + 1 h: a reset for a mark
+    // three days ahead, to apply once the license has run out.
+    const collected = issueClockReset(
+      {
+        id: 'rst_collected',
+        lmid: lm.lmid,
+        fromHighWater: new Date(T0 + 3 * DAY).toISOString(),
+        toTime: new Date(T0 + HOUR).toISOString(),
+      },
+      world.vendor,
+    );
+    if (!collected.ok) throw new Error(collected.detail);
+    lcNow = T0 + 2 * HOUR;
+    world.clock.set(T0 + 2 * HOUR);
+    expect((await admin(lm, '/v1/admin/sync')).status).toBe(200); // an honest sync: its time is T0 + 2 h
+    world.clock.set(T0 + 3 * DAY); // the mark is now exactly the collected reset's
+    await status();
+    center!.setReplay({ ...center!.answers.at(-1)!, clockReset: collected.value });
+    await admin(lm, '/v1/admin/sync');
+    world.clock.set(T0 + 2 * HOUR);
+    expect(await status()).toMatchObject({ status: 'Invalid', code: 'CLOCK_TAMPERED' });
+    expect(events.filter((e) => e.event === 'clock.reset_refused').map((e) => (e as { code?: string }).code)).toEqual([
+      'RESET_NOT_APPLICABLE',
+    ]);
+  });
+
   it('leaves the mark while the clock is still ahead of the License Center, and says to correct the clock', async () => {
     await openOnline();
     lcNow = T0 + HOUR;

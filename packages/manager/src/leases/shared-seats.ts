@@ -255,7 +255,7 @@ export class SharedSeats implements SeatService {
     const batch = [...this.dirty].map((held) => ({ held, expiresAt: held.lease.expiresAt }));
     this.dirty = new Set();
     const now = this.options.clock.now();
-    const renewals = batch.map(({ held, expiresAt }) => ({ id: held.lease.id, expiresAt }));
+    const renewals = batch.map(({ held, expiresAt }) => ({ ...held.lease, expiresAt }));
     this.flushing = this.options.store
       .renewLeases(renewals, now)
       .then(
