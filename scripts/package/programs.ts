@@ -25,7 +25,7 @@ export interface Program {
   /** The systemd unit (deploy/systemd/), in share/ of the tarball and installed by the .deb. */
   unit: string;
   /** Folders copied into share/ of the tarball (relative to the repository): the License Center's portal. */
-  share: { from: string; as: string }[];
+  share: { from: string; as: string; only?: string[] }[];
   /** Shell lines the launcher runs before the program, with $home the unpacked folder. */
   launcherEnv: string[];
   /** What the .deb's postinst prints after a first install. */
@@ -48,8 +48,9 @@ export const PROGRAMS: Record<ProgramName, Program> = {
     natives: ['better-sqlite3'],
     config: { source: 'deploy/tessera-lm.example.yaml', installedAs: '/etc/tessera-lm/config.yaml' },
     unit: 'deploy/systemd/tessera-lm.service',
-    share: [],
-    launcherEnv: [],
+    // The console page's scripts (tsc output, served at /console/): the bundle has no dist beside it.
+    share: [{ from: 'packages/manager/dist/http/console', as: 'console', only: ['browser.js', 'forms.js'] }],
+    launcherEnv: ['export TESSERA_LM_CONSOLE_DIR="${TESSERA_LM_CONSOLE_DIR:-$home/share/console}"'],
     nextSteps: [
       'tessera-lm is installed. Next:',
       "  1. put the vendor's trust file in /etc/tessera-lm/trust-bundle.json (the License Center serves it: /v1/trust-bundle)",

@@ -59,7 +59,13 @@ export function stageProgram(options: {
   for (const native of natives) copyFileSync(native.source, join(dir, 'lib', native.name));
   copyFileSync(join(repo, program.config.source), join(dir, 'share', basename(program.config.installedAs)));
   copyFileSync(join(repo, program.unit), join(dir, 'share', basename(program.unit)));
-  for (const extra of program.share) cpSync(join(repo, extra.from), join(dir, 'share', extra.as), { recursive: true });
+  for (const extra of program.share) {
+    const only = extra.only;
+    cpSync(join(repo, extra.from), join(dir, 'share', extra.as), {
+      recursive: true,
+      ...(only ? { filter: (source: string) => source === join(repo, extra.from) || only.includes(basename(source)) } : {}),
+    });
+  }
   copyFileSync(join(runtime.dir, 'LICENSE'), join(dir, 'share', 'doc', 'node-LICENSE'));
   writeFileSync(join(dir, 'share', 'doc', 'README'), readmeOf(program, version, runtime, options.glibc));
   normaliseModes(dir);

@@ -1,9 +1,11 @@
 /**
  * The console's scripts as the browser gets them: the modules tsc compiled into dist/http/console/ (browser.ts by
  * tsconfig.console.json, forms.ts with the rest of the LM), read once at start-up. The path is the same from src/
- * (tests) and dist/ (a release): both sit two folders below the package, next to dist.
+ * (tests) and dist/ (a release): both sit two folders below the package, next to dist. A packaged LM (one bundled
+ * file, scripts/package) has no dist beside it: its launcher names the folder in TESSERA_LM_CONSOLE_DIR.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BUILT = new URL('../../../dist/http/console/', import.meta.url);
@@ -15,7 +17,8 @@ export type ConsoleScript = (typeof CONSOLE_SCRIPTS)[number];
 /** Each script's text, without its source-map comment (the maps are not served). Throws when the build is missing. */
 export function readConsoleScripts(): Record<ConsoleScript, string> {
   const read = (name: ConsoleScript) => {
-    const path = fileURLToPath(new URL(name, BUILT));
+    const dir = process.env.TESSERA_LM_CONSOLE_DIR;
+    const path = dir ? join(dir, name) : fileURLToPath(new URL(name, BUILT));
     if (!existsSync(path)) {
       throw new Error(`The console script ${path} is missing: build the License Manager first (npm run build).`);
     }
