@@ -3,7 +3,6 @@
  * database. `tessera-center serve` (app.ts), the other CLI commands and the tests build their services here, so
  * each is wired one way. Routes import the service types they use from the services themselves, never this module.
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '@tessera/core';
 import { systemClock } from './clock.js';
@@ -120,7 +119,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
   const mail = new MailOutbox({
     db,
     dialect: statements,
-    settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
+    settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: config.outboxDir },
     clock,
     instanceId: config.instanceId,
     ...(options.logger ? { logger: options.logger } : {}),

@@ -28,6 +28,8 @@ export interface CenterConfig {
   masterKeySource: 'environment' | 'file';
   smtp: SmtpSettings | null;
   mailFrom: string;
+  /** Where mails are written as .eml files without SMTP: DATA/outbox (tessera-center mail list|show reads them). */
+  outboxDir: string;
   /** How many times staff may rebind a license to another LMID in a year. */
   rebindsPerYear: number;
   instanceId: string;
@@ -176,6 +178,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       masterKey,
       masterKeySource,
       smtp,
+      outboxDir: join(dataDir, 'outbox'),
       mailFrom: env.MAIL_FROM ?? `Tessera License Center <licensing@${new URL(publicUrl).hostname}>`,
       rebindsPerYear: rebinds,
       instanceId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
