@@ -30,6 +30,8 @@ export interface CenterConfig {
   mailFrom: string;
   /** Where mails are written as .eml files without SMTP: DATA/outbox (tessera-center mail list|show reads them). */
   outboxDir: string;
+  /** TESSERA_LOG_FORMAT: one JSON object a line, or lines for a person; 'auto' is pretty on a terminal only. */
+  logFormat: 'json' | 'pretty' | 'auto';
   /** How many times staff may rebind a license to another LMID in a year. */
   rebindsPerYear: number;
   instanceId: string;
@@ -130,6 +132,10 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
   if (!Number.isInteger(rebinds) || rebinds < 0 || rebinds > 100)
     problems.push('TESSERA_REBINDS_PER_YEAR must be a whole number from 0 to 100.');
 
+  const logFormat = env.TESSERA_LOG_FORMAT?.trim() || 'auto';
+  if (logFormat !== 'json' && logFormat !== 'pretty' && logFormat !== 'auto')
+    problems.push(`TESSERA_LOG_FORMAT must be json, pretty or auto (got "${logFormat}").`);
+
   const trustProxy = readTrustProxy(env.TESSERA_TRUST_PROXY, problems);
   const metrics = readMetricsAccess(env, problems);
   const limits = {
@@ -179,6 +185,7 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       masterKeySource,
       smtp,
       outboxDir: join(dataDir, 'outbox'),
+      logFormat: logFormat as CenterConfig['logFormat'],
       mailFrom: env.MAIL_FROM ?? `Tessera License Center <licensing@${new URL(publicUrl).hostname}>`,
       rebindsPerYear: rebinds,
       instanceId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
