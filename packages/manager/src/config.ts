@@ -71,6 +71,17 @@ export type ConfigResult = { ok: true; config: LmConfig } | { ok: false; problem
  */
 export const DEFAULT_CHECKOUTS_PER_MINUTE = 600;
 
+/** The `name` of an LM whose configuration gives none. */
+export const DEFAULT_LM_NAME = 'tessera-lm';
+
+/**
+ * How the LM names itself in its log, console and mails: "tessera-lm eu-1", or the name alone when it says
+ * tessera-lm already (the default name would read "tessera-lm tessera-lm").
+ */
+export function lmTitle(name: string): string {
+  return /^tessera-lm\b/i.test(name) ? name : `tessera-lm ${name}`;
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** The keys of each section. Every key is also accepted in PascalCase (`DataPath`), the seed product's spelling. */
@@ -132,7 +143,7 @@ export function parseConfig(yamlText: string, baseDir: string): ConfigResult {
     "the vendor's trust file (the .json file that came with the product, as tessera-center trust-bundle prints it)",
   );
   const config: LmConfig = {
-    name: top.text('name', 'tessera-lm') ?? 'tessera-lm',
+    name: top.text('name', DEFAULT_LM_NAME) ?? DEFAULT_LM_NAME,
     host: checkHost(top, 'host', top.text('host', '0.0.0.0') ?? '0.0.0.0', '0.0.0.0'),
     port: top.whole('port', 0, 65535, 9119),
     timeoutMs: top.whole('timeoutMs', 1, 600_000, 5000),

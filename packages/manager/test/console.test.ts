@@ -1,4 +1,5 @@
 /** The console page as served: no other site may frame it (it takes the admin token), and what its forms take. */
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../src/daemon.js';
 import { call, makeWorld, start } from './support/world.js';
@@ -30,5 +31,30 @@ describe('GET /', () => {
     expect(page).toContain('License key (online key or offline key), clock reset or trust bundle');
     expect(page).toContain('Load a license even if it is expired or not yet valid (force)');
     expect(page).not.toMatch(/older than the loaded one/);
+  });
+});
+
+describe('the name an LM goes by', () => {
+  it('is "tessera-lm <name>" in the console title and header', async () => {
+    const page = String((await call(lm, 'GET', '/')).body);
+    expect(page).toMatch(/<title>NotExist · tessera-lm lm-test<\/title>/);
+    expect(page).toContain('<p class="lm-name">tessera-lm <strong>lm-test</strong>');
+  });
+
+  it('says tessera-lm once when the LM keeps the default name, in the log line and the console', async () => {
+    const named = makeWorld();
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line).msg as string) });
+    const other = await start({ ...named, config: { ...named.config, name: 'tessera-lm' } }, { logger });
+    try {
+      expect(lines.find((line) => line.includes('serving on'))).toMatch(/^tessera-lm serving on 127\.0\.0\.1:\d+, LMID /);
+      const page = String((await call(other, 'GET', '/')).body);
+      expect(page).toMatch(/<title>NotExist · tessera-lm<\/title>/);
+      expect(page).toContain('<p class="lm-name"><strong>tessera-lm</strong> <span class="muted">v');
+      expect(page).not.toMatch(/tessera-lm\s*(<[^>]+>\s*)*tessera-lm/);
+    } finally {
+      await other.close();
+      named.cleanup();
+    }
   });
 });

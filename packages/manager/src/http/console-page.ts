@@ -3,6 +3,7 @@
  * because the LM often runs air-gapped). Every value from the license or the leases is escaped; the admin token
  * and the license key only ever travel in a POST body or header, never in a URL.
  */
+import { lmTitle } from '../config.js';
 import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } from './api-types.js';
 
 export interface ConsolePageOptions {
@@ -43,13 +44,13 @@ export function renderConsolePage(info: InfoResponse, usage: UsageResponse, opti
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${escapeHtml(`${info.status} · tessera-lm ${info.name}`)}</title>
+<title>${escapeHtml(`${info.status} · ${lmTitle(info.name)}`)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header class="banner banner-${tone}" role="status" aria-live="polite">
 <div class="wrap">
-<p class="lm-name">tessera-lm <strong>${escapeHtml(info.name)}</strong> <span class="muted">v${escapeHtml(info.version)}</span></p>
+<p class="lm-name">${lmNameHtml(info.name)} <span class="muted">v${escapeHtml(info.version)}</span></p>
 <h1>License status: <span id="status">${escapeHtml(info.status)}</span> <code id="code">${escapeHtml(info.code)}</code></h1>
 <p id="detail">${escapeHtml(info.detail)}</p>
 </div>
@@ -344,3 +345,9 @@ function start() {
 }
 if (typeof document !== 'undefined') start();
 `;
+
+/** "tessera-lm <strong>eu-1</strong>", or the name alone, in bold, when it says tessera-lm already. */
+function lmNameHtml(name: string): string {
+  const title = lmTitle(name);
+  return title === name ? `<strong>${escapeHtml(name)}</strong>` : `tessera-lm <strong>${escapeHtml(name)}</strong>`;
+}
