@@ -228,6 +228,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/brand': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The vendor's name, logo, support address and accent colour. */
+    get: operations['getBrand'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/licenses': {
     parameters: {
       query?: never;
@@ -514,6 +531,24 @@ export interface paths {
     /** Check the hash chain; names the first broken link. */
     get: operations['getStaffAuditVerify'];
     put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/staff/brand': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The brand in effect, the defaults from the environment, and the overrides set here. Role: admin. */
+    get: operations['getStaffBrand'];
+    /** Set the brand's overrides, all at once; null follows the environment's value. Checked strictly: a name without markup, a data: image logo, an accent dark enough for white text. Audited. Role: admin. */
+    put: operations['putStaffBrand'];
     post?: never;
     delete?: never;
     options?: never;
@@ -1146,6 +1181,54 @@ export interface components {
           ok: false;
           reason: string;
         };
+    Brand: {
+      /** @description #rrggbb, dark enough for white text on it. */
+      accent: string;
+      /** @description The accent darkened, for hover and focus. */
+      accentDark: string;
+      /** @description A data:image/…;base64 URL. */
+      logo: string | null;
+      /** @description The vendor's name. */
+      name: string;
+      /** @description Where customers write for help. */
+      supportEmail: string | null;
+    };
+    BrandSettings: {
+      brand: {
+        /** @description #rrggbb, dark enough for white text on it. */
+        accent: string;
+        /** @description The accent darkened, for hover and focus. */
+        accentDark: string;
+        /** @description A data:image/…;base64 URL. */
+        logo: string | null;
+        /** @description The From header of the mails. */
+        mailFrom: string;
+        /** @description The vendor's name. */
+        name: string;
+        /** @description Where customers write for help. */
+        supportEmail: string | null;
+      };
+      defaults: {
+        /** @description #rrggbb, dark enough for white text on it. */
+        accent: string;
+        /** @description A data:image/…;base64 URL. */
+        logo: string | null;
+        /** @description The From header of the mails. */
+        mailFrom: string;
+        /** @description The vendor's name. */
+        name: string;
+        /** @description Where customers write for help. */
+        supportEmail: string | null;
+      };
+      overrides: {
+        accent: string | null;
+        logo: string | null;
+        /** @description A sender address; the name shown is the brand name. */
+        mailFrom: string | null;
+        name: string | null;
+        supportEmail: string | null;
+      };
+    };
     Contract: {
       autoRenew: boolean;
       /** @description Epoch milliseconds. */
@@ -2249,6 +2332,44 @@ export interface operations {
       };
     };
   };
+  getBrand: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Brand'];
+        };
+      };
+    };
+  };
   getLicenses: {
     parameters: {
       query?: {
@@ -3004,6 +3125,97 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['AuditVerification'];
+        };
+      };
+    };
+  };
+  getStaffBrand: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BrandSettings'];
+        };
+      };
+    };
+  };
+  putStaffBrand: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description #rrggbb in lower case, with a contrast of 4.5:1 or more for white text. */
+          accent: string | null;
+          /** @description A data:image/png, jpeg, webp or svg+xml URL in base64, at most 49152 bytes. */
+          logo: string | null;
+          /** @description The sender address of the mails; the name shown is the brand name. */
+          mailFrom: string | null;
+          /** @description The vendor's name, 1 to 60 characters. */
+          name: string | null;
+          /** @description Where customers write for help. */
+          supportEmail: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BrandSettings'];
         };
       };
     };

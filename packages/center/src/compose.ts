@@ -32,6 +32,7 @@ import { LicenseQueries } from './services/licenses/license-queries.js';
 import { Licenses } from './services/licenses/licenses.js';
 import { RenewalRequests } from './services/licenses/renewal-requests.js';
 import { RequestCodes } from './services/licenses/request-codes.js';
+import { BrandService } from './services/brand/brand.js';
 import { MailOutbox } from './services/mail/mail.js';
 import { Marketplace } from './services/marketplace/marketplace.js';
 import { AwsMarketplaceApi } from './services/marketplace/marketplace-aws.js';
@@ -95,6 +96,8 @@ export interface CenterServices {
   /** Publishing the License Manager's own packages (the built-in product) from files. */
   lmPackages: LmPackages;
   limiters: Limiters;
+  /** The vendor's brand: environment defaults, staff portal overrides. */
+  brand: BrandService;
   /** The Prometheus metrics of this instance (GET /metrics). */
   metrics: CenterMetrics;
 }
@@ -116,10 +119,16 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
   const roots = new TrustRoots({ db, dialect: statements, masterKey, clock });
   const trustBundles = new TrustBundles({ keys, roots, clock });
   const audit = new AuditLog({ db, dialect: statements, clock, masterKey });
+  const brand = new BrandService({ db, audit, clock, defaults: config.brand, mailFrom: config.mailFrom, publicUrl });
   const mail = new MailOutbox({
     db,
     dialect: statements,
-    settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: config.outboxDir },
+    settings: {
+      smtp: config.smtp,
+      from: config.mailFrom ?? `Tessera License Center <licensing@${new URL(publicUrl).hostname}>`,
+      outboxDir: config.outboxDir,
+    },
+    brand: () => brand.current().then((b) => ({ from: b.mailFrom, name: b.name, supportEmail: b.supportEmail })),
     clock,
     instanceId: config.instanceId,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -152,6 +161,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     keys,
     roots,
     trustBundles,
+    brand,
     keyChanges: new KeyChanges({ db, keys, licenses, trustBundles, audit }),
     clockResets,
     audit,

@@ -22,6 +22,7 @@ import { customerPackageRoutes } from './routes/packages/customer-packages.js';
 import { lmPackageRoutes } from './routes/packages/lm-packages.js';
 import { staffPackageRoutes } from './routes/packages/staff-packages.js';
 import { staffAdminRoutes } from './routes/trust/staff-admin.js';
+import { brandRoutes } from './routes/brand/brand.js';
 import { staffContractRoutes } from './routes/contracts/staff-contracts.js';
 import { staffCustomerRoutes } from './routes/catalogue/staff-customers.js';
 import { staffProductRoutes } from './routes/catalogue/staff-products.js';
@@ -81,6 +82,7 @@ export async function buildServer(services: CenterServices, logger: Logger, opti
   staffContractRoutes(app, services);
   staffUserRoutes(app, services);
   staffAdminRoutes(app, services);
+  brandRoutes(app, services);
   marketplaceRoutes(app, services);
   staffPackageRoutes(app, services);
   customerPackageRoutes(app, services);
