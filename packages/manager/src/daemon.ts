@@ -167,6 +167,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     counters,
     startedAt: clock.now(),
     requestCodeEnabled: true,
+    vendor: config.vendor ?? { name: null, supportEmail: null },
     replicas: shared ? () => shared.replicas.views() : null,
   };
   const { app, routeTable } = buildServer(services, { logger, timeoutMs: config.timeoutMs, now: () => clock.now(), tls });

@@ -8,6 +8,8 @@ import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } fr
 
 export interface ConsolePageOptions {
   requestCodeEnabled: boolean;
+  /** The vendor as the LM's configuration names it (vendor:), for the header and the title. */
+  vendor?: { name: string | null; supportEmail: string | null };
 }
 
 export type BannerTone = 'red' | 'amber' | 'green';
@@ -44,13 +46,14 @@ export function renderConsolePage(info: InfoResponse, usage: UsageResponse, opti
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${escapeHtml(`${info.status} · ${lmTitle(info.name)}`)}</title>
+<title>${escapeHtml([info.status, lmTitle(info.name), options.vendor?.name].filter(Boolean).join(' · '))}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header class="banner banner-${tone}" role="status" aria-live="polite">
 <div class="wrap">
 <p class="lm-name">${lmNameHtml(info.name)} <span class="muted">v${escapeHtml(info.version)}</span></p>
+${vendorLine(options.vendor)}
 <h1>License status: <span id="status">${escapeHtml(info.status)}</span> <code id="code">${escapeHtml(info.code)}</code></h1>
 <p id="detail">${escapeHtml(info.detail)}</p>
 </div>
@@ -350,4 +353,13 @@ if (typeof document !== 'undefined') start();
 function lmNameHtml(name: string): string {
   const title = lmTitle(name);
   return title === name ? `<strong>${escapeHtml(name)}</strong>` : `tessera-lm <strong>${escapeHtml(name)}</strong>`;
+}
+
+/** "Acme Software · support: help@acme.example", or nothing when the configuration names no vendor. */
+function vendorLine(vendor: ConsolePageOptions['vendor']): string {
+  if (!vendor?.name && !vendor?.supportEmail) return '';
+  const support = vendor.supportEmail
+    ? `support: <a href="mailto:${escapeHtml(vendor.supportEmail)}">${escapeHtml(vendor.supportEmail)}</a>`
+    : '';
+  return `<p class="vendor">${[vendor.name ? escapeHtml(vendor.name) : '', support].filter(Boolean).join(' · ')}</p>`;
 }

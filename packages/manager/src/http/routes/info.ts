@@ -40,6 +40,9 @@ export function infoRoutes(app: FastifyInstance, services: LmServices): void {
       "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
     );
     reply.header('x-frame-options', 'DENY');
-    return renderConsolePage(await infoView(services), await usageView(services), { requestCodeEnabled: services.requestCodeEnabled });
+    return renderConsolePage(await infoView(services), await usageView(services), {
+      requestCodeEnabled: services.requestCodeEnabled,
+      ...(services.vendor ? { vendor: services.vendor } : {}),
+    });
   });
 }
