@@ -677,6 +677,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/staff/first-steps': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Which first steps of a new License Center are done: a product, a customer, a contract, an invited customer user. */
+    get: operations['getStaffFirstSteps'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/staff/keys': {
     parameters: {
       query?: never;
@@ -1337,6 +1354,16 @@ export interface components {
         /** @description Also in the x-request-id header and the log line. */
         requestId: string;
       };
+    };
+    FirstSteps: {
+      /** @description A contract exists. */
+      contract: boolean;
+      /** @description A customer exists. */
+      customer: boolean;
+      /** @description A customer's user has been invited. */
+      invited: boolean;
+      /** @description A product of the vendor exists (the built-in License Manager does not count). */
+      product: boolean;
     };
     KeyRevocation: {
       /** @description Epoch milliseconds. */
@@ -3650,6 +3677,44 @@ export interface operations {
             /** @description Pass back as cursor for the next page; null on the last page. */
             nextCursor: string | null;
           };
+        };
+      };
+    };
+  };
+  getStaffFirstSteps: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FirstSteps'];
         };
       };
     };

@@ -33,6 +33,7 @@ import { Licenses } from './services/licenses/licenses.js';
 import { RenewalRequests } from './services/licenses/renewal-requests.js';
 import { RequestCodes } from './services/licenses/request-codes.js';
 import { BrandService } from './services/brand/brand.js';
+import { FirstStepsService } from './services/onboarding/first-steps.js';
 import { MailOutbox } from './services/mail/mail.js';
 import { Marketplace } from './services/marketplace/marketplace.js';
 import { AwsMarketplaceApi } from './services/marketplace/marketplace-aws.js';
@@ -98,6 +99,8 @@ export interface CenterServices {
   limiters: Limiters;
   /** The vendor's brand: environment defaults, staff portal overrides. */
   brand: BrandService;
+  /** What the staff home lists until done: product, customer, contract, invitation. */
+  firstSteps: FirstStepsService;
   /** The Prometheus metrics of this instance (GET /metrics). */
   metrics: CenterMetrics;
 }
@@ -162,6 +165,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     roots,
     trustBundles,
     brand,
+    firstSteps: new FirstStepsService(db),
     keyChanges: new KeyChanges({ db, keys, licenses, trustBundles, audit }),
     clockResets,
     audit,

@@ -25,6 +25,7 @@ export function StaffHomePage() {
       <p>
         Logged in as {user.email} ({user.role}). {role ? ROLE_TEXT[role] : null}
       </p>
+      <FirstSteps />
       {CAN.sell(user.role) ? (
         <div className="actions">
           <Link className="button" to="/staff/customers">
@@ -78,6 +79,43 @@ export function StaffHomePage() {
           </div>
         ) : null}
       </section>
+    </section>
+  );
+}
+
+const STEPS = [
+  { key: 'product', to: '/staff/products', todo: 'Add a product', what: 'its node roles, limits and features (admin)' },
+  { key: 'customer', to: '/staff/customers', todo: 'Add a customer', what: 'the company that buys' },
+  { key: 'contract', to: '/staff/contracts/new', todo: 'Sell a contract', what: 'which grants the customer its license' },
+  {
+    key: 'invited',
+    to: '/staff/customers',
+    todo: 'Invite the customer’s users',
+    what: 'from the customer’s page; they bind a License Manager and copy the key',
+  },
+] as const;
+
+/** The first steps of a new License Center, each a link until it is done; gone once all are. */
+function FirstSteps() {
+  const steps = useLoad(() => api<Answer<'getStaffFirstSteps'>>('GET', '/v1/staff/first-steps'), 'first-steps');
+  if (!steps.data || STEPS.every((step) => steps.data![step.key])) return null;
+  const done = steps.data;
+  return (
+    <section className="panel" aria-labelledby="first-steps">
+      <h2 id="first-steps">First steps</h2>
+      <ol className="first-steps">
+        {STEPS.map((step) =>
+          done[step.key] ? (
+            <li key={step.key} className="done">
+              <span className="muted">{step.todo}: done</span>
+            </li>
+          ) : (
+            <li key={step.key}>
+              <Link to={step.to}>{step.todo}</Link> <span className="muted">— {step.what}</span>
+            </li>
+          ),
+        )}
+      </ol>
     </section>
   );
 }

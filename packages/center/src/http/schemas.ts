@@ -344,6 +344,13 @@ const SHARED = {
       accent: nullable(string()),
     }),
   }),
+  /** Which of the first steps of a new License Center are done (the staff home lists the others). */
+  FirstSteps: record({
+    product: { type: 'boolean', description: 'A product of the vendor exists (the built-in License Manager does not count).' },
+    customer: { type: 'boolean', description: 'A customer exists.' },
+    contract: { type: 'boolean', description: 'A contract exists.' },
+    invited: { type: 'boolean', description: "A customer's user has been invited." },
+  }),
   /** The body of every error answer (packages/http): each operation's 4XX and 5XX answers. */
   ErrorBody: record({
     error: record({

@@ -23,6 +23,7 @@ import { lmPackageRoutes } from './routes/packages/lm-packages.js';
 import { staffPackageRoutes } from './routes/packages/staff-packages.js';
 import { staffAdminRoutes } from './routes/trust/staff-admin.js';
 import { brandRoutes } from './routes/brand/brand.js';
+import { firstStepsRoutes } from './routes/onboarding/first-steps.js';
 import { staffContractRoutes } from './routes/contracts/staff-contracts.js';
 import { staffCustomerRoutes } from './routes/catalogue/staff-customers.js';
 import { staffProductRoutes } from './routes/catalogue/staff-products.js';
@@ -83,6 +84,7 @@ export async function buildServer(services: CenterServices, logger: Logger, opti
   staffUserRoutes(app, services);
   staffAdminRoutes(app, services);
   brandRoutes(app, services);
+  firstStepsRoutes(app, services);
   marketplaceRoutes(app, services);
   staffPackageRoutes(app, services);
   customerPackageRoutes(app, services);
