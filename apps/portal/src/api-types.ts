@@ -932,6 +932,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/staff/names': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The names of up to 200 customers (cus_), products (prd_) and users (usr_), by id; an id that names nothing is left out. */
+    get: operations['getStaffNames'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/staff/packages': {
     parameters: {
       query?: never;
@@ -1563,6 +1580,12 @@ export interface components {
     Message: {
       /** @description What happened, in words for a person. */
       message: string;
+    };
+    Names: {
+      /** @description id → name. */
+      names: {
+        [key: string]: string;
+      };
     };
     Package: {
       filename: string;
@@ -4362,6 +4385,47 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['License'];
+        };
+      };
+    };
+  };
+  getStaffNames: {
+    parameters: {
+      query: {
+        /** @description Ids separated by commas. */
+        ids: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Names'];
         };
       };
     };

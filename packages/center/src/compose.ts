@@ -34,6 +34,7 @@ import { RenewalRequests } from './services/licenses/renewal-requests.js';
 import { RequestCodes } from './services/licenses/request-codes.js';
 import { BrandService } from './services/brand/brand.js';
 import { FirstStepsService } from './services/onboarding/first-steps.js';
+import { Names } from './services/catalogue/names.js';
 import { MailOutbox } from './services/mail/mail.js';
 import { Marketplace } from './services/marketplace/marketplace.js';
 import { AwsMarketplaceApi } from './services/marketplace/marketplace-aws.js';
@@ -101,6 +102,8 @@ export interface CenterServices {
   brand: BrandService;
   /** What the staff home lists until done: product, customer, contract, invitation. */
   firstSteps: FirstStepsService;
+  /** Names of customers, products and users by id, for staff pages. */
+  names: Names;
   /** The Prometheus metrics of this instance (GET /metrics). */
   metrics: CenterMetrics;
 }
@@ -166,6 +169,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     trustBundles,
     brand,
     firstSteps: new FirstStepsService(db),
+    names: new Names(db),
     keyChanges: new KeyChanges({ db, keys, licenses, trustBundles, audit }),
     clockResets,
     audit,

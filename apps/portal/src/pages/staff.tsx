@@ -6,6 +6,7 @@ import { Link } from '../router';
 import { useUser } from '../session';
 import { CAN } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
+import { useNames } from '../staff/names';
 import type { Answer } from '../api';
 
 const ROLE_TEXT = {
@@ -18,6 +19,7 @@ export function StaffHomePage() {
   const user = useUser();
   const requests = useLoad(() => api<Answer<'getStaffRenewalRequests'>>('GET', '/v1/staff/renewal-requests'), 'renewals');
   const role = user.role === 'customer' ? null : user.role;
+  const nameOf = useNames(requests.data?.items.map((request) => request.requestedBy) ?? []);
   return (
     <section>
       <PageTitle title="Staff" />
@@ -70,7 +72,7 @@ export function StaffHomePage() {
                     <td>{request.months === 12 ? '1 year' : '1 month'}</td>
                     <td>{day(request.expiresAt)}</td>
                     <td>
-                      {dayTime(request.requestedAt)} <span className="muted">by {request.requestedBy}</span>
+                      {dayTime(request.requestedAt)} <span className="muted">by {nameOf(request.requestedBy)}</span>
                     </td>
                   </tr>
                 ))}

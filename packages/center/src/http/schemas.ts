@@ -344,6 +344,8 @@ const SHARED = {
       accent: nullable(string()),
     }),
   }),
+  /** Names by id (GET /v1/staff/names). */
+  Names: record({ names: { type: 'object', description: 'id → name.', additionalProperties: { type: 'string' } } }),
   /** Which of the first steps of a new License Center are done (the staff home lists the others). */
   FirstSteps: record({
     product: { type: 'boolean', description: 'A product of the vendor exists (the built-in License Manager does not count).' },

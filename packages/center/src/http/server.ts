@@ -24,6 +24,7 @@ import { staffPackageRoutes } from './routes/packages/staff-packages.js';
 import { staffAdminRoutes } from './routes/trust/staff-admin.js';
 import { brandRoutes } from './routes/brand/brand.js';
 import { firstStepsRoutes } from './routes/onboarding/first-steps.js';
+import { staffNameRoutes } from './routes/catalogue/staff-names.js';
 import { staffContractRoutes } from './routes/contracts/staff-contracts.js';
 import { staffCustomerRoutes } from './routes/catalogue/staff-customers.js';
 import { staffProductRoutes } from './routes/catalogue/staff-products.js';
@@ -85,6 +86,7 @@ export async function buildServer(services: CenterServices, logger: Logger, opti
   staffAdminRoutes(app, services);
   brandRoutes(app, services);
   firstStepsRoutes(app, services);
+  staffNameRoutes(app, services);
   marketplaceRoutes(app, services);
   staffPackageRoutes(app, services);
   customerPackageRoutes(app, services);
