@@ -145,7 +145,17 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
   const sessions = new Sessions({ db, clock });
   const throttle = new Throttle({ db, clock });
   const passwords = options.passwords ?? new PasswordHasher(config.passwordHashing);
-  const accounts = new Accounts({ db, mail, audit, clock, publicUrl, passwords, sessions, throttle });
+  const accounts = new Accounts({
+    db,
+    mail,
+    audit,
+    clock,
+    publicUrl,
+    passwords,
+    sessions,
+    throttle,
+    centerName: async () => `${(await brand.current()).name} License Center`,
+  });
   const awsApi = new AwsMarketplaceApi(config.aws);
   const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, () => clock.now());
   const syncPerKey = minute(config.limits.syncPerKey);

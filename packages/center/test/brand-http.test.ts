@@ -108,6 +108,7 @@ describe.each(DIALECTS)('the brand over HTTP on %s', (dialect) => {
     await tc.center.services.accounts.inviteCustomer(world.customerId, 'new.user@acme.example', 'usr_test');
     const [mail] = await mailsTo('new.user@acme.example');
     expect(mail!.from).toBe('Acme Cloud <licensing@acme.example>');
+    expect(mail!.subject).toBe('Set up your Customer of buyer@acme.example account at the Acme Cloud License Center');
     expect(mail!.text).toMatch(/\n-- \nAcme Cloud\nSupport: help@acme\.example\n$/);
 
     // null goes back to the environment's value.
