@@ -134,7 +134,7 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
       from: config.mailFrom ?? `Tessera License Center <licensing@${new URL(publicUrl).hostname}>`,
       outboxDir: config.outboxDir,
     },
-    brand: () => brand.current().then((b) => ({ from: b.mailFrom, name: b.name, supportEmail: b.supportEmail })),
+    brand: () => brand.current().then((b) => ({ from: b.mailFrom, name: b.name, supportEmail: b.supportEmail, accent: b.accent })),
     clock,
     instanceId: config.instanceId,
     ...(options.logger ? { logger: options.logger } : {}),

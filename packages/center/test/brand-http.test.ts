@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCenterConfig } from '../src/config.js';
 import { parseEml } from '../src/services/mail/eml.js';
@@ -64,7 +65,7 @@ describe.each(DIALECTS)('the brand over HTTP on %s', (dialect) => {
     return readdirSync(dir)
       .filter((f) => f.endsWith('.eml'))
       .sort()
-      .map((f) => parseEml(readFileSync(join(dir, f), 'utf8')))
+      .map((f) => ({ ...parseEml(readFileSync(join(dir, f), 'utf8')), file: join(dir, f) }))
       .filter((m) => m.to === address);
   };
 
@@ -110,6 +111,11 @@ describe.each(DIALECTS)('the brand over HTTP on %s', (dialect) => {
     expect(mail!.from).toBe('Acme Cloud <licensing@acme.example>');
     expect(mail!.subject).toBe('Set up your Customer of buyer@acme.example account at the Acme Cloud License Center');
     expect(mail!.text).toMatch(/\n-- \nAcme Cloud\nSupport: help@acme\.example\n$/);
+    // The HTML part: the same link, under the brand's bar in its accent colour.
+    const link = /(http:\/\/\S+\/setup#token=\S+)/.exec(mail!.text)![1]!;
+    const html = (await simpleParser(readFileSync(mail!.file))).html as string;
+    expect(html).toContain(`<a href="${link}">${link}</a>`);
+    expect(html).toContain('background:#1d4ed8');
 
     // null goes back to the environment's value.
     const reset = await world.admin.put('/v1/staff/brand', NONE);

@@ -14,6 +14,7 @@ import { createTransport } from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type { Database, MailOutboxTable } from '../../db/schema.js';
 import type { Clock } from '@tessera/core';
+import { mailHtml } from './mail-html.js';
 
 export interface MailSettings {
   smtp: { host: string; port: number; secure: boolean; user: string | null; password: string | null } | null;
@@ -30,6 +31,8 @@ export interface MailBrand {
   from: string;
   name: string;
   supportEmail: string | null;
+  /** #rrggbb, for the HTML part's bar. */
+  accent: string;
 }
 
 export interface MailLogger {
@@ -244,6 +247,7 @@ export class MailOutbox {
       to: mail.to_address,
       subject: mail.subject,
       text: brand ? withSignature(mail.text, brand) : mail.text,
+      ...(brand ? { html: mailHtml(mail.text, brand) } : {}),
       date: new Date(mail.created_at),
       // The same Message-ID on every attempt, so a receiver can drop a duplicate of a mail sent twice.
       messageId: `<${mail.id}@${domainOf(from)}>`,
