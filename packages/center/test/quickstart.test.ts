@@ -132,6 +132,30 @@ describe('npm start', () => {
     }
   });
 
+  it('writes the log for a person on its own when its output is a terminal (a pseudo-terminal, through script)', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'tessera-start-'));
+    // util-linux's script gives the server a real terminal, as npm start in a shell window does.
+    const command = `${process.execPath} packages/center/bin/tessera-center.js --data ${other} serve --port 0`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    try {
+      const output = afterStart(child);
+      const listening = await output.line(/Server listening at/);
+      expect(listening).toMatch(/^\d\d:\d\d:\d\d INFO {2}Server listening at http:\/\/127\.0\.0\.1:\d+\r?$/);
+      const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(listening)![1]!;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      expect(await output.line(/GET \/health/)).toMatch(/INFO {2}GET \/health 200 \d+ ms {2}req_/);
+      expect(output.text()).not.toContain('{"level"');
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it("publishes the License Manager's packages that npm run package made, once, for every customer to download", async () => {
     const other = mkdtempSync(join(tmpdir(), 'tessera-start-'));
     const packages = join(other, 'packages');
