@@ -1472,6 +1472,10 @@ export interface components {
     };
     LicenseDetails: {
       basic: {
+        customer: {
+          id: string;
+          name: string;
+        };
         /** @description Epoch milliseconds. */
         expiresAt: number;
         id: string;

@@ -100,6 +100,8 @@ describe('staff administration and roles in Chromium', () => {
     await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();
     expect(page.url()).toBe(`${tc.center.url}/staff/licenses/${licenseId}`);
     expect(await page.getByRole('region', { name: 'History' }).innerText()).toContain('Renewal requested');
+    // Whose license, by name, linked to the customer.
+    await page.getByRole('region', { name: 'Basic Info' }).getByRole('link', { name: 'Customer of ops@initech.example' }).waitFor();
     // The mailed link is this address, opened afresh.
     await page.goto(`/staff/licenses/${licenseId}`);
     await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();

@@ -169,6 +169,7 @@ const SHARED = {
   LicenseDetails: record({
     basic: record({
       id: string(),
+      customer: record({ id: string(), name: string() }),
       lmid: nullable(string()),
       type: oneOf('NODE'),
       serial: integer(),
