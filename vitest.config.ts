@@ -16,6 +16,7 @@ export default defineConfig({
       'examples/*/test/**/*.test.ts',
       'scripts/test/**/*.test.ts',
       'scripts/package/test/**/*.test.ts',
+      'sdks/test/**/*.test.ts',
       'apps/portal/test/**/*.test.ts',
     ],
     reporters: ['default', `${root}scripts/plain-summary-reporter.ts`],

@@ -1,7 +1,7 @@
 /**
- * Prometheus's promtool, for the tests that check the License Center's /metrics with `promtool check metrics`:
- * found on the PATH, or installed with apt-get (Debian's "prometheus" package) when missing, so a fresh machine
- * needs nothing done by hand. Tests get its path with inject('promtoolPath'). A tool that cannot be had fails the
+ * Prometheus's promtool, for the tests that check the License Center's and the License Manager's /metrics with
+ * `promtool check metrics`: found on the PATH, or installed with apt-get (Debian's "prometheus" package) when
+ * missing, so a fresh machine needs nothing done by hand. Tests get its path with inject('promtoolPath'). A tool that cannot be had fails the
  * run; it is never skipped.
  */
 import { execFileSync } from 'node:child_process';

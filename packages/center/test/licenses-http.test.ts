@@ -315,11 +315,23 @@ describe.each(DIALECTS)('license routes on %s', (dialect) => {
           body: JSON.stringify({ request: syncRequestOf(lm, onlineKey, { clockMark }) }),
         })
       ).json()) as { clockReset?: string };
+    const inDays = (days: number) => new Date(tc.clock.now() + days * 86_400_000).toISOString();
     expect((await sync(null)).clockReset).toBeUndefined();
-    expect((await sync(new Date(tc.clock.now() - 60_000).toISOString())).clockReset).toBeUndefined();
-    const ahead = new Date(tc.clock.now() + 30 * 86_400_000).toISOString();
+    expect((await sync(inDays(-1))).clockReset).toBeUndefined();
+    // Further ahead than a week is for staff (a request code), never automatic: a customer could name any mark.
+    expect((await sync(inDays(8))).clockReset).toBeUndefined();
+    const ahead = inDays(3);
     const reset = readClockReset((await sync(ahead)).clockReset, trust);
     expect(reset.ok && reset.value).toMatchObject({ lmid: lm.lmid, fromHighWater: ahead, toTime: new Date(tc.clock.now()).toISOString() });
+    // One a day per LMID, so resets for marks of later days cannot be collected in advance.
+    expect((await sync(inDays(4))).clockReset).toBeUndefined();
+    const before = tc.clock.t;
+    tc.clock.t += 86_400_001;
+    try {
+      expect((await sync(inDays(4))).clockReset).toEqual(expect.any(String));
+    } finally {
+      tc.clock.t = before;
+    }
   });
 
   it('lists likely clones for staff once one LMID syncs from two hosts', async () => {

@@ -63,3 +63,25 @@ export { issueClockReset, readClockReset } from './clock-reset.js';
 export type { ClockReset, ClockResetDocument } from './clock-reset.js';
 export { buildSyncRequest, makeTimeToken, readSyncRequest, SYNC_PATH, SYNC_REQUEST_MSG, TIME_MSG } from './sync-protocol.js';
 export type { SyncRequest, SyncRequestInput } from './sync-protocol.js';
+export type {
+  ApiErrorBody,
+  CheckoutRequest,
+  CheckoutResponse,
+  HealthResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  InfoResponse,
+  LeaseView,
+  LicenseResponse,
+  LmStatus,
+  LoadRequest,
+  ReleaseRequest,
+  ReleaseResponse,
+  ReplicaInfo,
+  RequestCodeRequest,
+  RequestCodeResponse,
+  RoleUsage,
+  SyncResponse,
+  UsageResponse,
+  VersionResponse,
+} from './lm-api.js';

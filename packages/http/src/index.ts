@@ -13,27 +13,26 @@ export { Counter, DEFAULT_BUCKETS, Histogram, METRICS_CONTENT_TYPE, MetricsRegis
 export type { Collector, Labels } from './metrics.js';
 
 export class ApiError extends Error {
-  /**
-   * Prefer ApiError.of and refuse, which take the status from the code's table. A status given here is kept as
-   * it is; the License Manager's routes still pass their own until they move to the table.
-   */
+  /** The code's one HTTP status (core's table): no route or service chooses it. */
+  readonly status: number;
+
   constructor(
     readonly code: Code,
-    readonly status: number,
     message: string,
   ) {
     super(message);
+    this.status = httpStatusOf(code);
   }
 
   /** A service's failure as the error it is answered with: its code, the code's status, its detail. */
   static of(failure: Pick<Failure, 'code' | 'detail'>): ApiError {
-    return new ApiError(failure.code, httpStatusOf(failure.code), failure.detail);
+    return new ApiError(failure.code, failure.detail);
   }
 }
 
 /** A refusal found by a route itself (no login, over a budget), answered with the code's status. */
 export function refuse(code: Code, message: string): ApiError {
-  return new ApiError(code, httpStatusOf(code), message);
+  return new ApiError(code, message);
 }
 
 /** The value of a success; a failure is thrown as its ApiError, which the error handler answers. */

@@ -1,7 +1,5 @@
-/** Time comes from here, so tests can move it; nothing else in the LM reads the system clock. */
-export interface Clock {
-  now(): number;
-}
+/** Time comes from here (core's Clock), so tests can move it; nothing else in the LM reads the system clock. */
+import type { Clock } from '@tessera/core';
 
 export const systemClock: Clock = { now: () => Date.now() };
 

@@ -6,11 +6,10 @@
  * loop: the sync runs at whichever replica finds it due first (ha/replicas.ts).
  */
 import { readFileSync } from 'node:fs';
-import type { Code } from '@tessera/core';
+import type { Clock, Code } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { systemClock } from './clock.js';
-import type { Clock } from './clock.js';
 import { DEFAULT_CHECKOUTS_PER_MINUTE, lmTitle } from './config.js';
 import type { LmConfig } from './config.js';
 import { createLogger } from './log.js';

@@ -4,6 +4,28 @@ export type { Daemon, DaemonOptions } from './daemon.js';
 export { loadConfig, parseConfig } from './config.js';
 export type { LmConfig } from './config.js';
 export { ManualClock, systemClock } from './clock.js';
-export type { Clock } from './clock.js';
-export type * from './http/api-types.js';
+export type { Clock } from '@tessera/core';
+// The LM's API shapes live in core (lm-api.ts), shared with the SDK; re-exported for embedders that took them from here.
+export type {
+  ApiErrorBody,
+  CheckoutRequest,
+  CheckoutResponse,
+  HealthResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  InfoResponse,
+  LeaseView,
+  LicenseResponse,
+  LmStatus,
+  LoadRequest,
+  ReleaseRequest,
+  ReleaseResponse,
+  ReplicaInfo,
+  RequestCodeRequest,
+  RequestCodeResponse,
+  RoleUsage,
+  SyncResponse,
+  UsageResponse,
+  VersionResponse,
+} from '@tessera/core';
 export { LM_VERSION } from './version.js';

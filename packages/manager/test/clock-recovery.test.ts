@@ -145,6 +145,34 @@ describe('online: the License Center signed time', () => {
     expect(eventsOf('clock.corrected')).toHaveLength(1);
   });
 
+  it('refuses a reset collected before a later sync: the License Center time it took outdates it', async () => {
+    await openOnline();
+    // What a customer's script signing with the LM's key could have asked for at T0 + 1 h: a reset for a mark
+    // three days ahead, to apply once the license has run out.
+    const collected = issueClockReset(
+      {
+        id: 'rst_collected',
+        lmid: lm.lmid,
+        fromHighWater: new Date(T0 + 3 * DAY).toISOString(),
+        toTime: new Date(T0 + HOUR).toISOString(),
+      },
+      world.vendor,
+    );
+    if (!collected.ok) throw new Error(collected.detail);
+    lcNow = T0 + 2 * HOUR;
+    world.clock.set(T0 + 2 * HOUR);
+    expect((await admin(lm, '/v1/admin/sync')).status).toBe(200); // an honest sync: its time is T0 + 2 h
+    world.clock.set(T0 + 3 * DAY); // the mark is now exactly the collected reset's
+    await status();
+    center!.setReplay({ ...center!.answers.at(-1)!, clockReset: collected.value });
+    await admin(lm, '/v1/admin/sync');
+    world.clock.set(T0 + 2 * HOUR);
+    expect(await status()).toMatchObject({ status: 'Invalid', code: 'CLOCK_TAMPERED' });
+    expect(events.filter((e) => e.event === 'clock.reset_refused').map((e) => (e as { code?: string }).code)).toEqual([
+      'RESET_NOT_APPLICABLE',
+    ]);
+  });
+
   it('leaves the mark while the clock is still ahead of the License Center, and says to correct the clock', async () => {
     await openOnline();
     lcNow = T0 + HOUR;
@@ -190,14 +218,14 @@ describe('offline: a vendor-signed clock reset', () => {
       `Clock reset rst_1 applied: the high-water mark moved from ${mark} to the vendor's time ${new Date(T0 + HOUR).toISOString()}.`,
     ]);
     const again = await admin(lm, '/v1/admin/load', { key: text });
-    expect([again.status, again.body.error.code]).toEqual([422, 'RESET_NOT_APPLICABLE']);
+    expect([again.status, again.body.error.code]).toEqual([409, 'RESET_NOT_APPLICABLE']);
     expect(again.body.error.message).toMatch(/it moved since the request code was made\. Make a new request code/);
     // Steering the clock to the exact mark the reset names again does not make it apply a second time.
     world.clock.set(Date.parse(mark));
     await status();
     world.clock.set(T0 + 2 * HOUR);
     const replayed = await admin(lm, '/v1/admin/load', { key: text });
-    expect([replayed.status, replayed.body.error.code]).toEqual([422, 'RESET_NOT_APPLICABLE']);
+    expect([replayed.status, replayed.body.error.code]).toEqual([409, 'RESET_NOT_APPLICABLE']);
     expect(replayed.body.error.message).toMatch(/not newer than the vendor time this License Manager already holds/);
     expect((await status()).code).toBe('CLOCK_TAMPERED');
   });
@@ -205,9 +233,9 @@ describe('offline: a vendor-signed clock reset', () => {
   it('is refused for another mark, another LMID or an untrusted key, each with its code', async () => {
     const mark = await stuck();
     const cases: [string, number, string][] = [
-      [reset(world.vendor, { fromHighWater: new Date(T0 + 29 * DAY).toISOString() }), 422, 'RESET_NOT_APPLICABLE'],
-      [reset(world.vendor, { fromHighWater: mark, lmid: otherLmid() }), 422, 'LMID_MISMATCH'],
-      [reset(generateSigningKey(), { fromHighWater: mark }), 422, 'UNKNOWN_KEY'],
+      [reset(world.vendor, { fromHighWater: new Date(T0 + 29 * DAY).toISOString() }), 409, 'RESET_NOT_APPLICABLE'],
+      [reset(world.vendor, { fromHighWater: mark, lmid: otherLmid() }), 409, 'LMID_MISMATCH'],
+      [reset(generateSigningKey(), { fromHighWater: mark }), 403, 'UNKNOWN_KEY'],
       [reset(world.vendor, { fromHighWater: mark }).slice(0, 120), 400, 'MALFORMED'],
     ];
     for (const [key, code, error] of cases) {

@@ -118,6 +118,26 @@ describe.skipIf(!sharedDbUrl)('License Manager replicas on one PostgreSQL databa
     expect((await call(a, 'GET', '/v1/usage')).body.roles.query.used).toBe(0);
   });
 
+  it('does not keep a lease alive from memory once its row was edited in the database (a role renamed to free a seat)', async () => {
+    const a = await replica(1);
+    expect((await admin(a, '/v1/admin/load', { key: licenseFor(world, a.lmid) })).status).toBe(200);
+    const out = await call(a, 'POST', '/v1/seats/checkout', seat('q1'));
+    expect((await call(a, 'POST', '/v1/seats/heartbeat', { leaseId: out.body.leaseId, instance: 'proc-q1' })).status).toBe(200);
+    // The customer's UPDATE: the row no longer counts for query, so a third query node would get a seat.
+    await db.query("UPDATE tessera_lm_leases SET role = 'storage' WHERE id = $1", [out.body.leaseId]);
+    const roleOfNextRenewal = async () => {
+      world.clock.advance(1000); // each renewal runs further, so a replica writes it from memory
+      const answer = await call(a, 'POST', '/v1/seats/heartbeat', { leaseId: out.body.leaseId, instance: 'proc-q1' });
+      if (answer.status !== 200) return `refused ${answer.status}`;
+      const token = parseEnvelope(answer.body.token, 'lease');
+      return token.ok ? String(token.value.payload.role) : 'unreadable';
+    };
+    // Within a batch write, a learns the row is not the lease it holds: it stops renewing q1 as a query seat.
+    expect(await until(roleOfNextRenewal, (role) => role !== 'query', 'a renewal that is no longer a query seat from memory')).not.toBe(
+      'query',
+    );
+  });
+
   it('grants exactly 50 of 200 concurrent checkouts for a role of 50 spread over both replicas', async () => {
     const [a, b] = [
       await replica(1, { seats: { secret: null, checkoutsPerMinute: 10_000 } }),

@@ -65,7 +65,7 @@ describe('loading an offline key', () => {
     const key = licenseFor(world, otherLmid);
     for (const force of [false, true]) {
       const { status, body } = await admin(lm, '/v1/admin/load', { key, force });
-      expect([status, body.error?.code]).toEqual([422, 'LMID_MISMATCH']);
+      expect([status, body.error?.code]).toEqual([409, 'LMID_MISMATCH']);
       expect(body.error.message).toContain(otherLmid);
     }
   });
@@ -90,7 +90,7 @@ describe('loading an offline key', () => {
       stranger,
     );
     const { status, body } = await admin(lm, '/v1/admin/load', { key: key.ok && key.value, force: true });
-    expect(status).toBe(422);
+    expect(status).toBe(403);
     expect(body.error.code).toBe('UNKNOWN_KEY');
     expect(body.error.message).toContain(stranger.kid);
   });
@@ -102,7 +102,7 @@ describe('loading an offline key', () => {
       expiresAt: new Date(T0 - 30 * DAY).toISOString(),
     });
     const refused = await admin(lm, '/v1/admin/load', { key });
-    expect(refused.status).toBe(422);
+    expect(refused.status).toBe(403);
     expect(refused.body.error).toMatchObject({ code: 'EXPIRED', message: expect.stringContaining('--force') });
     const forced = await admin(lm, '/v1/admin/load', { key, force: true });
     expect(forced.body).toMatchObject({ status: 'Expired', code: 'EXPIRED' });
@@ -112,7 +112,7 @@ describe('loading an offline key', () => {
     const key = licenseFor(world, lm.lmid, { mode: 'online' });
     for (const force of [false, true]) {
       const { status, body } = await admin(lm, '/v1/admin/load', { key, force });
-      expect([status, body.error.code]).toEqual([422, 'MODE_MISMATCH']);
+      expect([status, body.error.code]).toEqual([403, 'MODE_MISMATCH']);
       expect(body.error.message).toBe(
         'License lic_lmtest was issued for online mode: load its online key (5 groups of 5 characters, shown in the License Center), not the license document, so the License Center keeps it current.',
       );
@@ -139,7 +139,7 @@ describe('loading an offline key', () => {
     const [head, payload, signature] = key.split('.') as [string, string, string];
     const altered = `${head}.${Buffer.from(Buffer.from(payload, 'base64url').toString().replace('"query":2', '"query":9')).toString('base64url')}.${signature}`;
     const { status, body } = await admin(lm, '/v1/admin/load', { key: altered, force: true });
-    expect([status, body.error.code]).toEqual([422, 'SIGNATURE_INVALID']);
+    expect([status, body.error.code]).toEqual([400, 'SIGNATURE_INVALID']);
     expect((await call(lm, 'GET', '/v1/info')).body.status).toBe('NotExist');
   });
 

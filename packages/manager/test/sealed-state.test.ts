@@ -49,11 +49,11 @@ describe('the sealed state', () => {
     world.clock.set(T0); // set back three hours, with state.db gone
     await restart();
     const atOldTime = await load(serial(3));
-    expect([atOldTime.status, atOldTime.body.error.code]).toEqual([422, 'CLOCK_TAMPERED']);
+    expect([atOldTime.status, atOldTime.body.error.code]).toEqual([403, 'CLOCK_TAMPERED']);
     world.clock.set(T0 + 3 * HOUR);
     for (const force of [false, true]) {
       const older = await load(serial(2), force);
-      expect([older.status, older.body.error.code], `force ${force}`).toEqual([422, 'SUPERSEDED']);
+      expect([older.status, older.body.error.code], `force ${force}`).toEqual([403, 'SUPERSEDED']);
       expect(older.body.error.message).toMatch(/serial 3 is already loaded/);
     }
     expect((await load(serial(3))).body).toMatchObject({ status: 'Normal', serial: 3 });

@@ -216,7 +216,7 @@ describe('with a license for 2 query nodes', () => {
 
   it('never grants a seat to another product', async () => {
     const { status, body } = await checkout('e1', 'query', 'explorer');
-    expect([status, body.error.code]).toEqual([403, 'PRODUCT_MISMATCH']);
+    expect([status, body.error.code]).toEqual([409, 'PRODUCT_MISMATCH']);
   });
 
   it('frees a released seat at once', async () => {

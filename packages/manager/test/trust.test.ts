@@ -74,7 +74,7 @@ describe('the trust file v2', () => {
     expect((await admin(lm, '/v1/admin/load', { key: licenseFor(world, lm.lmid) })).status).toBe(200);
     const stranger = generateSigningKey();
     const refused = await admin(lm, '/v1/admin/load', { key: signedBy(stranger, lm.lmid, { serial: 2 }), force: true });
-    expect([refused.status, refused.body.error.code]).toEqual([422, 'UNKNOWN_KEY']);
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'UNKNOWN_KEY']);
     expect(warnings).toEqual([]);
   });
 
@@ -138,7 +138,7 @@ describe('rotation and roll-back', () => {
 
     // Never back: not the older bundle, not after a restart with the older file still in place.
     const older = await admin(lm, '/v1/admin/load', { key: trustFile(world.root, signedBundle(world.root, 1, entriesOf(world.vendor))) });
-    expect([older.status, older.body.error.code]).toEqual([422, 'SUPERSEDED']);
+    expect([older.status, older.body.error.code]).toEqual([403, 'SUPERSEDED']);
     await stop(lm);
     const again = await open(world);
     expect(await trustOf(again.lm)).toBe(rotated);
@@ -151,7 +151,7 @@ describe('rotation and roll-back', () => {
     const { lm } = await open(world);
     const foreign = makeRoot();
     const untrusted = await admin(lm, '/v1/admin/load', { key: signedBundle(foreign, 5, entriesOf(generateSigningKey())) });
-    expect([untrusted.status, untrusted.body.error.code]).toEqual([422, 'UNTRUSTED_ROOT']);
+    expect([untrusted.status, untrusted.body.error.code]).toEqual([403, 'UNTRUSTED_ROOT']);
     const plain = await admin(lm, '/v1/admin/load', { key: serializeTrustBundle(entriesOf(generateSigningKey())) });
     expect([plain.status, plain.body.error.code]).toEqual([400, 'MALFORMED']);
   });

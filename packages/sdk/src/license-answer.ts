@@ -7,11 +7,12 @@
  * clock, with the highest time seen: the LM's status and code are information, never the verdict.
  */
 import { evaluate, readLicense, readLmAnswer, readSignedTrustBundle } from '@tessera/core';
-import type { Evaluation, License, SignedTrustBundle, TrustRoot } from '@tessera/core';
+import type { Clock, Evaluation, License, SignedTrustBundle, TrustRoot } from '@tessera/core';
 import { newNonce } from './lm-client.js';
 import type { LicenseAnswer, LmClient } from './lm-client.js';
-import { acceptBundleSerial, acceptLicenseSerial, highestBundleSerial, knownLicenseSerial, readClock } from './seen.js';
-import type { LicenseStatusName, SdkClock } from './types.js';
+import { processSeen } from './seen.js';
+import type { Seen } from './seen.js';
+import type { LicenseStatusName } from './types.js';
 import { checkIdentity, licenseFacts } from './verify.js';
 import type { Checked, LicenseFacts, LicenseRef, LmIdentity } from './verify.js';
 
@@ -35,9 +36,11 @@ export interface AnswerContext {
   url: string;
   product: string;
   roots: readonly TrustRoot[];
-  clock: SdkClock;
+  clock: Clock;
   /** The nonce this request sent. */
   nonce: string;
+  /** What was accepted before; default this process's (seen.ts). */
+  seen?: Seen;
 }
 
 /** The bundle and license read from the last answer's texts: reading the same texts again gives the same result. */
@@ -68,7 +71,8 @@ export function readLicenseAnswer(
   const answer = readLmAnswer(body.answer, { lmid, publicKey, nonce: context.nonce });
   if (!answer.ok) return { outcome: fail(answer.code, answer.detail), reading: last };
   const named = answer.value.license;
-  const { now, highWater } = readClock(context.clock);
+  const seen = context.seen ?? processSeen;
+  const { now, highWater } = seen.readClock(context.clock);
   const lmHighWater = answer.value.highWaterMs ?? null;
   const highWaterTime = Math.max(lmHighWater ?? -Infinity, highWater ?? -Infinity);
   const evaluationContext = { now, lmid, product: context.product, highWaterTime: Number.isFinite(highWaterTime) ? highWaterTime : null };
@@ -106,18 +110,18 @@ export function readLicenseAnswer(
     return { outcome: fail('SIGNATURE_INVALID', detail), reading };
   }
   const rootKids = context.roots.map((root) => root.kid);
-  const highest = highestBundleSerial(rootKids);
+  const highest = seen.highestBundleSerial(rootKids);
   if (bundle.serial < highest) {
     const detail = `The License Manager holds trust bundle serial ${bundle.serial}, older than serial ${highest} this product already accepted (which may revoke a key the older one trusts). Give it the vendor's current trust file.`;
     return { outcome: fail('SUPERSEDED', detail), reading };
   }
-  acceptBundleSerial(rootKids, bundle.serial);
+  seen.acceptBundleSerial(rootKids, bundle.serial);
   if (license.id !== named.id || license.serial !== named.serial)
     return { outcome: notNamed(named, `${license.id} serial ${license.serial}`), reading };
 
-  const evaluation = evaluate(license, { ...evaluationContext, knownSerial: knownLicenseSerial(lmid, license.id) });
+  const evaluation = evaluate(license, { ...evaluationContext, knownSerial: seen.knownLicenseSerial(lmid, license.id) });
   if (evaluation.code !== 'PRODUCT_MISMATCH' && evaluation.code !== 'LMID_MISMATCH' && evaluation.code !== 'SUPERSEDED') {
-    acceptLicenseSerial(lmid, license.id, license.serial);
+    seen.acceptLicenseSerial(lmid, license.id, license.serial);
   }
   const value: VerifiedLicense = {
     identity: identity.value,
@@ -135,18 +139,19 @@ export function readLicenseAnswer(
  * The last verified license evaluated again on the SDK's clock, for a round in which the LM is silent: an outage
  * grace covers the LM's silence, never the license's own expiry (nor a clock set back).
  */
-export function reevaluate(verified: VerifiedLicense, context: { product: string; clock: SdkClock }): VerifiedLicense {
+export function reevaluate(verified: VerifiedLicense, context: { product: string; clock: Clock; seen?: Seen }): VerifiedLicense {
   const license = verified.document;
   if (!license) return verified;
   const { lmid } = verified.identity;
-  const { now, highWater } = readClock(context.clock);
+  const seen = context.seen ?? processSeen;
+  const { now, highWater } = seen.readClock(context.clock);
   const highWaterTime = Math.max(verified.lmHighWater ?? -Infinity, highWater ?? -Infinity);
   const evaluation = evaluate(license, {
     now,
     lmid,
     product: context.product,
     highWaterTime: Number.isFinite(highWaterTime) ? highWaterTime : null,
-    knownSerial: knownLicenseSerial(lmid, license.id),
+    knownSerial: seen.knownLicenseSerial(lmid, license.id),
   });
   return { ...verified, evaluation, status: evaluation.status };
 }
@@ -184,8 +189,8 @@ export async function askLicense(
   return { view, reading: checked.reading };
 }
 
-/** Reads the bundle with the product's roots, then the license with that bundle. */
-function readChain(trustText: string, licenseText: string, roots: readonly TrustRoot[]): ChainReading['outcome'] {
+/** Reads the bundle with the product's roots, then the license with that bundle (the conformance vectors call it too). */
+export function readChain(trustText: string, licenseText: string, roots: readonly TrustRoot[]): ChainReading['outcome'] {
   const bundle = readSignedTrustBundle(trustText, roots);
   if (!bundle.ok) return fail(bundle.code, `The License Manager's trust bundle is not the vendor's: ${bundle.detail}`);
   const license = readLicense(licenseText, bundle.value);

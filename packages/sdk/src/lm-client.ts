@@ -10,41 +10,74 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type {
+  CheckoutRequest,
+  CheckoutResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  LicenseResponse,
+  ReleaseRequest,
+  ReleaseResponse,
+} from '@tessera/core';
 
 /** The most the SDK reads of any answer: a real one is a few KiB (license, trust bundle, signed answer). */
 export const MAX_ANSWER_BYTES = 256 * 1024;
 
-export interface LicenseAnswer {
-  lmid: string;
-  lmPublicKey: string;
-  hostDigest: string;
-  /** The LM's own verdict: information only, the SDK evaluates the license itself. */
-  status: string;
-  code: string;
-  detail: string;
-  license: string | null;
-  /** The root-signed trust bundle the LM holds (typ 'trust'); null when it has only a plain (legacy) one. */
-  trust?: string | null;
-  /** The LM's signed answer to this request's nonce; absent from an LM older than the signed protocol. */
-  answer?: string | null;
-}
+/**
+ * The answers as the SDK reads them: the LM API's one module (core lm-api.ts), loosened where the SDK must take
+ * what any LM release sends. Status and code are text (the SDK decides on its own evaluation, so a status it does
+ * not know is information, not an error); trust and answer may be missing (an LM older than the signed protocol,
+ * answered UNSUPPORTED_VERSION later); a heartbeat's token may be missing (an answer without one renews nothing).
+ */
+type AnyStatus<T> = Omit<T, 'status' | 'code'> & { status: string; code: string };
+export type LicenseAnswer = AnyStatus<Omit<LicenseResponse, 'trust' | 'answer'>> & Partial<Pick<LicenseResponse, 'trust' | 'answer'>>;
+export type CheckoutAnswer = AnyStatus<CheckoutResponse>;
+export type HeartbeatAnswer = AnyStatus<Omit<HeartbeatResponse, 'token'>> & Partial<Pick<HeartbeatResponse, 'token'>>;
 
-export interface CheckoutAnswer {
-  leaseId: string;
-  expiresAt: string;
-  ttlSeconds: number;
-  token: string;
-  status: string;
-  code: string;
-}
+/**
+ * How each member of an answer is checked before the SDK uses it: one check per member of the type, so a member
+ * added to the LM's API types fails to compile here until the SDK says how it reads it.
+ */
+type MemberChecks<T> = { readonly [K in keyof T]-?: (value: unknown) => boolean };
 
-export interface HeartbeatAnswer {
-  leaseId: string;
-  expiresAt: string;
-  /** The lease's token signed by the LM: its last one while young (same issuedAt), else a new one (later issuedAt). */
-  token: string;
-  status: string;
-  code: string;
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isTextOrNull = (value: unknown) => value === null || typeof value === 'string';
+const isTextOrNone = (value: unknown) => value === undefined || isTextOrNull(value);
+const isNumber = (value: unknown) => typeof value === 'number';
+/** Read and verified by the caller (a lease token that does not verify is silence), so any value passes here. */
+const verifiedLater = () => true;
+
+const LICENSE_ANSWER: MemberChecks<LicenseAnswer> = {
+  lmid: isText,
+  lmPublicKey: isText,
+  hostDigest: isText,
+  status: isText,
+  code: isText,
+  detail: isText,
+  license: isTextOrNull,
+  trust: isTextOrNone,
+  answer: isTextOrNone,
+};
+const CHECKOUT_ANSWER: MemberChecks<CheckoutAnswer> = {
+  leaseId: isText,
+  expiresAt: isText,
+  ttlSeconds: isNumber,
+  token: isText,
+  status: isText,
+  code: isText,
+};
+const HEARTBEAT_ANSWER: MemberChecks<HeartbeatAnswer> = {
+  leaseId: isText,
+  expiresAt: isText,
+  token: verifiedLater,
+  status: isText,
+  code: isText,
+};
+const RELEASE_ANSWER: MemberChecks<ReleaseResponse> = { released: (value) => value === true };
+
+function passes<T>(checks: MemberChecks<T>): (body: Record<string, unknown>) => boolean {
+  const members = Object.entries(checks) as [string, (value: unknown) => boolean][];
+  return (body) => members.every(([name, check]) => check(body[name]));
 }
 
 export type LmReply<T> =
@@ -60,9 +93,6 @@ export interface LmClientOptions {
   /** PEM text trusted for an https LM instead of the usual authorities. */
   ca: string | null;
 }
-
-const isText = (value: unknown): value is string => typeof value === 'string';
-const isTextOrNone = (value: unknown) => value === undefined || value === null || typeof value === 'string';
 
 /** A fresh random nonce for GET /v1/license: 192 bits, 32 base64url characters. */
 export function newNonce(): string {
@@ -87,51 +117,21 @@ export class LmClient {
 
   /** GET /v1/license with this round's nonce: the LM signs it back with what it holds. */
   license(nonce: string): Promise<LmReply<LicenseAnswer>> {
-    return this.call(
-      'GET',
-      `/v1/license?nonce=${nonce}`,
-      undefined,
-      (b) =>
-        isText(b.lmid) &&
-        isText(b.lmPublicKey) &&
-        isText(b.hostDigest) &&
-        isText(b.status) &&
-        isText(b.code) &&
-        isText(b.detail) &&
-        (b.license === null || isText(b.license)) &&
-        isTextOrNone(b.trust) &&
-        isTextOrNone(b.answer),
-    );
+    return this.call('GET', `/v1/license?nonce=${nonce}`, undefined, passes(LICENSE_ANSWER));
   }
 
-  checkout(body: { product: string; role: string; nodeId: string; instance: string; host: string }): Promise<LmReply<CheckoutAnswer>> {
-    return this.call(
-      'POST',
-      '/v1/seats/checkout',
-      body,
-      (b) =>
-        isText(b.leaseId) &&
-        isText(b.expiresAt) &&
-        typeof b.ttlSeconds === 'number' &&
-        isText(b.token) &&
-        isText(b.status) &&
-        isText(b.code),
-    );
+  checkout(body: CheckoutRequest): Promise<LmReply<CheckoutAnswer>> {
+    return this.call('POST', '/v1/seats/checkout', body, passes(CHECKOUT_ANSWER));
   }
 
-  heartbeat(body: { leaseId: string; instance: string }): Promise<LmReply<HeartbeatAnswer>> {
+  heartbeat(body: HeartbeatRequest): Promise<LmReply<HeartbeatAnswer>> {
     // An answer without a token is still "an answer": the caller verifies the token and treats a missing one as none.
-    return this.call(
-      'POST',
-      '/v1/seats/heartbeat',
-      body,
-      (b) => isText(b.leaseId) && isText(b.expiresAt) && isText(b.status) && isText(b.code),
-    );
+    return this.call('POST', '/v1/seats/heartbeat', body, passes(HEARTBEAT_ANSWER));
   }
 
   /** Gives a seat back; the LM frees it only for the connection (instance) that holds it. */
-  release(body: { leaseId: string; instance: string }): Promise<LmReply<{ released: true }>> {
-    return this.call('POST', '/v1/seats/release', body, (b) => b.released === true);
+  release(body: ReleaseRequest): Promise<LmReply<ReleaseResponse>> {
+    return this.call('POST', '/v1/seats/release', body, passes(RELEASE_ANSWER));
   }
 
   /** Closes kept-alive sockets; later calls open new ones. */

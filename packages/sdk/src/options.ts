@@ -1,12 +1,10 @@
 /** Checks the options of watch(), connect() and verifySeat() once, so a mistake is one clear LicenseError BAD_OPTIONS. */
 import { hostname } from 'node:os';
-import { parseTrustRoots, SEAT_SECRET } from '@tessera/core';
-import type { TrustRoot } from '@tessera/core';
+import { NAME, parseTrustRoots, SEAT_SECRET } from '@tessera/core';
+import type { Clock, TrustRoot } from '@tessera/core';
 import { LicenseError } from './types.js';
-import type { ConnectOptions, SdkClock, SdkTimers, WatchOptions } from './types.js';
+import type { ConnectOptions, SdkTimers, WatchOptions } from './types.js';
 
-// The LM's own rule for product and role names (packages/manager/src/http/routes/seats.ts).
-const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_WATCH_POLL_MS = 30_000;
 const MAX_MS = 24 * 3_600_000;
@@ -23,7 +21,7 @@ export interface CheckedWatchOptions {
   ca: string | null;
   timeoutMs: number;
   pollMs: number;
-  clock: SdkClock;
+  clock: Clock;
   /** With now(): the monotonic clock deadlines are measured on. */
   timers: Required<SdkTimers>;
 }
@@ -103,7 +101,7 @@ function describe(value: unknown): string {
 }
 
 /** This host's clock and Node's timers, unref'd so the SDK never keeps a product's process alive. */
-export const systemClock: SdkClock = { now: () => Date.now() };
+export const systemClock: Clock = { now: () => Date.now() };
 const nodeTimers: Required<SdkTimers> = {
   setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -152,12 +150,12 @@ function checkCa(value: unknown, urls: readonly string[]): string | null {
   return value;
 }
 
-function checkClock(value: unknown): SdkClock {
+function checkClock(value: unknown): Clock {
   if (value === undefined) return systemClock;
-  if (typeof value !== 'object' || value === null || typeof (value as SdkClock).now !== 'function') {
+  if (typeof value !== 'object' || value === null || typeof (value as Clock).now !== 'function') {
     throw bad('"clock" must be an object with a now() method answering milliseconds since the epoch.');
   }
-  return value as SdkClock;
+  return value as Clock;
 }
 
 function checkTimers(value: unknown): Required<SdkTimers> {

@@ -6,10 +6,10 @@
  * An answer that does not verify, a 5xx, 408 or 429, or a 4xx that is not one of the LM's seat or license codes
  * (a gateway's) is silence, never a refusal.
  */
+import type { Clock } from '@tessera/core';
 import type { LmClient } from './lm-client.js';
 import { verifyLeaseToken } from './verify.js';
 import type { LicenseRef, LmIdentity } from './verify.js';
-import type { SdkClock } from './types.js';
 
 /**
  * Refusals that are the LM's word on this seat (its license's codes and the seat codes). Anything else (429, 408,
@@ -46,7 +46,7 @@ export interface SeatCaller {
   nodeId: string;
   host: string;
   instance: string;
-  clock: SdkClock;
+  clock: Clock;
 }
 
 /** A lease token that verified: what the seat holds from now on. */

@@ -1,10 +1,11 @@
 /** The SDK's public shapes: options, the license state a product reads, and the one error type it throws. */
+import type { Clock } from '@tessera/core';
 
-/** A wall clock: the SDK evaluates the license and checks lease tokens on it. Default: this host's (Date.now). */
-export interface SdkClock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
+/**
+ * A wall clock (core's Clock: now() in milliseconds since the epoch): the SDK evaluates the license and checks lease
+ * tokens on it. Default: this host's (Date.now). The name stays for products that already import it.
+ */
+export type SdkClock = Clock;
 
 /**
  * What schedules the SDK's rounds and deadlines (a lease running out). Default: Node's timers, unref'd. A test

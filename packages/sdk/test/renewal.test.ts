@@ -14,6 +14,7 @@ import { recordChanges, startLm, until, usedSeats } from './support/lm.js';
 import type { TestLm } from './support/lm.js';
 import { startProxy } from './support/proxy.js';
 import type { Proxy } from './support/proxy.js';
+import { TestTimers } from './support/timers.js';
 
 const HEARTBEAT = '/v1/seats/heartbeat';
 let lm: TestLm;
@@ -127,6 +128,7 @@ describe('a real LM behind the proxy', () => {
       if (path === HEARTBEAT && typeof body.token === 'string') renewals.push(body.token);
       return body;
     };
+    const timers = new TestTimers();
     const node = await connect({
       ...ttlLm.sdk,
       url: ttlProxy.url,
@@ -135,12 +137,20 @@ describe('a real LM behind the proxy', () => {
       nodeId: 'q9',
       heartbeatMs: 50,
       timeoutMs: 1000,
+      timers,
     });
     cleanups.push(() => node.close());
     const changes = recordChanges(node);
-    const started = Date.now();
-    // Three TTLs of heartbeats; the LM signs a new token for the first heartbeat TTL/6 after its last one.
-    await until(() => Date.now() - started > 6000 && new Set(renewals.map(issuedAtOf)).size >= 4, 'three TTLs of renewals', 20_000);
+    // Three TTLs (6 s) of the LM's and the SDK's time, moved in steps of a quarter TTL instead of waited for: each
+    // step is more than TTL/6, so the LM signs a new token for the step's heartbeat, and the node must take it
+    // before the next step, or its lease (2 s by its own monotonic clock) would run out within the run.
+    for (let step = 0; step < 12; step++) {
+      const before = issuedAtOf(node.status().seat!.token);
+      ttlLm.world.clock.advance(500);
+      timers.advance(500);
+      await until(() => issuedAtOf(node.status().seat!.token) > before, `the renewal of step ${step + 1}`);
+    }
+    expect(new Set(renewals.map(issuedAtOf)).size).toBeGreaterThanOrEqual(12);
     expect(changes).toEqual([]);
     expect(node.status()).toMatchObject({ licensed: true, code: 'VALID' });
     expect(issuedAtOf(node.status().seat!.token) > issuedAtOf(renewals[0]!)).toBe(true);

@@ -108,7 +108,12 @@ export class Programs {
   private readonly running = new Set<Program>();
 
   run(script: 'controller.js' | 'enforcer.js', args: string[]): Program {
-    const child = spawn(process.execPath, [BUILT[script.replace(/\.js$/, '')]!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return this.spawn(script, process.execPath, [BUILT[script.replace(/\.js$/, '')]!, ...args]);
+  }
+
+  /** Another program (the Go enforcer), by its path; `name` says what it is in messages. */
+  spawn(script: string, command: string, args: string[]): Program {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };
     child.stdout!.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));

@@ -10,7 +10,7 @@ import { checkServerIdentity, rootCertificates } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { CliError, EXIT } from './errors.js';
-import type { ApiErrorBody } from '../http/api-types.js';
+import type { ApiErrorBody } from '@tessera/core';
 
 /** The certificate an LM serves (its tls.cert file): trusted for any address, besides the public authorities. */
 export interface LmCertificate {

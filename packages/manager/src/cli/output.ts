@@ -1,5 +1,5 @@
 /** Human output of the CLI: aligned "Key: value" lines and tables, no colours (they end up in logs and tickets). */
-import type { InfoResponse, ReplicaInfo, UsageResponse } from '../http/api-types.js';
+import type { InfoResponse, ReplicaInfo, UsageResponse } from '@tessera/core';
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@tessera/core';
 import { MIN_HA_SECRET } from '../config.js';
 import type { DatabaseConfig, LmConfig } from '../config.js';
 import { StartupError, openTrust } from '../open-state.js';

@@ -6,8 +6,7 @@
  * taken for the sync's duration and given back after; a replica that dies holding it loses it when it runs out.
  */
 import { hostname } from 'node:os';
-import type { Clock } from '../clock.js';
-import type { ReplicaInfo } from '../http/api-types.js';
+import type { Clock, ReplicaInfo } from '@tessera/core';
 import type { SharedSeats } from '../leases/shared-seats.js';
 import type { Guards } from '../services/guards.js';
 import type { LicenseService } from '../services/license.js';

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, inject, it } from 'vitest';
 import { escapeLabelValue, RefusalCounter, renderMetrics } from './metrics.js';
 import type { MetricsSnapshot } from './metrics.js';
 
 const snapshot: MetricsSnapshot = {
   status: 'Expiring',
-  daysLeft: 12,
+  licenseRemainingSeconds: 12 * 86_400 + 3_600,
   roles: { storage: { total: 5, used: 2 }, query: { total: 3, used: 3 } },
   refusals: { TOO_MANY_NODES: 4, ROLE_NOT_LICENSED: 1 },
   syncFailures: 2,
@@ -78,10 +79,10 @@ describe('renderMetrics', () => {
   });
 
   it('renders seats per role, refusals per code, sync counters, leases and times', () => {
-    expect(value(samples, 'tessera_lm_license_days_left')).toBe(12);
-    expect(value(samples, 'tessera_lm_seats_total', { role: 'query' })).toBe(3);
+    expect(value(samples, 'tessera_lm_license_remaining_seconds')).toBe(12 * 86_400 + 3_600);
+    expect(value(samples, 'tessera_lm_seats_limit', { role: 'query' })).toBe(3);
     expect(value(samples, 'tessera_lm_seats_used', { role: 'query' })).toBe(3);
-    expect(value(samples, 'tessera_lm_seats_total', { role: 'storage' })).toBe(5);
+    expect(value(samples, 'tessera_lm_seats_limit', { role: 'storage' })).toBe(5);
     expect(value(samples, 'tessera_lm_seats_used', { role: 'storage' })).toBe(2);
     expect(value(samples, 'tessera_lm_seat_refusals_total', { code: 'TOO_MANY_NODES' })).toBe(4);
     expect(value(samples, 'tessera_lm_seat_refusals_total', { code: 'ROLE_NOT_LICENSED' })).toBe(1);
@@ -116,33 +117,46 @@ describe('renderMetrics', () => {
     }
   });
 
-  it('omits the days-left and last-sync samples when there is no value, but keeps the other metrics', () => {
+  it('omits the remaining-seconds and last-sync samples when there is no value, but keeps the other metrics', () => {
     const { samples: none } = parse(
-      renderMetrics({ ...snapshot, status: 'NotExist', daysLeft: null, lastSyncAt: null, roles: {}, refusals: {} }),
+      renderMetrics({ ...snapshot, status: 'NotExist', licenseRemainingSeconds: null, lastSyncAt: null, roles: {}, refusals: {} }),
     );
-    expect(none.some((s) => s.name === 'tessera_lm_license_days_left')).toBe(false);
+    expect(none.some((s) => s.name === 'tessera_lm_license_remaining_seconds')).toBe(false);
     expect(none.some((s) => s.name === 'tessera_lm_last_sync_timestamp_seconds')).toBe(false);
     expect(none.some((s) => s.name.startsWith('tessera_lm_seats_'))).toBe(false);
     expect(value(none, 'tessera_lm_license_status', { status: 'NotExist' })).toBe(1);
     expect(value(none, 'tessera_lm_sync_failures_total')).toBe(2);
   });
 
-  it('renders negative days left in grace', () => {
-    const { samples: grace } = parse(renderMetrics({ ...snapshot, status: 'Grace', daysLeft: -3 }));
-    expect(value(grace, 'tessera_lm_license_days_left')).toBe(-3);
+  it('renders negative remaining seconds in grace', () => {
+    const { samples: grace } = parse(renderMetrics({ ...snapshot, status: 'Grace', licenseRemainingSeconds: -3 * 86_400 }));
+    expect(value(grace, 'tessera_lm_license_remaining_seconds')).toBe(-3 * 86_400);
     expect(value(grace, 'tessera_lm_license_status', { status: 'Grace' })).toBe(1);
   });
 
   it('escapes backslash, double quote and newline in label values', () => {
     const role = 'we"ird\\role\nx';
     const text = renderMetrics({ ...snapshot, roles: { [role]: { total: 1, used: 0 } } });
-    expect(text).toContain('tessera_lm_seats_total{role="we\\"ird\\\\role\\nx"} 1\n');
+    expect(text).toContain('tessera_lm_seats_limit{role="we\\"ird\\\\role\\nx"} 1\n');
     const { samples: parsed } = parse(text);
-    expect(value(parsed, 'tessera_lm_seats_total', { role })).toBe(1);
+    expect(value(parsed, 'tessera_lm_seats_limit', { role })).toBe(1);
     // One sample per line: the newline in the value did not break the line.
     expect(text.split('\n').filter((l) => l.startsWith('tessera_lm_seats_used'))).toEqual([
       'tessera_lm_seats_used{role="we\\"ird\\\\role\\nx"} 0',
     ]);
+  });
+
+  it('passes promtool check metrics: base units, _total only on counters, escaped labels', () => {
+    const role = 'we"ird\\role\nx';
+    for (const text of [
+      renderMetrics(snapshot),
+      renderMetrics({ ...snapshot, roles: { [role]: { total: 1, used: 0 } }, refusals: { [role]: 1 } }),
+      renderMetrics({ ...snapshot, status: 'NotExist', licenseRemainingSeconds: null, lastSyncAt: null, roles: {}, refusals: {} }),
+    ]) {
+      expect(() =>
+        execFileSync(inject('promtoolPath'), ['check', 'metrics'], { input: text, stdio: ['pipe', 'pipe', 'pipe'] }),
+      ).not.toThrow();
+    }
   });
 
   it('escapeLabelValue leaves other text alone', () => {

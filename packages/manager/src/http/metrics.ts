@@ -1,9 +1,16 @@
-/** GET /metrics: the License Manager's state in the Prometheus text exposition format 0.0.4. */
-import type { LmStatus } from './api-types.js';
+/**
+ * GET /metrics: the License Manager's state in the Prometheus text exposition format 0.0.4, clean under
+ * `promtool check metrics` (test/metrics.test.ts): base units (seconds), `_total` only on counters.
+ *
+ * Renamed in this release (the upgrade note in docs/license-manager.md): tessera_lm_license_days_left (days) is
+ * tessera_lm_license_remaining_seconds, and tessera_lm_seats_total (a gauge, not a counter) is tessera_lm_seats_limit.
+ */
+import type { LmStatus } from '@tessera/core';
 
 export interface MetricsSnapshot {
   status: LmStatus;
-  daysLeft: number | null;
+  /** Seconds until the license expires (negative after), null when no license is in force to count from. */
+  licenseRemainingSeconds: number | null;
   roles: Record<string, { total: number; used: number }>;
   /** refused seat checkouts, by code */
   refusals: Record<string, number>;
@@ -45,13 +52,13 @@ export function renderMetrics(s: MetricsSnapshot): string {
     STATUSES.map((status) => [{ status }, status === s.status ? 1 : 0]),
   );
   out.family(
-    'tessera_lm_license_days_left',
+    'tessera_lm_license_remaining_seconds',
     'gauge',
-    'Days until the license expires; zero or negative once it has expired.',
-    s.daysLeft === null ? [] : [[{}, s.daysLeft]],
+    'Seconds until the license expires by the License Manager clock; negative once it has expired (grace days count from there).',
+    s.licenseRemainingSeconds === null ? [] : [[{}, s.licenseRemainingSeconds]],
   );
   out.family(
-    'tessera_lm_seats_total',
+    'tessera_lm_seats_limit',
     'gauge',
     'Node seats the license grants, per role.',
     roles.map((role) => [{ role }, s.roles[role]!.total]),

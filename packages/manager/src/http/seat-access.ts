@@ -9,11 +9,11 @@
  * TTL/6 (the token cache in leases/seats.ts), and there are no more known leases than the license grants seats, so
  * however many heartbeats arrive the signing stays bounded by seats × 6 / TTL a second. Releases are lookups too.
  */
+import { refuse } from '@tessera/http';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { tokenMatches } from '../identity.js';
 import type { LmServices } from '../services/index.js';
 import { AddressBudget } from './address-budget.js';
-import { ApiError } from './errors.js';
 
 export const SEAT_SECRET_HEADER = 'x-tessera-seat-secret';
 
@@ -33,18 +33,16 @@ export function seatAccess(services: LmServices, now: () => number): SeatAccess 
       const presented = request.headers[SEAT_SECRET_HEADER];
       // Compared in constant time (tokenMatches hashes both sides); the value is never logged or echoed.
       if (typeof presented === 'string' && presented !== '' && tokenMatches(presented, secret)) return;
-      throw new ApiError(
+      throw refuse(
         'UNAUTHORIZED',
-        401,
         `This License Manager's seat API needs its seat secret in the ${SEAT_SECRET_HEADER} header (seats.secret in its configuration; the product passes it to the SDK).`,
       );
     },
     async checkoutBudget(request: FastifyRequest, reply: FastifyReply) {
       if (budget.take(request.ip)) return;
       reply.header('retry-after', String(Math.max(1, budget.retryAfterSeconds(request.ip))));
-      throw new ApiError(
+      throw refuse(
         'RATE_LIMITED',
-        429,
         `Too many checkouts from this address (more than ${checkoutsPerMinute} a minute, seats.checkoutsPerMinute); wait and try again.`,
       );
     },

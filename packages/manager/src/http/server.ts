@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifySchema } from 'fastify';
+import { installErrorHandling } from '@tessera/http';
 import type { Logger } from 'pino';
 import type { LmServices } from '../services/index.js';
-import { installErrorHandling } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
+import { consoleRoutes } from './routes/console.js';
 import { infoRoutes } from './routes/info.js';
 import { licenseRoute } from './routes/license.js';
 import { seatRoutes } from './routes/seats.js';
@@ -56,9 +57,10 @@ export function buildServer(services: LmServices, options: ServerOptions): { app
   });
   installErrorHandling(app);
   const access = seatAccess(services, options.now);
-  infoRoutes(app, services);
+  infoRoutes(app, services, options.now);
   licenseRoute(app, services, access, options.now);
   seatRoutes(app, services, access);
   adminRoutes(app, services, options.now);
+  consoleRoutes(app, services);
   return { app, routeTable };
 }

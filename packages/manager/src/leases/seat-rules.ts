@@ -2,8 +2,7 @@
  * The seat rules both seat engines apply (Seats for one License Manager, SharedSeats for replicas sharing a
  * database), with their sentences, so a node hears the same refusal whichever engine answers.
  */
-import type { Code, License } from '@tessera/core';
-import type { RoleUsage } from '../http/api-types.js';
+import type { Code, License, RoleUsage } from '@tessera/core';
 import type { StoredLease } from '../state/store.js';
 import type { Verdict } from '../services/license.js';
 

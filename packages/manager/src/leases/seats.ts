@@ -8,14 +8,12 @@
  * are kept in memory and written once a second: a kill -9 loses at most that second of renewals, which can only
  * make a lease look shorter, never keep a dead node's seat.
  */
-import type { Code } from '@tessera/core';
-import type { Clock } from '../clock.js';
+import type { Clock, Code, RoleUsage } from '@tessera/core';
 import type { LmIdentity } from '../identity.js';
 import type { StateStore, StoredLease } from '../state/store.js';
 import { WriteQueue } from '../state/write-queue.js';
 import { randomId } from '../ids.js';
 import type { LicenseService, Verdict } from '../services/license.js';
-import type { RoleUsage } from '../http/api-types.js';
 import { LeaseTokens } from './lease-tokens.js';
 import { inUse, LEASE_UNKNOWN, licenseRefusal, roleFull, roleNotLicensed, seatNotRenewed, usageOf } from './seat-rules.js';
 import type { CheckoutInput, HeartbeatInput, Refusal, SeatOutcome, SeatService } from './seat-rules.js';

@@ -15,14 +15,12 @@
  * - A renewal the batch could not write (the lease was released or freed meanwhile) is dropped from memory, so the
  *   node's next heartbeat goes to the database and hears LEASE_NOT_FOUND.
  */
-import type { Code } from '@tessera/core';
-import type { Clock } from '../clock.js';
+import type { Clock, Code, RoleUsage } from '@tessera/core';
 import type { LmIdentity } from '../identity.js';
 import { randomId } from '../ids.js';
 import type { LicenseService, Verdict } from '../services/license.js';
 import type { PgStore } from '../state/pg-store.js';
 import type { StoredLease } from '../state/store.js';
-import type { RoleUsage } from '../http/api-types.js';
 import { LeaseTokens } from './lease-tokens.js';
 import { inUse, LEASE_UNKNOWN, licenseRefusal, roleFull, roleNotLicensed, seatNotRenewed, usageOf } from './seat-rules.js';
 import type { CheckoutInput, HeartbeatInput, Refusal, SeatOutcome, SeatService } from './seat-rules.js';
@@ -257,7 +255,7 @@ export class SharedSeats implements SeatService {
     const batch = [...this.dirty].map((held) => ({ held, expiresAt: held.lease.expiresAt }));
     this.dirty = new Set();
     const now = this.options.clock.now();
-    const renewals = batch.map(({ held, expiresAt }) => ({ id: held.lease.id, expiresAt }));
+    const renewals = batch.map(({ held, expiresAt }) => ({ ...held.lease, expiresAt }));
     this.flushing = this.options.store
       .renewLeases(renewals, now)
       .then(

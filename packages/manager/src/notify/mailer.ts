@@ -4,7 +4,7 @@
  */
 import { createTransport } from 'nodemailer';
 import type { SMTPSentMessageInfo, SMTPTransportOptions, Transporter } from 'nodemailer';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@tessera/core';
 import { lmTitle } from '../config.js';
 import type { MailConfig } from '../config.js';
 import type { LmStore } from '../state/store.js';

@@ -156,9 +156,11 @@ export class Guards {
    * A License Center time token (verified by the caller): it only ever raises the mark. A token says what time it
    * was when it was signed, not that it is that time now, so one recorded and served later (center.url is in the
    * customer's YAML) must not move a mark back; only a clock reset naming the mark held does (applyReset; online,
-   * the sync answers one when its request carries the mark). A clock ahead of the token is reported.
+   * the sync answers one when its request carries the mark). The token's time becomes the vendor time held, so
+   * every reset issued before it (collected for a later use) is refused from now on. A clock ahead is reported.
    */
   centerTime(lcTime: number, now: number, toleranceMs: number): CenterTimeOutcome {
+    if (this.state.vendorTime === null || lcTime > this.state.vendorTime) this.save({ ...this.state, vendorTime: lcTime });
     this.observe(Math.max(lcTime, now));
     return now > lcTime + toleranceMs ? { kind: 'ahead', by: now - lcTime } : null;
   }

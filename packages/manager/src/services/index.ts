@@ -6,7 +6,7 @@ import type { ReplicaView } from '../ha/replicas.js';
 import type { LicenseService } from './license.js';
 import type { TrustService } from './trust.js';
 import { encodeBase64Url, signLmAnswer } from '@tessera/core';
-import type { InfoResponse, LicenseResponse, UsageResponse } from '../http/api-types.js';
+import type { InfoResponse, LicenseResponse, UsageResponse } from '@tessera/core';
 import { LM_VERSION } from '../version.js';
 
 export interface LmCounters {

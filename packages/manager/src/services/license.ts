@@ -5,13 +5,11 @@
  * second. What must never go back (serials, the clock mark) lives in the guards, sealed with the identity.
  */
 import { evaluate, fail, maskOnlineKey, normalizeDocumentText, ok, parseOnlineKey, readClockReset, readLicense } from '@tessera/core';
-import type { Code, Evaluation, License, Result } from '@tessera/core';
+import type { Clock, Code, Evaluation, License, LmStatus, Result } from '@tessera/core';
 import { hostname, platform, arch } from 'node:os';
-import type { Clock } from '../clock.js';
 import type { LmIdentity } from '../identity.js';
 import type { Awaitable, LmStore, StoredLicense } from '../state/store.js';
 import type { CenterClient, SyncOutcome } from '../sync/client.js';
-import type { LmStatus } from '../http/api-types.js';
 import { LM_VERSION } from '../version.js';
 import type { Guards } from './guards.js';
 import { bundleTextOf } from './trust.js';

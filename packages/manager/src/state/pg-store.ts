@@ -85,8 +85,10 @@ const S = {
      FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(id, expires_at, host) WHERE l.id = v.id`,
   renewLease: `UPDATE tessera_lm_leases l SET expires_at = GREATEST(l.expires_at, $4) FROM unnest($1::text[], $2::text[]) AS v(id, instance)
      WHERE l.id = v.id AND l.instance = v.instance AND l.product = $3 AND l.expires_at > $5 RETURNING l.*`,
-  renewLeases: `UPDATE tessera_lm_leases l SET expires_at = v.expires_at FROM unnest($1::text[], $2::bigint[]) AS v(id, expires_at)
-     WHERE l.id = v.id AND l.expires_at > $3 AND l.expires_at < v.expires_at RETURNING l.id`,
+  renewLeases: `UPDATE tessera_lm_leases l SET expires_at = v.expires_at
+     FROM unnest($1::text[], $2::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS v(id, expires_at, product, role, node_id, instance)
+     WHERE l.id = v.id AND l.product = v.product AND l.role = v.role AND l.node_id = v.node_id AND l.instance = v.instance
+       AND l.expires_at > $3 AND l.expires_at < v.expires_at RETURNING l.id`,
   liveLease: 'SELECT * FROM tessera_lm_leases WHERE id = $1 AND instance = $2 AND expires_at > $3',
   releaseLease: 'DELETE FROM tessera_lm_leases WHERE id = $1 AND instance = $2 RETURNING id',
   deleteExpired: 'DELETE FROM tessera_lm_leases WHERE expires_at <= $1',
@@ -270,8 +272,24 @@ export class PgStore {
   }
 
   /** One statement for many renewals; answers the ids written (a lease freed or run out meanwhile is not brought back). */
-  async renewLeases(renewals: { id: string; expiresAt: number }[], now: number): Promise<Set<string>> {
-    const rows = await this.run('renewLeases', [renewals.map((r) => r.id), renewals.map((r) => r.expiresAt), now]);
+  /**
+   * Writes renewals made in memory; a row is renewed only while it still is the lease held (same product, role,
+   * node and instance), so a row edited in the database (a role renamed to free a seat in the count) is not kept
+   * alive from memory: the holder forgets it and its next heartbeat asks the database.
+   */
+  async renewLeases(
+    renewals: Pick<StoredLease, 'id' | 'expiresAt' | 'product' | 'role' | 'nodeId' | 'instance'>[],
+    now: number,
+  ): Promise<Set<string>> {
+    const rows = await this.run('renewLeases', [
+      renewals.map((r) => r.id),
+      renewals.map((r) => r.expiresAt),
+      now,
+      renewals.map((r) => r.product),
+      renewals.map((r) => r.role),
+      renewals.map((r) => r.nodeId),
+      renewals.map((r) => r.instance ?? ''),
+    ]);
     return new Set(rows.map((row) => row.id as string));
   }
 

@@ -94,7 +94,9 @@ export function writeSealedState(dataPath: string, state: SealedState, key: Uint
  * bundle take the higher, the vendor time the newer. The mark is the one exception: a vendor-signed clock reset
  * (offline from a request code, online from a sync) lowers it and sets the vendor time, so the state holding the
  * newer vendor time has the say over the mark; with the same vendor time, the higher mark. (A License Center time
- * token only raises the mark and leaves the vendor time alone, so a replica's sync cannot lower another's mark.) Commutative, so the order replicas meet in does not matter.
+ * token raises the vendor time too but never lowers a mark, so a replica that synced last may carry a mark a little
+ * behind another's, by the difference between the replicas' clocks. Whoever holds the database and ha.secret can
+ * write any state: docs/threat-model.md, replicas.) Commutative, so the order replicas meet in does not matter.
  */
 export function mergeSealedStates(a: SealedState, b: SealedState): SealedState {
   const serials: Record<string, number> = { ...a.serials };

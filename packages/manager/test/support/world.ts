@@ -7,10 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { answerProblem } from './lm-openapi.js';
 import {
+  CODES,
   formatTrustRoot,
   generateEd25519,
   generateSigningKey,
+  httpStatusOf,
   issueLicense,
   rawPublicKey,
   rootKidForPublicKey,
@@ -18,7 +21,7 @@ import {
   serializeTrustFile,
   signTrustBundle,
 } from '@tessera/core';
-import type { LicenseInput, Signer, SigningKey, TrustBundleEntry } from '@tessera/core';
+import type { Code, LicenseInput, Signer, SigningKey, TrustBundleEntry } from '@tessera/core';
 import { ManualClock } from '../../src/clock.js';
 import type { LmConfig } from '../../src/config.js';
 import { startDaemon } from '../../src/daemon.js';
@@ -166,6 +169,14 @@ export async function call(
   } catch {
     json = text;
   }
+  // Checked on every call: a refusal answers its code's one status (core's table), whatever the route, and every
+  // answer is one docs/lm-openapi.yaml describes (status, media type, closed JSON schema).
+  const code: unknown = json?.error?.code;
+  if (typeof code === 'string' && CODES.includes(code as Code) && httpStatusOf(code as Code) !== response.status) {
+    throw new Error(`${method} ${path} answered ${code} with HTTP ${response.status}; core's table says ${httpStatusOf(code as Code)}`);
+  }
+  const undocumented = answerProblem(method, path, response.status, response.headers.get('content-type'), json);
+  if (undocumented) throw new Error(undocumented);
   return { status: response.status, body: json, headers: response.headers };
 }
 

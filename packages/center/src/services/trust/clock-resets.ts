@@ -45,11 +45,20 @@ export class ClockResets {
 
   /**
    * The reset a sync answer carries (services/sync) when the LM's signed request names a mark ahead of this
-   * License Center's time; null when it is not ahead (nothing to reset: the LM's clock is behind the real time).
+   * License Center's time; null when it is not ahead (nothing to reset). The LM's key is the customer's, so a
+   * request can name any mark, and a reset for a future mark could be collected now and applied later: a sync
+   * reset is therefore small and rare. It names a mark at most SYNC_RESET_MAX_AHEAD_MS ahead (a clock set further
+   * ahead goes to staff with a request code, who see the LM's history) and is issued at most once per LMID per
+   * SYNC_RESET_EVERY_MS; and the LM refuses any reset older than the License Center time it last took, so one
+   * collected before a later sync is dead. What remains is at most a week of clock a day, no more than a customer
+   * gains by freezing the clock (docs/threat-model.md).
    */
   async forSync(lmid: string, clockMark: string): Promise<string | null> {
     const now = this.options.clock.now();
-    if (Date.parse(clockMark) <= now) return null;
+    const mark = Date.parse(clockMark);
+    if (mark <= now || mark - now > SYNC_RESET_MAX_AHEAD_MS) return null;
+    const recent = await this.options.audit.list({ subject: lmid, limit: 100 });
+    if (recent.some((e) => e.action === 'clock.reset_issued' && e.actor === SYNC_ACTOR && e.at > now - SYNC_RESET_EVERY_MS)) return null;
     const issued = await this.sign(lmid, clockMark, now, SYNC_ACTOR, 'sync');
     return issued.ok ? issued.value.reset : null;
   }
@@ -74,3 +83,7 @@ export class ClockResets {
 
 /** The audit actor of resets a License Manager's own sync asked for. */
 const SYNC_ACTOR = 'lm-sync';
+/** How far ahead of this center's time a mark may be for a reset without staff. */
+export const SYNC_RESET_MAX_AHEAD_MS = 7 * 86_400_000;
+/** At most one sync reset per LMID in this time. */
+export const SYNC_RESET_EVERY_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { InfoResponse } from '../../http/api-types.js';
+import type { InfoResponse } from '@tessera/core';
 import { clientFor } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { formatInfo, printJson } from '../output.js';

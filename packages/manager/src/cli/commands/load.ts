@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { InfoResponse } from '../../http/api-types.js';
+import type { InfoResponse } from '@tessera/core';
 import { clientFor } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../errors.js';

@@ -1,3 +1,5 @@
+import { NAME } from '@tessera/core';
+import type { RequestCodeResponse } from '@tessera/core';
 import type { Command } from 'commander';
 import { clientFor } from '../context.js';
 import type { GlobalOptions } from '../context.js';
@@ -49,7 +51,7 @@ export function requestCodeCommand(program: Command): void {
           months,
           ...(options.product ? { product: options.product } : {}),
         };
-        const answer = await clientFor(globals, true).post<{ requestCode: string; lmid: string }>('/v1/admin/request-code', body, true);
+        const answer = await clientFor(globals, true).post<RequestCodeResponse>('/v1/admin/request-code', body, true);
         if (globals.json) printJson(answer);
         else process.stdout.write(`Request code for LMID ${answer.lmid}; send it to your vendor:\n\n${answer.requestCode}\n`);
       },
@@ -63,8 +65,9 @@ export function parseCounts(list: string, flag: string): Record<string, number> 
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const match = /^([a-z][a-z0-9_-]{0,31})=(\d{1,7})$/.exec(part);
-    if (!match) throw new CliError(`${flag}: "${part}" is not name=number (for example query=3).`, EXIT.USAGE, 'BAD_REQUEST');
+    const match = /^([^=\s]+)=(\d{1,7})$/.exec(part);
+    if (!match || !NAME.test(match[1]!))
+      throw new CliError(`${flag}: "${part}" is not name=number (for example query=3).`, EXIT.USAGE, 'BAD_REQUEST');
     counts[match[1]!] = Number(match[2]);
   }
   if (Object.keys(counts).length === 0) throw new CliError(`${flag} needs at least one name=number.`, EXIT.USAGE, 'BAD_REQUEST');

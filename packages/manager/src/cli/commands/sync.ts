@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { InfoResponse } from '../../http/api-types.js';
+import type { SyncResponse } from '@tessera/core';
 import { clientFor } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { formatInfo, printJson } from '../output.js';
@@ -10,7 +10,7 @@ export function syncCommand(program: Command): void {
     .description('pull the license from the License Center now (online keys)')
     .action(async (_options: object, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const answer = await clientFor(globals, true).post<{ changed: boolean; info: InfoResponse }>('/v1/admin/sync', {}, true);
+      const answer = await clientFor(globals, true).post<SyncResponse>('/v1/admin/sync', {}, true);
       if (globals.json) printJson(answer);
       else
         process.stdout.write(

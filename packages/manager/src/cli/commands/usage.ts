@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { UsageResponse } from '../../http/api-types.js';
+import type { UsageResponse } from '@tessera/core';
 import { clientFor } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { formatUsage, printJson } from '../output.js';

@@ -2,23 +2,22 @@
  * Admin routes (load a key, sync, make a request code): they need the admin token the daemon writes into
  * dataPath. Failed token attempts are throttled per address.
  */
-import { createRequestCode } from '@tessera/core';
+import { createRequestCode, NAME_PATTERN } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hostname, platform, arch } from 'node:os';
 import { infoView } from '../../services/index.js';
 import type { LmServices } from '../../services/index.js';
 import { tokenMatches } from '../../identity.js';
-import { ApiError, statusFor } from '../errors.js';
-import type { LoadRequest, RequestCodeRequest } from '../api-types.js';
+import { ApiError, refuse } from '@tessera/http';
+import type { InfoResponse, LoadRequest, RequestCodeRequest, RequestCodeResponse, SyncResponse } from '@tessera/core';
 import { LM_VERSION } from '../../version.js';
 
 const FAILURES_ALLOWED = 10;
 const FAILURE_WINDOW_MS = 60_000;
-const NAME = '^[a-z][a-z0-9_-]{0,31}$';
 const counts = {
   type: 'object',
   maxProperties: 64,
-  propertyNames: { pattern: NAME },
+  propertyNames: { pattern: NAME_PATTERN },
   additionalProperties: { type: 'integer', minimum: 0, maximum: 1000000 },
 };
 
@@ -29,16 +28,15 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
     const entry = failures.get(request.ip);
     const time = now();
     if (entry && time - entry.since < FAILURE_WINDOW_MS && entry.count >= FAILURES_ALLOWED) {
-      throw new ApiError('RATE_LIMITED', 429, 'Too many wrong admin tokens from this address; wait a minute.');
+      throw refuse('RATE_LIMITED', 'Too many wrong admin tokens from this address; wait a minute.');
     }
     const header = request.headers.authorization ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     if (presented && tokenMatches(presented, services.adminToken)) return;
     if (!entry || time - entry.since >= FAILURE_WINDOW_MS) failures.set(request.ip, { count: 1, since: time });
     else entry.count++;
-    throw new ApiError(
+    throw refuse(
       'UNAUTHORIZED',
-      401,
       presented ? 'The admin token is wrong.' : 'This call needs the admin token (the file admin.token in the License Manager data path).',
     );
   };
@@ -56,29 +54,16 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
         },
       },
     },
-    async (request) => {
+    async (request): Promise<InfoResponse> => {
       const result = await services.license.load(request.body.key, request.body.force ?? false);
-      if (!result.ok) {
-        // 409: the key is fine but this LM is not set up for it; 422: the key is not valid here.
-        const status =
-          result.code === 'NOT_ONLINE'
-            ? 409
-            : statusFor(result.code) === 403 || result.code === 'LMID_MISMATCH'
-              ? 422
-              : statusFor(result.code);
-        throw new ApiError(result.code, status, result.detail);
-      }
+      if (!result.ok) throw ApiError.of(result);
       return infoView(services);
     },
   );
 
-  app.post('/v1/admin/sync', { onRequest: authorize }, async () => {
+  app.post('/v1/admin/sync', { onRequest: authorize }, async (): Promise<SyncResponse> => {
     const outcome = await services.license.sync();
-    if (!outcome.ok) {
-      const status =
-        outcome.code === 'NOT_ONLINE' ? 409 : outcome.code === 'CENTER_UNREACHABLE' ? 502 : outcome.code === 'RATE_LIMITED' ? 429 : 422;
-      throw new ApiError(outcome.code, status, outcome.detail);
-    }
+    if (!outcome.ok) throw ApiError.of(outcome);
     return { changed: outcome.changed, info: await infoView(services) };
   });
 
@@ -97,14 +82,14 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
             phone: { type: 'string', maxLength: 40 },
             nodes: counts,
             limits: counts,
-            features: { type: 'array', maxItems: 64, items: { type: 'string', pattern: NAME } },
+            features: { type: 'array', maxItems: 64, items: { type: 'string', pattern: NAME_PATTERN } },
             months: { type: 'integer', minimum: 1, maximum: 120 },
-            product: { type: 'string', pattern: NAME },
+            product: { type: 'string', pattern: NAME_PATTERN },
           },
         },
       },
     },
-    async (request) => {
+    async (request): Promise<RequestCodeResponse> => {
       const body = request.body;
       const result = createRequestCode(
         {
@@ -121,7 +106,7 @@ export function adminRoutes(app: FastifyInstance, services: LmServices, now: () 
         },
         { privateKey: services.identity.privateKey, hostDigest: services.identity.hostDigest },
       );
-      if (!result.ok) throw new ApiError('BAD_REQUEST', 400, result.detail);
+      if (!result.ok) throw refuse('BAD_REQUEST', result.detail);
       return { requestCode: result.value, lmid: services.identity.lmid };
     },
   );

@@ -9,7 +9,7 @@ import { NONCE } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { licenseView } from '../../services/index.js';
 import type { LmServices } from '../../services/index.js';
-import type { LicenseResponse } from '../api-types.js';
+import type { LicenseResponse } from '@tessera/core';
 import type { SeatAccess } from '../seat-access.js';
 
 export function licenseRoute(app: FastifyInstance, services: LmServices, access: SeatAccess, now: () => number): void {

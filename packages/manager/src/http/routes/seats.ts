@@ -2,13 +2,20 @@
  * The seat API products use (through the SDK): checkout, heartbeat, release. No admin token: products are on the
  * LAN; with seats.secret set they send it in a header (seat-access.ts), and checkouts spend a per-address budget.
  */
+import { NAME_PATTERN } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { LmServices } from '../../services/index.js';
-import { ApiError, statusFor } from '../errors.js';
+import { ApiError, refuse } from '@tessera/http';
 import type { SeatAccess } from '../seat-access.js';
-import type { CheckoutRequest, CheckoutResponse, HeartbeatRequest, HeartbeatResponse, ReleaseRequest } from '../api-types.js';
+import type {
+  CheckoutRequest,
+  CheckoutResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  ReleaseRequest,
+  ReleaseResponse,
+} from '@tessera/core';
 
-const NAME = '^[a-z][a-z0-9_-]{0,31}$';
 const leaseId = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const instance = { type: 'string', minLength: 1, maxLength: 64 } as const;
 // Heartbeat and release name the instance that holds the lease: a lease id seen on the way frees or keeps nothing.
@@ -30,8 +37,8 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
           required: ['product', 'role', 'nodeId', 'instance'],
           additionalProperties: false,
           properties: {
-            product: { type: 'string', pattern: NAME },
-            role: { type: 'string', pattern: NAME },
+            product: { type: 'string', pattern: NAME_PATTERN },
+            role: { type: 'string', pattern: NAME_PATTERN },
             nodeId: { type: 'string', minLength: 1, maxLength: 200 },
             instance,
             host: { type: 'string', maxLength: 253 },
@@ -41,7 +48,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
     },
     async (request): Promise<CheckoutResponse> => {
       const outcome = await services.seats.checkout(request.body);
-      if (!outcome.ok) throw new ApiError(outcome.code, statusFor(outcome.code), outcome.detail);
+      if (!outcome.ok) throw ApiError.of(outcome);
       await outcome.committed;
       return {
         leaseId: outcome.lease.id,
@@ -76,7 +83,7 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
     },
     async (request): Promise<HeartbeatResponse> => {
       const outcome = await services.seats.heartbeat(request.body);
-      if (!outcome.ok) throw new ApiError(outcome.code, statusFor(outcome.code), outcome.detail);
+      if (!outcome.ok) throw ApiError.of(outcome);
       return {
         leaseId: outcome.lease.id,
         expiresAt: new Date(outcome.lease.expiresAt).toISOString(),
@@ -90,10 +97,10 @@ export function seatRoutes(app: FastifyInstance, services: LmServices, access: S
   app.post<{ Body: ReleaseRequest }>(
     '/v1/seats/release',
     { onRequest: access.requireSecret, schema: { body: leaseBody } },
-    async (request) => {
+    async (request): Promise<ReleaseResponse> => {
       // Another instance's lease gets the answer an unknown one gets: the caller learns nothing about it.
       if (!(await services.seats.release(request.body))) {
-        throw new ApiError('LEASE_NOT_FOUND', 404, 'This seat lease is unknown or was already released.');
+        throw refuse('LEASE_NOT_FOUND', 'This seat lease is unknown or was already released.');
       }
       return { released: true };
     },

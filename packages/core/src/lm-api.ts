@@ -1,8 +1,9 @@
 /**
- * The License Manager's HTTP API shapes, shared by the daemon, the CLI and the console page.
- * Errors always have the shape ApiErrorBody; codes come from @tessera/core's closed list.
+ * The License Manager's HTTP API on the wire (docs/lm-openapi.yaml): the one module of its shapes, used by the LM
+ * to answer, by its CLI and console, and by the SDK to read the answers. Types only, so a client takes nothing of
+ * the LM's runtime. Errors always have the shape ApiErrorBody, with a code from the closed list (codes.ts).
  */
-import type { Code, LicenseStatus } from '@tessera/core';
+import type { Code, LicenseStatus } from './codes.js';
 
 export type LmStatus = LicenseStatus | 'Syncing';
 
@@ -144,6 +145,22 @@ export interface LicenseResponse {
   answer: string | null;
 }
 
+/** GET /health 200 answer: up, with the license status (Kubernetes probes). */
+export interface HealthResponse {
+  status: 'ok';
+  licenseStatus: LmStatus;
+}
+
+/** GET /version 200 answer. */
+export interface VersionResponse {
+  version: string;
+}
+
+/** POST /v1/seats/release 200 answer. */
+export interface ReleaseResponse {
+  released: true;
+}
+
 /** POST /v1/admin/load body (admin token). 200 answer: InfoResponse. */
 export interface LoadRequest {
   /** An online key, an offline key, a clock reset (tessera-reset:…) or a root-signed trust bundle. */
@@ -151,7 +168,13 @@ export interface LoadRequest {
   force?: boolean;
 }
 
-/** POST /v1/admin/request-code body (admin token). 200 answer: { requestCode: string }. */
+/** POST /v1/admin/sync 200 answer (admin token): whether a new license arrived, and the LM's info after it. */
+export interface SyncResponse {
+  changed: boolean;
+  info: InfoResponse;
+}
+
+/** POST /v1/admin/request-code body (admin token). 200 answer: RequestCodeResponse. */
 export interface RequestCodeRequest {
   name: string;
   email: string;
@@ -161,4 +184,10 @@ export interface RequestCodeRequest {
   features?: string[];
   months?: number;
   product?: string;
+}
+
+/** POST /v1/admin/request-code 200 answer: the code to send to the vendor, and the LMID it carries. */
+export interface RequestCodeResponse {
+  requestCode: string;
+  lmid: string;
 }

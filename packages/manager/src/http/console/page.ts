@@ -1,10 +1,14 @@
 /**
- * The LM console at `/`: one self-contained HTML document (inline CSS and JS, no external resource of any kind,
- * because the LM often runs air-gapped). Every value from the license or the leases is escaped; the admin token
- * and the license key only ever travel in a POST body or header, never in a URL.
+ * The LM console at `/`: one HTML document with its CSS inline and its behaviour in the module the LM itself serves
+ * at /console/browser.js (browser.ts), nothing from anywhere else, because the LM often runs air-gapped. Its content
+ * policy allows that script and this style only: no inline script, no other origin. Every value from the license
+ * or the leases is escaped; the admin token and the license key only ever travel in a POST body or header, never
+ * in a URL.
  */
-import { lmTitle } from '../config.js';
-import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } from './api-types.js';
+import { createHash } from 'node:crypto';
+import { escapeHtml, NAME_PATTERN } from '@tessera/core';
+import { lmTitle } from '../../config.js';
+import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } from '@tessera/core';
 
 export interface ConsolePageOptions {
   requestCodeEnabled: boolean;
@@ -26,16 +30,6 @@ const TONES: Record<LmStatus, BannerTone> = {
 
 export function bannerTone(status: LmStatus): BannerTone {
   return TONES[status] ?? 'red';
-}
-
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
 
 export function renderConsolePage(info: InfoResponse, usage: UsageResponse, options: ConsolePageOptions): string {
@@ -68,7 +62,7 @@ ${loadSection()}
 ${options.requestCodeEnabled ? requestCodeSection() : ''}
 </main>
 <footer class="wrap muted">Also available as JSON: <a href="/v1/info">/v1/info</a> · <a href="/v1/usage">/v1/usage</a> · Prometheus: <a href="/metrics">/metrics</a></footer>
-<script>${SCRIPT}</script>
+<script type="module" src="/console/browser.js"></script>
 </body>
 </html>
 `;
@@ -190,7 +184,7 @@ function requestCodeSection(): string {
   return `<section aria-labelledby="request-title">
 <h2 id="request-title">Make a request code</h2>
 <p class="muted">For an air-gapped site: send the request code to your vendor, who answers with an offline license key to paste above. It also carries this License Manager's clock high-water mark, for a clock reset.</p>
-<form id="request-form" method="post" action="/v1/admin/request-code" novalidate>
+<form id="request-form" method="post" action="/v1/admin/request-code" data-name-pattern="${escapeHtml(NAME_PATTERN)}" novalidate>
 <label for="request-name">Contact name</label>
 <input id="request-name" name="name" required autocomplete="name">
 <label for="request-email">Email</label>
@@ -260,94 +254,18 @@ footer{padding:1rem;font-size:.85rem}
 `;
 
 /**
- * The page's behaviour. No value of the page is spliced into it: it reads the DOM. parseNodes and apiError are
- * plain functions so a test can run them outside a browser; wiring happens only where there is a document.
+ * The page's content policy: scripts from the LM itself (the console modules), this page's one style by its hash,
+ * fetches to the LM; nothing may frame it, since it takes the admin token (clickjacking).
  */
-const SCRIPT = `
-'use strict';
-var ROLE = /^[a-z][a-z0-9_-]{0,31}$/;
-function parseNodes(text) {
-  var nodes = {}, parts = String(text).split(',').map(function (p) { return p.trim(); }).filter(Boolean);
-  if (parts.length === 0) throw new Error('Give at least one role, e.g. query=3,storage=5.');
-  parts.forEach(function (part) {
-    var m = /^([^=\\s]+)\\s*=\\s*(\\d{1,7})$/.exec(part);
-    if (!m || !ROLE.test(m[1])) throw new Error('"' + part + '" is not role=number (roles are lower-case, e.g. query=3).');
-    nodes[m[1]] = Number(m[2]);
-  });
-  return nodes;
-}
-function apiError(status, body) {
-  if (body && body.error && typeof body.error.message === 'string') return (body.error.code ? body.error.code + ': ' : '') + body.error.message;
-  return 'The License Manager answered HTTP ' + status + '.';
-}
-function post(path, token, payload) {
-  return fetch(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token.trim() },
-    body: JSON.stringify(payload),
-    credentials: 'same-origin',
-    cache: 'no-store'
-  }).then(function (res) {
-    return res.text().then(function (text) {
-      var body = null;
-      try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
-      if (!res.ok) throw new Error(apiError(res.status, body));
-      return body;
-    });
-  }, function (err) { throw new Error('Could not reach the License Manager: ' + err.message); });
-}
-function show(el, text) { el.textContent = text; el.hidden = !text; }
-function copyFrom(id, button) {
-  var el = document.getElementById(id); if (!el) return;
-  var text = el.tagName === 'TEXTAREA' || el.tagName === 'INPUT' ? el.value : el.textContent.trim();
-  var done = function () { var old = button.textContent; button.textContent = 'Copied'; setTimeout(function () { button.textContent = old; }, 1500); };
-  var fallback = function () {
-    var area = document.createElement('textarea'); area.value = text; area.setAttribute('readonly', '');
-    area.style.position = 'fixed'; area.style.opacity = '0'; document.body.appendChild(area); area.select();
-    try { if (document.execCommand('copy')) done(); } finally { document.body.removeChild(area); }
-  };
-  // The clipboard API exists only in secure contexts; an LM is usually reached over plain http on the LAN.
-  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback); else fallback();
-}
-function wire(form, run) {
-  var error = form.querySelector('.error'), button = form.querySelector('button[type=submit]');
-  form.addEventListener('submit', function (event) {
-    event.preventDefault();
-    show(error, '');
-    var request;
-    try { request = run(); } catch (e) { show(error, e.message); return; }
-    button.disabled = true;
-    request.then(function () {}, function (e) { show(error, e.message); }).then(function () { button.disabled = false; });
-  });
-}
-function field(id) { return document.getElementById(id); }
-function required(id, what) { var v = field(id).value.trim(); if (!v) { field(id).focus(); throw new Error(what + ' is required.'); } return v; }
-function start() {
-  document.querySelectorAll('button[data-copy]').forEach(function (b) { b.addEventListener('click', function () { copyFrom(b.getAttribute('data-copy'), b); }); });
-  var load = field('load-form');
-  if (load) wire(load, function () {
-    var key = required('load-key', 'The license key'), token = required('load-token', 'The admin token');
-    return post('/v1/admin/load', token, { key: key, force: field('load-force').checked }).then(function (info) {
-      show(field('load-result'), 'Loaded. Status: ' + info.status + ' (' + info.code + '). ' + info.detail + ' Reloading…');
-      setTimeout(function () { location.reload(); }, 1500);
-    });
-  });
-  var req = field('request-form');
-  if (req) wire(req, function () {
-    var body = { name: required('request-name', 'The contact name'), email: required('request-email', 'The email'), nodes: parseNodes(required('request-nodes', 'Nodes')) };
-    var phone = field('request-phone').value.trim(), months = field('request-months').value.trim();
-    if (phone) body.phone = phone;
-    if (months) { if (!/^\\d{1,3}$/.test(months) || +months < 1 || +months > 120) throw new Error('Months must be a whole number from 1 to 120.'); body.months = Number(months); }
-    var token = required('request-token', 'The admin token');
-    field('request-result').hidden = true;
-    return post('/v1/admin/request-code', token, body).then(function (answer) {
-      field('request-code').value = answer.requestCode;
-      field('request-result').hidden = false;
-    });
-  });
-}
-if (typeof document !== 'undefined') start();
-`;
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 /** "tessera-lm <strong>eu-1</strong>", or the name alone, in bold, when it says tessera-lm already. */
 function lmNameHtml(name: string): string {

@@ -1,0 +1,3 @@
+module github.com/tessera-licensing/tessera/sdks/go
+
+go 1.21
