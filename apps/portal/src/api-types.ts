@@ -228,6 +228,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/brand': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The vendor's name, logo, support address and accent colour. */
+    get: operations['getBrand'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/licenses': {
     parameters: {
       query?: never;
@@ -521,6 +538,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/staff/brand': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The brand in effect, the defaults from the environment, and the overrides set here. Role: admin. */
+    get: operations['getStaffBrand'];
+    /** Set the brand's overrides, all at once; null follows the environment's value. Checked strictly: a name without markup, a data: image logo, an accent dark enough for white text. Audited. Role: admin. */
+    put: operations['putStaffBrand'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/staff/clones': {
     parameters: {
       query?: never;
@@ -634,6 +669,23 @@ export interface paths {
     };
     /** A customer's license cards, as the customer sees them. */
     get: operations['getStaffCustomersByCustomerIdLicenses'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/staff/first-steps': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Which first steps of a new License Center are done: a product, a customer, a contract, an invited customer user. */
+    get: operations['getStaffFirstSteps'];
     put?: never;
     post?: never;
     delete?: never;
@@ -874,6 +926,23 @@ export interface paths {
     put?: never;
     /** Suspend a license, with a reason: its online key stops syncing and no key is handed out (an offline key already copied works until it expires). Roles: admin, sales. */
     post: operations['postStaffLicensesByLicenseIdSuspend'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/staff/names': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The names of up to 200 customers (cus_), products (prd_) and users (usr_), by id; an id that names nothing is left out. */
+    get: operations['getStaffNames'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1146,6 +1215,54 @@ export interface components {
           ok: false;
           reason: string;
         };
+    Brand: {
+      /** @description #rrggbb, dark enough for white text on it. */
+      accent: string;
+      /** @description The accent darkened, for hover and focus. */
+      accentDark: string;
+      /** @description A data:image/…;base64 URL. */
+      logo: string | null;
+      /** @description The vendor's name. */
+      name: string;
+      /** @description Where customers write for help. */
+      supportEmail: string | null;
+    };
+    BrandSettings: {
+      brand: {
+        /** @description #rrggbb, dark enough for white text on it. */
+        accent: string;
+        /** @description The accent darkened, for hover and focus. */
+        accentDark: string;
+        /** @description A data:image/…;base64 URL. */
+        logo: string | null;
+        /** @description The From header of the mails. */
+        mailFrom: string;
+        /** @description The vendor's name. */
+        name: string;
+        /** @description Where customers write for help. */
+        supportEmail: string | null;
+      };
+      defaults: {
+        /** @description #rrggbb, dark enough for white text on it. */
+        accent: string;
+        /** @description A data:image/…;base64 URL. */
+        logo: string | null;
+        /** @description The From header of the mails. */
+        mailFrom: string;
+        /** @description The vendor's name. */
+        name: string;
+        /** @description Where customers write for help. */
+        supportEmail: string | null;
+      };
+      overrides: {
+        accent: string | null;
+        logo: string | null;
+        /** @description A sender address; the name shown is the brand name. */
+        mailFrom: string | null;
+        name: string | null;
+        supportEmail: string | null;
+      };
+    };
     Contract: {
       autoRenew: boolean;
       /** @description Epoch milliseconds. */
@@ -1255,6 +1372,16 @@ export interface components {
         requestId: string;
       };
     };
+    FirstSteps: {
+      /** @description A contract exists. */
+      contract: boolean;
+      /** @description A customer exists. */
+      customer: boolean;
+      /** @description A customer's user has been invited. */
+      invited: boolean;
+      /** @description A product of the vendor exists (the built-in License Manager does not count). */
+      product: boolean;
+    };
     KeyRevocation: {
       /** @description Epoch milliseconds. */
       createdAt: number;
@@ -1345,6 +1472,10 @@ export interface components {
     };
     LicenseDetails: {
       basic: {
+        customer: {
+          id: string;
+          name: string;
+        };
         /** @description Epoch milliseconds. */
         expiresAt: number;
         id: string;
@@ -1453,6 +1584,12 @@ export interface components {
     Message: {
       /** @description What happened, in words for a person. */
       message: string;
+    };
+    Names: {
+      /** @description id → name. */
+      names: {
+        [key: string]: string;
+      };
     };
     Package: {
       filename: string;
@@ -2249,6 +2386,44 @@ export interface operations {
       };
     };
   };
+  getBrand: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Brand'];
+        };
+      };
+    };
+  };
   getLicenses: {
     parameters: {
       query?: {
@@ -3008,6 +3183,97 @@ export interface operations {
       };
     };
   };
+  getStaffBrand: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BrandSettings'];
+        };
+      };
+    };
+  };
+  putStaffBrand: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description #rrggbb in lower case, with a contrast of 4.5:1 or more for white text. */
+          accent: string | null;
+          /** @description A data:image/png, jpeg, webp or svg+xml URL in base64, at most 49152 bytes. */
+          logo: string | null;
+          /** @description The sender address of the mails; the name shown is the brand name. */
+          mailFrom: string | null;
+          /** @description The vendor's name, 1 to 60 characters. */
+          name: string | null;
+          /** @description Where customers write for help. */
+          supportEmail: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BrandSettings'];
+        };
+      };
+    };
+  };
   getStaffClones: {
     parameters: {
       query?: never;
@@ -3438,6 +3704,44 @@ export interface operations {
             /** @description Pass back as cursor for the next page; null on the last page. */
             nextCursor: string | null;
           };
+        };
+      };
+    };
+  };
+  getStaffFirstSteps: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FirstSteps'];
         };
       };
     };
@@ -4085,6 +4389,47 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['License'];
+        };
+      };
+    };
+  };
+  getStaffNames: {
+    parameters: {
+      query: {
+        /** @description Ids separated by commas. */
+        ids: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An error */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An error */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Names'];
         };
       };
     };

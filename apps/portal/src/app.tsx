@@ -6,6 +6,7 @@
 import { Fragment, useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
 import { messageOf } from './api';
+import { BrandProvider, portalName, useBrand } from './brand';
 import type { User } from './api';
 import { ErrorNotice, Loading, PageTitle } from './components/page';
 import { BindWizardPage } from './pages/bind-wizard';
@@ -17,6 +18,7 @@ import { ForgotPage, ResetPage } from './pages/password-reset';
 import { ActivatePage, SetupPage } from './pages/register';
 import { StaffHomePage } from './pages/staff';
 import { AuditPage, ClonesPage, KeysPage, StaffUsersPage } from './pages/staff-admin';
+import { BrandPage } from './pages/staff-brand';
 import { ContractPage, ContractsPage, NewContractPage } from './pages/staff-contracts';
 import { CustomerPage, CustomersPage } from './pages/staff-customers';
 import { PackagesPage } from './pages/staff-packages';
@@ -62,13 +64,16 @@ const ROUTES: Route[] = [
   { pattern: /^\/staff\/audit$/, access: 'staff', render: () => <AuditPage /> },
   { pattern: /^\/staff\/keys$/, access: 'staff', render: () => <KeysPage /> },
   { pattern: /^\/staff\/users$/, access: 'staff', render: () => <StaffUsersPage /> },
+  { pattern: /^\/staff\/brand$/, access: 'staff', render: () => <BrandPage /> },
 ];
 
 export function App() {
   return (
-    <SessionProvider>
-      <Shell />
-    </SessionProvider>
+    <BrandProvider>
+      <SessionProvider>
+        <Shell />
+      </SessionProvider>
+    </BrandProvider>
   );
 }
 
@@ -123,15 +128,14 @@ function Shell() {
       <main id="main" tabIndex={-1}>
         <Fragment key={visit}>{page}</Fragment>
       </main>
-      <footer className="footer">
-        <span>Tessera License Center</span> · <a href="/docs">API reference</a>
-      </footer>
+      <Footer />
     </>
   );
 }
 
 function Header({ user }: { user: User | null }) {
   const { logout } = useSession();
+  const brand = useBrand();
   const [error, setError] = useState<string | null>(null);
   const leave = async () => {
     setError(null);
@@ -145,7 +149,8 @@ function Header({ user }: { user: User | null }) {
   return (
     <header className="topbar">
       <Link to={user ? homeOf(user) : '/login'} className="brand">
-        Tessera <span>License Center</span>
+        {brand.logo ? <img className="brand-logo" src={brand.logo} alt="" /> : null}
+        {brand.name} <span>License Center</span>
       </Link>
       {user ? (
         <nav aria-label="Main">
@@ -172,6 +177,22 @@ function Header({ user }: { user: User | null }) {
         </nav>
       ) : null}
     </header>
+  );
+}
+
+function Footer() {
+  const brand = useBrand();
+  return (
+    <footer className="footer">
+      <span>{portalName(brand)}</span>
+      {brand.supportEmail ? (
+        <>
+          {' '}
+          · Support: <a href={`mailto:${brand.supportEmail}`}>{brand.supportEmail}</a>
+        </>
+      ) : null}{' '}
+      · <a href="/docs">API reference</a>
+    </footer>
   );
 }
 

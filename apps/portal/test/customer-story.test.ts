@@ -141,7 +141,8 @@ describe('the customer story in Chromium', () => {
     expect(facts).toMatch(/query\s*3/);
     expect(facts).toMatch(/storage\s*5/);
     expect(facts).toMatch(/Limits\s+shards\s*4\s+Features\s+backup\s+License/);
-    expect(await card.locator('.badge').textContent()).toBe('Active');
+    // The card says at its head that no License Manager holds it yet.
+    expect(await card.locator('.badge').allTextContents()).toEqual(['Active', 'Not bound']);
     await card.getByRole('link', { name: /^View details/ }).waitFor();
     await card.getByRole('button', { name: 'Renew' }).waitFor();
     await page.getByRole('note').filter({ hasText: 'Your GraphDB Enterprise license is not bound to a License Manager yet.' }).waitFor();
@@ -321,6 +322,11 @@ describe('the customer story in Chromium', () => {
     await subscription.getByRole('button', { name: 'Request renewal' }).click();
     await subscription.getByRole('status').filter({ hasText: 'Your request is with the vendor’s sales team' }).waitFor();
     expect(await subscription.getByRole('alert').count()).toBe(0);
+    // Asked once: the button cannot send it again by accident, and says it was sent.
+    const sent = subscription.getByRole('button', { name: 'Renewal requested' });
+    expect(await sent.isDisabled()).toBe(true);
+    expect(await subscription.getByRole('radio', { name: '1 year' }).isDisabled()).toBe(true);
+    await mainPage('renew-requested');
     const open = await admin.get('/v1/staff/renewal-requests');
     expect(open.body.items).toEqual([expect.objectContaining({ licenseId, months: 1 })]);
   });

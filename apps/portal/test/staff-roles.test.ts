@@ -100,6 +100,8 @@ describe('staff administration and roles in Chromium', () => {
     await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();
     expect(page.url()).toBe(`${tc.center.url}/staff/licenses/${licenseId}`);
     expect(await page.getByRole('region', { name: 'History' }).innerText()).toContain('Renewal requested');
+    // Whose license, by name, linked to the customer.
+    await page.getByRole('region', { name: 'Basic Info' }).getByRole('link', { name: 'Customer of ops@initech.example' }).waitFor();
     // The mailed link is this address, opened afresh.
     await page.goto(`/staff/licenses/${licenseId}`);
     await page.getByRole('heading', { name: 'GraphDB Enterprise license', level: 1 }).waitFor();
@@ -141,9 +143,15 @@ describe('staff administration and roles in Chromium', () => {
     const table = page.getByRole('region', { name: 'Contracts' });
     await table.getByRole('row').nth(1).waitFor();
     expect(await table.innerText()).toMatch(/1 year[\s\S]*query 2 · storage 2/);
+    // The customer and the product by name, not by id.
+    await table.getByRole('link', { name: 'Customer of ops@initech.example' }).waitFor();
+    expect(await table.innerText()).toContain('GraphDB Enterprise');
+    expect(await table.innerText()).not.toMatch(/cus_|prd_/);
     await mainPage(page, 'staff-contracts');
     await table.getByRole('link', { name: /^ctr_/ }).click();
-    await page.getByRole('region', { name: 'Sales contract' }).getByRole('link', { name: licenseId }).waitFor();
+    const facts = page.getByRole('region', { name: 'Sales contract' });
+    await facts.getByRole('link', { name: licenseId }).waitFor();
+    await facts.getByRole('link', { name: 'Customer of ops@initech.example' }).waitFor();
   });
 
   it('flags the LMID seen syncing from two hosts as a clone', async () => {
@@ -159,10 +167,20 @@ describe('staff administration and roles in Chromium', () => {
     await page.getByText(/^Intact: all \d+ events link to each other and match their hashes\.$/).waitFor();
     const rows = page.getByRole('region', { name: 'Audit events' }).getByRole('row');
     await rows.nth(1).waitFor();
-    // Newest first: the mode switch, then the rebind before it.
-    expect(await rows.nth(1).innerText()).toContain('license.mode');
-    expect(await rows.nth(2).innerText()).toMatch(/license\.rebound[\s\S]*Host graph-01 replaced/);
-    expect(await page.getByRole('region', { name: 'Audit events' }).innerText()).toContain('contract.created');
+    // Newest first: the mode switch, then the rebind before it; in words, by who did it (a name, not a usr_ id),
+    // with the details as lines rather than JSON.
+    expect(await rows.nth(1).innerText()).toContain('License mode');
+    expect(await rows.nth(2).innerText()).toMatch(/boss@vendor\.example\s+License rebound[\s\S]*reason\s+Host graph-01 replaced/);
+    const all = await page.getByRole('region', { name: 'Audit events' }).innerText();
+    expect(all).toContain('Contract created');
+    expect(all).not.toMatch(/\busr_[A-Za-z0-9]+\s+(License|Contract)/);
+    expect(all).not.toContain('{"');
+    // The subject by name, linked, with its id beneath: the customer of a customer event.
+    await page
+      .getByRole('region', { name: 'Audit events' })
+      .getByRole('link', { name: 'Customer of ops@initech.example' })
+      .first()
+      .waitFor();
     await mainPage(page, 'staff-audit');
   });
 

@@ -60,6 +60,7 @@ describe('the staff story in Chromium', () => {
       'Audit log',
       'Signing keys',
       'Staff users',
+      'Brand',
     ]);
     await page.getByText('No customer is waiting for a renewal.').waitFor();
     await mainPage('staff-home');

@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
+import { PrettyLog } from './log-format.js';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '@tessera/core';
 import type { CenterConfig } from './config.js';
@@ -58,7 +59,10 @@ export async function startCenter(
     server?: ServerOptions;
   } = {},
 ): Promise<Center> {
-  const logger = options.logger ?? pino({ level: 'info', redact: { paths: REDACT, censor: '[redacted]' } });
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const logger =
+    options.logger ??
+    pino({ level: 'info', redact: { paths: REDACT, censor: '[redacted]' } }, pretty ? new PrettyLog(process.stdout) : undefined);
   const handle = openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

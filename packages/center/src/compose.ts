@@ -3,7 +3,6 @@
  * database. `tessera-center serve` (app.ts), the other CLI commands and the tests build their services here, so
  * each is wired one way. Routes import the service types they use from the services themselves, never this module.
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '@tessera/core';
 import { systemClock } from './clock.js';
@@ -33,6 +32,9 @@ import { LicenseQueries } from './services/licenses/license-queries.js';
 import { Licenses } from './services/licenses/licenses.js';
 import { RenewalRequests } from './services/licenses/renewal-requests.js';
 import { RequestCodes } from './services/licenses/request-codes.js';
+import { BrandService } from './services/brand/brand.js';
+import { FirstStepsService } from './services/onboarding/first-steps.js';
+import { Names } from './services/catalogue/names.js';
 import { MailOutbox } from './services/mail/mail.js';
 import { Marketplace } from './services/marketplace/marketplace.js';
 import { AwsMarketplaceApi } from './services/marketplace/marketplace-aws.js';
@@ -96,6 +98,12 @@ export interface CenterServices {
   /** Publishing the License Manager's own packages (the built-in product) from files. */
   lmPackages: LmPackages;
   limiters: Limiters;
+  /** The vendor's brand: environment defaults, staff portal overrides. */
+  brand: BrandService;
+  /** What the staff home lists until done: product, customer, contract, invitation. */
+  firstSteps: FirstStepsService;
+  /** Names of customers, products and users by id, for staff pages. */
+  names: Names;
   /** The Prometheus metrics of this instance (GET /metrics). */
   metrics: CenterMetrics;
 }
@@ -117,10 +125,16 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
   const roots = new TrustRoots({ db, dialect: statements, masterKey, clock });
   const trustBundles = new TrustBundles({ keys, roots, clock });
   const audit = new AuditLog({ db, dialect: statements, clock, masterKey });
+  const brand = new BrandService({ db, audit, clock, defaults: config.brand, mailFrom: config.mailFrom, publicUrl });
   const mail = new MailOutbox({
     db,
     dialect: statements,
-    settings: { smtp: config.smtp, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') },
+    settings: {
+      smtp: config.smtp,
+      from: config.mailFrom ?? `Tessera License Center <licensing@${new URL(publicUrl).hostname}>`,
+      outboxDir: config.outboxDir,
+    },
+    brand: () => brand.current().then((b) => ({ from: b.mailFrom, name: b.name, supportEmail: b.supportEmail, accent: b.accent })),
     clock,
     instanceId: config.instanceId,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -131,7 +145,17 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
   const sessions = new Sessions({ db, clock });
   const throttle = new Throttle({ db, clock });
   const passwords = options.passwords ?? new PasswordHasher(config.passwordHashing);
-  const accounts = new Accounts({ db, mail, audit, clock, publicUrl, passwords, sessions, throttle });
+  const accounts = new Accounts({
+    db,
+    mail,
+    audit,
+    clock,
+    publicUrl,
+    passwords,
+    sessions,
+    throttle,
+    centerName: async () => `${(await brand.current()).name} License Center`,
+  });
   const awsApi = new AwsMarketplaceApi(config.aws);
   const minute = (max: number) => new WindowLimiter({ max, windowMs: 60_000 }, () => clock.now());
   const syncPerKey = minute(config.limits.syncPerKey);
@@ -153,6 +177,9 @@ export function buildServices(config: CenterConfig, handle: DatabaseHandle, opti
     keys,
     roots,
     trustBundles,
+    brand,
+    firstSteps: new FirstStepsService(db),
+    names: new Names(db),
     keyChanges: new KeyChanges({ db, keys, licenses, trustBundles, audit }),
     clockResets,
     audit,

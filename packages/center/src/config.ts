@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readBrand } from './config-brand.js';
+import type { Brand } from './services/brand/brand-rules.js';
 
 export interface SmtpSettings {
   host: string;
@@ -27,7 +29,14 @@ export interface CenterConfig {
   masterKey: Uint8Array;
   masterKeySource: 'environment' | 'file';
   smtp: SmtpSettings | null;
-  mailFrom: string;
+  /** MAIL_FROM as set ("Name <address>" or an address), or null: the brand's name and licensing@ the public host. */
+  mailFrom: string | null;
+  /** The vendor's brand from TESSERA_BRAND_* and TESSERA_SUPPORT_EMAIL; the staff portal's settings override it. */
+  brand: Brand;
+  /** Where mails are written as .eml files without SMTP: DATA/outbox (tessera-center mail list|show reads them). */
+  outboxDir: string;
+  /** TESSERA_LOG_FORMAT: one JSON object a line, or lines for a person; 'auto' is pretty on a terminal only. */
+  logFormat: 'json' | 'pretty' | 'auto';
   /** How many times staff may rebind a license to another LMID in a year. */
   rebindsPerYear: number;
   instanceId: string;
@@ -128,6 +137,11 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
   if (!Number.isInteger(rebinds) || rebinds < 0 || rebinds > 100)
     problems.push('TESSERA_REBINDS_PER_YEAR must be a whole number from 0 to 100.');
 
+  const brand = readBrand(env, problems);
+  const logFormat = env.TESSERA_LOG_FORMAT?.trim() || 'auto';
+  if (logFormat !== 'json' && logFormat !== 'pretty' && logFormat !== 'auto')
+    problems.push(`TESSERA_LOG_FORMAT must be json, pretty or auto (got "${logFormat}").`);
+
   const trustProxy = readTrustProxy(env.TESSERA_TRUST_PROXY, problems);
   const metrics = readMetricsAccess(env, problems);
   const limits = {
@@ -176,7 +190,10 @@ export function loadCenterConfig(flags: CenterFlags, env: NodeJS.ProcessEnv = pr
       masterKey,
       masterKeySource,
       smtp,
-      mailFrom: env.MAIL_FROM ?? `Tessera License Center <licensing@${new URL(publicUrl).hostname}>`,
+      outboxDir: join(dataDir, 'outbox'),
+      logFormat: logFormat as CenterConfig['logFormat'],
+      mailFrom: env.MAIL_FROM?.trim() || null,
+      brand,
       rebindsPerYear: rebinds,
       instanceId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       trustProxy,

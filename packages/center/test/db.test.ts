@@ -29,6 +29,7 @@ describe.each(DIALECTS)('storage on %s', (dialect) => {
       '0007_trust_roots',
       '0008_outage_grace',
       '0009_lm_product',
+      '0010_brand_settings',
     ]);
     const other = openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir });
     expect(await migrateToLatest(other.db as never, dialect)).toEqual([]);

@@ -188,6 +188,7 @@ describe.each(DIALECTS)('license queries on %s', (dialect) => {
     const details = unwrap(await queries.details(license.id, { customerId }));
     expect(details.basic).toEqual({
       id: license.id,
+      customer: { id: customerId, name: 'Acme Corp' },
       lmid: lm.lmid,
       type: 'NODE',
       serial: 3,

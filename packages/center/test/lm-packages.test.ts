@@ -195,7 +195,7 @@ describe.each(DIALECTS)('the built-in product on an upgraded database, on %s', (
         created_at: 1,
       };
       await handle.db.insertInto('products').values(vendors).execute();
-      expect(await migrateToLatest(handle.db as never, dialect)).toEqual(['0009_lm_product']);
+      expect(await migrateToLatest(handle.db as never, dialect)).toEqual(['0009_lm_product', '0010_brand_settings']);
       expect(await handle.db.selectFrom('products').selectAll().execute()).toEqual([{ ...vendors, created_at: expect.anything() }]);
     } finally {
       await handle.close();

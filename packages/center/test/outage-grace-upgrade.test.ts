@@ -75,7 +75,11 @@ describe.each(DIALECTS)('upgrading to outage grace on %s', (dialect) => {
         ${T0}, ${T0 + 365 * DAY}, 30, 14, 'active', 'offline', ${lmid}, ${onlineKeyHash(onlineKeyFor(masterKey, id))},
         ${previousText}, 2, ${T0}, ${T0})`.execute(handle.db);
 
-    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual(['0008_outage_grace', '0009_lm_product']);
+    expect(await migrateToLatest(handle.db as never, dialect, { masterKey })).toEqual([
+      '0008_outage_grace',
+      '0009_lm_product',
+      '0010_brand_settings',
+    ]);
     const product = await handle.db
       .selectFrom('products')
       .selectAll()

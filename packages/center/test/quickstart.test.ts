@@ -57,6 +57,28 @@ function stop(child: ChildProcess): Promise<number | null> {
   });
 }
 
+/** The child's stdout from now on, and the first line matching a pattern once it is written. */
+function afterStart(child: ChildProcess) {
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return {
+    text: () => text,
+    line: (pattern: RegExp) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within 10 s:\n${text}`)), 10_000);
+        const look = () => {
+          const found = text.split('\n').find((line) => pattern.test(line));
+          if (found === undefined) return;
+          clearTimeout(timer);
+          child.stdout!.off('data', look);
+          resolve(found);
+        };
+        child.stdout!.on('data', look);
+        look();
+      }),
+  };
+}
+
 const useLink = (url: string, token: string) =>
   fetch(`${url}/v1/auth/login-link`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
 
@@ -68,7 +90,16 @@ describe('npm start', () => {
     const first = await start(dataDir);
     expect(first.stdout).toMatch(/SQLite in the data folder/);
     expect(first.stdout).toContain(`${first.url}/docs`);
+    // Short and current: the first steps, and where the mails are without SMTP and how to read them.
+    expect(first.stdout).not.toMatch(/still to come/);
+    expect(first.stdout).toMatch(/add a product, a customer, a contract for it, and invite/);
+    expect(first.stdout).toContain(`written to ${join(dataDir, 'outbox')}, as no SMTP_URL is set`);
+    expect(first.stdout).toContain(`npx tessera-center --data ${dataDir} mail list`);
+    const later = afterStart(first.child);
     expect((await fetch(`${first.url}/health`)).status).toBe(200);
+    // Not a terminal (a pipe): the request log stays one JSON object a line, for collectors.
+    const completed = await later.line(/request completed/);
+    expect(JSON.parse(completed)).toMatchObject({ msg: 'request completed', res: { statusCode: 200 } });
     expect(await stop(first.child)).toBe(0);
 
     const second = await start(dataDir);
@@ -81,6 +112,47 @@ describe('npm start', () => {
       expect((await useLink(second.url, second.token)).status).toBe(400);
     } finally {
       expect(await stop(second.child)).toBe(0);
+    }
+  });
+
+  it('writes the request log for a person with TESSERA_LOG_FORMAT=pretty: one line a request, no JSON', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'tessera-start-'));
+    try {
+      const started = await start(join(other, 'data'), { TESSERA_LOG_FORMAT: 'pretty' });
+      try {
+        const later = afterStart(started.child);
+        expect((await fetch(`${started.url}/health?probe=1`)).status).toBe(200);
+        expect(await later.line(/health/)).toMatch(/^\d\d:\d\d:\d\d INFO {2}GET \/health\?probe=1 200 \d+ ms {2}req_[0-9a-z]+$/);
+        expect(later.text()).not.toMatch(/[{}]/);
+      } finally {
+        expect(await stop(started.child)).toBe(0);
+      }
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the log for a person on its own when its output is a terminal (a pseudo-terminal, through script)', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'tessera-start-'));
+    // util-linux's script gives the server a real terminal, as npm start in a shell window does.
+    const command = `${process.execPath} packages/center/bin/tessera-center.js --data ${other} serve --port 0`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    try {
+      const output = afterStart(child);
+      const listening = await output.line(/Server listening at/);
+      expect(listening).toMatch(/^\d\d:\d\d:\d\d INFO {2}Server listening at http:\/\/127\.0\.0\.1:\d+\r?$/);
+      const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(listening)![1]!;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      expect(await output.line(/GET \/health/)).toMatch(/INFO {2}GET \/health 200 \d+ ms {2}req_/);
+      expect(output.text()).not.toContain('{"level"');
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      rmSync(other, { recursive: true, force: true });
     }
   });
 

@@ -47,6 +47,7 @@ describe('parseConfig: defaults and paths', () => {
       clockToleranceMinutes: 10,
       notify: { mail: null },
       log: { mode: 'console', path: null, level: 'info', keepDays: 7 },
+      vendor: { name: null, supportEmail: null },
     } satisfies LmConfig);
   });
 
@@ -394,5 +395,15 @@ describe('loadConfig', () => {
   it('reports a folder given as the file', () => {
     const folder = tempFolder();
     expect(problems(loadConfig(folder))[0]).toMatchObject({ key: '(file)', message: expect.stringContaining('is a folder') });
+  });
+
+  it('reads the vendor (name and support address, both optional), and refuses what is not one', () => {
+    expect(config(MINIMAL).vendor).toEqual({ name: null, supportEmail: null });
+    expect(config(`${MINIMAL}vendor:\n  name: Acme Software\n  supportEmail: help@acme.example\n`).vendor).toEqual({
+      name: 'Acme Software',
+      supportEmail: 'help@acme.example',
+    });
+    expect(problemOf(`${MINIMAL}vendor:\n  supportEmail: not-an-address\n`, 'vendor.supportEmail')).toMatch(/must be a mail address/);
+    expect(problemOf(`${MINIMAL}vendor:\n  name: "${'x'.repeat(61)}"\n`, 'vendor.name')).toMatch(/at most 60 characters/);
   });
 });

@@ -59,6 +59,11 @@ export interface LmConfig {
   clockToleranceMinutes: number;
   notify: { mail: MailConfig | null };
   log: { mode: 'console' | 'file'; path: string | null; level: LogLevel; keepDays: number };
+  /**
+   * Who sells the product, for people reading the console: shown as written, never trusted. The vendor's package
+   * sets it in its lm.yaml; the signed license names the product and the customer, not the vendor.
+   */
+  vendor?: { name: string | null; supportEmail: string | null };
 }
 
 export type { ConfigProblem } from './config-section.js';
@@ -70,6 +75,17 @@ export type ConfigResult = { ok: true; config: LmConfig } | { ok: false; problem
  * behind one NAT address restarting at once stays within it (the SDK retries a 429); a flood does not.
  */
 export const DEFAULT_CHECKOUTS_PER_MINUTE = 600;
+
+/** The `name` of an LM whose configuration gives none. */
+export const DEFAULT_LM_NAME = 'tessera-lm';
+
+/**
+ * How the LM names itself in its log, console and mails: "tessera-lm eu-1", or the name alone when it says
+ * tessera-lm already (the default name would read "tessera-lm tessera-lm").
+ */
+export function lmTitle(name: string): string {
+  return /^tessera-lm\b/i.test(name) ? name : `tessera-lm ${name}`;
+}
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
@@ -94,6 +110,7 @@ const KEYS = {
     'clockToleranceMinutes',
     'notify',
     'log',
+    'vendor',
   ],
   center: ['url'],
   seats: ['secret', 'checkoutsPerMinute'],
@@ -103,6 +120,7 @@ const KEYS = {
   notify: ['mail'],
   mail: ['host', 'port', 'secure', 'user', 'password', 'from', 'to'],
   log: ['mode', 'path', 'level', 'keepDays'],
+  vendor: ['name', 'supportEmail'],
 } as const;
 
 /** Spellings of the seed product that are not simply the PascalCase of our key. */
@@ -132,7 +150,7 @@ export function parseConfig(yamlText: string, baseDir: string): ConfigResult {
     "the vendor's trust file (the .json file that came with the product, as tessera-center trust-bundle prints it)",
   );
   const config: LmConfig = {
-    name: top.text('name', 'tessera-lm') ?? 'tessera-lm',
+    name: top.text('name', DEFAULT_LM_NAME) ?? DEFAULT_LM_NAME,
     host: checkHost(top, 'host', top.text('host', '0.0.0.0') ?? '0.0.0.0', '0.0.0.0'),
     port: top.whole('port', 0, 65535, 9119),
     timeoutMs: top.whole('timeoutMs', 1, 600_000, 5000),
@@ -149,6 +167,7 @@ export function parseConfig(yamlText: string, baseDir: string): ConfigResult {
     clockToleranceMinutes: top.whole('clockToleranceMinutes', 1, 1440, 10),
     notify: { mail: readMail(top.child('notify', KEYS.notify)) },
     log: readLog(top.child('log', KEYS.log), baseDir),
+    vendor: readVendor(top.child('vendor', KEYS.vendor)),
   };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }
@@ -212,6 +231,21 @@ function checkHost(section: Section, key: string, host: string, example: string)
     section.fail(key, `must be only a host name or IP address, like ${example}; the port goes in 'port' (got ${show(host)})`);
   }
   return host;
+}
+
+/** The vendor's name (at most 60 characters, no control characters) and support address, both optional. */
+function readVendor(vendor: Section): { name: string | null; supportEmail: string | null } {
+  let name = vendor.text('name', null);
+  if (name !== null && (name.length > 60 || /[\p{Cc}\p{Cf}]/u.test(name))) {
+    vendor.fail('name', `must be at most 60 characters without control characters (got ${show(name)})`);
+    name = null;
+  }
+  let supportEmail = vendor.text('supportEmail', null);
+  if (supportEmail !== null && !/^[^\s@<>"]{1,64}@[A-Za-z0-9.-]{1,190}$/.test(supportEmail)) {
+    vendor.fail('supportEmail', `must be a mail address such as support@vendor.example (got ${show(supportEmail)})`);
+    supportEmail = null;
+  }
+  return { name, supportEmail };
 }
 
 function readCenterUrl(center: Section): string | null {

@@ -10,7 +10,7 @@ import type { Clock, Code } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { systemClock } from './clock.js';
-import { DEFAULT_CHECKOUTS_PER_MINUTE } from './config.js';
+import { DEFAULT_CHECKOUTS_PER_MINUTE, lmTitle } from './config.js';
 import type { LmConfig } from './config.js';
 import { createLogger } from './log.js';
 import { ensureDataPath } from './identity.js';
@@ -166,6 +166,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     counters,
     startedAt: clock.now(),
     requestCodeEnabled: true,
+    vendor: config.vendor ?? { name: null, supportEmail: null },
     replicas: shared ? () => shared.replicas.views() : null,
   };
   const { app, routeTable } = buildServer(services, { logger, timeoutMs: config.timeoutMs, now: () => clock.now(), tls });
@@ -230,7 +231,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   const where = shared ? `, replica ${shared.replicas.id} of the License Manager in ${shared.location}` : '';
-  logger.info({ lmid: identity.lmid, port }, `tessera-lm ${config.name} serving on ${config.host}:${port}, LMID ${identity.lmid}${where}`);
+  logger.info({ lmid: identity.lmid, port }, `${lmTitle(config.name)} serving on ${config.host}:${port}, LMID ${identity.lmid}${where}`);
   return {
     url: `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
     port,

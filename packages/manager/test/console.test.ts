@@ -3,6 +3,7 @@
  * (it takes the admin token), it runs under a policy with no inline script (its module comes from the LM), and its
  * forms load keys and make request codes. The page's timers run on a clock the test moves (page.clock).
  */
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRequestCode } from '@tessera/core';
 import type { Browser } from 'playwright-core';
@@ -191,5 +192,30 @@ describe('the console page in Chromium', () => {
     expect(console.loads).toBe(2);
     expect(await page.locator('#status').textContent()).toBe('Normal');
     expect(consoleProblems(console.console)).toEqual([]);
+  });
+});
+
+describe('the name an LM goes by', () => {
+  it('is "tessera-lm <name>" in the console title and header', async () => {
+    const page = String((await call(lm, 'GET', '/')).body);
+    expect(page).toMatch(/<title>[A-Za-z]+ · tessera-lm lm-test<\/title>/);
+    expect(page).toContain('<p class="lm-name">tessera-lm <strong>lm-test</strong>');
+  });
+
+  it('says tessera-lm once when the LM keeps the default name, in the log line and the console', async () => {
+    const named = makeWorld();
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line).msg as string) });
+    const other = await start({ ...named, config: { ...named.config, name: 'tessera-lm' } }, { logger });
+    try {
+      expect(lines.find((line) => line.includes('serving on'))).toMatch(/^tessera-lm serving on 127\.0\.0\.1:\d+, LMID /);
+      const page = String((await call(other, 'GET', '/')).body);
+      expect(page).toMatch(/<title>NotExist · tessera-lm<\/title>/);
+      expect(page).toContain('<p class="lm-name"><strong>tessera-lm</strong> <span class="muted">v');
+      expect(page).not.toMatch(/tessera-lm\s*(<[^>]+>\s*)*tessera-lm/);
+    } finally {
+      await other.close();
+      named.cleanup();
+    }
   });
 });

@@ -1,17 +1,21 @@
 /** A page's heading: sets the document title and, after a navigation, takes the focus so screen readers start there. */
 import { useEffect, useRef } from 'react';
 import type { ReactNode } from 'react';
+import { portalName, useBrand } from '../brand';
 
 let firstPage = true;
 
 export function PageTitle({ title, children }: { title: string; children?: ReactNode }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const name = portalName(useBrand());
   useEffect(() => {
-    document.title = `${title} · Tessera License Center`;
     // The first page of a visit keeps the browser's own focus; later ones move it to their heading.
     if (firstPage) firstPage = false;
     else heading.current?.focus();
   }, [title]);
+  useEffect(() => {
+    document.title = `${title} · ${name}`;
+  }, [title, name]);
   return (
     <h1 ref={heading} tabIndex={-1}>
       {children ?? title}

@@ -29,11 +29,15 @@ function RenewForm({ licenseId, productName }: { licenseId: string; productName:
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  // Once asked, the form stays answered: a second press would ask again (the License Center ignores a repeat within
+  // a day, but the customer should not have to wonder whether it went twice).
+  const [sent, setSent] = useState(false);
   const [marketplaceUrl, setMarketplaceUrl] = useState<string | null>(null);
   const name = useId();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (sent || busy) return;
     setBusy(true);
     setError(null);
     setDone(null);
@@ -46,6 +50,7 @@ function RenewForm({ licenseId, productName }: { licenseId: string; productName:
         },
       );
       setDone(answer.message);
+      setSent(true);
       // Bought on AWS Marketplace: it renews there, and the new term arrives by notification.
       setMarketplaceUrl('marketplaceUrl' in answer ? answer.marketplaceUrl : null);
     } catch (failure) {
@@ -57,7 +62,7 @@ function RenewForm({ licenseId, productName }: { licenseId: string; productName:
 
   return (
     <form className="renew-form" onSubmit={submit}>
-      <fieldset className="choice">
+      <fieldset className="choice" disabled={sent}>
         <legend>Renew {productName} for</legend>
         <label className="option-inline">
           <input type="radio" name={name} checked={months === 1} onChange={() => setMonths(1)} /> 1 month
@@ -66,8 +71,8 @@ function RenewForm({ licenseId, productName }: { licenseId: string; productName:
           <input type="radio" name={name} checked={months === 12} onChange={() => setMonths(12)} /> 1 year
         </label>
       </fieldset>
-      <button type="submit" disabled={busy}>
-        Request renewal
+      <button type="submit" disabled={busy || sent}>
+        {sent ? 'Renewal requested' : 'Request renewal'}
       </button>
       <ErrorNotice message={error} />
       <SuccessNotice message={done} />

@@ -101,6 +101,8 @@ function Card({ card }: { card: LicenseCard }) {
       <header className="card-head">
         <h2 id={headingId}>{card.product.name}</h2>
         <StatusBadge status={card.status} />
+        {/* A license no License Manager holds yet serves no node: the card says so at its head, not only in its facts. */}
+        {card.lmid === null && card.status !== 'ended' ? <span className="badge badge-unbound">Not bound</span> : null}
       </header>
       <dl className="facts">
         <dt>LMID</dt>

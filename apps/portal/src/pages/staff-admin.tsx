@@ -10,10 +10,12 @@ import { useAction } from '../components/action';
 import { Field } from '../components/fields';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice } from '../components/page';
 import { dayTime } from '../format';
+import { Link } from '../router';
 import { useUser } from '../session';
 import { CAN, STAFF_ROLES } from '../staff/api';
 import type { AuditVerification, SigningKey, StaffRole } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
+import { useNames } from '../staff/names';
 import { OneTimeLink, StaffUsersTable } from '../staff/users';
 import type { Answer } from '../api';
 
@@ -47,6 +49,7 @@ export function AuditPage() {
   const events = useLoad(() => api<Answer<'getStaffAudit'>>('GET', `/v1/staff/audit?limit=${AUDIT_PAGE}`), 'audit');
   const more = useAction();
   const last = events.data?.items.at(-1);
+  const nameOf = useNames(events.data?.items.flatMap((event) => [event.actor, event.subject]) ?? []);
   const older = async () => {
     if (!events.data || !last) return;
     const page = await more.run(() => api<Answer<'getStaffAudit'>>('GET', `/v1/staff/audit?limit=${AUDIT_PAGE}&beforeSeq=${last.seq}`));
@@ -92,10 +95,14 @@ export function AuditPage() {
                 <tr key={event.seq}>
                   <td>{event.seq}</td>
                   <td>{dayTime(event.at)}</td>
-                  <td className="mono small">{event.actor}</td>
-                  <td>{event.action}</td>
-                  <td className="mono small">{event.subject}</td>
-                  <td className="mono small details-cell">{JSON.stringify(event.data)}</td>
+                  <td className="small">{nameOf(event.actor)}</td>
+                  <td>{actionText(event.action)}</td>
+                  <td className="small">
+                    <Subject id={event.subject} name={nameOf(event.subject)} />
+                  </td>
+                  <td className="small details-cell">
+                    <AuditDetails data={event.data} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -250,4 +257,55 @@ function NewStaffUser({ onCreated }: { onCreated(link: { email: string; loginLin
       </div>
     </form>
   );
+}
+
+/** "license.created" → "License created": the words, as the history pages say them. */
+function actionText(action: string): string {
+  const words = action.replace(/[._]/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The subject by name, linked where a staff page shows it; its id beneath, for searching. */
+function Subject({ id, name }: { id: string; name: string }) {
+  const to = id.startsWith('cus_')
+    ? `/staff/customers/${id}`
+    : id.startsWith('lic_')
+      ? `/staff/licenses/${id}`
+      : id.startsWith('ctr_')
+        ? `/staff/contracts/${id}`
+        : null;
+  const label = name === id ? <span className="mono">{id}</span> : name;
+  return (
+    <>
+      {to ? <Link to={to}>{label}</Link> : label}
+      {name !== id ? <span className="mono muted block">{id}</span> : null}
+    </>
+  );
+}
+
+/** An event's data as "key: value" lines; times (…At, epoch milliseconds) as dates, lists joined, objects inline. */
+function AuditDetails({ data }: { data: Record<string, unknown> }) {
+  const entries = Object.entries(data ?? {});
+  if (entries.length === 0) return <span className="muted">—</span>;
+  return (
+    <dl className="audit-details">
+      {entries.map(([key, value]) => (
+        <div key={key}>
+          <dt>{key}</dt>
+          <dd>{detailText(key, value)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function detailText(key: string, value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'number' && /(At|Time)$/.test(key) && value > 946_684_800_000) return dayTime(value);
+  if (Array.isArray(value)) return value.map((item) => (typeof item === 'object' ? JSON.stringify(item) : String(item))).join(', ');
+  if (typeof value === 'object')
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join(', ');
+  return String(value);
 }

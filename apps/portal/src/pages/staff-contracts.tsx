@@ -17,6 +17,7 @@ import { ProductAndCustomer, useCatalogue } from '../staff/choosers';
 import { FeaturesAndLimits, featuresAndLimitsFrom, NONE_CHOSEN } from '../staff/features-limits';
 import type { FeaturesLimitsChoice } from '../staff/features-limits';
 import { RoleCounts, StaffNav, useLoad } from '../staff/kit';
+import { useNames } from '../staff/names';
 import type { Answer } from '../api';
 
 export function ContractsPage() {
@@ -26,6 +27,7 @@ export function ContractsPage() {
   const query = new URLSearchParams({ limit: '50', ...(customerId ? { customerId } : {}) });
   const list = useLoad(() => api<Page<Contract>>('GET', `/v1/staff/contracts?${query}`), customerId ?? '');
   const productName = useProductNames();
+  const nameOf = useNames([customerId, ...(list.data?.items.map((contract) => contract.customerId) ?? [])]);
   const more = useAction();
   const next = async () => {
     if (!list.data?.nextCursor) return;
@@ -39,7 +41,8 @@ export function ContractsPage() {
       <StaffNav />
       {customerId ? (
         <p>
-          Of the customer <Link to={`/staff/customers/${customerId}`}>{customerId}</Link> · <Link to="/staff/contracts">all contracts</Link>
+          Of the customer <Link to={`/staff/customers/${customerId}`}>{nameOf(customerId)}</Link> ·{' '}
+          <Link to="/staff/contracts">all contracts</Link>
         </p>
       ) : null}
       {CAN.sell(user.role) ? (
@@ -75,9 +78,7 @@ export function ContractsPage() {
                     </Link>
                   </td>
                   <td>
-                    <Link className="mono" to={`/staff/customers/${contract.customerId}`}>
-                      {contract.customerId}
-                    </Link>
+                    <Link to={`/staff/customers/${contract.customerId}`}>{nameOf(contract.customerId)}</Link>
                   </td>
                   <td>{productName(contract.productId)}</td>
                   <td>{termText(contract)}</td>
@@ -114,6 +115,7 @@ const termText = (contract: Pick<Contract, 'term' | 'autoRenew'>) =>
 export function ContractPage({ contractId }: { contractId: string }) {
   const contract = useLoad(() => api<Contract>('GET', staffPath.contract(contractId)), contractId);
   const productName = useProductNames();
+  const nameOf = useNames([contract.data?.customerId]);
   const data = contract.data;
   return (
     <section>
@@ -128,9 +130,7 @@ export function ContractPage({ contractId }: { contractId: string }) {
           <dl className="facts">
             <dt>Customer</dt>
             <dd>
-              <Link className="mono" to={`/staff/customers/${data.customerId}`}>
-                {data.customerId}
-              </Link>
+              <Link to={`/staff/customers/${data.customerId}`}>{nameOf(data.customerId)}</Link>
             </dd>
             <dt>Product</dt>
             <dd>{productName(data.productId)}</dd>

@@ -63,6 +63,10 @@ export function StaffLicensePage({ licenseId }: { licenseId: string }) {
         <section className="panel" aria-labelledby="basic-info">
           <h2 id="basic-info">Basic Info</h2>
           <dl className="facts">
+            <dt>Customer</dt>
+            <dd>
+              <Link to={`/staff/customers/${basic.customer.id}`}>{basic.customer.name}</Link>
+            </dd>
             <dt>LMID</dt>
             <dd className={basic.lmid ? 'mono' : 'muted'}>{basic.lmid ?? 'not bound'}</dd>
             <dt>Status</dt>

@@ -6,6 +6,7 @@ import { Link } from '../router';
 import { useUser } from '../session';
 import { CAN } from '../staff/api';
 import { StaffNav, useLoad } from '../staff/kit';
+import { useNames } from '../staff/names';
 import type { Answer } from '../api';
 
 const ROLE_TEXT = {
@@ -18,6 +19,7 @@ export function StaffHomePage() {
   const user = useUser();
   const requests = useLoad(() => api<Answer<'getStaffRenewalRequests'>>('GET', '/v1/staff/renewal-requests'), 'renewals');
   const role = user.role === 'customer' ? null : user.role;
+  const nameOf = useNames(requests.data?.items.map((request) => request.requestedBy) ?? []);
   return (
     <section>
       <PageTitle title="Staff" />
@@ -25,6 +27,7 @@ export function StaffHomePage() {
       <p>
         Logged in as {user.email} ({user.role}). {role ? ROLE_TEXT[role] : null}
       </p>
+      <FirstSteps />
       {CAN.sell(user.role) ? (
         <div className="actions">
           <Link className="button" to="/staff/customers">
@@ -69,7 +72,7 @@ export function StaffHomePage() {
                     <td>{request.months === 12 ? '1 year' : '1 month'}</td>
                     <td>{day(request.expiresAt)}</td>
                     <td>
-                      {dayTime(request.requestedAt)} <span className="muted">by {request.requestedBy}</span>
+                      {dayTime(request.requestedAt)} <span className="muted">by {nameOf(request.requestedBy)}</span>
                     </td>
                   </tr>
                 ))}
@@ -78,6 +81,43 @@ export function StaffHomePage() {
           </div>
         ) : null}
       </section>
+    </section>
+  );
+}
+
+const STEPS = [
+  { key: 'product', to: '/staff/products', todo: 'Add a product', what: 'its node roles, limits and features (admin)' },
+  { key: 'customer', to: '/staff/customers', todo: 'Add a customer', what: 'the company that buys' },
+  { key: 'contract', to: '/staff/contracts/new', todo: 'Sell a contract', what: 'which grants the customer its license' },
+  {
+    key: 'invited',
+    to: '/staff/customers',
+    todo: 'Invite the customer’s users',
+    what: 'from the customer’s page; they bind a License Manager and copy the key',
+  },
+] as const;
+
+/** The first steps of a new License Center, each a link until it is done; gone once all are. */
+function FirstSteps() {
+  const steps = useLoad(() => api<Answer<'getStaffFirstSteps'>>('GET', '/v1/staff/first-steps'), 'first-steps');
+  if (!steps.data || STEPS.every((step) => steps.data![step.key])) return null;
+  const done = steps.data;
+  return (
+    <section className="panel" aria-labelledby="first-steps">
+      <h2 id="first-steps">First steps</h2>
+      <ol className="first-steps">
+        {STEPS.map((step) =>
+          done[step.key] ? (
+            <li key={step.key} className="done">
+              <span className="muted">{step.todo}: done</span>
+            </li>
+          ) : (
+            <li key={step.key}>
+              <Link to={step.to}>{step.todo}</Link> <span className="muted">— {step.what}</span>
+            </li>
+          ),
+        )}
+      </ol>
     </section>
   );
 }

@@ -41,6 +41,7 @@ const SECTIONS = [
   { to: '/staff/audit', label: 'Audit log' },
   { to: '/staff/keys', label: 'Signing keys' },
   { to: '/staff/users', label: 'Staff users' },
+  { to: '/staff/brand', label: 'Brand', administer: true },
 ];
 
 export function StaffNav() {
@@ -49,16 +50,18 @@ export function StaffNav() {
   return (
     <nav className="subnav" aria-label="Staff">
       <ul>
-        {SECTIONS.filter((section) => !section.sell || CAN.sell(user.role)).map((section) => {
-          const current = section.exact ? path === section.to : path === section.to || path.startsWith(`${section.to}/`);
-          return (
-            <li key={section.to}>
-              <Link to={section.to} aria-current={current ? 'page' : undefined}>
-                {section.label}
-              </Link>
-            </li>
-          );
-        })}
+        {SECTIONS.filter((section) => (!section.sell || CAN.sell(user.role)) && (!section.administer || CAN.administer(user.role))).map(
+          (section) => {
+            const current = section.exact ? path === section.to : path === section.to || path.startsWith(`${section.to}/`);
+            return (
+              <li key={section.to}>
+                <Link to={section.to} aria-current={current ? 'page' : undefined}>
+                  {section.label}
+                </Link>
+              </li>
+            );
+          },
+        )}
       </ul>
     </nav>
   );

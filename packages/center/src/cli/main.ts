@@ -12,6 +12,7 @@ import { serveCommand } from './commands/serve.js';
 import { staffCommand } from './commands/staff.js';
 import { openApiCommand } from './commands/openapi.js';
 import { lmPackagesCommand } from './commands/lm-packages.js';
+import { mailCommand } from './commands/mail.js';
 
 const program = new Command('tessera-center')
   .description('Tessera License Center')
@@ -29,6 +30,7 @@ auditCommand(program);
 staffCommand(program);
 openApiCommand(program);
 lmPackagesCommand(program);
+mailCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -362,6 +362,23 @@ const lmProduct: Migration = {
   },
 };
 
+/** The vendor's brand set in the staff portal (services/brand/brand.ts); without a row, the environment's. */
+const brandSettings: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('brand_settings')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text')
+      .addColumn('logo', 'text')
+      .addColumn('support_email', 'text')
+      .addColumn('mail_from', 'text')
+      .addColumn('accent', 'text')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_by', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 export interface MigrationOptions {
   /** Needed to key the audit chain of a database that has audit events (0006); the CLI and serve pass it. */
   masterKey?: Uint8Array;
@@ -379,6 +396,7 @@ export function migrator(db: Kysely<unknown>, dialect: Dialect, options: Migrati
       '0007_trust_roots': trustRoots,
       '0008_outage_grace': outageGrace,
       '0009_lm_product': lmProduct,
+      '0010_brand_settings': brandSettings,
     }),
   };
   return new Migrator({ db, provider });

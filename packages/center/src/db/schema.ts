@@ -243,6 +243,18 @@ export interface PackagesTable {
   withdrawn_by: string | null;
 }
 
+/** The vendor's brand as set in the staff portal: one row (id 'brand'); a null column follows the environment. */
+export interface BrandSettingsTable {
+  id: string;
+  name: string | null;
+  logo: string | null; // data:image/…;base64
+  support_email: string | null;
+  mail_from: string | null;
+  accent: string | null; // #rrggbb
+  updated_at: Millis;
+  updated_by: string;
+}
+
 export interface Database {
   products: ProductsTable;
   customers: CustomersTable;
@@ -265,6 +277,7 @@ export interface Database {
   marketplace_messages: MarketplaceMessagesTable;
   expiry_notices: ExpiryNoticesTable;
   packages: PackagesTable;
+  brand_settings: BrandSettingsTable;
 }
 
 export type { ColumnType };

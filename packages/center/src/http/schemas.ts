@@ -73,6 +73,14 @@ const SIGNING_KEY = {
   retiredAt: nullable(millis('When the key stopped signing; null while it is active.')),
 };
 
+const BRAND = {
+  name: string("The vendor's name."),
+  logo: nullable(string('A data:image/…;base64 URL.')),
+  supportEmail: nullable(string('Where customers write for help.')),
+  accent: string('#rrggbb, dark enough for white text on it.'),
+  accentDark: string('The accent darkened, for hover and focus.'),
+};
+
 const SHARED = {
   Message: record({ message: string('What happened, in words for a person.') }),
   User: record({
@@ -161,6 +169,7 @@ const SHARED = {
   LicenseDetails: record({
     basic: record({
       id: string(),
+      customer: record({ id: string(), name: string() }),
       lmid: nullable(string()),
       type: oneOf('NODE'),
       serial: integer(),
@@ -316,6 +325,35 @@ const SHARED = {
       ),
     ],
   },
+  /** The vendor's brand as anyone may read it (GET /v1/brand): what the portal's header, titles and colours show. */
+  Brand: record({ ...BRAND }),
+  /** The brand in effect, the environment's defaults under it, and what admins set (null follows the default). */
+  BrandSettings: record({
+    brand: record({ ...BRAND, mailFrom: string('The From header of the mails.') }),
+    defaults: record({
+      name: BRAND.name,
+      logo: BRAND.logo,
+      supportEmail: BRAND.supportEmail,
+      accent: BRAND.accent,
+      mailFrom: string('The From header of the mails.'),
+    }),
+    overrides: record({
+      name: nullable(string()),
+      logo: nullable(string()),
+      supportEmail: nullable(string()),
+      mailFrom: nullable(string('A sender address; the name shown is the brand name.')),
+      accent: nullable(string()),
+    }),
+  }),
+  /** Names by id (GET /v1/staff/names). */
+  Names: record({ names: { type: 'object', description: 'id → name.', additionalProperties: { type: 'string' } } }),
+  /** Which of the first steps of a new License Center are done (the staff home lists the others). */
+  FirstSteps: record({
+    product: { type: 'boolean', description: 'A product of the vendor exists (the built-in License Manager does not count).' },
+    customer: { type: 'boolean', description: 'A customer exists.' },
+    contract: { type: 'boolean', description: 'A contract exists.' },
+    invited: { type: 'boolean', description: "A customer's user has been invited." },
+  }),
   /** The body of every error answer (packages/http): each operation's 4XX and 5XX answers. */
   ErrorBody: record({
     error: record({

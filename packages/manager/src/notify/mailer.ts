@@ -5,6 +5,7 @@
 import { createTransport } from 'nodemailer';
 import type { SMTPSentMessageInfo, SMTPTransportOptions, Transporter } from 'nodemailer';
 import type { Clock } from '@tessera/core';
+import { lmTitle } from '../config.js';
 import type { MailConfig } from '../config.js';
 import type { LmStore } from '../state/store.js';
 
@@ -110,7 +111,7 @@ export class Notifier {
   }
 
   private subjectOf(n: Notification): string {
-    return `[tessera-lm ${this.options.lmName}] ${n.subject}`.replace(/\s+/g, ' ');
+    return `[${lmTitle(this.options.lmName)}] ${n.subject}`.replace(/\s+/g, ' ');
   }
 
   private bodyOf(n: Notification): string {

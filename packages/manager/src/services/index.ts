@@ -28,6 +28,8 @@ export interface LmServices {
   counters: LmCounters;
   startedAt: number;
   requestCodeEnabled: boolean;
+  /** The vendor as the configuration names it, for the console (display only). */
+  vendor?: { name: string | null; supportEmail: string | null };
   /** Replicas sharing a database: the replicas as this one last read them; null for one License Manager. */
   replicas: (() => ReplicaView[]) | null;
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadCenterConfig } from '../../config.js';
 import type { CenterFlags } from '../../config.js';
@@ -56,17 +57,26 @@ async function firstAdminLink(center: Center, email: string): Promise<string> {
   return link.value.loginLink;
 }
 
+/**
+ * What a newcomer needs after the first start, and nothing that is not there: where the portal is, the login link,
+ * what to do first, where the mails go and how to read them, where the License Manager comes from.
+ */
 function welcome(center: Center, loginLink: string): string {
-  const token = new URL(loginLink).hash.replace(/^#token=/, '');
+  const { config, dialect } = center.services;
+  const data = config.dataDir === resolve('data') ? '' : ` --data ${config.dataDir}`;
+  const mails = config.smtp
+    ? `Mails go out through the SMTP server ${config.smtp.host}.`
+    : `Mails (invitations, license changes) are written to ${config.outboxDir}, as no SMTP_URL is set; read them with\n` +
+      `  npx tessera-center${data} mail list      and      npx tessera-center${data} mail show <id>`;
   return `
-License Center: ${center.url}   (${center.services.dialect === 'sqlite' ? 'SQLite in the data folder' : 'PostgreSQL'})
+License Center: ${center.url}   (${dialect === 'sqlite' ? 'SQLite in the data folder' : 'PostgreSQL'})
 API reference:  ${center.url}/docs   (OpenAPI 3.1: ${center.url}/openapi.json)
 
 First admin login link (works once, for 1 hour; a new one is printed on every start):
   ${loginLink}
-Open it in a browser to log in to the portal (its staff pages are still to come), or trade it for a session with:
-  curl -si -X POST ${center.url}/v1/auth/login-link -H 'content-type: application/json' -d '{"token":"${token}"}'
-and use the tessera_session cookie and csrfToken it answers, or make an API token: POST /v1/auth/tokens.
+Open it in a browser, then in the staff portal: add a product, a customer, a contract for it, and invite the
+customer's users; they bind a License Manager (tessera-lm, downloadable from the portal once published) and copy keys.
+${mails}
 Stop with Ctrl-C.
 `;
 }

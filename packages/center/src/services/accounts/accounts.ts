@@ -58,6 +58,7 @@ export class Accounts {
   private readonly passwords: PasswordHasher;
   private readonly logins: PasswordLogins;
   readonly publicUrl: string;
+  private readonly centerName: () => Promise<string>;
 
   constructor(options: {
     db: Kysely<Database>;
@@ -69,7 +70,10 @@ export class Accounts {
     passwords: PasswordHasher;
     sessions: Sessions;
     throttle: Throttle;
+    /** "Acme Software License Center": the brand's name in the mails' subjects (read per mail: it may change). */
+    centerName?: () => Promise<string>;
   }) {
+    this.centerName = options.centerName ?? (async () => 'Tessera License Center');
     this.db = options.db;
     this.mail = options.mail;
     this.audit = options.audit;
@@ -93,6 +97,8 @@ export class Accounts {
   async inviteCustomer(customerId: string, email: string, actor: string, more = ''): Promise<Result<{ tokenId: string }>> {
     const address = normalEmail(email);
     if (!address) return fail('BAD_REQUEST', 'The email must be an address like name@example.com.');
+    // Read before the transaction: on SQLite a second read inside it would wait for the transaction itself.
+    const center = await this.centerName();
     return this.db.transaction().execute(async (trx) => {
       const customer = await trx.selectFrom('customers').select(['id', 'name']).where('id', '=', customerId).executeTakeFirst();
       if (!customer) return fail('NOT_FOUND', `There is no customer ${customerId}.`);
@@ -100,7 +106,7 @@ export class Accounts {
       await this.mail.enqueue(
         {
           to: address,
-          subject: `Set up your ${customer.name} account at the Tessera License Center`,
+          subject: `Set up your ${customer.name} account at the ${center}`,
           text: `You are invited to manage ${customer.name}'s licenses.\n\nChoose your password here (the link works once, for 7 days):\n${link}\n${more}`,
         },
         trx,
@@ -121,6 +127,7 @@ export class Accounts {
     // The link before the hash: a made-up link must not cost 64 MiB of argon2.
     const usable = await checkOneTimeToken(this.db, 'setup', setupToken, this.clock.now());
     if (!usable.ok) return usable;
+    const center = await this.centerName();
     // Hashed before the transaction: the ~40 ms of argon2 should not hold the database's write lock.
     const hashed = await this.passwords.hash(input.password);
     if (!hashed.ok) return hashed;
@@ -153,7 +160,7 @@ export class Accounts {
       await this.mail.enqueue(
         {
           to: email,
-          subject: 'Activate your Tessera License Center account',
+          subject: `Activate your ${center} account`,
           text: `Activate your account (the link works for 2 days):\n${link}\n`,
         },
         trx,
@@ -201,6 +208,7 @@ export class Accounts {
   async requestReset(email: string): Promise<Result<{ mailed: boolean }>> {
     const address = normalEmail(email);
     if (!address) return fail('BAD_REQUEST', 'The email must be an address like name@example.com.');
+    const center = await this.centerName();
     const mailed = await this.db.transaction().execute(async (trx) => {
       const user = await trx.selectFrom('users').select(['id', 'status']).where('email', '=', address).executeTakeFirst();
       if (!user || user.status === 'disabled') return false;
@@ -208,7 +216,7 @@ export class Accounts {
       await this.mail.enqueue(
         {
           to: address,
-          subject: 'Reset your Tessera License Center password',
+          subject: `Reset your ${center} password`,
           text: `Choose a new password here (the link works once, for 1 hour):\n${link}\n\nIf you did not ask for this, ignore this mail.\n`,
         },
         trx,

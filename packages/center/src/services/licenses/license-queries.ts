@@ -37,7 +37,17 @@ export interface LicenseCardPage {
 }
 
 export interface LicenseDetails {
-  basic: { id: string; lmid: string | null; type: 'NODE'; serial: number; startsAt: number; expiresAt: number; status: LicenseState };
+  basic: {
+    id: string;
+    /** Whose license: staff pages name the customer (a customer sees its own). */
+    customer: { id: string; name: string };
+    lmid: string | null;
+    type: 'NODE';
+    serial: number;
+    startsAt: number;
+    expiresAt: number;
+    status: LicenseState;
+  };
   resources: {
     product: { id: string; slug: string; name: string };
     nodes: Record<string, number>;
@@ -145,6 +155,7 @@ export class LicenseQueries {
     return ok({
       basic: {
         id: row.id,
+        customer: { id: row.customer_id, name: row.customerName },
         lmid: row.lmid,
         type: 'NODE',
         serial: row.serial,
@@ -219,10 +230,12 @@ function detailsQuery(db: Kysely<Database>, licenseId: string, customerId: strin
   let query = db
     .selectFrom('licenses')
     .innerJoin('products', 'products.id', 'licenses.product_id')
+    .innerJoin('customers', 'customers.id', 'licenses.customer_id')
     .leftJoin('contracts', 'contracts.id', 'licenses.contract_id')
     .leftJoin('usage_reports', 'usage_reports.license_id', 'licenses.id')
     .selectAll('licenses')
     .select([
+      'customers.name as customerName',
       'products.slug as productSlug',
       'products.name as productName',
       'products.outage_grace_hours as productGraceHours',

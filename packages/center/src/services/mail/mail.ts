@@ -14,14 +14,25 @@ import { createTransport } from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type { Database, MailOutboxTable } from '../../db/schema.js';
 import type { Clock } from '@tessera/core';
+import { mailHtml } from './mail-html.js';
 
 export interface MailSettings {
   smtp: { host: string; port: number; secure: boolean; user: string | null; password: string | null } | null;
+  /** The From header when no brand is given. */
   from: string;
   /** Where mails go as .eml files when smtp is null. */
   outboxDir: string;
   /** Talk plain SMTP without STARTTLS even with a password (for a test receiver only). */
   allowPlaintext?: boolean;
+}
+
+/** The vendor's brand at sending time: the sender, and the signature under every mail's text. */
+export interface MailBrand {
+  from: string;
+  name: string;
+  supportEmail: string | null;
+  /** #rrggbb, for the HTML part's bar. */
+  accent: string;
 }
 
 export interface MailLogger {
@@ -38,6 +49,8 @@ export interface MailOutboxOptions {
   /** This process's name in claimed_by; unique per running instance. */
   instanceId: string;
   logger?: MailLogger;
+  /** Read once a batch, so a change of the brand reaches the next mails sent, whatever instance sends them. */
+  brand?: () => Promise<MailBrand>;
 }
 
 export interface DeliveryCounts {
@@ -68,6 +81,7 @@ export class MailOutbox {
   private readonly logger: MailLogger | undefined;
   private readonly transport: Transporter;
   private readonly dialect: DialectStatements;
+  private readonly brand: (() => Promise<MailBrand>) | undefined;
   private closed = false;
 
   constructor(options: MailOutboxOptions) {
@@ -98,6 +112,7 @@ export class MailOutbox {
       : // Builds the MIME message in memory; deliver() writes it to the outbox folder.
         createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
     this.dialect = options.dialect;
+    this.brand = options.brand;
   }
 
   /**
@@ -138,6 +153,14 @@ export class MailOutbox {
       this.logger?.warn({ error: describe(error, null) }, 'mail outbox could not be read; delivery is tried again later');
       return counts;
     }
+    let brand: MailBrand | null = null;
+    if (batch.length > 0 && this.brand) {
+      try {
+        brand = await this.brand();
+      } catch (error) {
+        this.logger?.warn({ error: describe(error, null) }, 'the brand could not be read; these mails go without it');
+      }
+    }
     for (let i = 0; i < batch.length; i++) {
       const mail = batch[i]!;
       if (this.closed || this.clock.now() > claimedAt + CLAIM_MS - SEND_BUDGET_MS) {
@@ -146,7 +169,7 @@ export class MailOutbox {
       }
       let file: string | null;
       try {
-        file = await this.send(mail);
+        file = await this.send(mail, brand);
       } catch (error) {
         const outcome = await this.recordFailure(mail, describe(error, this.settings.smtp?.password ?? null));
         if (outcome) counts[outcome]++;
@@ -217,15 +240,17 @@ export class MailOutbox {
   }
 
   /** Sends one mail through SMTP (null), or writes it to the outbox folder (its file). */
-  private async send(mail: ClaimedMail): Promise<string | null> {
+  private async send(mail: ClaimedMail, brand: MailBrand | null): Promise<string | null> {
+    const from = brand?.from ?? this.settings.from;
     const message = {
-      from: this.settings.from,
+      from,
       to: mail.to_address,
       subject: mail.subject,
-      text: mail.text,
+      text: brand ? withSignature(mail.text, brand) : mail.text,
+      ...(brand ? { html: mailHtml(mail.text, brand) } : {}),
       date: new Date(mail.created_at),
       // The same Message-ID on every attempt, so a receiver can drop a duplicate of a mail sent twice.
-      messageId: `<${mail.id}@${domainOf(this.settings.from)}>`,
+      messageId: `<${mail.id}@${domainOf(from)}>`,
       headers: { 'Auto-Submitted': 'auto-generated' },
     };
     const info: unknown = await this.transport.sendMail(message);
@@ -292,6 +317,12 @@ export class MailOutbox {
       // The claim runs out by itself.
     }
   }
+}
+
+/** The text with the vendor's signature under it ("-- " is where mail readers see a signature begin). */
+export function withSignature(text: string, brand: MailBrand): string {
+  const support = brand.supportEmail ? `\nSupport: ${brand.supportEmail}` : '';
+  return `${text.replace(/\n*$/, '')}\n\n-- \n${brand.name}${support}\n`;
 }
 
 const REMOVED = '[removed-once-sent]';

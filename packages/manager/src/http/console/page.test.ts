@@ -259,3 +259,24 @@ describe('renderConsolePage', () => {
     );
   });
 });
+
+describe('the vendor on the console', () => {
+  it('names the vendor and its support address in the header and the title, as text', () => {
+    const html = renderConsolePage(info, usage, {
+      requestCodeEnabled: true,
+      vendor: { name: 'Acme <script>alert(1)</script>', supportEmail: 'help@acme.example' },
+    });
+    expect(html).toContain(
+      '<p class="vendor">Acme &lt;script&gt;alert(1)&lt;/script&gt; · support: <a href="mailto:help@acme.example">help@acme.example</a></p>',
+    );
+    expect(html).toMatch(/<title>[^<]* · Acme &lt;script&gt;alert\(1\)&lt;\/script&gt;<\/title>/);
+    expect(html).not.toContain('<script>alert');
+  });
+
+  it('shows no vendor line when the configuration names none', () => {
+    expect(page).not.toContain('class="vendor"');
+    expect(renderConsolePage(info, usage, { requestCodeEnabled: true, vendor: { name: null, supportEmail: null } })).not.toContain(
+      'class="vendor"',
+    );
+  });
+});

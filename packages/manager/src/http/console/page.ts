@@ -7,10 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { escapeHtml, NAME_PATTERN } from '@tessera/core';
+import { lmTitle } from '../../config.js';
 import type { InfoResponse, ReplicaInfo, LeaseView, LmStatus, UsageResponse } from '@tessera/core';
 
 export interface ConsolePageOptions {
   requestCodeEnabled: boolean;
+  /** The vendor as the LM's configuration names it (vendor:), for the header and the title. */
+  vendor?: { name: string | null; supportEmail: string | null };
 }
 
 export type BannerTone = 'red' | 'amber' | 'green';
@@ -37,13 +40,14 @@ export function renderConsolePage(info: InfoResponse, usage: UsageResponse, opti
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${escapeHtml(`${info.status} · tessera-lm ${info.name}`)}</title>
+<title>${escapeHtml([info.status, lmTitle(info.name), options.vendor?.name].filter(Boolean).join(' · '))}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header class="banner banner-${tone}" role="status" aria-live="polite">
 <div class="wrap">
-<p class="lm-name">tessera-lm <strong>${escapeHtml(info.name)}</strong> <span class="muted">v${escapeHtml(info.version)}</span></p>
+<p class="lm-name">${lmNameHtml(info.name)} <span class="muted">v${escapeHtml(info.version)}</span></p>
+${vendorLine(options.vendor)}
 <h1>License status: <span id="status">${escapeHtml(info.status)}</span> <code id="code">${escapeHtml(info.code)}</code></h1>
 <p id="detail">${escapeHtml(info.detail)}</p>
 </div>
@@ -262,3 +266,18 @@ export const CONSOLE_CSP = [
   "base-uri 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** "tessera-lm <strong>eu-1</strong>", or the name alone, in bold, when it says tessera-lm already. */
+function lmNameHtml(name: string): string {
+  const title = lmTitle(name);
+  return title === name ? `<strong>${escapeHtml(name)}</strong>` : `tessera-lm <strong>${escapeHtml(name)}</strong>`;
+}
+
+/** "Acme Software · support: help@acme.example", or nothing when the configuration names no vendor. */
+function vendorLine(vendor: ConsolePageOptions['vendor']): string {
+  if (!vendor?.name && !vendor?.supportEmail) return '';
+  const support = vendor.supportEmail
+    ? `support: <a href="mailto:${escapeHtml(vendor.supportEmail)}">${escapeHtml(vendor.supportEmail)}</a>`
+    : '';
+  return `<p class="vendor">${[vendor.name ? escapeHtml(vendor.name) : '', support].filter(Boolean).join(' · ')}</p>`;
+}

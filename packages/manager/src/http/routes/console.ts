@@ -12,7 +12,10 @@ export function consoleRoutes(app: FastifyInstance, services: LmServices): void 
     reply.type('text/html; charset=utf-8');
     reply.header('content-security-policy', CONSOLE_CSP);
     reply.header('x-frame-options', 'DENY');
-    return renderConsolePage(await infoView(services), await usageView(services), { requestCodeEnabled: services.requestCodeEnabled });
+    return renderConsolePage(await infoView(services), await usageView(services), {
+      requestCodeEnabled: services.requestCodeEnabled,
+      ...(services.vendor ? { vendor: services.vendor } : {}),
+    });
   });
 
   for (const name of CONSOLE_SCRIPTS) {
