@@ -100,6 +100,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
       '0007_trust_roots',
       '0008_outage_grace',
       '0009_lm_product',
+      '0010_brand_settings',
     ]);
     const log = new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey });
     expect(await log.verify()).toEqual({ ok: true, events: 5 });
@@ -169,6 +170,7 @@ describe.each(DIALECTS)('keying the audit chain of an upgraded database on %s', 
       '0007_trust_roots',
       '0008_outage_grace',
       '0009_lm_product',
+      '0010_brand_settings',
     ]);
     expect(await new AuditLog({ db: handle.db, dialect: handle.statements, clock, masterKey }).verify()).toEqual({ ok: true, events: 2 });
   });
